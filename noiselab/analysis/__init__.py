@@ -1,0 +1,1 @@
+"""Pure acoustics: numpy in, numbers out. Imports nothing else of noiselab."""

@@ -1,0 +1,40 @@
+"""The project's error hierarchy.
+
+::
+
+    NoiselabError
+    ├── ConfigError          bad URL, flag or environment value (named in the message)
+    ├── StoreError           a store adapter failed; ``retryable`` says whether to try again
+    │   └── StoreUnavailable the backend is down or locked: retry with backoff
+    └── QueryError           a well-formed request the store cannot answer (e.g. too many points)
+
+Adapters translate driver errors at their boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "NoiselabError", "QueryError", "StoreError", "StoreUnavailable"]
+
+
+class NoiselabError(Exception):
+    """Base of every error noiselab raises on purpose."""
+
+
+class ConfigError(NoiselabError):
+    """A configuration value is invalid; the message names the value."""
+
+
+class StoreError(NoiselabError):
+    """A store operation failed."""
+
+    retryable: bool = False
+
+
+class StoreUnavailable(StoreError):
+    """The store is temporarily unavailable (down, locked, full): retry with backoff."""
+
+    retryable = True
+
+
+class QueryError(NoiselabError):
+    """A query the store will not answer as asked (the message says why)."""

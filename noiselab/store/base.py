@@ -1,0 +1,89 @@
+"""The time-series store protocol that every adapter (SQLite, InfluxDB) implements.
+
+The store keeps readings keyed by ``(sensor_id, ts)`` (millisecond resolution, last write wins)
+and energetic roll-ups that answer long ranges. It knows nothing of MQTT or HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from noiselab.analysis.buckets import Every
+from noiselab.model import Reading
+
+__all__ = ["LevelPoint", "ReadingStore", "SensorActivity", "WriteResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one durable write did: rows inserted, rows replaced with other values, and
+    re-delivered rows that were identical to what was stored (no-ops)."""
+
+    inserted: int
+    replaced: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPoint:
+    """One bucket of a levels query.
+
+    ``t`` is the bucket start (UTC, aware). ``laeq`` is the energetic mean over the measured
+    seconds in the bucket, ``lafmax`` the highest LAFmax reported for it (``None`` when no reading
+    carried one), ``l10/l50/l90`` the levels exceeded 10/50/90 % of the measured time,
+    ``coverage`` the measured seconds over the bucket's real length (0..1, a 23-h or 25-h day
+    counts its real seconds).
+    """
+
+    t: datetime
+    laeq: float
+    lafmax: float | None
+    l10: float
+    l50: float
+    l90: float
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class SensorActivity:
+    """When a sensor's data was last seen: the end of its latest reading (Unix s) and the
+    receive time of the write that stored it (Unix s)."""
+
+    sensor_id: str
+    last_ts: float
+    last_received: float
+
+
+class ReadingStore(Protocol):
+    """A durable, idempotent store of readings and their roll-ups."""
+
+    def write(self, readings: Sequence[Reading], received_at: float) -> WriteResult:
+        """Store ``readings`` in one transaction; durable when it returns.
+
+        Idempotent by ``(sensor_id, ts)``: an identical re-delivery changes nothing, a different
+        reading for a stored key replaces it (last write wins). Roll-ups are exact afterwards.
+        Raises ``StoreError`` (``retryable`` set when trying again may help).
+        """
+        ...
+
+    def levels(
+        self, sensor_id: str, start: datetime, end: datetime, every: Every
+    ) -> list[LevelPoint]:
+        """Energetic levels of one sensor in buckets of ``every`` over ``[start, end)``.
+
+        ``1s`` buckets come from raw readings, coarser ones from the roll-ups. Buckets without
+        measured seconds are omitted. Raises ``QueryError`` when more than
+        ``MAX_POINTS`` buckets would be needed.
+        """
+        ...
+
+    def activity(self) -> list[SensorActivity]:
+        """The last data seen per sensor."""
+        ...
+
+    def close(self) -> None:
+        """Release connections. The store stays valid on disk."""
+        ...

@@ -1,0 +1,33 @@
+# Sourced by scripts/test and scripts/demo: a project virtualenv with noiselab installed,
+# and the Debian packages the real parts need (root installs them; others get a clear message).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+need_apt=()
+for pkg_bin in "$@"; do
+    pkg="${pkg_bin%%:*}"; bin="${pkg_bin##*:}"
+    command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing ${need_apt[*]} with apt-get" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "missing: ${need_apt[*]} — install them (e.g. sudo apt-get install -y ${need_apt[*]}) and rerun" >&2
+        exit 1
+    fi
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+stamp=.venv/.noiselab-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    touch "$stamp"
+fi
+export PATH="$ROOT/.venv/bin:$PATH"
