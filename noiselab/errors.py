@@ -30,7 +30,7 @@ class StoreError(NoiselabError):
     retryable: bool = False
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(StoreError):  # noqa: N818 - reads as a state, like TimeoutError
     """The store is temporarily unavailable (down, locked, full): retry with backoff."""
 
     retryable = True

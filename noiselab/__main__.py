@@ -1,0 +1,5 @@
+"""``python -m noiselab`` is the ``noiselab`` command."""
+
+from noiselab.cli import main
+
+main()

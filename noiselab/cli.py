@@ -1,0 +1,367 @@
+"""The ``noiselab`` command. Every option also reads a ``NOISELAB_*`` environment variable.
+
+Settings are validated here, before anything connects, and the error names the bad value.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from noiselab.config import (
+    default_meta_url,
+    parse_duration,
+    parse_mqtt_url,
+    parse_store_url,
+)
+from noiselab.errors import NoiselabError
+from noiselab.logs import configure_logging
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="noiselab",
+    help="Data platform of the Vallensbæk noise Living Lab.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sensors_app = typer.Typer(help="The sensor registry.", no_args_is_help=True)
+app.add_typer(sensors_app, name="sensors")
+
+DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
+DEFAULT_STORE = "sqlite:///noiselab-data/readings.db"
+
+MqttOpt = Annotated[
+    str, typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://[user:pass@]host[:port]")
+]
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        envvar="NOISELAB_STORE",
+        help="sqlite:///PATH or influxdb://HOST:PORT?org=&bucket=",
+    ),
+]
+MetaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--meta",
+        envvar="NOISELAB_META",
+        help="Metadata database (SQLAlchemy URL); default metadata.db beside a SQLite store.",
+    ),
+]
+PrefixOpt = Annotated[
+    str, typer.Option("--topic-prefix", envvar="NOISELAB_TOPIC_PREFIX", help="MQTT topic prefix.")
+]
+LogLevelOpt = Annotated[
+    str, typer.Option("--log-level", envvar="NOISELAB_LOG_LEVEL", help="debug|info|warning|error")
+]
+LogJsonOpt = Annotated[
+    bool, typer.Option("--log-json", envvar="NOISELAB_LOG_JSON", help="Log JSON lines.")
+]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"noiselab: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _meta_url(store: str, meta: str | None) -> str:
+    return meta or default_meta_url(parse_store_url(store))
+
+
+def _on_signals(handler: Any) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _s, _f: handler())
+
+
+@app.command()
+def ingest(
+    mqtt: MqttOpt = DEFAULT_MQTT,
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+    auto_register: Annotated[
+        bool,
+        typer.Option(
+            "--auto-register",
+            envvar="NOISELAB_AUTO_REGISTER",
+            help="Register unknown sensors instead of quarantining their readings.",
+        ),
+    ] = False,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            envvar="NOISELAB_CLIENT_ID",
+            help="MQTT client id (the persistent session); default noiselab-ingest-HOSTNAME.",
+        ),
+    ] = None,
+    topic_prefix: PrefixOpt = "noiselab",
+    share_group: Annotated[
+        str,
+        typer.Option(
+            "--share-group",
+            envvar="NOISELAB_SHARE_GROUP",
+            help="Shared-subscription group; empty for a plain subscription.",
+        ),
+    ] = "noiselab-ingest",
+    batch_messages: Annotated[
+        int, typer.Option(envvar="NOISELAB_BATCH_MESSAGES", min=1, help="Messages per batch.")
+    ] = 5000,
+    flush_interval: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_FLUSH_INTERVAL", min=0.001, help="Max batch wait, s."),
+    ] = 0.1,
+    receive_maximum: Annotated[
+        int,
+        typer.Option(
+            envvar="NOISELAB_RECEIVE_MAXIMUM", min=1, max=65535, help="Unacked messages in flight."
+        ),
+    ] = 10000,
+    max_future: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_MAX_FUTURE", min=0, help="Accepted clock skew, s."),
+    ] = 300.0,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(envvar="NOISELAB_INGEST_METRICS_PORT", help="Serve /metrics on this port."),
+    ] = None,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
+) -> None:
+    """Consume readings from MQTT into the store (at least once, idempotent)."""
+    from noiselab.ingest.worker import IngestSettings, IngestWorker, default_client_id
+    from noiselab.store import open_store
+    from noiselab.store.metadata import MetadataStore
+
+    configure_logging(log_level, as_json=log_json)
+    try:
+        settings = IngestSettings(
+            mqtt=parse_mqtt_url(mqtt),
+            client_id=client_id or default_client_id(),
+            topic_prefix=topic_prefix,
+            share_group=share_group or None,
+            auto_register=auto_register,
+            batch_messages=batch_messages,
+            flush_interval_s=flush_interval,
+            receive_maximum=receive_maximum,
+            max_future_s=max_future,
+        )
+        meta_url = _meta_url(store, meta)
+        reading_store = open_store(store)
+        registry = MetadataStore(meta_url)
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    worker = IngestWorker(settings, reading_store, registry)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=worker.metrics.registry)
+    _on_signals(worker.request_stop)
+    try:
+        worker.run()
+    finally:
+        reading_store.close()
+        registry.close()
+
+
+@app.command()
+def simulate(
+    mqtt: MqttOpt = DEFAULT_MQTT,
+    sensors: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_SIM_SENSORS",
+            help="'default' (the Vallensbæk sites) or a number of numbered sensors.",
+        ),
+    ] = "default",
+    rate: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_SIM_RATE", min=0.001, max=100, help="Readings/s/sensor."),
+    ] = 1.0,
+    backfill: Annotated[
+        str,
+        typer.Option(envvar="NOISELAB_SIM_BACKFILL", help="History to publish first, e.g. 24h."),
+    ] = "0",
+    live: Annotated[
+        bool, typer.Option("--live/--no-live", envvar="NOISELAB_SIM_LIVE", help="Keep publishing.")
+    ] = True,
+    seed: Annotated[int, typer.Option(envvar="NOISELAB_SIM_SEED", help="Random seed.")] = 0,
+    meta: Annotated[
+        str | None,
+        typer.Option(
+            "--meta",
+            envvar="NOISELAB_META",
+            help="Register the simulated sensors in this database.",
+        ),
+    ] = None,
+    topic_prefix: PrefixOpt = "noiselab",
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
+) -> None:
+    """Publish plausible readings of simulated Vallensbæk sensors."""
+    from noiselab.sensors_sim.publisher import Simulator, SimulatorSettings
+    from noiselab.sensors_sim.register import register_sim_sensors
+    from noiselab.sensors_sim.sites import sensors_from_spec
+
+    configure_logging(log_level, as_json=log_json)
+    try:
+        sim_sensors = sensors_from_spec(sensors)
+        settings = SimulatorSettings(
+            mqtt=parse_mqtt_url(mqtt),
+            sensors=sim_sensors,
+            rate_hz=rate,
+            backfill_s=parse_duration(backfill),
+            live=live,
+            seed=seed,
+            topic_prefix=topic_prefix,
+        )
+        if meta:
+            register_sim_sensors(meta, sim_sensors)
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    simulator = Simulator(settings)
+    _on_signals(simulator.request_stop)
+    simulator.run()
+
+
+@app.command()
+def api(
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+    host: Annotated[str, typer.Option(envvar="NOISELAB_API_HOST", help="Bind address.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(envvar="NOISELAB_API_PORT", help="Port.")] = 8000,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from noiselab.api.app import create_app
+    from noiselab.api.settings import ApiSettings
+
+    configure_logging(log_level, as_json=log_json)
+    try:
+        settings = ApiSettings(store_url=store, meta_url=_meta_url(store, meta))
+        parse_store_url(store)
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, log_level=log_level.lower()
+    )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option(envvar="NOISELAB_DATA_DIR", help="Where all demo data lives.")
+    ] = Path("noiselab-data"),
+    port: Annotated[int, typer.Option(envvar="NOISELAB_API_PORT", help="API port.")] = 8000,
+    backfill: Annotated[
+        str, typer.Option(envvar="NOISELAB_SIM_BACKFILL", help="History to simulate first.")
+    ] = "24h",
+    rate: Annotated[
+        float, typer.Option(envvar="NOISELAB_SIM_RATE", min=0.001, max=100, help="Readings/s.")
+    ] = 1.0,
+    sensors: Annotated[
+        str, typer.Option(envvar="NOISELAB_SIM_SENSORS", help="'default' or a number.")
+    ] = "default",
+) -> None:
+    """Run the whole Living Lab here: broker, simulator, ingest and API. Ctrl-C stops it."""
+    from noiselab.demo import Demo
+
+    configure_logging("info")
+    try:
+        runner = Demo(
+            data_dir=data_dir, api_port=port, backfill=backfill, rate=rate, sensors=sensors
+        )
+        runner.start()
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    _on_signals(runner.request_stop)
+    sys.exit(runner.wait())
+
+
+@sensors_app.command("list")
+def sensors_list(store: StoreOpt = DEFAULT_STORE, meta: MetaOpt = None) -> None:
+    """List registered sensors."""
+    from noiselab.store.metadata import MetadataStore
+
+    registry = MetadataStore(_meta_url(store, meta))
+    try:
+        for s in registry.list_sensors():
+            where = f"{s.lat:.5f},{s.lon:.5f}" if s.lat is not None and s.lon is not None else "-"
+            visibility = "public" if s.public else "private"
+            typer.echo(f"{s.id}\t{s.source or '-'}\t{where}\t{visibility}\t{s.name}")
+    finally:
+        registry.close()
+
+
+@sensors_app.command("add")
+def sensors_add(
+    sensor_id: Annotated[str, typer.Argument(help="Sensor id, [a-z0-9][a-z0-9-]{1,63}.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    lat: Annotated[float | None, typer.Option(help="Latitude, degrees north.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Longitude, degrees east.")] = None,
+    source: Annotated[str | None, typer.Option(help="road, rail or background.")] = None,
+    description: Annotated[str, typer.Option(help="Free text.")] = "",
+    public: Annotated[bool, typer.Option("--public/--private", help="On the map.")] = True,
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+) -> None:
+    """Register (or update) one sensor."""
+    from noiselab.store.metadata import MetadataStore, sensor_from_fields
+
+    try:
+        sensor = sensor_from_fields(
+            {
+                "id": sensor_id,
+                "name": name or sensor_id,
+                "lat": lat,
+                "lon": lon,
+                "source": source,
+                "description": description,
+                "public": public,
+            }
+        )
+        registry = MetadataStore(_meta_url(store, meta))
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    try:
+        registry.add_sensors([sensor], replace=True)
+    finally:
+        registry.close()
+    typer.echo(f"registered {sensor.id}")
+
+
+@sensors_app.command("import")
+def sensors_import(
+    path: Annotated[Path, typer.Argument(help="JSON or CSV: id,name,lat,lon,source,...")],
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+) -> None:
+    """Register (or update) the sensors listed in a JSON or CSV file."""
+    from noiselab.store.metadata import MetadataStore, load_sensors_file
+
+    try:
+        sensors = load_sensors_file(path)
+        registry = MetadataStore(_meta_url(store, meta))
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    try:
+        count = registry.add_sensors(sensors, replace=True)
+    finally:
+        registry.close()
+    typer.echo(f"imported {count} sensors from {path}")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

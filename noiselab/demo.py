@@ -1,0 +1,193 @@
+"""``noiselab demo``: the whole Living Lab on one machine, as child processes.
+
+A Mosquitto broker on a free port, the ingest, the API and the simulator (history backfilled,
+then live), all with their data in one directory. Ctrl-C (or SIGTERM) stops them in order:
+the simulator first, then the ingest (which writes and acknowledges what it has), the API and
+the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO
+
+from noiselab.broker import MosquittoBroker, free_port
+from noiselab.errors import ConfigError
+from noiselab.logs import event
+from noiselab.sensors_sim.register import register_sim_sensors
+from noiselab.sensors_sim.sites import sensors_from_spec
+
+__all__ = ["Demo"]
+
+log = logging.getLogger("noiselab.demo")
+
+
+class Demo:
+    """Starts and supervises the demo's processes."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        api_port: int,
+        backfill: str,
+        rate: float,
+        sensors: str,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.api_port = api_port
+        self.backfill = backfill
+        self.rate = rate
+        self.sensors_spec = sensors
+        self.sensors = sensors_from_spec(sensors)
+        self.store_url = f"sqlite:///{self.data_dir / 'readings.db'}"
+        self.meta_url = f"sqlite:///{self.data_dir / 'metadata.db'}"
+        self.broker = MosquittoBroker(self.data_dir / "mosquitto", port=free_port())
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        """Start everything; raise ``ConfigError`` with a clear message if a part cannot."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _check_port_free(self.api_port)
+        self.broker.start()
+        register_sim_sensors(self.meta_url, self.sensors)
+        mqtt = self.broker.url
+        self._spawn(
+            "ingest",
+            "ingest",
+            "--mqtt",
+            mqtt,
+            "--store",
+            self.store_url,
+            "--meta",
+            self.meta_url,
+            "--client-id",
+            "noiselab-demo-ingest",
+        )
+        self._spawn(
+            "api",
+            "api",
+            "--store",
+            self.store_url,
+            "--meta",
+            self.meta_url,
+            "--port",
+            str(self.api_port),
+        )
+        self._wait_for_api()
+        self._spawn(
+            "simulator",
+            "simulate",
+            "--mqtt",
+            mqtt,
+            "--sensors",
+            self.sensors_spec,
+            "--backfill",
+            self.backfill,
+            "--rate",
+            str(self.rate),
+            "--live",
+        )
+        self._print_banner()
+
+    def _spawn(self, name: str, *args: str) -> None:
+        logfile: IO[bytes] = (self.data_dir / f"{name}.log").open("ab")
+        # Own session: the terminal's Ctrl-C reaches only the demo, which stops them in order.
+        self.children[name] = subprocess.Popen(
+            [sys.executable, "-m", "noiselab", *args],
+            stdout=logfile,
+            stderr=logfile,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        logfile.close()
+
+    def _wait_for_api(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        url = f"http://127.0.0.1:{self.api_port}/healthz"
+        while time.monotonic() < deadline:
+            if self.children["api"].poll() is not None:
+                self.request_stop()
+                self._shutdown()
+                raise ConfigError(f"the API exited at start; see {self.data_dir}/api.log")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        raise ConfigError(f"the API did not answer on {url} in {timeout_s} s")
+
+    def _print_banner(self) -> None:
+        api = f"http://127.0.0.1:{self.api_port}"
+        first = self.sensors[0].id
+        lines = [
+            "noiselab demo is running (Ctrl-C stops everything):",
+            f"  MQTT broker   {self.broker.url}  (topics noiselab/<sensor>/levels)",
+            f"  simulator     {len(self.sensors)} sensors, {self.backfill} backfilled, then live "
+            f"at {self.rate:g} Hz",
+            f"  ingest        -> {self.store_url}",
+            f"  API           {api}/docs",
+            f"  sensors       {api}/api/v1/sensors",
+            f"  levels        {api}/api/v1/sensors/{first}/levels?every=1m",
+            f"  data and logs {self.data_dir}",
+        ]
+        print("\n".join(lines), flush=True)
+
+    def request_stop(self) -> None:
+        """Ask ``wait`` to stop everything (signal-handler safe)."""
+        self._stop.set()
+
+    def wait(self) -> int:
+        """Supervise until stopped or a child dies; stop everything; return an exit code."""
+        code = 0
+        while not self._stop.wait(0.5):
+            dead = [n for n, p in self.children.items() if p.poll() is not None]
+            if dead:
+                event(
+                    log,
+                    "a demo process exited; stopping",
+                    level=logging.ERROR,
+                    processes=",".join(dead),
+                    logs=str(self.data_dir),
+                )
+                code = 1
+                break
+        self._shutdown()
+        return code
+
+    def _shutdown(self) -> None:
+        for name in ("simulator", "ingest", "api"):
+            process = self.children.get(name)
+            if process is None or process.poll() is not None:
+                continue
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.broker.stop()
+        print("noiselab demo stopped", flush=True)
+
+
+def _check_port_free(port: int) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(
+                f"port {port} is in use: pass --port (NOISELAB_API_PORT) to choose another"
+            ) from exc

@@ -1,0 +1,370 @@
+"""The ingest worker: MQTT -> validate -> store, at least once, idempotent.
+
+Delivery guarantee. The worker subscribes with QoS 1 on a persistent MQTT v5 session and
+acknowledges a message only after everything it carried is committed: its good readings in the
+time-series store and its rejections in quarantine. A worker killed at any point loses nothing
+(unacknowledged messages are redelivered to its session) and stores nothing twice (writes are
+idempotent by ``(sensor_id, ts)``).
+
+Threads. paho's network thread only appends received messages to an ``Inbox``. The writer
+(the caller of ``run``) takes batches from it, by size or when the oldest message has waited
+``flush_interval_s``, because the broker stops sending once ``receive_maximum`` messages are
+unacknowledged, so a batch must never wait for more than can be in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from noiselab.config import MqttUrl
+from noiselab.errors import StoreError
+from noiselab.ingest.inbox import Inbound, Inbox
+from noiselab.ingest.message import parse_message
+from noiselab.ingest.metrics import IngestMetrics
+from noiselab.logs import event
+from noiselab.model import Reading, Rejection
+from noiselab.mqtt import connect_properties, new_client
+from noiselab.store.base import ReadingStore, WriteResult
+
+__all__ = ["IngestSettings", "IngestWorker", "SensorRegistry", "default_client_id"]
+
+log = logging.getLogger("noiselab.ingest")
+
+_T = TypeVar("_T")
+
+
+def default_client_id() -> str:
+    """A client id stable across restarts on this host (the persistent session's name)."""
+    return f"noiselab-ingest-{socket.gethostname()}"[:64]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """How the worker connects, batches and validates. Times in seconds."""
+
+    mqtt: MqttUrl
+    client_id: str = field(default_factory=default_client_id)
+    topic_prefix: str = "noiselab"
+    share_group: str | None = "noiselab-ingest"
+    auto_register: bool = False
+    batch_messages: int = 5_000
+    batch_bytes: int = 4 * 1024 * 1024
+    flush_interval_s: float = 0.1
+    receive_maximum: int = 10_000
+    session_expiry_s: int = 7 * 24 * 3600
+    keepalive_s: int = 30
+    max_future_s: float = 300.0
+    registry_refresh_s: float = 5.0
+    stats_interval_s: float = 30.0
+
+    @property
+    def topic_filter(self) -> str:
+        """The subscription: shared (``$share/GROUP/PREFIX/+/levels``) unless no group."""
+        topic = f"{self.topic_prefix}/+/levels"
+        return f"$share/{self.share_group}/{topic}" if self.share_group else topic
+
+
+class SensorRegistry(Protocol):
+    """The part of the metadata store the worker needs."""
+
+    def known_ids(self) -> frozenset[str]: ...
+
+    def register_unknown(self, sensor_ids: Iterable[str], now: float) -> int: ...
+
+    def quarantine(self, rejections: Sequence[Rejection]) -> int: ...
+
+
+class IngestWorker:
+    """Consumes readings from MQTT into a ``ReadingStore``; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: IngestSettings,
+        store: ReadingStore,
+        registry: SensorRegistry,
+        metrics: IngestMetrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.metrics = metrics or IngestMetrics()
+        self._stop = threading.Event()
+        self._abandon = threading.Event()
+        self._connected = threading.Event()
+        self._generation = 0
+        self._inbox = Inbox(
+            max_messages=min(settings.batch_messages, settings.receive_maximum),
+            max_bytes=settings.batch_bytes,
+            max_wait_s=settings.flush_interval_s,
+        )
+        self._known: frozenset[str] = frozenset()
+        self._known_at = float("-inf")
+        self._client = self._make_client()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Finish the current batch, write what was received, acknowledge it and disconnect.
+        A second call abandons a batch the store keeps refusing (it stays unacknowledged)."""
+        if self._stop.is_set():
+            self._abandon.set()
+        self._stop.set()
+        self._inbox.wake()
+
+    def run(self) -> None:
+        """Connect and consume until ``request_stop``; blocks the calling thread."""
+        s = self.settings
+        self._client.connect_async(
+            s.mqtt.host,
+            s.mqtt.port,
+            keepalive=s.keepalive_s,
+            clean_start=False,
+            properties=connect_properties(
+                session_expiry_s=s.session_expiry_s, receive_maximum=s.receive_maximum
+            ),
+        )
+        self._client.loop_start()
+        event(log, "ingest started", mqtt=str(s.mqtt), client_id=s.client_id, topic=s.topic_filter)
+        try:
+            self._consume()
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+            log.info("ingest stopped", extra={"fields": self.metrics.snapshot()})
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """True once subscribed (for tests and the demo)."""
+        return self._connected.wait(timeout_s)
+
+    # -- MQTT callbacks (network thread) -----------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        client = new_client(self.settings.mqtt, self.settings.client_id, manual_ack=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        # $share subscriptions do not reach message_callback_add: dispatch here.
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, flags: Any, reason: ReasonCode, _p: Any
+    ) -> None:
+        if reason.is_failure:
+            event(log, "mqtt connect refused", level=logging.ERROR, reason=str(reason))
+            return
+        event(log, "mqtt connected", session_present=flags.session_present)
+        # Subscribe on every connect: a broker that lost the session must learn it again.
+        client.subscribe(self.settings.topic_filter, options=SubscribeOptions(qos=1))
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            event(
+                log, "subscription refused", level=logging.ERROR, reasons=[str(r) for r in reasons]
+            )
+            return
+        self._connected.set()
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: Any, _flags: Any, reason: ReasonCode, _p: Any
+    ) -> None:
+        self._generation += 1
+        self._connected.clear()
+        if not self._stop.is_set():
+            event(log, "mqtt disconnected; reconnecting", level=logging.WARNING, reason=str(reason))
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.put(
+            Inbound(msg.mid, msg.qos, msg.topic, bytes(msg.payload), time.time(), self._generation)
+        )
+
+    # -- the writer ------------------------------------------------------------------------
+
+    def _consume(self) -> None:
+        next_stats = time.monotonic() + self.settings.stats_interval_s
+        while True:
+            stopping = self._stop.is_set()
+            batch = self._inbox.take(timeout_s=0.5, drain=stopping)
+            if batch:
+                self._handle(batch)
+            elif stopping:
+                return
+            if time.monotonic() >= next_stats:
+                log.info("ingest stats", extra={"fields": self.metrics.snapshot()})
+                next_stats = time.monotonic() + self.settings.stats_interval_s
+
+    def _handle(self, batch: list[Inbound]) -> None:
+        started = time.monotonic()
+        readings, rejections = self._parse(batch)
+        readings, unknown = self._check_registered(readings)
+        rejections.extend(unknown)
+        if not self._commit(readings, rejections):
+            return
+        self._ack(batch)
+        self.metrics.messages.inc(len(batch))
+        self.metrics.batches.inc()
+        self.metrics.lag.set(time.time() - batch[0].received_at)
+        self.metrics.commit_seconds.observe(time.monotonic() - started)
+
+    def _parse(self, batch: list[Inbound]) -> tuple[list[Reading], list[Rejection]]:
+        readings: list[Reading] = []
+        rejections: list[Rejection] = []
+        s = self.settings
+        for item in batch:
+            parsed = parse_message(
+                item.topic,
+                item.payload,
+                item.received_at,
+                prefix=s.topic_prefix,
+                max_future_s=s.max_future_s,
+            )
+            readings.extend(parsed.readings)
+            rejections.extend(parsed.rejections)
+        return readings, rejections
+
+    def _check_registered(self, readings: list[Reading]) -> tuple[list[Reading], list[Rejection]]:
+        ids = {r.sensor_id for r in readings}
+        missing = ids - self._known
+        if not missing:
+            return readings, []
+        now = time.time()
+        if now - self._known_at >= self.settings.registry_refresh_s:
+            self._known = self._durably(self.registry.known_ids)
+            self._known_at = now
+            missing -= self._known
+        if not missing:
+            return readings, []
+        if self.settings.auto_register:
+            self._durably(lambda: self.registry.register_unknown(missing, now))
+            self._known = self._known | missing
+            event(log, "sensors auto-registered", sensors=",".join(sorted(missing)))
+            return readings, []
+        kept = [r for r in readings if r.sensor_id not in missing]
+        rejected = [
+            _unknown_sensor(r, self.settings.topic_prefix, now)
+            for r in readings
+            if r.sensor_id in missing
+        ]
+        return kept, rejected
+
+    def _commit(self, readings: list[Reading], rejections: list[Rejection]) -> bool:
+        """Durably store readings and rejections; False if abandoned on shutdown."""
+        try:
+            if readings:
+                result = self._write_readings(readings, rejections)
+                self.metrics.stored.inc(result.inserted + result.replaced)
+                self.metrics.unchanged.inc(result.unchanged)
+            if rejections:
+                self._durably(lambda: self.registry.quarantine(rejections))
+                self.metrics.quarantined.inc(len(rejections))
+        except _AbandonedError:
+            event(
+                log,
+                "batch abandoned unacknowledged on shutdown",
+                level=logging.WARNING,
+                readings=len(readings),
+            )
+            return False
+        return True
+
+    def _write_readings(self, readings: list[Reading], rejections: list[Rejection]) -> WriteResult:
+        """Write a batch; if the store refuses it for good, write each sensor's readings alone
+        and quarantine the ones it still refuses, so one bad reading cannot block the stream."""
+        now = time.time()
+        try:
+            return self._durably(lambda: self.store.write(readings, now))
+        except StoreError as exc:
+            event(log, "store refused a batch; isolating", level=logging.ERROR, error=str(exc))
+        totals = [0, 0, 0]
+        for reading in readings:
+            try:
+                part = self._durably(partial(self.store.write, [reading], now))
+            except StoreError as exc:
+                rejections.append(_store_refused(reading, self.settings.topic_prefix, now, exc))
+                continue
+            totals = [
+                totals[0] + part.inserted,
+                totals[1] + part.replaced,
+                totals[2] + part.unchanged,
+            ]
+        return WriteResult(*totals)
+
+    def _durably(self, operation: Callable[[], _T]) -> _T:
+        """Run ``operation`` until it succeeds, backing off on retryable store errors; a
+        non-retryable ``StoreError`` propagates."""
+        delay = 0.05
+        while True:
+            try:
+                return operation()
+            except StoreError as exc:
+                if not exc.retryable:
+                    raise
+                self.metrics.store_retries.inc()
+                event(
+                    log,
+                    "store unavailable; retrying",
+                    level=logging.WARNING,
+                    error=str(exc),
+                    retry_in_s=delay,
+                )
+            if self._abandon.wait(delay):
+                raise _AbandonedError
+            delay = min(delay * 2, 5.0)
+
+    def _ack(self, batch: list[Inbound]) -> None:
+        generation = self._generation
+        for item in batch:
+            # A message from an earlier connection is redelivered by the broker; its packet id
+            # may already name another message on this one, so it must not be acknowledged.
+            if item.qos > 0 and item.generation == generation:
+                self._client.ack(item.mid, item.qos)
+
+
+class _AbandonedError(Exception):
+    """Shutdown was forced while the store refused a batch."""
+
+
+def _reading_json(reading: Reading) -> bytes:
+    return msgspec.json.encode(reading)
+
+
+def _topic(prefix: str, sensor_id: str) -> str:
+    return f"{prefix}/{sensor_id}/levels"
+
+
+def _unknown_sensor(reading: Reading, prefix: str, now: float) -> Rejection:
+    return Rejection(
+        topic=_topic(prefix, reading.sensor_id),
+        sensor_id=reading.sensor_id,
+        raw=_reading_json(reading),
+        reason=(
+            f"unknown sensor {reading.sensor_id!r}: register it (noiselab sensors add) "
+            "or run the ingest with --auto-register"
+        ),
+        received_at=now,
+    )
+
+
+def _store_refused(reading: Reading, prefix: str, now: float, exc: StoreError) -> Rejection:
+    return Rejection(
+        topic=_topic(prefix, reading.sensor_id),
+        sensor_id=reading.sensor_id,
+        raw=_reading_json(reading),
+        reason=f"the store refused the reading: {exc}",
+        received_at=now,
+    )

@@ -1,0 +1,372 @@
+"""End to end with real parts: Mosquitto, `noiselab ingest` processes, SQLite, the API.
+
+Each test publishes with a real MQTT client (paho, or the mosquitto_pub CLI), lets a real ingest
+process store the readings, then reads them back through the store and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+import paho.mqtt.client as mqtt
+import pytest
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+
+from noiselab.api.app import create_app
+from noiselab.api.settings import ApiSettings
+from noiselab.broker import MosquittoBroker
+from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.sqlite import SqliteStore
+
+# 2026-11-24T10:00:00Z, a minute boundary in the past (so no reading is "in the future").
+T0 = 1_795_600_800.0
+assert T0 % 300 == 0
+
+
+class Lab:
+    """One test's data directory: store and metadata URLs, registered sensors."""
+
+    def __init__(self, tmp_path: Path, broker: MosquittoBroker, prefix: str) -> None:
+        self.db = tmp_path / "readings.db"
+        self.store_url = f"sqlite:///{self.db}"
+        self.meta_url = f"sqlite:///{tmp_path / 'metadata.db'}"
+        self.broker = broker
+        self.prefix = prefix
+
+    def register(self, *sensor_ids: str) -> None:
+        meta = MetadataStore(self.meta_url)
+        now = datetime.now(UTC)
+        meta.add_sensors(
+            [
+                Sensor(
+                    id=s,
+                    name=s,
+                    lat=55.6242,
+                    lon=12.388,
+                    source="road",
+                    description="",
+                    public=True,
+                    created=now,
+                )
+                for s in sensor_ids
+            ]
+        )
+        meta.close()
+
+    def ingest_args(self, *extra: str) -> list[str]:
+        return [
+            "--mqtt",
+            self.broker.url,
+            "--store",
+            self.store_url,
+            "--meta",
+            self.meta_url,
+            "--topic-prefix",
+            self.prefix,
+            "--client-id",
+            f"{self.prefix}-ingest",
+            *extra,
+        ]
+
+    def topic(self, sensor_id: str) -> str:
+        return f"{self.prefix}/{sensor_id}/levels"
+
+    def count(self) -> int:
+        store = SqliteStore(self.db)
+        try:
+            return store.count_readings()
+        finally:
+            store.close()
+
+    def wait_count(self, expected: int, timeout_s: float = 60) -> int:
+        deadline = time.monotonic() + timeout_s
+        seen = -1
+        while time.monotonic() < deadline:
+            seen = self.count() if self.db.exists() else 0
+            if seen >= expected:
+                return seen
+            time.sleep(0.1)
+        raise AssertionError(f"stored {seen} readings, expected {expected}")
+
+    def quarantine(self) -> list[object]:
+        meta = MetadataStore(self.meta_url)
+        try:
+            return list(meta.list_quarantine(limit=10_000))
+        finally:
+            meta.close()
+
+    def api(self) -> TestClient:
+        return TestClient(create_app(ApiSettings(store_url=self.store_url, meta_url=self.meta_url)))
+
+
+@pytest.fixture
+def lab(tmp_path: Path, broker: MosquittoBroker, prefix: str) -> Lab:
+    return Lab(tmp_path, broker, prefix)
+
+
+def publish_all(broker: MosquittoBroker, messages: Iterable[tuple[str, bytes]]) -> int:
+    """Publish at QoS 1 and wait for every PUBACK; returns the number published."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(200)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+    for info in infos:
+        info.wait_for_publish(60)
+        assert info.is_published()
+    client.disconnect()
+    client.loop_stop()
+    return len(infos)
+
+
+def reading(ts: float, laeq: float, **extra: object) -> dict[str, object]:
+    return {"ts": ts, "laeq": laeq, **extra}
+
+
+def energetic(levels: Iterable[float], durations: Iterable[float]) -> float:
+    """10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ), written out independently of the package."""
+    pairs = list(zip(levels, durations, strict=True))
+    total = sum(d for _, d in pairs)
+    return 10 * math.log10(sum(d * 10 ** (lv / 10) for lv, d in pairs) / total)
+
+
+def test_paho_to_api_end_to_end(lab: Lab, ingest_factory: Callable[..., object]) -> None:
+    """Two minutes at 60 then 70 dB, as single readings and as a batch, read back exactly.
+
+    By hand: each 1-min bucket is its constant level; the 5-min bucket holds 120 measured
+    seconds: 10·log10((60·10^6 + 60·10^7)/120) = 10·log10(5.5·10^6) = 67.4036 dB, coverage
+    120/300 = 0.4.
+    """
+    lab.register("kbm-a")
+    ingest_factory(*lab.ingest_args())
+    first = [
+        (lab.topic("kbm-a"), json.dumps(reading(T0 + i, 60.0, lafmax=61.5)).encode())
+        for i in range(60)
+    ]
+    second = [
+        (
+            lab.topic("kbm-a"),
+            json.dumps([reading(T0 + 60 + i, 70.0, lafmax=72.0) for i in range(60)]).encode(),
+        )
+    ]
+    publish_all(lab.broker, first + second)
+    assert lab.wait_count(120) == 120
+
+    client = lab.api()
+    with client:
+        start, end = "2026-11-24T10:00:00Z", "2026-11-24T10:05:00Z"
+        raw = client.get(
+            "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "1s"}
+        ).json()["points"]
+        assert [p["laeq"] for p in raw] == [60.0] * 60 + [70.0] * 60
+        assert raw[0]["t"] == "2026-11-24T10:00:00Z"
+        assert raw[119]["t"] == "2026-11-24T10:01:59Z"
+        minutes = client.get(
+            "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "1m"}
+        ).json()["points"]
+        assert [(p["laeq"], p["lafmax"], p["coverage"]) for p in minutes] == [
+            (60.0, 61.5, 1.0),
+            (70.0, 72.0, 1.0),
+        ]
+        five = client.get(
+            "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "5m"}
+        ).json()["points"]
+        assert len(five) == 1
+        by_hand = energetic([60.0] * 60 + [70.0] * 60, [1.0] * 120)
+        assert five[0]["laeq"] == pytest.approx(by_hand, abs=0.005)
+        assert five[0]["laeq"] == pytest.approx(67.40, abs=0.005)
+        assert five[0]["coverage"] == pytest.approx(0.4)
+        sensors = client.get("/api/v1/sensors").json()
+        assert [s["id"] for s in sensors] == ["kbm-a"]
+
+
+def test_mosquitto_pub_cli_reading_is_stored(
+    lab: Lab, ingest_factory: Callable[..., object]
+) -> None:
+    """A reading published by the mosquitto_pub CLI (RFC 3339 time, MQTT v5, QoS 1)."""
+    lab.register("cli-sensor")
+    ingest_factory(*lab.ingest_args())
+    payload = json.dumps({"ts": "2026-11-24T11:00:00+01:00", "laeq": 55.25, "duration": 60})
+    subprocess.run(
+        [
+            "mosquitto_pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(lab.broker.port),
+            "-V",
+            "mqttv5",
+            "-q",
+            "1",
+            "-t",
+            lab.topic("cli-sensor"),
+            "-m",
+            payload,
+        ],
+        check=True,
+        timeout=30,
+    )
+    lab.wait_count(1)
+    store = SqliteStore(lab.db)
+    try:
+        [stored] = store.readings("cli-sensor", T0 - 3600, T0 + 3600)
+    finally:
+        store.close()
+    assert stored.ts == T0  # 11:00+01:00 is 10:00Z
+    assert (stored.laeq, stored.duration) == (55.25, 60.0)
+
+
+def test_bad_input_is_quarantined_and_good_readings_survive(
+    lab: Lab, ingest_factory: Callable[..., object]
+) -> None:
+    """A mixed batch keeps its good readings; every bad message or reading has a reason."""
+    lab.register("mix")
+    ingest = ingest_factory(*lab.ingest_args())
+    batch = [
+        reading(T0, 50.0),
+        reading(T0 + 1, 171.0),
+        {"laeq": 50.0},
+        reading(T0 + 3, True),
+        reading(T0 + 4, 52.0),
+    ]
+    messages = [
+        (lab.topic("mix"), json.dumps(batch).encode()),
+        (lab.topic("mix"), b"not json"),
+        (lab.topic("mix"), b""),
+        (lab.topic("mix"), b"x" * (1024 * 1024 + 1)),
+        (lab.topic("mix"), b'{"ts": 1795600900, "laeq": NaN}'),
+        (lab.topic("mix"), json.dumps(reading(time.time() + 3600, 50.0)).encode()),
+        (lab.topic("mix"), json.dumps(reading(T0 + 9, 50.0, sensor_id="other")).encode()),
+        (lab.topic("unregistered"), json.dumps(reading(T0, 50.0)).encode()),
+    ]
+    publish_all(lab.broker, messages)
+    deadline = time.monotonic() + 30
+    while len(lab.quarantine()) < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    entries = lab.quarantine()
+    reasons = sorted(str(getattr(e, "reason", "")) for e in entries)
+    assert len(entries) == 10, reasons
+    assert lab.count() == 2
+    text = " | ".join(reasons).lower()
+    for fragment in ("laeq", "ts", "json", "empty", "bytes", "future", "differs", "unknown sensor"):
+        assert fragment in text, fragment
+    assert ingest.process.poll() is None  # type: ignore[attr-defined]
+
+
+def test_auto_register_accepts_unknown_sensors(
+    lab: Lab, ingest_factory: Callable[..., object]
+) -> None:
+    ingest_factory(*lab.ingest_args("--auto-register"))
+    publish_all(lab.broker, [(lab.topic("new-one"), json.dumps(reading(T0, 44.0)).encode())])
+    lab.wait_count(1)
+    meta = MetadataStore(lab.meta_url)
+    try:
+        sensor = meta.get_sensor("new-one")
+    finally:
+        meta.close()
+    assert sensor is not None
+    assert not sensor.public
+
+
+def _kill_test_messages(lab: Lab, sensors: int, per_sensor: int) -> list[tuple[str, bytes]]:
+    return [
+        (lab.topic(f"k{s}"), msgspec.json.encode(reading(T0 + i, 40.0 + (i * 7 + s) % 50 / 2)))
+        for i in range(per_sensor)
+        for s in range(sensors)
+    ]
+
+
+def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
+    lab: Lab, ingest_factory: Callable[..., object]
+) -> None:
+    """20,000 QoS 1 readings; the ingest is SIGKILLed mid-stream and restarted."""
+    sensors, per_sensor = 10, 2000
+    lab.register(*(f"k{s}" for s in range(sensors)))
+    messages = _kill_test_messages(lab, sensors, per_sensor)
+    first = ingest_factory(*lab.ingest_args("--flush-interval", "0.05"), name="first")
+    publisher = threading.Thread(target=publish_all, args=(lab.broker, messages))
+    publisher.start()
+    lab.wait_count(3000, timeout_s=60)
+    first.kill()  # type: ignore[attr-defined]
+    killed_at = lab.count()
+    publisher.join(120)
+    assert not publisher.is_alive()
+    assert killed_at < len(messages), "the kill came too late to test anything"
+
+    ingest_factory(*lab.ingest_args(), name="second")
+    assert lab.wait_count(len(messages), timeout_s=120) == len(messages)
+    time.sleep(1.0)  # anything re-delivered late would show up now
+    store = SqliteStore(lab.db)
+    try:
+        assert store.count_readings() == len(messages)
+        for s in range(sensors):
+            got = store.readings(f"k{s}", T0, T0 + per_sensor)
+            assert [r.ts for r in got] == [T0 + i for i in range(per_sensor)]
+            assert [r.laeq for r in got] == [40.0 + (i * 7 + s) % 50 / 2 for i in range(per_sensor)]
+            assert store.rollup_rows(f"k{s}") == store.recompute_rollup_from_raw(f"k{s}")
+    finally:
+        store.close()
+    assert lab.quarantine() == []
+
+
+def test_shared_subscription_splits_the_stream(
+    lab: Lab, ingest_factory: Callable[..., object]
+) -> None:
+    """Two workers in one share group store every reading once, each taking a part."""
+    lab.register("s1", "s2")
+    args = lab.ingest_args()
+    client_at = args.index("--client-id") + 1
+    workers = []
+    for n in (1, 2):
+        args[client_at] = f"{lab.prefix}-worker-{n}"
+        workers.append(ingest_factory(*args, name=f"worker{n}"))
+    messages = [
+        (lab.topic(f"s{1 + i % 2}"), json.dumps(reading(T0 + i // 2, 50.0)).encode())
+        for i in range(4000)
+    ]
+    publish_all(lab.broker, messages)
+    assert lab.wait_count(4000) == 4000
+    for worker in workers:
+        assert worker.stop() == 0  # type: ignore[attr-defined]
+    shares = [_messages_logged(w.log) for w in workers]  # type: ignore[attr-defined]
+    assert sum(shares) == 4000
+    assert all(share > 0 for share in shares), shares
+
+
+def _messages_logged(log: Path) -> int:
+    """The message counter of the worker's last 'ingest stopped' log line."""
+    for line in reversed(log.read_text().splitlines()):
+        if "ingest stopped" in line:
+            field = next(f for f in line.split() if f.startswith("messages="))
+            return int(float(field.split("=", 1)[1]))
+    raise AssertionError(f"no 'ingest stopped' line in {log}")
+
+
+def test_sigterm_flushes_acks_and_exits_cleanly(
+    lab: Lab, ingest_factory: Callable[..., object]
+) -> None:
+    """After SIGTERM the worker exits 0, and a restart finds nothing left to redeliver."""
+    lab.register("term")
+    ingest = ingest_factory(*lab.ingest_args("--flush-interval", "30"))
+    publish_all(
+        lab.broker,
+        [(lab.topic("term"), json.dumps(reading(T0 + i, 45.0)).encode()) for i in range(500)],
+    )
+    time.sleep(1.0)
+    assert lab.count() == 0  # received, waiting for the 30-s flush: only in memory
+    assert ingest.stop() == 0  # type: ignore[attr-defined]
+    assert lab.count() == 500
+    again = ingest_factory(*lab.ingest_args(), name="again")
+    time.sleep(1.5)
+    assert again.stop() == 0  # type: ignore[attr-defined]
+    assert _messages_logged(again.log) == 0  # type: ignore[attr-defined]
