@@ -22,7 +22,7 @@ import msgspec
 import orjson
 import pydantic
 
-from noiselab.ingest.message import parse_message
+from noiselab.ingest.message import ParsedMessage, parse_message
 from noiselab.model import Reading, Spectrum
 
 TOPIC = "noiselab/vb-001/levels"
@@ -53,6 +53,7 @@ def reading(i: int, *, spectrum: bool = False) -> dict[str, Any]:
 SINGLE = json.dumps(reading(0), separators=(",", ":")).encode()
 SINGLE_SPECTRUM = json.dumps(reading(0, spectrum=True), separators=(",", ":")).encode()
 BATCH = json.dumps([reading(i) for i in range(100)], separators=(",", ":")).encode()
+BATCH_ONE_BAD = BATCH.replace(b'"laeq":55.2,', b'"laeq":171.2,', 1)
 
 
 def ours(payload: bytes) -> list[Reading]:
@@ -61,11 +62,17 @@ def ours(payload: bytes) -> list[Reading]:
     return parsed.readings
 
 
+def ours_with_rejections(payload: bytes) -> ParsedMessage:
+    return parse_message(TOPIC, payload, RECEIVED_AT)
+
+
 Level = Annotated[float, pydantic.Field(ge=0.0, le=160.0)]
 
 
 class PSpectrum(pydantic.BaseModel):
-    bands_hz: Annotated[list[Annotated[float, pydantic.Field(gt=0.0)]], pydantic.Field(min_length=1)]
+    bands_hz: Annotated[
+        list[Annotated[float, pydantic.Field(gt=0.0)]], pydantic.Field(min_length=1, max_length=64)
+    ]
     lzeq: Annotated[list[Level], pydantic.Field(min_length=1, max_length=64)]
 
 
@@ -183,7 +190,7 @@ def via_json(payload: bytes) -> list[Reading]:
     return hand(json.loads(payload))
 
 
-TYPED_ONLY = msgspec.json.Decoder(dict[str, Any])
+UNTYPED = msgspec.json.Decoder(dict[str, Any])
 
 
 def us_per_reading(fn: Callable[[bytes], object], payload: bytes, readings: int) -> float:
@@ -200,20 +207,21 @@ def us_per_reading(fn: Callable[[bytes], object], payload: bytes, readings: int)
 
 
 def main() -> None:
-    for fn in (ours, via_pydantic, via_orjson, via_json):
-        assert fn(SINGLE) == ours(SINGLE), fn.__name__
-        assert fn(SINGLE_SPECTRUM) == ours(SINGLE_SPECTRUM), fn.__name__
-        assert fn(BATCH) == ours(BATCH), fn.__name__
-    rows = [
+    for alternative in (via_pydantic, via_orjson, via_json):
+        for payload in (SINGLE, SINGLE_SPECTRUM, BATCH):
+            assert alternative(payload) == ours(payload), alternative.__name__
+    assert len(ours_with_rejections(BATCH_ONE_BAD).rejections) == 1
+    rows: list[tuple[str, Callable[[bytes], object], bytes, int]] = [
         ("(a) parse_message, single reading", ours, SINGLE, 1),
         ("(b) parse_message, 100-reading batch", ours, BATCH, 100),
+        ("(b') same batch with one bad reading", ours_with_rejections, BATCH_ONE_BAD, 100),
         ("(c) pydantic v2 TypeAdapter, single", via_pydantic, SINGLE, 1),
         ("(d) orjson + hand checks, single", via_orjson, SINGLE, 1),
         ("(e) stdlib json + hand checks, single", via_json, SINGLE, 1),
         ("(a') parse_message, single with 30-band spectrum", ours, SINGLE_SPECTRUM, 1),
         ("(c') pydantic, single with spectrum", via_pydantic, SINGLE_SPECTRUM, 1),
         ("(d') orjson + hand checks, single with spectrum", via_orjson, SINGLE_SPECTRUM, 1),
-        ("(ref) msgspec untyped decode only, single", TYPED_ONLY.decode, SINGLE, 1),
+        ("(ref) msgspec untyped decode only, single", UNTYPED.decode, SINGLE, 1),
     ]
     print(f"single payload: {len(SINGLE)} bytes; batch: {len(BATCH):,} bytes")
     print(f"{'case':<52} {'µs/reading':>10}")

@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from noiselab.errors import ConfigError, StoreError
+from noiselab.errors import ConfigError, StoreError, StoreUnavailable
 from noiselab.model import Rejection
 from noiselab.store.metadata import (
     METADATA,
@@ -268,6 +268,22 @@ def test_quarantine_survives_reopening(meta, db_path):
         assert again.quarantine_count() == 1
     finally:
         again.close()
+
+
+def test_a_locked_database_is_retryable(meta, db_path, monkeypatch):
+    """Another writer holds the lock past the busy timeout: StoreUnavailable (retryable)."""
+    monkeypatch.setattr("noiselab.store.metadata.SQLITE_BUSY_TIMEOUT_MS", 50)
+    meta.close()  # reconnect with the short timeout
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="database is locked") as caught:
+            meta.quarantine([rejection(0)])
+        assert caught.value.retryable
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert meta.quarantine([rejection(0)]) == 1
 
 
 def test_list_quarantine_is_newest_first_with_limit_and_sensor_filter(meta):

@@ -27,7 +27,7 @@ from noiselab.broker import MosquittoBroker
 from noiselab.store.metadata import MetadataStore, Sensor
 from noiselab.store.sqlite import SqliteStore
 
-# 2026-11-24T10:00:00Z, a minute boundary in the past (so no reading is "in the future").
+# 2026-11-25T10:00:00Z, a minute boundary in the past (so no reading is "in the future").
 T0 = 1_795_600_800.0
 assert T0 % 300 == 0
 
@@ -164,13 +164,13 @@ def test_paho_to_api_end_to_end(lab: Lab, ingest_factory: Callable[..., object])
 
     client = lab.api()
     with client:
-        start, end = "2026-11-24T10:00:00Z", "2026-11-24T10:05:00Z"
+        start, end = "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"
         raw = client.get(
             "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "1s"}
         ).json()["points"]
         assert [p["laeq"] for p in raw] == [60.0] * 60 + [70.0] * 60
-        assert raw[0]["t"] == "2026-11-24T10:00:00Z"
-        assert raw[119]["t"] == "2026-11-24T10:01:59Z"
+        assert raw[0]["t"] == "2026-11-25T10:00:00Z"
+        assert raw[119]["t"] == "2026-11-25T10:01:59Z"
         minutes = client.get(
             "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "1m"}
         ).json()["points"]
@@ -196,7 +196,7 @@ def test_mosquitto_pub_cli_reading_is_stored(
     """A reading published by the mosquitto_pub CLI (RFC 3339 time, MQTT v5, QoS 1)."""
     lab.register("cli-sensor")
     ingest_factory(*lab.ingest_args())
-    payload = json.dumps({"ts": "2026-11-24T11:00:00+01:00", "laeq": 55.25, "duration": 60})
+    payload = json.dumps({"ts": "2026-11-25T11:00:00+01:00", "laeq": 55.25, "duration": 60})
     subprocess.run(
         [
             "mosquitto_pub",

@@ -21,6 +21,7 @@ reading was refused, so a reading's fate never depends on its neighbours in a ba
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -52,12 +53,12 @@ RAW_CAP_BYTES: Final = 64 * 1024
 """``Rejection.raw`` keeps at most this many bytes of the offending JSON."""
 
 _SHOW_CHARS: Final = 60
+_MAX_TOPIC_EXTRA: Final = len("/") + 64 + len("/levels")
 _SENSOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
     re.ASCII,
 )
-_NON_JSON_TOKENS: Final = (b"NaN", b"Infinity", b"-Infinity", b"nan", b"inf", b"-inf")
 _MISSING: Final = object()
 
 _Level = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_LEVEL_DB)]
@@ -104,12 +105,18 @@ class _Context(NamedTuple):
     max_future_s: float
 
 
-@lru_cache(maxsize=4096)
 def sensor_id_from_topic(topic: str, prefix: str = "noiselab") -> str | None:
     """The sensor id of a ``{prefix}/{sensor_id}/levels`` topic, or ``None`` if it is not one.
 
     ``sensor_id`` must match ``[a-z0-9][a-z0-9-]{1,63}``; ``prefix`` may itself contain ``/``.
     """
+    if len(topic) > len(prefix) + _MAX_TOPIC_EXTRA:
+        return None
+    return _sensor_id_from_short_topic(topic, prefix)
+
+
+@lru_cache(maxsize=4096)
+def _sensor_id_from_short_topic(topic: str, prefix: str) -> str | None:
     head = prefix + "/"
     if not (topic.startswith(head) and topic.endswith("/levels")):
         return None
@@ -138,7 +145,12 @@ def parse_message(
     (``None`` for a single object) and whose ``raw`` is its JSON exactly as sent, capped alike.
     """
     try:
-        return _parse(
+        sensor_id = sensor_id_from_topic(topic, prefix)
+        if sensor_id is not None and len(payload) <= max_payload_bytes and payload.isascii():
+            outcome = _fast_path(payload, sensor_id, received_at + max_future_s, max_batch)
+            if isinstance(outcome, list):
+                return ParsedMessage(outcome, [])
+        return _parse_thoroughly(
             topic,
             payload,
             received_at,
@@ -152,7 +164,7 @@ def parse_message(
         return _whole(topic, None, payload, received_at, reason)
 
 
-def _parse(
+def _parse_thoroughly(
     topic: str,
     payload: bytes,
     received_at: float,
@@ -162,6 +174,7 @@ def _parse(
     max_payload_bytes: int,
     max_batch: int,
 ) -> ParsedMessage:
+    """The whole procedure, for messages the fast path did not accept at once."""
     sensor_id = sensor_id_from_topic(topic, prefix)
     if sensor_id is None:
         reason = f"bad topic: expected {prefix}/<sensor_id>/levels, got {_show(topic)}"
@@ -225,7 +238,8 @@ def _not_json(payload: bytes, exc: Exception) -> str:
     pos = int(at.group(1))
     near = payload[max(0, pos - 20) : pos + 20].decode("utf-8", "replace")
     reason += f" near {_show(near)}"
-    if payload[pos : pos + 9].startswith(_NON_JSON_TOKENS):
+    window = payload[max(0, pos - 8) : pos + 9].lower()
+    if b"nan" in window or b"inf" in window:
         reason += " (NaN and Infinity are not JSON numbers: send a finite number or omit the field)"
     return reason
 
@@ -258,7 +272,7 @@ def _accept_one(raw: _RawReading, sensor_id: str, latest: float) -> Reading | No
     spectrum = None
     if raw.spectrum is not None:
         bands, lzeq = raw.spectrum.bands_hz, raw.spectrum.lzeq
-        if len(bands) != len(lzeq) or list(bands) != sorted(set(bands)):
+        if len(bands) != len(lzeq) or not all(map(operator.lt, bands, bands[1:])):
             return None
         spectrum = Spectrum(bands, lzeq)
     duration = 1.0 if raw.duration is None else raw.duration
@@ -363,7 +377,7 @@ def _number(name: str, value: Any, errors: list[str]) -> float | None:
         try:
             number = float(value)
         except OverflowError:
-            number = math.copysign(math.inf, value)
+            number = math.inf if value > 0 else -math.inf
     else:
         errors.append(f"{name}: must be a number, got {_describe(value)}")
         return None
@@ -384,10 +398,15 @@ def _check_ts(value: Any, ctx: _Context, errors: list[str]) -> None:
     if ts < MIN_PLAUSIBLE_TS:
         errors.append(f"ts: {_show(ts)} is before 2000-01-01T00:00:00Z, implausible")
     elif ts > ctx.received_at + ctx.max_future_s:
+        ahead = _seconds_over(ts - ctx.received_at, ctx.max_future_s)
         errors.append(
-            f"ts: {ts - ctx.received_at:.1f} s in the future of the receive time "
-            f"(limit {ctx.max_future_s:g} s)"
+            f"ts: {ahead} s in the future of the receive time (limit {ctx.max_future_s:g} s)"
         )
+
+
+def _seconds_over(seconds: float, limit: float) -> str:
+    """``seconds`` to 0.1 s, or finer when that rounding would make it look within ``limit``."""
+    return f"{seconds:.1f}" if round(seconds, 1) > limit else f"{seconds:.6f}".rstrip("0")
 
 
 def _ts_seconds(value: Any, errors: list[str]) -> float | None:

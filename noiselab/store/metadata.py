@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ __all__ = [
     "Sensor",
     "SensorSource",
     "load_sensors_file",
+    "rejection_digest",
     "sensor_from_fields",
 ]
 
@@ -65,6 +67,7 @@ SOURCES: frozenset[str] = frozenset(get_args(SensorSource))
 
 MAX_NAME_LENGTH = 200
 SQLITE_BUSY_TIMEOUT_MS = 5000
+_SQLITE_RETRYABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL})
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x6E6F6973  # pg_advisory_xact_lock key that serialises migrations
 
@@ -225,13 +228,19 @@ def _translated(action: str) -> Iterator[None]:
     """Turn SQLAlchemy errors into ``StoreError`` / ``StoreUnavailable`` naming ``action``."""
     try:
         yield
-    except sa_exc.OperationalError as exc:
-        raise StoreUnavailable(f"metadata database: cannot {action}: {exc.orig}") from exc
     except sa_exc.DBAPIError as exc:
-        error = StoreUnavailable if exc.connection_invalidated else StoreError
+        error = StoreUnavailable if _retryable(exc) else StoreError
         raise error(f"metadata database: cannot {action}: {exc.orig}") from exc
     except sa_exc.SQLAlchemyError as exc:
         raise StoreError(f"metadata database: cannot {action}: {exc}") from exc
+
+
+def _retryable(exc: sa_exc.DBAPIError) -> bool:
+    """Busy, locked or full SQLite; a lost connection or an operational error elsewhere."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_RETRYABLE
+    return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -1,0 +1,72 @@
+"""The FastAPI application factory. Nothing is built at import time: ``create_app(settings)``
+builds an app, and its lifespan opens the stores on start-up and closes them on shut-down.
+
+Usage::
+
+    app = create_app(ApiSettings(store_url="sqlite:///data/noiselab.db",
+                                 meta_url="sqlite:///data/metadata.db"))
+    uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from noiselab import __version__
+from noiselab.api.errors import install_error_handlers
+from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
+from noiselab.api.routes import health, sensors
+from noiselab.api.settings import ApiSettings
+from noiselab.store import open_store
+from noiselab.store.metadata import MetadataStore
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Data of the Vallensbæk noise Living Lab.
+
+Conventions: times are RFC 3339 in UTC with `Z`; levels are dB re 20 µPa, A-weighted, and every
+mean is energetic, `10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`. Errors answer `{"detail": "..."}`: 4xx
+for the caller's mistakes.
+"""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the time-series store and the metadata database; close both on shut-down."""
+    settings: ApiSettings = app.state.settings
+    store = open_store(settings.store_url)
+    try:
+        meta = MetadataStore(settings.meta_url)
+    except BaseException:
+        store.close()
+        raise
+    app.state.store, app.state.meta = store, meta
+    try:
+        yield
+    finally:
+        meta.close()
+        store.close()
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """A new app serving ``/api/v1``, ``/healthz``, ``/metrics`` and OpenAPI at ``/docs``.
+
+    Each app has its own metrics registry, so several can live in one process.
+    """
+    app = FastAPI(
+        title="noiselab",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics = ApiMetrics()
+    install_error_handlers(app)  # the catch-all middleware goes inside the metrics one
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(sensors.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,233 @@
+"""``/api/v1/sensors``: the sensor list, one sensor, and its levels.
+
+Only public sensors are visible for now: a private sensor answers 404 like an unknown one.
+Roles (vendor, staff, admin) that may see private sensors come with API keys in a later issue.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from noiselab.analysis.buckets import Every
+from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.schemas import (
+    ErrorOut,
+    LevelsOut,
+    SensorDetail,
+    SensorOut,
+    SensorStatus,
+)
+from noiselab.api.settings import ApiSettings
+from noiselab.store.base import LevelPoint, SensorActivity
+from noiselab.store.metadata import MetadataStore, Sensor
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "parse_instant",
+    "resolve_window",
+    "rfc3339",
+    "router",
+    "sensor_status",
+]
+
+router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
+
+DEFAULT_SPAN = timedelta(hours=24)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest instant a query may name: the Unix epoch (no reading can be older)."""
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""The latest instant a query may name (readings can be at most minutes in the future)."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)"
+    r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Unknown (or not public) sensor."}
+}
+
+
+@router.get("", summary="List sensors")
+def list_sensors(store: StoreDep, meta: MetaDep, settings: SettingsDep) -> list[SensorOut]:
+    """Public sensors with their status (online, stale, offline) and when data was last seen."""
+    now = settings.clock()
+    seen = {activity.sensor_id: activity for activity in store.activity()}
+    return [
+        SensorOut(**_sensor_fields(sensor, seen.get(sensor.id), now, settings))
+        for sensor in meta.list_sensors()
+        if sensor.public
+    ]
+
+
+@router.get(
+    "/{sensor_id}",
+    summary="One sensor",
+    responses={**_NOT_FOUND, 422: {"model": ErrorOut, "description": "A bad request."}},
+)
+def get_sensor(
+    sensor_id: str, store: StoreDep, meta: MetaDep, settings: SettingsDep
+) -> SensorDetail:
+    """One public sensor with its description, status and when data was last seen."""
+    sensor = _public_sensor(meta, sensor_id)
+    seen = next((a for a in store.activity() if a.sensor_id == sensor_id), None)
+    fields = _sensor_fields(sensor, seen, settings.clock(), settings)
+    return SensorDetail(**fields, description=sensor.description)
+
+
+@router.get(
+    "/{sensor_id}/levels",
+    summary="Levels of one sensor",
+    response_model=LevelsOut,
+    responses={
+        **_NOT_FOUND,
+        400: {"model": ErrorOut, "description": "Too many buckets: narrow the range."},
+        422: {"model": ErrorOut, "description": "A bad start, end or every."},
+    },
+)
+def get_levels(
+    sensor_id: str,
+    *,
+    store: StoreDep,
+    meta: MetaDep,
+    settings: SettingsDep,
+    start: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 time with offset (2026-03-29T12:00:00Z) or a date "
+            "(2026-03-29 = local midnight); default end - 24 h."
+        ),
+    ] = None,
+    end: Annotated[str | None, Query(description="Like start, exclusive; default now.")] = None,
+    every: Annotated[
+        Every, Query(description="Bucket width; 1d is aligned to local midnight.")
+    ] = Every.M1,
+) -> Response:
+    """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
+    _public_sensor(meta, sensor_id)
+    first, last = resolve_window(start, end, settings.clock(), settings.tz)
+    points = store.levels(sensor_id, first, last, every)
+    body = {
+        "sensor_id": sensor_id,
+        "every": every.value,
+        "start": rfc3339(first),
+        "end": rfc3339(last),
+        "points": [_point_json(point) for point in points],
+    }
+    # Encoded directly: up to 100,000 points, ~5x faster than building pydantic models.
+    # LevelsOut documents the shape (tests check the body against it).
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sensor_status(
+    activity: SensorActivity | None, now: float, settings: ApiSettings
+) -> SensorStatus:
+    """``online`` when data arrived within ``stale_after_s`` of ``now`` (Unix s), ``stale``
+    within ``offline_after_s``, else (or never) ``offline``."""
+    if activity is None:
+        return "offline"
+    age = now - activity.last_received
+    if age <= settings.stale_after_s:
+        return "online"
+    return "stale" if age <= settings.offline_after_s else "offline"
+
+
+def _sensor_fields(
+    sensor: Sensor, activity: SensorActivity | None, now: float, settings: ApiSettings
+) -> dict[str, Any]:
+    return {
+        "id": sensor.id,
+        "name": sensor.name,
+        "lat": sensor.lat,
+        "lon": sensor.lon,
+        "source": sensor.source,
+        "status": sensor_status(activity, now, settings),
+        "last_seen": None if activity is None else datetime.fromtimestamp(activity.last_ts, UTC),
+    }
+
+
+def _public_sensor(meta: MetadataStore, sensor_id: str) -> Sensor:
+    sensor = meta.get_sensor(sensor_id)
+    if sensor is None or not sensor.public:
+        raise HTTPException(status_code=404, detail=f"unknown sensor {sensor_id!r}")
+    return sensor
+
+
+def _point_json(point: LevelPoint) -> dict[str, object]:
+    """A point as ``LevelPointOut`` describes it: dB to 0.01, coverage to 0.0001, UTC ``Z``."""
+    return {
+        "t": rfc3339(point.t),
+        "laeq": round(point.laeq, 2),
+        "lafmax": None if point.lafmax is None else round(point.lafmax, 2),
+        "l10": round(point.l10, 2),
+        "l50": round(point.l50, 2),
+        "l90": round(point.l90, 2),
+        "coverage": round(point.coverage, 4),
+    }
+
+
+def _bad(name: str, problem: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=f"{name}: {problem}")
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "...")
+
+
+def parse_instant(name: str, value: str, zone: ZoneInfo) -> datetime:
+    """An aware instant from an RFC 3339 time with offset (``Z`` or ``+01:00``) or a bare date
+    (local midnight in ``zone``). Anything else raises a 422 ``HTTPException`` naming
+    ``name``."""
+    text = value.strip()
+    try:
+        if _DATE.fullmatch(text):
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        match = _INSTANT.fullmatch(text)
+        if match is None:
+            raise _bad(
+                name,
+                f"{_shown(value)} is not an RFC 3339 time (2026-03-29T12:00:00Z) "
+                "or a date (2026-03-29)",
+            )
+        if match["offset"] is None:
+            raise _bad(name, f"{_shown(value)} has no UTC offset: add Z or e.g. +01:00")
+        offset = "+00:00" if match["offset"] in "Zz" else match["offset"]
+        parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}{offset}")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise _bad(name, f"{_shown(value)} is not a valid time ({exc})") from exc
+
+
+def resolve_window(
+    start: str | None, end: str | None, now: float, zone: ZoneInfo
+) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC from the query strings: ``end`` defaults to ``now`` (Unix s),
+    ``start`` to ``end - 24 h``; empty means absent. ``start`` must be before ``end``, and both
+    within ``[EARLIEST, LATEST]``."""
+    last = parse_instant("end", end, zone) if end else datetime.fromtimestamp(now, UTC)
+    _check_served("end", last)
+    first = parse_instant("start", start, zone) if start else last - DEFAULT_SPAN
+    _check_served("start", first)
+    if first >= last:
+        raise _bad("start", f"must be before end ({rfc3339(first)} >= {rfc3339(last)})")
+    return first, last
+
+
+def _check_served(name: str, instant: datetime) -> None:
+    if not EARLIEST <= instant <= LATEST:
+        raise _bad(name, f"{rfc3339(instant)} is outside {rfc3339(EARLIEST)}..{rfc3339(LATEST)}")
+
+
+def rfc3339(instant: datetime) -> str:
+    """``instant`` as RFC 3339 in UTC with ``Z`` (microseconds only when there are some)."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,73 @@
+"""`noiselab demo` as a newcomer runs it: live levels over HTTP, and Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from noiselab.broker import free_port
+
+
+def _get(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _wait_for(predicate: object, timeout_s: float) -> object:
+    deadline = time.monotonic() + timeout_s
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()  # type: ignore[operator]
+            if last:
+                return last
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"condition not met in {timeout_s} s (last: {last!r})")
+
+
+def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noiselab", "demo", "--data-dir", str(data), "--port", str(port),
+         "--backfill", "30m"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        sensors = _wait_for(lambda: _get(f"{base}/api/v1/sensors"), 60)
+        ids = [s["id"] for s in sensors]  # type: ignore[attr-defined]
+        assert "kbm-egeskovvej" in ids
+        assert len(ids) == 8
+
+        def minutes() -> list[dict[str, object]]:
+            body = _get(f"{base}/api/v1/sensors/kbm-egeskovvej/levels?every=1m")
+            points: list[dict[str, object]] = body["points"]  # type: ignore[index]
+            return points if len(points) >= 30 else []
+
+        points = _wait_for(minutes, 60)
+        assert all(20 <= p["laeq"] <= 130 for p in points)  # type: ignore[index, operator]
+        first_live = _get(f"{base}/api/v1/sensors/kbm-egeskovvej/levels?every=1s")
+        time.sleep(3)
+        later = _get(f"{base}/api/v1/sensors/kbm-egeskovvej/levels?every=1s")
+        assert len(later["points"]) > len(first_live["points"])  # type: ignore[index]
+        status = {s["id"]: s["status"] for s in _get(f"{base}/api/v1/sensors")}  # type: ignore[attr-defined]
+        assert status["kbm-egeskovvej"] == "online"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0, output
+    assert "noiselab demo is running" in output
+    assert "noiselab demo stopped" in output
+    leftover = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True,
+                              check=False).stdout
+    assert leftover.strip() == "", f"processes left running: {leftover}"

@@ -1,0 +1,108 @@
+"""The production Mosquitto configuration, run for real: passwords and per-sensor ACLs.
+
+deploy/mosquitto/mosquitto.conf is loaded with only its paths and port rewritten for a temp
+directory; a sensor may publish to its own topic and not to another sensor's, and anonymous
+clients are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from noiselab.broker import free_port
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
+
+
+@pytest.fixture
+def production_broker(tmp_path: Path) -> Iterator[int]:
+    port = free_port()
+    conf = (DEPLOY / "mosquitto.conf").read_text()
+    conf = conf.replace("listener 1883", f"listener {port} 127.0.0.1")
+    conf = conf.replace("/mosquitto/config/", f"{tmp_path}/").replace(
+        "/mosquitto/data/", f"{tmp_path}/data/"
+    )
+    (tmp_path / "data").mkdir()
+    (tmp_path / "acl").write_text((DEPLOY / "acl").read_text())
+    passwd = tmp_path / "passwd"
+    for user, password in (("kbm-a", "pw-a"), ("kbm-b", "pw-b"), ("noiselab-ingest", "pw-i")):
+        args = ["mosquitto_passwd", "-b", str(passwd), user, password]
+        if not passwd.exists():
+            args.insert(1, "-c")
+        subprocess.run(args, check=True, capture_output=True)
+    passwd.chmod(0o600)
+    if os.geteuid() == 0:
+        conf += "user root\n"  # as root Mosquitto would switch to a user who can't read tmp
+    (tmp_path / "mosquitto.conf").write_text(conf)
+    log = (tmp_path / "mosquitto.log").open("wb")
+    proc = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
+                            stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        try:
+            probe.connect("127.0.0.1", port)
+            probe.disconnect()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+def _client(port: int, user: str | None, password: str | None) -> tuple[mqtt.Client, object]:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if user:
+        client.username_pw_set(user, password)
+    result: dict[str, object] = {}
+    connected = threading.Event()
+
+    def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        result["reason"] = reason
+        connected.set()
+
+    client.on_connect = on_connect
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    assert connected.wait(10)
+    return client, result["reason"]
+
+
+def test_sensor_may_publish_only_its_own_topic(production_broker: int) -> None:
+    port = production_broker
+    received: list[str] = []
+    ingest, reason = _client(port, "noiselab-ingest", "pw-i")
+    assert not reason.is_failure  # type: ignore[attr-defined]
+    ingest.on_message = lambda _c, _u, msg: received.append(msg.topic)
+    ingest.subscribe("$share/noiselab-ingest/noiselab/+/levels", options=SubscribeOptions(qos=1))
+    time.sleep(0.3)
+
+    sensor, reason = _client(port, "kbm-a", "pw-a")
+    assert not reason.is_failure  # type: ignore[attr-defined]
+    sensor.publish("noiselab/kbm-a/levels", b'{"ts": 1795600800, "laeq": 50}', qos=1)
+    forged = sensor.publish("noiselab/kbm-b/levels", b'{"ts": 1795600800, "laeq": 99}', qos=1)
+    forged.wait_for_publish(10)
+    time.sleep(0.5)
+    assert received == ["noiselab/kbm-a/levels"]
+    sensor.disconnect()
+    ingest.disconnect()
+
+
+def test_anonymous_and_wrong_password_are_refused(production_broker: int) -> None:
+    anonymous, reason = _client(production_broker, None, None)
+    assert reason.is_failure  # type: ignore[attr-defined]
+    anonymous.loop_stop()
+    wrong, reason = _client(production_broker, "kbm-a", "nope")
+    assert reason.is_failure  # type: ignore[attr-defined]
+    wrong.loop_stop()
