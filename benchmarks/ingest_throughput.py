@@ -159,7 +159,8 @@ def make_worker(broker: MosquittoBroker, prefix: str, workdir: Path) -> IngestWo
                 created=now,
             )
             for s in range(SENSORS)
-        ]
+        ],
+        replace=True,
     )
     settings = IngestSettings(
         mqtt=parse_mqtt_url(broker.url),
@@ -257,8 +258,8 @@ def latency(
         if (wait := due - time.time()) > 0:
             time.sleep(wait)
         sid = f"s{n % SENSORS}"
-        ts = int(base) + n
-        sent[(sid, ts * 1000)] = time.time()
+        ts = round(base + n / rate, 3)  # 1-ms steps: unique per sensor, never in the future
+        sent[(sid, round(ts * 1000))] = time.time()
         client.publish(
             f"{prefix}/{sid}/levels", msgspec.json.encode({"ts": ts, "laeq": 50.0}), qos=1
         )

@@ -37,9 +37,20 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
     port = free_port()
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "noiselab", "demo", "--data-dir", str(data), "--port", str(port),
-         "--backfill", "30m"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "noiselab",
+            "demo",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--backfill",
+            "30m",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     base = f"http://127.0.0.1:{port}"
@@ -68,6 +79,7 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
     assert proc.returncode == 0, output
     assert "noiselab demo is running" in output
     assert "noiselab demo stopped" in output
-    leftover = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True,
-                              check=False).stdout
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(data)], capture_output=True, text=True, check=False
+    ).stdout
     assert leftover.strip() == "", f"processes left running: {leftover}"

@@ -49,11 +49,17 @@ def test_energetic_mean_survives_extreme_levels():
 
 
 @pytest.mark.parametrize(
-    ("levels", "durations"),
-    [([], None), ([60.0], [0.0]), ([60.0, 61.0], [1.0, -1.0]), ([math.nan], None), ([60.0], [])],
+    ("levels", "durations", "message"),
+    [
+        ([], None, "no levels"),
+        ([60.0], [0.0], "positive"),
+        ([60.0, 61.0], [1.0, -1.0], "positive"),
+        ([math.nan], None, "finite"),
+        ([60.0], [], "0 durations for 1 levels"),
+    ],
 )
-def test_energetic_mean_rejects_bad_input(levels, durations):
-    with pytest.raises(ValueError):
+def test_energetic_mean_rejects_bad_input(levels, durations, message):
+    with pytest.raises(ValueError, match=message):
         energetic_mean(levels, durations)
 
 
@@ -66,7 +72,7 @@ def test_energy_and_level_from_energy_round_trip():
 
 
 def test_level_from_energy_rejects_zero_seconds():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         level_from_energy(1e6, 0.0)
 
 
@@ -96,7 +102,7 @@ def test_exceedance_levels_custom_percents():
 
 @pytest.mark.parametrize("percents", [(), (101,), (-1,)])
 def test_exceedance_levels_rejects_bad_percents(percents):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="percents"):
         exceedance_levels([1.0, 2.0], [1.0, 1.0], percents)
 
 

@@ -1,6 +1,6 @@
 """Publishes simulated readings over MQTT, as real Living Lab sensors would.
 
-Backfill first (a sensor uploading what it buffered: JSON arrays of up to ``batch`` readings),
+Backfill first (a sensor uploading what it buffered: JSON arrays of ``batch`` readings),
 then live readings every ``1/rate_hz`` seconds, one message per sensor, with interval starts on
 the ``1/rate_hz`` grid so backfill and live data meet without a gap or an overlap. Each sensor's
 status topic carries a retained ``online`` and, as the MQTT will, ``offline``.
@@ -25,7 +25,7 @@ from noiselab.mqtt import new_client
 from noiselab.sensors_sim.model import DiurnalModel, LevelModel
 from noiselab.sensors_sim.sites import DEFAULT_SITES, SimSensor
 
-__all__ = ["Simulator", "SimulatorSettings", "build_payloads"]
+__all__ = ["Simulator", "SimulatorSettings", "simulate_readings"]
 
 log = logging.getLogger("noiselab.simulate")
 
@@ -46,7 +46,7 @@ class SimulatorSettings:
     model: LevelModel = field(default_factory=DiurnalModel)
 
 
-def build_payloads(
+def simulate_readings(
     sensor: SimSensor,
     start: float,
     count: int,
@@ -54,13 +54,13 @@ def build_payloads(
     *,
     rng: np.random.Generator,
     first_seq: int,
-) -> list[bytes]:
-    """JSON payloads (arrays of at most ``settings.batch`` readings) for ``count`` intervals
-    of one sensor starting at ``start`` (Unix s)."""
+) -> list[dict[str, float | int]]:
+    """``count`` consecutive readings of one sensor from ``start`` (Unix s), as the MQTT
+    contract's JSON objects."""
     step = 1.0 / settings.rate_hz
     ts = start + step * np.arange(count, dtype=np.float64)
     lv = settings.model.levels(sensor, ts, step, rng)
-    rows = [
+    return [
         {
             "ts": round(float(t), 3),
             "laeq": float(a),
@@ -70,10 +70,6 @@ def build_payloads(
             "seq": first_seq + i,
         }
         for i, (t, a, mx, mn) in enumerate(zip(ts, lv.laeq, lv.lafmax, lv.lafmin, strict=True))
-    ]
-    return [
-        msgspec.json.encode(rows[i : i + settings.batch])
-        for i in range(0, len(rows), settings.batch)
     ]
 
 
@@ -137,6 +133,15 @@ class Simulator:
         self.published += 1
         return info
 
+    def _readings(
+        self, sensor: SimSensor, start: float, count: int
+    ) -> list[dict[str, float | int]]:
+        rows = simulate_readings(
+            sensor, start, count, self.settings, rng=self._rng, first_seq=self._seq[sensor.id]
+        )
+        self._seq[sensor.id] += count
+        return rows
+
     def _backfill(self, start: float, end: float) -> None:
         """Publish ``[start, end)`` in chunks of ``batch`` intervals, sensors interleaved."""
         s = self.settings
@@ -149,16 +154,8 @@ class Simulator:
             for sensor in s.sensors:
                 if self._stop.is_set():
                     return
-                payload = build_payloads(
-                    sensor,
-                    start + offset * step,
-                    count,
-                    s,
-                    rng=self._rng,
-                    first_seq=self._seq[sensor.id],
-                )[0]
-                self._seq[sensor.id] += count
-                pending.append(self._publish(sensor.id, payload))
+                rows = self._readings(sensor, start + offset * step, count)
+                pending.append(self._publish(sensor.id, msgspec.json.encode(rows)))
             if len(pending) > 2000:
                 for info in pending:
                     info.wait_for_publish(30)
@@ -177,9 +174,6 @@ class Simulator:
             if wait > 0 and self._stop.wait(wait):
                 return
             for sensor in s.sensors:
-                payload = build_payloads(
-                    sensor, t, 1, s, rng=self._rng, first_seq=self._seq[sensor.id]
-                )[0]
-                self._seq[sensor.id] += 1
-                self._publish(sensor.id, payload[1:-1])
+                [row] = self._readings(sensor, t, 1)
+                self._publish(sensor.id, msgspec.json.encode(row))
             t += step
