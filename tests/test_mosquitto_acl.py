@@ -44,10 +44,10 @@ def production_broker(tmp_path: Path) -> Iterator[int]:
     if os.geteuid() == 0:
         conf += "user root\n"  # as root Mosquitto would switch to a user who can't read tmp
     (tmp_path / "mosquitto.conf").write_text(conf)
-    log = (tmp_path / "mosquitto.log").open("wb")
-    proc = subprocess.Popen(
-        ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stdout=log, stderr=log
-    )
+    with (tmp_path / "mosquitto.log").open("wb") as log:
+        proc = subprocess.Popen(
+            ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stdout=log, stderr=log
+        )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)

@@ -370,6 +370,8 @@ def test_bad_ranges_are_query_errors(store):
         store.levels("s-1", utc(H + 10), utc(H), "1m")
     with pytest.raises(QueryError):
         store.levels("s-1", datetime(2026, 1, 1), datetime(2026, 1, 2), "1m")
+    with pytest.raises(QueryError, match="every must be one of"):
+        store.levels("s-1", utc(H), utc(H + 60), "2m")
 
 
 # -- other queries ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ __all__ = [
     "duration_ms",
     "hist_bins",
     "merge_hists",
+    "minute_key",
     "minute_keys",
     "rollup_minutes",
     "split_key",
@@ -126,10 +127,15 @@ def spread(
     return row, cell, high - low
 
 
+def minute_key(code: IntArray, minute: IntArray) -> IntArray:
+    """Keys ordering minutes by sensor code, then time: ``code << 32 | minute``."""
+    return (code << _CODE_SHIFT) | minute
+
+
 def minute_keys(code: IntArray, first_ms: IntArray, end_ms: IntArray) -> IntArray:
-    """Sorted unique minute keys (``code << 32 | minute``) overlapped by the intervals."""
+    """Sorted unique minute keys of the minutes the intervals overlap."""
     row, minute, _ = spread(first_ms, end_ms, MINUTE_MS)
-    return np.unique((code[row] << _CODE_SHIFT) | minute)
+    return np.unique(minute_key(code[row], minute))
 
 
 def split_key(key: int) -> tuple[int, int]:
@@ -144,7 +150,7 @@ def rollup_minutes(rows: Rows, keys: IntArray) -> MinuteRollup:
     reading overlaps gets zero seconds (the caller deletes it).
     """
     row, minute, overlap = spread(rows.ts_ms, rows.end_ms, MINUTE_MS)
-    pair_key = (rows.code[row] << _CODE_SHIFT) | minute
+    pair_key = minute_key(rows.code[row], minute)
     slot = np.searchsorted(keys, pair_key)
     inside = slot < keys.size
     inside[inside] = keys[slot[inside]] == pair_key[inside]
