@@ -32,11 +32,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from noiselab.model import Reading
 from noiselab.store.sqlite import SqliteStore
 
+Sync = Literal["FULL", "NORMAL"]
+SYNC_MODES: tuple[Sync, ...] = ("FULL", "NORMAL")
 START = 1_780_000_000  # 2026-05-28T20:26:40Z
 SENSORS = [f"vb-{kind}-{i:03d}" for i, kind in zip(range(100), ["road", "rail"] * 50, strict=True)]
 
@@ -71,9 +75,9 @@ def interleaved(rows: int, redelivered: float = 0.0) -> Iterator[list[Reading]]:
         made += fresh_per_txn
 
 
-def measure_writes(batches: Iterator[list[Reading]], synchronous: str) -> dict[str, float]:
+def measure_writes(batches: Iterator[list[Reading]], synchronous: Sync) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        store = SqliteStore(Path(tmp) / "bench.db", synchronous=synchronous)  # type: ignore[arg-type]
+        store = SqliteStore(Path(tmp) / "bench.db", synchronous=synchronous)
         samples: list[tuple[int, float, float]] = []
         for batch in batches:
             wall, cpu = time.perf_counter(), time.process_time()
@@ -103,7 +107,7 @@ def write_scenarios(rows: int) -> None:
     print(f"write(): readings/s into a fresh file growing to {rows:,} rows")
     print(f"{'scenario':32} {'sync':6} {'overall':>9} {'last 10%':>9} {'cpu':>9}")
     for name, make in scenarios:
-        for synchronous in ("FULL", "NORMAL"):
+        for synchronous in SYNC_MODES:
             r = measure_writes(make(), synchronous)
             print(f"{name:32} {synchronous:6} {r['rate']:9,.0f} {r['tail']:9,.0f} {r['cpu']:9,.0f}")
 
@@ -126,12 +130,12 @@ def raw_rows(per_txn: int, k: int, ts_first: bool) -> list[tuple[object, ...]]:
     """Transaction ``k``: ``per_txn / 100`` consecutive seconds of each of the 100 sensors, in
     the order of the table's key (``write()`` sorts a batch by sensor and ts)."""
     per_sensor = per_txn // 100
-    rows = [
+    rows: list[tuple[object, ...]] = [
         (sid, (START + k * per_sensor + j) * 1000, 1.0, level(j), None, None, None, j, 0.0)
         for sid in SENSORS
         for j in range(per_sensor)
     ]
-    return sorted(rows, key=lambda r: (r[1], r[0])) if ts_first else rows
+    return sorted(rows, key=lambda r: (r[1], str(r[0]))) if ts_first else rows
 
 
 def key_order(rows: int) -> None:
@@ -204,7 +208,7 @@ def level_queries(days: int = 30) -> None:
         for span, every in QUERIES:
             end = begin + span
             points = len(store.levels(sensor, begin, end, every))
-            ms = _median_ms(lambda end=end, every=every: store.levels(sensor, begin, end, every))
+            ms = _median_ms(partial(store.levels, sensor, begin, end, every))
             print(f"  {span!s:>18} at {every:3}: {points:6,} points {ms:8.1f} ms")
         store.close()
 
