@@ -370,3 +370,36 @@ def test_sigterm_flushes_acks_and_exits_cleanly(
     time.sleep(1.5)
     assert again.stop() == 0  # type: ignore[attr-defined]
     assert _messages_logged(again.log) == 0  # type: ignore[attr-defined]
+
+
+def test_worker_reconnects_after_a_broker_restart_and_loses_nothing(
+    tmp_path: Path, prefix: str, ingest_factory: Callable[..., object]
+) -> None:
+    """The broker goes down mid-stream and comes back on the same port with its persisted
+    sessions: the worker reconnects by itself and every reading is stored once."""
+    own = MosquittoBroker(tmp_path / "own-broker")
+    own.start()
+    try:
+        lab = Lab(tmp_path, own, prefix)
+        lab.register("rc")
+        ingest = ingest_factory(*lab.ingest_args())
+        publish_all(
+            own,
+            [(lab.topic("rc"), json.dumps(reading(T0 + i, 50.0)).encode()) for i in range(1000)],
+        )
+        lab.wait_count(1000)
+        own.stop()
+        time.sleep(1.0)
+        own.start()
+        ingest.wait_for_log("mqtt connected", timeout_s=60, count=2)  # type: ignore[attr-defined]
+        publish_all(
+            own,
+            [
+                (lab.topic("rc"), json.dumps(reading(T0 + i, 50.0)).encode())
+                for i in range(1000, 2000)
+            ],
+        )
+        assert lab.wait_count(2000) == 2000
+        assert "mqtt disconnected; reconnecting" in ingest.log.read_text()  # type: ignore[attr-defined]
+    finally:
+        own.stop()
