@@ -188,7 +188,7 @@ def ingest_drain(
     thread = threading.Thread(target=worker.run)
     start = time.perf_counter()
     thread.start()
-    while worker.metrics.messages._value.get() < messages:
+    while worker.metrics.acked._value.get() < messages:
         time.sleep(0.01)
         if time.perf_counter() - start > 600:
             raise RuntimeError("ingest drain timed out")

@@ -344,10 +344,10 @@ def test_shared_subscription_splits_the_stream(
 
 
 def _messages_logged(log: Path) -> int:
-    """The message counter of the worker's last 'ingest stopped' log line."""
+    """The acknowledged-messages counter of the worker's last 'ingest stopped' log line."""
     for line in reversed(log.read_text().splitlines()):
         if "ingest stopped" in line:
-            field = next(f for f in line.split() if f.startswith("messages="))
+            field = next(f for f in line.split() if f.startswith("acked="))
             return int(float(field.split("=", 1)[1]))
     raise AssertionError(f"no 'ingest stopped' line in {log}")
 
@@ -403,3 +403,37 @@ def test_worker_reconnects_after_a_broker_restart_and_loses_nothing(
         assert "mqtt disconnected; reconnecting" in ingest.log.read_text()  # type: ignore[attr-defined]
     finally:
         own.stop()
+
+
+def test_ingest_serves_its_counters(lab: Lab, ingest_factory: Callable[..., object]) -> None:
+    """--metrics-port exposes received/acked/stored/quarantined counters in Prometheus text."""
+    import urllib.request
+
+    from noiselab.broker import free_port
+
+    lab.register("met")
+    port = free_port()
+    ingest_factory(*lab.ingest_args("--metrics-port", str(port)))
+    publish_all(
+        lab.broker,
+        [(lab.topic("met"), json.dumps(reading(T0 + i, 50.0)).encode()) for i in range(50)]
+        + [(lab.topic("met"), b"{}")],
+    )
+    lab.wait_count(50)
+    deadline = time.monotonic() + 10
+    values: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        values = {
+            line.split()[0]: float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith("noiselab_ingest_") and " " in line
+        }
+        if values.get("noiselab_ingest_messages_acked_total") == 51:
+            break
+        time.sleep(0.1)
+    assert values["noiselab_ingest_messages_received_total"] == 51
+    assert values["noiselab_ingest_messages_acked_total"] == 51
+    assert values["noiselab_ingest_readings_stored_total"] == 50
+    assert values["noiselab_ingest_rejections_total"] == 1

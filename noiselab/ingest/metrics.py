@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["IngestMetrics"]
 
 
-@dataclass
 class IngestMetrics:
     """One worker's counters, in their own registry (several workers may share a process)."""
 
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-
-    def __post_init__(self) -> None:
-        r = self.registry
-        self.messages = Counter("noiselab_ingest_messages", "MQTT messages received", registry=r)
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = r = registry or CollectorRegistry()
+        self.received = Counter(
+            "noiselab_ingest_messages_received", "MQTT messages received", registry=r
+        )
+        self.acked = Counter(
+            "noiselab_ingest_messages_acked",
+            "MQTT messages acknowledged after their contents were committed",
+            registry=r,
+        )
         self.stored = Counter(
             "noiselab_ingest_readings_stored",
             "Readings durably stored (new or replaced)",
@@ -50,7 +52,8 @@ class IngestMetrics:
     def snapshot(self) -> dict[str, float]:
         """Current counter values, for periodic log lines."""
         return {
-            "messages": self.messages._value.get(),
+            "received": self.received._value.get(),
+            "acked": self.acked._value.get(),
             "stored": self.stored._value.get(),
             "unchanged": self.unchanged._value.get(),
             "quarantined": self.quarantined._value.get(),

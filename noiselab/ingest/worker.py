@@ -189,6 +189,7 @@ class IngestWorker:
             event(log, "mqtt disconnected; reconnecting", level=logging.WARNING, reason=str(reason))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self.metrics.received.inc()
         self._inbox.put(
             Inbound(msg.mid, msg.qos, msg.topic, bytes(msg.payload), time.time(), self._generation)
         )
@@ -215,8 +216,7 @@ class IngestWorker:
         rejections.extend(unknown)
         if not self._commit(readings, rejections):
             return
-        self._ack(batch)
-        self.metrics.messages.inc(len(batch))
+        self.metrics.acked.inc(self._ack(batch))
         self.metrics.batches.inc()
         self.metrics.lag.set(time.time() - batch[0].received_at)
         self.metrics.commit_seconds.observe(time.monotonic() - started)
@@ -326,13 +326,18 @@ class IngestWorker:
                 raise _AbandonedError
             delay = min(delay * 2, 5.0)
 
-    def _ack(self, batch: list[Inbound]) -> None:
+    def _ack(self, batch: list[Inbound]) -> int:
+        """Acknowledge, in arrival order, what this connection delivered; returns how many."""
         generation = self._generation
+        acked = 0
         for item in batch:
             # A message from an earlier connection is redelivered by the broker; its packet id
             # may already name another message on this one, so it must not be acknowledged.
-            if item.qos > 0 and item.generation == generation:
-                self._client.ack(item.mid, item.qos)
+            if item.generation == generation:
+                if item.qos > 0:
+                    self._client.ack(item.mid, item.qos)
+                acked += 1
+        return acked
 
 
 class _AbandonedError(Exception):
