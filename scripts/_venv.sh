@@ -4,7 +4,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+# Debian installs the mosquitto broker in /usr/sbin, outside a normal user's PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
+PY="${PYTHON:-python3}"
 need_apt=()
+# Debian ships venv's pip bootstrap separately (python3-venv).
+"$PY" -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 for pkg_bin in "$@"; do
     pkg="${pkg_bin%%:*}"; bin="${pkg_bin##*:}"
     command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
@@ -20,7 +25,6 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     fi
 fi
 
-PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
