@@ -50,6 +50,8 @@ def configure_logging(level: str = "info", *, as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic narrates every start-up migration check at INFO; keep it for debugging only.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
 
 
 def event(logger: logging.Logger, msg: str, *, level: int = logging.INFO, **fields: Any) -> None:
