@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from noiselab.analysis.buckets import Every
 from noiselab.model import Reading
 
-__all__ = ["LevelPoint", "ReadingStore", "SensorActivity", "WriteResult"]
+__all__ = ["LevelPoint", "ReadingStore", "SensorActivity", "Series", "WriteResult"]
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,24 @@ class LevelPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Series:
+    """One sensor's data over a range as arrays, ordered by ``ts``, ready for ``analysis``.
+
+    ``ts`` interval starts (Unix s, UTC), ``laeq`` (dB), ``duration`` (s: the interval length
+    for raw readings, the measured seconds for roll-up minutes), ``lafmax`` (dB, NaN where no
+    reading carried one).
+    """
+
+    ts: FloatArray
+    laeq: FloatArray
+    duration: FloatArray
+    lafmax: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+
+@dataclass(frozen=True, slots=True)
 class SensorActivity:
     """When a sensor's data was last seen: the end of its latest reading (Unix s) and the
     receive time of the write that stored it (Unix s)."""
@@ -78,6 +101,20 @@ class ReadingStore(Protocol):
         measured seconds are omitted. Raises ``QueryError`` when more than
         ``MAX_POINTS`` buckets would be needed.
         """
+        ...
+
+    def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
+        """The raw readings of one sensor with ``start <= ts < end``.
+
+        Raises ``QueryError`` when the range holds more than ``MAX_SERIES_ROWS`` readings.
+        """
+        ...
+
+    def minute_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
+        """The per-minute roll-up of one sensor for the minutes starting in ``[start, end)``:
+        ``ts`` the minute start, ``laeq`` its energetic mean over the measured seconds,
+        ``duration`` the measured seconds. Energy sums over these rows equal those of the raw
+        readings, so period levels computed from them are exact; they answer long ranges."""
         ...
 
     def activity(self) -> list[SensorActivity]:

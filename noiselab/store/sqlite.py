@@ -61,7 +61,7 @@ from noiselab.analysis.buckets import Every, bucket_edges
 from noiselab.analysis.levels import energy, exceedance_levels_by_group, level_from_energy
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
-from noiselab.store.base import LevelPoint, SensorActivity, WriteResult
+from noiselab.store.base import LevelPoint, SensorActivity, Series, WriteResult
 from noiselab.store.sqlite_rollup import (
     decode_hist,
     merge_hists,
@@ -76,6 +76,8 @@ from noiselab.store.sqlite_write import Batch, Record, RollupRow, Writer, rollup
 __all__ = ["MAX_POINTS", "RollupRow", "SqliteStore"]
 
 MAX_POINTS = 100_000
+MAX_SERIES_ROWS = 5_000_000
+"""Raw readings one ``series()`` call returns at most (about 160 MB of arrays)."""
 """Most buckets one ``levels()`` query may return."""
 
 IntArray = npt.NDArray[np.int64]
@@ -236,6 +238,38 @@ class SqliteStore:
             lafmax=rows.lafmax[row],
             levels=(bucket[order], laeq[order], ms[order]),
         )
+
+    def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
+        """The raw readings of one sensor with ``start <= ts < end``, as arrays by ``ts``."""
+        lo, hi = _ms_range(start, end)
+        with self._lock, _translated("series query"):
+            count = self._conn.execute(
+                "SELECT count(*) FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?",
+                (sensor_id, lo, hi),
+            ).fetchone()[0]
+            if count > MAX_SERIES_ROWS:
+                raise QueryError(
+                    f"{count:,} readings in that range, more than {MAX_SERIES_ROWS:,}: "
+                    "ask for a shorter range"
+                )
+            rows = self._conn.execute(
+                "SELECT ts_ms / 1000.0, laeq, duration, lafmax FROM readings"
+                " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
+                (sensor_id, lo, hi),
+            ).fetchall()
+        return _series(rows)
+
+    def minute_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
+        """The per-minute roll-up of one sensor for minutes starting in ``[start, end)``."""
+        lo, hi = _ms_range(start, end)
+        with self._lock, _translated("minute series query"):
+            rows = self._conn.execute(
+                "SELECT minute * 60.0, 10.0 * log10(energy / seconds), seconds, lafmax"
+                " FROM rollup_1m WHERE sensor_id = ? AND minute >= ? AND minute < ?"
+                " AND seconds > 0 ORDER BY minute",
+                (sensor_id, -(-lo // 60_000), -(-hi // 60_000)),
+            ).fetchall()
+        return _series(rows)
 
     def _max_duration_ms(self, sensor_id: str) -> int:
         row = self._conn.execute(
@@ -398,6 +432,27 @@ def _too_many(count: int, start: datetime, end: datetime, every: Every) -> Query
 
 
 # -- small helpers ------------------------------------------------------------------------------
+
+
+def _ms_range(start: datetime, end: datetime) -> tuple[int, int]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise QueryError("start and end must carry a time zone")
+    if not start < end:
+        raise QueryError("start must be before end")
+    return round(start.timestamp() * 1000.0), round(end.timestamp() * 1000.0)
+
+
+def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
+    if not rows:
+        empty = np.empty(0, np.float64)
+        return Series(empty, empty, empty, empty)
+    arr = np.array(rows, dtype=np.float64)  # NULL lafmax becomes NaN
+    return Series(
+        np.ascontiguousarray(arr[:, 0]),
+        np.ascontiguousarray(arr[:, 1]),
+        np.ascontiguousarray(arr[:, 2]),
+        np.ascontiguousarray(arr[:, 3]),
+    )
 
 
 def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
