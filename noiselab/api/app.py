@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from noiselab import __version__
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
-from noiselab.api.routes import health, sensors
+from noiselab.api.routes import events, health, indicators, sensors
 from noiselab.api.settings import ApiSettings
 from noiselab.store import open_store
 from noiselab.store.metadata import MetadataStore
@@ -68,5 +68,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)  # the catch-all middleware goes inside the metrics one
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(sensors.router)
+    app.include_router(indicators.router)
+    app.include_router(events.router)
     app.include_router(health.router)
     return app

@@ -16,10 +16,15 @@ from noiselab.analysis.buckets import Every
 from noiselab.store.metadata import SensorSource
 
 __all__ = [
+    "DayIndicatorsOut",
     "ErrorOut",
+    "EventOut",
+    "EventsOut",
     "HealthOut",
+    "IndicatorsOut",
     "LevelPointOut",
     "LevelsOut",
+    "PeriodCoverageOut",
     "SensorDetail",
     "SensorOut",
     "SensorStatus",
@@ -99,3 +104,62 @@ class ErrorOut(_Out):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="Validation errors only: each with loc, msg and type."
     )
+
+
+class PeriodCoverageOut(_Out):
+    """Measured seconds over the real length of each period (0..1)."""
+
+    day: float
+    evening: float
+    night: float
+
+
+class DayIndicatorsOut(_Out):
+    """The day-evening-night indicators of one local date; a period without data is null."""
+
+    date: str = Field(description="Local date D (the night starting 22:00 on D belongs to D).")
+    lday: float | None = Field(description="LAeq over the day period, dB.")
+    levening: float | None = Field(description="LAeq over the evening period, dB.")
+    lnight: float | None = Field(description="LAeq over the night period, dB.")
+    lden: float | None = Field(description="Lden (EU 2002/49/EC Annex I, Danish periods), dB.")
+    ldn: float | None = Field(description="Ldn: day+evening as day, night +10 dB, dB.")
+    laeq24: float | None = Field(description="LAeq over the local calendar day, dB.")
+    coverage: PeriodCoverageOut
+
+
+class IndicatorsOut(_Out):
+    """Daily indicators of one sensor for the local dates in ``[start, end)``."""
+
+    sensor_id: str
+    start: str = Field(description="First local date (inclusive).")
+    end: str = Field(description="Last local date (exclusive).")
+    zone: str = Field(examples=["Europe/Copenhagen"])
+    periods: dict[str, str] = Field(
+        description="Local hours of each period and the Lden weights (hours)."
+    )
+    days: list[DayIndicatorsOut]
+
+
+class EventOut(_Out):
+    """One pass-by event."""
+
+    start: UtcTime
+    end: UtcTime
+    duration_s: float = Field(description="Time above the detection threshold, s.")
+    lmax: float = Field(description="LAFmax when reported, else the highest LAeq,1s, dB.")
+    lmax_is_fast: bool = Field(description="True when lmax is an LAFmax.")
+    sel: float = Field(description="Sound exposure level LAE over the event, dB.")
+    leq: float = Field(description="LAeq over the event, dB.")
+    background: float = Field(description="Running background level used, dB.")
+    threshold: float = Field(description="Detection threshold used, dB.")
+    duration_10db: float = Field(description="10-dB-down duration around the peak, s.")
+
+
+class EventsOut(_Out):
+    """Pass-by events of one sensor starting in ``[start, end)``."""
+
+    sensor_id: str
+    start: UtcTime
+    end: UtcTime
+    method: str
+    events: list[EventOut]

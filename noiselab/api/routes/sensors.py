@@ -31,6 +31,7 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "parse_instant",
+    "public_sensor",
     "resolve_window",
     "rfc3339",
     "router",
@@ -75,7 +76,7 @@ def get_sensor(
     sensor_id: str, store: StoreDep, meta: MetaDep, settings: SettingsDep
 ) -> SensorDetail:
     """One public sensor with its description, status and when data was last seen."""
-    sensor = _public_sensor(meta, sensor_id)
+    sensor = public_sensor(meta, sensor_id)
     seen = next((a for a in store.activity() if a.sensor_id == sensor_id), None)
     fields = _sensor_fields(sensor, seen, settings.clock(), settings)
     return SensorDetail(**fields, description=sensor.description)
@@ -110,7 +111,7 @@ def get_levels(
     ] = Every.M1,
 ) -> Response:
     """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
-    _public_sensor(meta, sensor_id)
+    public_sensor(meta, sensor_id)
     first, last = resolve_window(start, end, settings.clock(), settings.tz)
     points = store.levels(sensor_id, first, last, every)
     body = {
@@ -155,7 +156,8 @@ def _sensor_fields(
     }
 
 
-def _public_sensor(meta: MetadataStore, sensor_id: str) -> Sensor:
+def public_sensor(meta: MetadataStore, sensor_id: str) -> Sensor:
+    """The registered public sensor ``sensor_id``, or a 404 ``HTTPException``."""
     sensor = meta.get_sensor(sensor_id)
     if sensor is None or not sensor.public:
         raise HTTPException(status_code=404, detail=f"unknown sensor {sensor_id!r}")

@@ -1,0 +1,101 @@
+"""``/api/v1/sensors/{id}/events``: pass-by events (trains, heavy vehicles) from raw readings.
+
+Detection needs the running background before the first event, so the raw readings are read
+from ``BACKGROUND_WINDOW_S`` before ``start``; only events starting in ``[start, end)`` are
+returned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from noiselab.analysis.events import Event, detect_events
+from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.routes.sensors import public_sensor, resolve_window, rfc3339
+from noiselab.api.schemas import ErrorOut, EventsOut
+
+__all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "router"]
+
+router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
+
+MAX_SPAN = timedelta(days=7)
+"""Longest range one request may scan (raw readings, 604,800 at 1 Hz)."""
+BACKGROUND_WINDOW_S = 600.0
+METHOD = (
+    "threshold over a running background: events are runs of LAeq above the trailing "
+    "10-minute L90 + 10 dB (or above the given absolute threshold) lasting at least 3 s, "
+    "runs less than 2 s apart merged; SEL over the run; 10-dB-down duration around the peak"
+)
+
+
+@router.get(
+    "/{sensor_id}/events",
+    summary="Pass-by events of one sensor",
+    response_model=EventsOut,
+    responses={
+        404: {"model": ErrorOut, "description": "Unknown (or not public) sensor."},
+        422: {"model": ErrorOut, "description": "A bad start, end or threshold."},
+    },
+)
+def get_events(
+    sensor_id: str,
+    *,
+    store: StoreDep,
+    meta: MetaDep,
+    settings: SettingsDep,
+    start: Annotated[
+        str | None, Query(description="RFC 3339 time with offset or a date; default end - 24 h.")
+    ] = None,
+    end: Annotated[str | None, Query(description="Like start, exclusive; default now.")] = None,
+    threshold: Annotated[
+        float | None,
+        Query(ge=0.0, le=160.0, description="Absolute threshold, dB; default background + 10 dB."),
+    ] = None,
+) -> Response:
+    """Pass-by events (start, end, Lmax, SEL, 10-dB-down duration) starting in [start, end)."""
+    public_sensor(meta, sensor_id)
+    first, last = resolve_window(start, end, settings.clock(), settings.tz)
+    if last - first > MAX_SPAN:
+        raise HTTPException(422, f"start: at most {MAX_SPAN.days} days per request")
+    series = store.series(sensor_id, first - timedelta(seconds=BACKGROUND_WINDOW_S), last)
+    events = []
+    if len(series):
+        events = detect_events(
+            series.ts,
+            series.laeq,
+            lafmax=series.lafmax,
+            durations=series.duration,
+            threshold=threshold,
+            background_window_s=BACKGROUND_WINDOW_S,
+        )
+    lo, hi = first.timestamp(), last.timestamp()
+    body = {
+        "sensor_id": sensor_id,
+        "start": rfc3339(first),
+        "end": rfc3339(last),
+        "method": METHOD if threshold is None else METHOD.replace(
+            "the trailing 10-minute L90 + 10 dB (or above the given absolute threshold)",
+            f"the absolute threshold {threshold:g} dB",
+        ),
+        "events": [_event_json(e) for e in events if lo <= e.start < hi],
+    }
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+def _event_json(event: Event) -> dict[str, object]:
+    return {
+        "start": rfc3339(datetime.fromtimestamp(event.start, UTC)),
+        "end": rfc3339(datetime.fromtimestamp(event.end, UTC)),
+        "duration_s": round(event.duration_s, 3),
+        "lmax": round(event.lmax, 2),
+        "lmax_is_fast": event.lmax_is_fast,
+        "sel": round(event.sel, 2),
+        "leq": round(event.leq, 2),
+        "background": round(event.background, 2),
+        "threshold": round(event.threshold, 2),
+        "duration_10db": round(event.duration_10db, 3),
+    }

@@ -1,0 +1,153 @@
+"""Indicators and events over HTTP, on real SQLite files, against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from test_api import Lab, sensor, steady
+
+from noiselab.model import Reading
+
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+def _local(y: int, m: int, d: int, h: int = 0) -> float:
+    return datetime(y, m, d, h, tzinfo=CPH).timestamp()
+
+
+def _period_level(ts: float) -> float:
+    """60 dB by day (07-19), 55 dB in the evening (19-22), 50 dB at night (local time)."""
+    hour = datetime.fromtimestamp(ts, CPH).hour
+    if 7 <= hour < 19:
+        return 60.0
+    return 55.0 if 19 <= hour < 22 else 50.0
+
+
+@pytest.fixture
+def dst_lab(tmp_path: Path) -> Iterator[object]:
+    """Minute readings (60 s each) following the period levels from Saturday 2026-03-28 00:00
+    local to Sunday 07:00 local: the night of the 28th is only 8 hours long (02:00 -> 03:00)."""
+    lab = Lab(tmp_path, now=_local(2026, 4, 1))
+    lab.sensors(sensor("vb-road-1"))
+    start, end = _local(2026, 3, 28), _local(2026, 3, 29, 7)
+    minutes = range(int(start), int(end), 60)
+    lab.write(
+        [Reading("vb-road-1", float(t), _period_level(t), duration=60.0) for t in minutes],
+        received_at=end,
+    )
+    with lab.client() as client:
+        yield client
+
+
+def test_indicators_per_local_date_over_the_spring_change(dst_lab) -> None:
+    """Lday 60, Levening 55, Lnight 50 on 2026-03-28. Danish Lden = 10·log10((12·10^6 +
+    3·10^((55+5)/10) + 9·10^((50+10)/10))/24) = 60.00 dB; Ldn = 10·log10((12·10^6 + 3·10^5.5
+    + 9·10^6)/24) = 59.38 dB (day+evening 07-22 = 15 h: 10·log10((12·10^6+3·10^5.5)/15) =
+    59.32; then (15·10^5.932 + 9·10^6)/24). The 8-hour night is fully covered (coverage 1.0).
+    The 29th has no evening or night data: its Lden is null."""
+    body = dst_lab.get(
+        "/api/v1/sensors/vb-road-1/indicators", params={"start": "2026-03-28", "end": "2026-03-30"}
+    ).json()
+    first, second = body["days"]
+    assert first["date"] == "2026-03-28"
+    assert (first["lday"], first["levening"], first["lnight"]) == (60.0, 55.0, 50.0)
+    assert first["lden"] == pytest.approx(60.00, abs=0.01)
+    day_evening = 10 * math.log10((12 * 10**6 + 3 * 10**5.5) / 15)
+    ldn = 10 * math.log10((15 * 10 ** (day_evening / 10) + 9 * 10**6) / 24)
+    assert first["ldn"] == pytest.approx(ldn, abs=0.01)
+    assert first["coverage"] == {"day": 1.0, "evening": 1.0, "night": 1.0}
+    assert second["date"] == "2026-03-29"
+    assert second["lday"] is None
+    assert second["lden"] is None
+    assert second["coverage"]["day"] == 0.0
+    assert body["zone"] == "Europe/Copenhagen"
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "detail"),
+    [
+        ({"start": "28-03-2026"}, 422, "start"),
+        ({"start": "2026-03-29", "end": "2026-03-28"}, 422, "before end"),
+        ({"start": "2024-01-01", "end": "2026-01-01"}, 422, "at most"),
+        ({"end": "2026-02-30"}, 422, "end"),
+    ],
+)
+def test_bad_indicator_parameters_are_422(dst_lab, params, status, detail) -> None:
+    response = dst_lab.get("/api/v1/sensors/vb-road-1/indicators", params=params)
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+
+
+def test_indicators_of_an_unknown_sensor_are_404(dst_lab) -> None:
+    assert dst_lab.get("/api/v1/sensors/nope/indicators").status_code == 404
+
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def events_lab(tmp_path: Path) -> Iterator[object]:
+    """20 minutes at 50 dB with a 20-s pass-by at 80 dB starting 15 minutes in."""
+    lab = Lab(tmp_path, now=T0 + 3600)
+    lab.sensors(sensor("rail-1"))
+    readings = steady("rail-1", T0, 900, 50.0) + steady("rail-1", T0 + 900, 20, 80.0)
+    readings += steady("rail-1", T0 + 920, 280, 50.0)
+    lab.write(readings, received_at=T0 + 1200)
+    with lab.client() as client:
+        yield client
+
+
+def test_events_find_the_pass_by(events_lab) -> None:
+    """SEL of 20 s at 80 dB = 80 + 10·log10(20) = 93.01 dB; Leq 80; lmax 80 (no LAFmax sent,
+    so the highest LAeq,1s); background 50 dB; 10-dB-down duration 20 s."""
+    body = events_lab.get(
+        "/api/v1/sensors/rail-1/events",
+        params={"start": "2026-03-02T12:00:00Z", "end": "2026-03-02T12:20:00Z"},
+    ).json()
+    [event] = body["events"]
+    assert event["start"] == "2026-03-02T12:15:00Z"
+    assert event["end"] == "2026-03-02T12:15:20Z"
+    assert event["lmax"] == 80.0
+    assert event["lmax_is_fast"] is False
+    assert event["sel"] == pytest.approx(80 + 10 * math.log10(20), abs=0.01)
+    assert event["leq"] == 80.0
+    assert event["background"] == 50.0
+    assert event["duration_10db"] == 20.0
+    assert "background" in body["method"]
+
+
+def test_events_outside_the_range_are_left_out(events_lab) -> None:
+    body = events_lab.get(
+        "/api/v1/sensors/rail-1/events",
+        params={"start": "2026-03-02T12:16:00Z", "end": "2026-03-02T12:20:00Z"},
+    ).json()
+    assert body["events"] == []
+
+
+def test_an_absolute_threshold_above_the_pass_by_finds_nothing(events_lab) -> None:
+    body = events_lab.get(
+        "/api/v1/sensors/rail-1/events",
+        params={"start": "2026-03-02T12:00:00Z", "end": "2026-03-02T12:20:00Z", "threshold": 85},
+    ).json()
+    assert body["events"] == []
+    assert "85 dB" in body["method"]
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"threshold": "200"}, "threshold"),
+        ({"threshold": "loud"}, "threshold"),
+        ({"start": "2026-01-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "at most 7 days"),
+        ({"start": "yesterday"}, "start"),
+    ],
+)
+def test_bad_event_parameters_are_422(events_lab, params, detail) -> None:
+    response = events_lab.get("/api/v1/sensors/rail-1/events", params=params)
+    assert response.status_code == 422
+    assert detail in response.json()["detail"]
