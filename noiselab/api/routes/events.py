@@ -18,18 +18,26 @@ from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.routes.sensors import public_sensor, resolve_window, rfc3339
 from noiselab.api.schemas import ErrorOut, EventsOut
 
-__all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "router"]
+__all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "method", "router"]
 
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
 
 MAX_SPAN = timedelta(days=7)
 """Longest range one request may scan (raw readings, 604,800 at 1 Hz)."""
 BACKGROUND_WINDOW_S = 600.0
-METHOD = (
-    "threshold over a running background: events are runs of LAeq above the trailing "
-    "10-minute L90 + 10 dB (or above the given absolute threshold) lasting at least 3 s, "
-    "runs less than 2 s apart merged; SEL over the run; 10-dB-down duration around the peak"
-)
+
+
+def method(threshold: float | None) -> str:
+    """How the events were detected, in words, for the response."""
+    above = (
+        "the running background (L90 over the trailing 10 minutes) + 10 dB"
+        if threshold is None
+        else f"the absolute threshold {threshold:g} dB"
+    )
+    return (
+        f"runs of LAeq above {above} lasting at least 3 s, runs less than 2 s apart merged; "
+        "SEL and LAeq over the run; 10-dB-down duration around the peak"
+    )
 
 
 @router.get(
@@ -77,10 +85,7 @@ def get_events(
         "sensor_id": sensor_id,
         "start": rfc3339(first),
         "end": rfc3339(last),
-        "method": METHOD if threshold is None else METHOD.replace(
-            "the trailing 10-minute L90 + 10 dB (or above the given absolute threshold)",
-            f"the absolute threshold {threshold:g} dB",
-        ),
+        "method": method(threshold),
         "events": [_event_json(e) for e in events if lo <= e.start < hi],
     }
     return Response(msgspec.json.encode(body), media_type="application/json")
