@@ -1,1 +1,80 @@
-"""Pure acoustics: numpy in, numbers out. Imports nothing else of noiselab."""
+"""Pure acoustics: numpy in, numbers out. Imports nothing else of noiselab.
+
+Levels are dB re 20 µPa (A-weighted unless a name says Z), durations in seconds, timestamps
+Unix seconds (UTC); local periods are computed in a named time zone (Europe/Copenhagen by
+default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)``.
+
+- ``levels``: ``leq``, ``to_energy``, ``to_level``, ``percentile_level`` (L_N, time-weighted)
+- ``resample``: energetic aggregation into fixed or local-day buckets
+- ``periods``: Lday, Levening, Lnight, Lden (Danish 12/3/9 h by default), Ldn, LAeq,24h
+- ``events``: pass-by detection over a running background, SEL, NA-style counts
+- ``spectra``: third-octave centres (IEC 61260-1), A/C weighting (IEC 61672-1), band sums
+- ``baci``: Before-After-Control-Impact with a day-block bootstrap; insertion loss
+- ``quality``: coverage, gaps, message-counter gaps, stuck sensors
+- ``guidelines``: the Danish guideline values and a classification against them
+"""
+
+from noiselab.analysis.baci import BaciResult, baci, insertion_loss, insertion_loss_paired
+from noiselab.analysis.buckets import Every, bucket_edges
+from noiselab.analysis.events import (
+    Event,
+    detect_events,
+    number_above,
+    running_background,
+    time_above,
+)
+from noiselab.analysis.guidelines import GUIDELINES, GuidelineAssessment, classify, guideline_for
+from noiselab.analysis.levels import (
+    energetic_mean,
+    exceedance_levels,
+    leq,
+    percentile_level,
+    to_energy,
+    to_level,
+)
+from noiselab.analysis.periods import DayIndicators, composite_rating_level, lden
+from noiselab.analysis.quality import coverage, find_gaps, find_stuck, seq_gaps
+from noiselab.analysis.resample import Resampled, resample
+from noiselab.analysis.spectra import (
+    a_weighting,
+    band_levels_to_laeq,
+    c_weighting,
+    third_octave_centres,
+)
+
+__all__ = [
+    "GUIDELINES",
+    "BaciResult",
+    "DayIndicators",
+    "Event",
+    "Every",
+    "GuidelineAssessment",
+    "Resampled",
+    "a_weighting",
+    "baci",
+    "band_levels_to_laeq",
+    "bucket_edges",
+    "c_weighting",
+    "classify",
+    "composite_rating_level",
+    "coverage",
+    "detect_events",
+    "energetic_mean",
+    "exceedance_levels",
+    "find_gaps",
+    "find_stuck",
+    "guideline_for",
+    "insertion_loss",
+    "insertion_loss_paired",
+    "lden",
+    "leq",
+    "number_above",
+    "percentile_level",
+    "resample",
+    "running_background",
+    "seq_gaps",
+    "third_octave_centres",
+    "time_above",
+    "to_energy",
+    "to_level",
+]
