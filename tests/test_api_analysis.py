@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_api import Lab, sensor, steady
 
+from noiselab.api.schemas import EventsOut, IndicatorsOut
 from noiselab.model import Reading
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -53,6 +54,7 @@ def test_indicators_per_local_date_over_the_spring_change(dst_lab) -> None:
     body = dst_lab.get(
         "/api/v1/sensors/vb-road-1/indicators", params={"start": "2026-03-28", "end": "2026-03-30"}
     ).json()
+    IndicatorsOut.model_validate(body)  # the documented response model describes the body
     first, second = body["days"]
     assert first["date"] == "2026-03-28"
     assert (first["lday"], first["levening"], first["lnight"]) == (60.0, 55.0, 50.0)
@@ -61,9 +63,14 @@ def test_indicators_per_local_date_over_the_spring_change(dst_lab) -> None:
     ldn = 10 * math.log10((15 * 10 ** (day_evening / 10) + 9 * 10**6) / 24)
     assert first["ldn"] == pytest.approx(ldn, abs=0.01)
     assert first["coverage"] == {"day": 1.0, "evening": 1.0, "night": 1.0}
+    assert first["guideline"]["lden_db"] == 58.0  # a road sensor
+    assert first["guideline"]["above"] is True
+    assert first["guideline"]["margin_db"] == pytest.approx(2.0, abs=0.01)
+    assert first["guideline"]["label_en"] == "above the guideline value"
     assert second["date"] == "2026-03-29"
     assert second["lday"] is None
     assert second["lden"] is None
+    assert second["guideline"]["above"] is None
     assert second["coverage"]["day"] == 0.0
     assert body["zone"] == "Europe/Copenhagen"
 
@@ -109,6 +116,7 @@ def test_events_find_the_pass_by(events_lab) -> None:
         "/api/v1/sensors/rail-1/events",
         params={"start": "2026-03-02T12:00:00Z", "end": "2026-03-02T12:20:00Z"},
     ).json()
+    EventsOut.model_validate(body)
     [event] = body["events"]
     assert event["start"] == "2026-03-02T12:15:00Z"
     assert event["end"] == "2026-03-02T12:15:20Z"

@@ -20,6 +20,7 @@ __all__ = [
     "ErrorOut",
     "EventOut",
     "EventsOut",
+    "GuidelineOut",
     "HealthOut",
     "IndicatorsOut",
     "LevelPointOut",
@@ -114,6 +115,21 @@ class PeriodCoverageOut(_Out):
     night: float
 
 
+class GuidelineOut(_Out):
+    """The day's Lden against the Danish guideline value for dwellings of the sensor's source
+    (road: Lden 58 dB, Miljøstyrelsen guideline 4/2007; rail: Lden 64 dB, addendum 2007 to
+    guideline 1/1997). Guideline values are not binding limits."""
+
+    lden_db: float = Field(description="The guideline value, dB.")
+    above: bool | None = Field(description="Lden above the guideline value; null: no Lden.")
+    margin_db: float | None = Field(description="Lden minus the guideline value, dB.")
+    strongly_affected: bool | None = Field(
+        description="Road: Lden above 68 dB ('stærkt støjbelastet'); null where not defined."
+    )
+    label_en: str
+    label_da: str
+
+
 class DayIndicatorsOut(_Out):
     """The day-evening-night indicators of one local date; a period without data is null."""
 
@@ -125,6 +141,9 @@ class DayIndicatorsOut(_Out):
     ldn: float | None = Field(description="Ldn: day+evening as day, night +10 dB, dB.")
     laeq24: float | None = Field(description="LAeq over the local calendar day, dB.")
     coverage: PeriodCoverageOut
+    guideline: GuidelineOut | None = Field(
+        description="Against the guideline of the sensor's source; null for background sensors."
+    )
 
 
 class IndicatorsOut(_Out):

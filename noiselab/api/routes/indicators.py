@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.routes.sensors import public_sensor
@@ -52,7 +53,7 @@ def get_indicators(
     ] = None,
 ) -> Response:
     """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end)."""
-    public_sensor(meta, sensor_id)
+    sensor = public_sensor(meta, sensor_id)
     today = datetime.fromtimestamp(settings.clock(), settings.tz).date()
     last = _date("end", end) if end else today
     first = _date("start", start) if start else last - timedelta(days=DEFAULT_DAYS)
@@ -79,7 +80,7 @@ def get_indicators(
         "end": last.isoformat(),
         "zone": settings.zone,
         "periods": {"day": "07-19", "evening": "19-22", "night": "22-07", "weights": "12/3/9"},
-        "days": [_day_json(day) for day in days],
+        "days": [_day_json(day, sensor.source) for day in days],
     }
     return Response(msgspec.json.encode(body), media_type="application/json")
 
@@ -101,7 +102,25 @@ def _db(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _day_json(day: DayIndicators) -> dict[str, object]:
+def _guideline_json(source: str | None, lden_db: float | None) -> dict[str, object] | None:
+    """Where the day's Lden stands against the Danish guideline for dwellings (None for a
+    source without one). Wording: "above the guideline value", never "violation"."""
+    if source not in ("road", "rail"):
+        return None
+    assessment = classify(source, lden=lden_db)
+    if assessment.guideline is None:
+        return None
+    return {
+        "lden_db": assessment.guideline.value_db,
+        "above": assessment.above_guideline,
+        "margin_db": None if assessment.margin_db is None else round(assessment.margin_db, 2),
+        "strongly_affected": assessment.strongly_affected,
+        "label_en": assessment.label_en,
+        "label_da": assessment.label_da,
+    }
+
+
+def _day_json(day: DayIndicators, source: str | None) -> dict[str, object]:
     return {
         "date": day.date.isoformat(),
         "lday": _db(day.lday),
@@ -115,4 +134,5 @@ def _day_json(day: DayIndicators) -> dict[str, object]:
             "evening": round(day.coverage_evening, 4),
             "night": round(day.coverage_night, 4),
         },
+        "guideline": _guideline_json(source, day.lden),
     }
