@@ -15,6 +15,7 @@ import typer
 from noiselab.config import (
     default_meta_url,
     parse_duration,
+    parse_hours,
     parse_mqtt_url,
     parse_store_url,
 )
@@ -238,6 +239,15 @@ def api(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(envvar="NOISELAB_API_PORT", help="Port.")] = 8000,
+    zone: Annotated[
+        str, typer.Option(envvar="NOISELAB_ZONE", help="Local time zone (IANA) for days.")
+    ] = "Europe/Copenhagen",
+    day: Annotated[
+        str, typer.Option(envvar="NOISELAB_DAY", help="Day period, local hours FROM-TO.")
+    ] = "7-19",
+    evening: Annotated[
+        str, typer.Option(envvar="NOISELAB_EVENING", help="Evening period, local hours FROM-TO.")
+    ] = "19-22",
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
@@ -249,7 +259,13 @@ def api(
 
     configure_logging(log_level, as_json=log_json)
     try:
-        settings = ApiSettings(store_url=store, meta_url=_meta_url(store, meta))
+        settings = ApiSettings(
+            store_url=store,
+            meta_url=_meta_url(store, meta),
+            zone=zone,
+            day=parse_hours("--day", day),
+            evening=parse_hours("--evening", evening),
+        )
         parse_store_url(store)
     except NoiselabError as exc:
         raise _fail(exc) from exc

@@ -20,6 +20,7 @@ __all__ = [
     "StoreUrl",
     "default_meta_url",
     "parse_duration",
+    "parse_hours",
     "parse_mqtt_url",
     "parse_store_url",
 ]
@@ -125,3 +126,15 @@ def parse_duration(text: str) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ConfigError(f"duration {text!r}: must be a finite, non-negative time")
     return seconds
+
+
+def parse_hours(name: str, text: str) -> tuple[int, int]:
+    """Local hours ``FROM-TO`` (e.g. ``7-19``) of a day period, ``0 <= FROM < TO <= 24``."""
+    parts = text.strip().split("-")
+    try:
+        first, last = (int(p) for p in parts)
+    except ValueError as exc:
+        raise ConfigError(f"{name} {text!r}: expected local hours FROM-TO, e.g. 7-19") from exc
+    if not 0 <= first < last <= 24:
+        raise ConfigError(f"{name} {text!r}: need 0 <= FROM < TO <= 24")
+    return first, last

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -63,16 +64,80 @@ def test_indicators_per_local_date_over_the_spring_change(dst_lab) -> None:
     ldn = 10 * math.log10((15 * 10 ** (day_evening / 10) + 9 * 10**6) / 24)
     assert first["ldn"] == pytest.approx(ldn, abs=0.01)
     assert first["coverage"] == {"day": 1.0, "evening": 1.0, "night": 1.0}
-    assert first["guideline"]["lden_db"] == 58.0  # a road sensor
-    assert first["guideline"]["above"] is True
-    assert first["guideline"]["margin_db"] == pytest.approx(2.0, abs=0.01)
-    assert first["guideline"]["label_en"] == "above the guideline value"
+    guideline = body["guideline"]  # one date with an Lden: its mean is that Lden
+    assert (guideline["lden_db"], guideline["days_with_lden"]) == (58.0, 1)  # a road sensor
+    assert guideline["lden_mean"] == pytest.approx(60.0, abs=0.01)
+    assert guideline["above"] is True
+    assert guideline["margin_db"] == pytest.approx(2.0, abs=0.01)
+    assert guideline["label_en"] == "above the guideline value"
+    assert "yearly" in guideline["note"]
     assert second["date"] == "2026-03-29"
     assert second["lday"] is None
     assert second["lden"] is None
-    assert second["guideline"]["above"] is None
     assert second["coverage"]["day"] == 0.0
     assert body["zone"] == "Europe/Copenhagen"
+
+
+def test_periods_follow_the_settings(tmp_path: Path) -> None:
+    """Constant 60 dB all day with the EU default evening 19-23: weights 12/4/8 and
+    Lden = 10·log10((12·10^6 + 4·10^6.5 + 8·10^7)/24) = 66.40 dB (66.67 with 12/3/9)."""
+    lab = Lab(tmp_path, now=_local(2026, 6, 10))
+    lab.settings = replace(lab.settings, evening=(19, 23))
+    lab.sensors(sensor("vb-road-1"))
+    start, end = _local(2026, 6, 1), _local(2026, 6, 2, 7)
+    lab.write(
+        [
+            Reading("vb-road-1", float(t), 60.0, duration=60.0)
+            for t in range(int(start), int(end), 60)
+        ],
+        received_at=end,
+    )
+    with lab.client() as client:
+        body = client.get(
+            "/api/v1/sensors/vb-road-1/indicators",
+            params={"start": "2026-06-01", "end": "2026-06-02"},
+        ).json()
+    assert body["periods"] == {
+        "day": "07-19",
+        "evening": "19-23",
+        "night": "23-07",
+        "weights": "12/4/8",
+    }
+    assert body["days"][0]["lden"] == pytest.approx(66.40, abs=0.01)
+
+
+def test_daily_levels_follow_the_zone_setting(tmp_path: Path) -> None:
+    """With zone UTC the 1d buckets of /levels start at UTC midnight, not Copenhagen's."""
+    lab = Lab(tmp_path, now=T0 + 86400)
+    lab.settings = replace(lab.settings, zone="UTC")
+    lab.sensors(sensor("vb-road-1"))
+    lab.write(steady("vb-road-1", T0, 60, 50.0), received_at=T0 + 60)
+    with lab.client() as client:
+        body = client.get(
+            "/api/v1/sensors/vb-road-1/levels",
+            params={"start": "2026-03-02T00:00:00Z", "end": "2026-03-03T00:00:00Z", "every": "1d"},
+        ).json()
+    assert [p["t"] for p in body["points"]] == ["2026-03-02T00:00:00Z"]
+
+
+def test_the_guideline_judges_the_energetic_mean_of_the_days() -> None:
+    """Daily Lden 60 and 70 dB: mean 10·log10((10^6 + 10^7)/2) = 67.40 dB, 9.40 above the road
+    guideline of 58 dB, and not above 68 ("stærkt støjbelastet" needs more)."""
+    from datetime import date
+
+    from noiselab.analysis.periods import DayIndicators
+    from noiselab.api.routes.indicators import _guideline_json
+
+    def day(value: float | None) -> DayIndicators:
+        return DayIndicators(date(2026, 6, 1), None, None, None, value, None, None, 1, 1, 1, 1)
+
+    result = _guideline_json("road", [day(60.0), day(None), day(70.0)])
+    assert result is not None
+    assert result["lden_mean"] == pytest.approx(67.40, abs=0.01)
+    assert result["days_with_lden"] == 2
+    assert result["margin_db"] == pytest.approx(9.40, abs=0.01)
+    assert result["strongly_affected"] is False
+    assert _guideline_json("background", [day(70.0)]) is None
 
 
 @pytest.mark.parametrize(
@@ -127,6 +192,18 @@ def test_events_find_the_pass_by(events_lab) -> None:
     assert event["background"] == 50.0
     assert event["duration_10db"] == 20.0
     assert "background" in body["method"]
+
+
+def test_an_event_crossing_the_end_of_the_range_is_measured_whole(events_lab) -> None:
+    """The pass-by starts at 12:15:00 and lasts 20 s; a range ending at 12:15:05 still reports
+    it whole: SEL 93.01 dB, 20 s."""
+    body = events_lab.get(
+        "/api/v1/sensors/rail-1/events",
+        params={"start": "2026-03-02T12:10:00Z", "end": "2026-03-02T12:15:05Z"},
+    ).json()
+    [event] = body["events"]
+    assert event["duration_s"] == 20.0
+    assert event["sel"] == pytest.approx(80 + 10 * math.log10(20), abs=0.01)
 
 
 def test_events_outside_the_range_are_left_out(events_lab) -> None:

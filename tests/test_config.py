@@ -9,6 +9,7 @@ import pytest
 from noiselab.config import (
     default_meta_url,
     parse_duration,
+    parse_hours,
     parse_mqtt_url,
     parse_store_url,
 )
@@ -83,3 +84,11 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(bad: str) -> None:
     with pytest.raises(ConfigError, match="duration"):
         parse_duration(bad)
+
+
+def test_period_hours() -> None:
+    assert parse_hours("--day", "7-19") == (7, 19)
+    assert parse_hours("--evening", " 19-23 ") == (19, 23)
+    for bad in ("7", "19-7", "7-25", "a-b", "7-19-22"):
+        with pytest.raises(ConfigError, match="--day"):
+            parse_hours("--day", bad)

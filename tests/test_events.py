@@ -99,7 +99,7 @@ def test_min_duration_drops_short_runs():
     ts, laeq = _series()
     laeq[400:402] = 80.0
     assert detect_events(ts, laeq) == []
-    assert len(detect_events(ts, laeq, min_duration_s=2.0)) == 1
+    assert len(detect_events(ts, laeq, min_duration=2.0)) == 1
 
 
 def test_missing_data_ends_an_event_and_blocks_merging():
@@ -130,6 +130,17 @@ def test_absolute_threshold_overrides_the_background():
     (event,) = detect_events(ts, laeq, threshold=70.0)
     assert (event.start, event.threshold, event.background) == (T0 + 800, 70.0, 50.0)
     assert len(detect_events(ts, laeq)) == 2
+
+
+def test_no_ten_db_down_span_when_the_peak_is_within_10_db_of_the_background():
+    """A 65 dB road with a 10-s 72 dB event found by an absolute 70 dB threshold: 72 - 10 =
+    62 dB lies below the 65 dB background, so the whole series would be "within 10 dB of the
+    peak"; the 10-dB-down span is undefined (None), the event itself is 10 s."""
+    ts, laeq = _series(4 * 3600, 65.0)
+    laeq[7200:7210] = 72.0
+    (event,) = detect_events(ts, laeq, threshold=70.0)
+    assert event.duration_s == 10.0
+    assert (event.t10_start, event.t10_end, event.duration_10db) == (None, None, None)
 
 
 def test_lafmax_is_used_for_lmax_when_given():

@@ -62,6 +62,21 @@ def test_minute_series_keeps_the_energy_of_the_raw_readings(store: SqliteStore) 
     )
 
 
+def test_an_overfull_minute_never_reaches_into_the_next(store: SqliteStore) -> None:
+    """A minute of 1-s readings plus one overlapping reading (61 measured seconds) comes back as
+    readings that end within the minute, with the energy of the raw readings: 60·10^5 + 10^8."""
+    minute = T0 + 3600 - 60  # the last minute before a period edge would be
+    readings = [Reading("a", minute + i, 50.0) for i in range(60)]
+    readings.append(Reading("a", minute + 0.5, 80.0))
+    store.write(readings, T0 + 7200)
+    rows = store.minute_series("a", _at(minute), _at(minute + 60))
+    assert (rows.ts + rows.duration <= minute + 60).all()
+    assert float(rows.duration.sum()) == pytest.approx(61.0)
+    assert float(np.sum(rows.duration * 10 ** (rows.laeq / 10))) == pytest.approx(
+        60 * 10**5 + 10**8, rel=1e-12
+    )
+
+
 def test_series_refuses_huge_ranges(store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
     store.write([Reading("a", T0 + i, 50.0) for i in range(11)], T0 + 20)
     monkeypatch.setattr(sqlite_module, "MAX_SERIES_ROWS", 10)

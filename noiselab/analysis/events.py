@@ -15,7 +15,7 @@ to the residual sound) and the event quantities of ISO 1996-1:2016 / ISO 1996-2:
 3. **Runs**: maximal runs of contiguous readings with ``LAeq > threshold``. Missing data (a gap,
    see ``quality``) ends a run. Runs at most ``merge_gap_s`` apart (end of one to start of
    the next, no missing data between) are merged into one event, readings between included;
-   merged events shorter than ``min_duration_s`` are dropped.
+   merged events shorter than ``min_duration`` are dropped.
 4. **Event quantities** over the event's readings ``i``:
    ``SEL = LAE = 10·log10(Σ dᵢ·10^(Lᵢ/10) / 1 s)`` (dB re 20 µPa and 1 s), equal to
    ``Leq + 10·log10(T / 1 s)`` with ``T = Σ dᵢ``; ``Lmax`` is the highest LAFmax when the
@@ -71,7 +71,9 @@ class Event:
     ``sel`` is the sound exposure level LAE (re 1 s) and ``leq`` the LAeq over
     ``start..end``; ``lmax`` is the top LAFmax if ``lmax_is_fast``, else the top LAeq;
     ``background`` and ``threshold`` are the values in force at the event's first reading;
-    ``t10_start..t10_end`` is the 10-dB-down span, ``duration_10db`` its length in seconds.
+    ``t10_start..t10_end`` is the 10-dB-down span, ``duration_10db`` its length in seconds;
+    all three are ``None`` when the peak is less than 10 dB above the background, where the
+    span would be bounded by the data rather than by the event.
     """
 
     start: float
@@ -83,9 +85,9 @@ class Event:
     leq: float
     background: float
     threshold: float
-    t10_start: float
-    t10_end: float
-    duration_10db: float
+    t10_start: float | None
+    t10_end: float | None
+    duration_10db: float | None
 
 
 def running_background(
@@ -147,7 +149,7 @@ def detect_events(
     background_window_s: float = 600.0,
     background_percentile: float = 90.0,
     margin_db: float = 10.0,
-    min_duration_s: float = 3.0,
+    min_duration: float = 3.0,
     merge_gap_s: float = 2.0,
 ) -> list[Event]:
     """Pass-by events in a LAeq series (dB), by the method of the module docstring.
@@ -180,7 +182,7 @@ def detect_events(
     limit = background + margin_db if threshold is None else np.full(t.size, float(threshold))
     gap = _gap_after(t, d)
     first, last = _merged_runs(t, d, lv > limit, gap, merge_gap_s)
-    keep = (t[last] + d[last] - t[first]) >= min_duration_s
+    keep = (t[last] + d[last] - t[first]) >= min_duration
     first, last = first[keep], last[keep]
     if first.size == 0:
         return []
@@ -190,7 +192,10 @@ def detect_events(
     for k in range(first.size):
         a, b = int(first[k]), int(last[k])
         peak = a + int(np.argmax(lv[a : b + 1]))
-        lo, hi = _down_span(lv, peak, segment_first, segment_last)
+        span = None
+        if lv[peak] - DOWN_DB > background[a]:
+            lo, hi = _down_span(lv, peak, segment_first, segment_last)
+            span = (float(t[lo]), float(t[hi] + d[hi]))
         events.append(
             Event(
                 start=float(t[a]),
@@ -202,9 +207,9 @@ def detect_events(
                 leq=float(sel[k] - 10.0 * np.log10(seconds[k])),
                 background=float(background[a]),
                 threshold=float(limit[a]),
-                t10_start=float(t[lo]),
-                t10_end=float(t[hi] + d[hi]),
-                duration_10db=float(t[hi] + d[hi] - t[lo]),
+                t10_start=None if span is None else span[0],
+                t10_end=None if span is None else span[1],
+                duration_10db=None if span is None else span[1] - span[0],
             )
         )
     return events

@@ -116,18 +116,22 @@ class PeriodCoverageOut(_Out):
 
 
 class GuidelineOut(_Out):
-    """The day's Lden against the Danish guideline value for dwellings of the sensor's source
-    (road: Lden 58 dB, Miljøstyrelsen guideline 4/2007; rail: Lden 64 dB, addendum 2007 to
-    guideline 1/1997). Guideline values are not binding limits."""
+    """The range's energetic mean of the daily Lden against the Danish guideline value for
+    dwellings of the sensor's source (road: Lden 58 dB, Miljøstyrelsen guideline 4/2007; rail:
+    Lden 64 dB, addendum 2007 to guideline 1/1997). Guideline values refer to the yearly
+    average and are not binding limits."""
 
+    lden_mean: float | None = Field(description="Energetic mean of the daily Lden, dB.")
+    days_with_lden: int = Field(description="Dates whose Lden entered the mean.")
     lden_db: float = Field(description="The guideline value, dB.")
-    above: bool | None = Field(description="Lden above the guideline value; null: no Lden.")
-    margin_db: float | None = Field(description="Lden minus the guideline value, dB.")
+    above: bool | None = Field(description="Mean above the guideline value; null: no Lden.")
+    margin_db: float | None = Field(description="Mean Lden minus the guideline value, dB.")
     strongly_affected: bool | None = Field(
         description="Road: Lden above 68 dB ('stærkt støjbelastet'); null where not defined."
     )
     label_en: str
     label_da: str
+    note: str
 
 
 class DayIndicatorsOut(_Out):
@@ -141,9 +145,6 @@ class DayIndicatorsOut(_Out):
     ldn: float | None = Field(description="Ldn: day+evening as day, night +10 dB, dB.")
     laeq24: float | None = Field(description="LAeq over the local calendar day, dB.")
     coverage: PeriodCoverageOut
-    guideline: GuidelineOut | None = Field(
-        description="Against the guideline of the sensor's source; null for background sensors."
-    )
 
 
 class IndicatorsOut(_Out):
@@ -155,6 +156,10 @@ class IndicatorsOut(_Out):
     zone: str = Field(examples=["Europe/Copenhagen"])
     periods: dict[str, str] = Field(
         description="Local hours of each period and the Lden weights (hours)."
+    )
+    guideline: GuidelineOut | None = Field(
+        description="The range against the guideline of the sensor's source; null for "
+        "background sensors."
     )
     days: list[DayIndicatorsOut]
 
@@ -171,7 +176,10 @@ class EventOut(_Out):
     leq: float = Field(description="LAeq over the event, dB.")
     background: float = Field(description="Running background level used, dB.")
     threshold: float = Field(description="Detection threshold used, dB.")
-    duration_10db: float = Field(description="10-dB-down duration around the peak, s.")
+    duration_10db: float | None = Field(
+        description="10-dB-down duration around the peak, s; null when the peak is less than "
+        "10 dB above the background."
+    )
 
 
 class EventsOut(_Out):

@@ -23,8 +23,10 @@ class ApiSettings:
     ``store_url`` is a ``--store`` URL, ``meta_url`` an SQLAlchemy URL of the metadata
     database. A sensor is ``online`` when its data arrived within ``stale_after_s`` seconds,
     ``stale`` within ``offline_after_s``, else ``offline``. ``zone`` (IANA name) gives local
-    midnight for bare dates and ``1d`` buckets. ``clock`` returns "now" in Unix seconds
-    (injectable for tests). Raises ``ConfigError`` naming a bad value.
+    midnight for bare dates and ``1d`` buckets. ``day`` and ``evening`` are the local hours
+    ``[from, to)`` of those periods (the night is the rest); Denmark's are 07-19 and 19-22, so
+    Lden weighs them 12/3/9 h. ``clock`` returns "now" in Unix seconds (injectable for tests).
+    Raises ``ConfigError`` naming a bad value.
     """
 
     store_url: str
@@ -32,6 +34,8 @@ class ApiSettings:
     stale_after_s: float = 120.0
     offline_after_s: float = 3600.0
     zone: str = "Europe/Copenhagen"
+    day: tuple[int, int] = (7, 19)
+    evening: tuple[int, int] = (19, 22)
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +50,17 @@ class ApiSettings:
                 " need 0 < stale <= offline"
             )
         _load_zone(self.zone)
+        (d0, d1), (e0, e1) = self.day, self.evening
+        if not (0 <= d0 < d1 == e0 < e1 <= 24 and e1 - d0 < 24):
+            raise ConfigError(
+                f"periods day {d0}-{d1}, evening {e0}-{e1}: need 0 <= day start < day end = "
+                "evening start < evening end <= 24, leaving a night"
+            )
+
+    @property
+    def night(self) -> tuple[int, int]:
+        """The night's local hours: from the end of the evening to the start of the day."""
+        return self.evening[1] % 24, self.day[0]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
-from noiselab.analysis.buckets import Every
+from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.model import Reading
 
 __all__ = ["LevelPoint", "ReadingStore", "SensorActivity", "Series", "WriteResult"]
@@ -93,9 +94,15 @@ class ReadingStore(Protocol):
         ...
 
     def levels(
-        self, sensor_id: str, start: datetime, end: datetime, every: Every
+        self,
+        sensor_id: str,
+        start: datetime,
+        end: datetime,
+        every: Every,
+        zone: ZoneInfo = DEFAULT_ZONE,
     ) -> list[LevelPoint]:
-        """Energetic levels of one sensor in buckets of ``every`` over ``[start, end)``.
+        """Energetic levels of one sensor in buckets of ``every`` over ``[start, end)``;
+        ``1d`` buckets start at local midnight in ``zone``.
 
         ``1s`` buckets come from raw readings, coarser ones from the roll-ups. Buckets without
         measured seconds are omitted. Raises ``QueryError`` when more than

@@ -52,12 +52,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from noiselab.analysis.buckets import Every, bucket_edges
+from noiselab.analysis.buckets import DEFAULT_ZONE, Every, bucket_edges
 from noiselab.analysis.levels import energy, exceedance_levels_by_group, level_from_energy
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
@@ -163,7 +164,12 @@ class SqliteStore:
     # -- reading ------------------------------------------------------------------------------
 
     def levels(
-        self, sensor_id: str, start: datetime, end: datetime, every: Every | str
+        self,
+        sensor_id: str,
+        start: datetime,
+        end: datetime,
+        every: Every | str,
+        zone: ZoneInfo = DEFAULT_ZONE,
     ) -> list[LevelPoint]:
         """Energetic levels of one sensor in ``every`` buckets covering ``[start, end)``.
 
@@ -179,7 +185,7 @@ class SqliteStore:
         except ValueError:
             choices = ", ".join(e.value for e in Every)
             raise QueryError(f"every must be one of {choices}, not {every!r}") from None
-        edges = _checked_edges(start, end, step)
+        edges = _checked_edges(start, end, step, zone)
         with self._lock, _translated("levels query"):
             if step is Every.S1:
                 buckets = self._second_buckets(sensor_id, edges)
@@ -269,7 +275,7 @@ class SqliteStore:
                 " AND seconds > 0 ORDER BY minute",
                 (sensor_id, -(-lo // 60_000), -(-hi // 60_000)),
             ).fetchall()
-        return _series(rows)
+        return _within_minutes(_series(rows))
 
     def _max_duration_ms(self, sensor_id: str) -> int:
         row = self._conn.execute(
@@ -403,7 +409,7 @@ class _Buckets:
         return points
 
 
-def _checked_edges(start: datetime, end: datetime, every: Every) -> FloatArray:
+def _checked_edges(start: datetime, end: datetime, every: Every, zone: ZoneInfo) -> FloatArray:
     """Bucket edges, or ``QueryError`` for a bad range or too many buckets (before any I/O)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise QueryError("start and end need a time zone (UTC offset)")
@@ -418,7 +424,7 @@ def _checked_edges(start: datetime, end: datetime, every: Every) -> FloatArray:
     )
     if estimate > MAX_POINTS + 1:
         raise _too_many(estimate, start, end, every)
-    edges = bucket_edges(start, end, every)
+    edges = bucket_edges(start, end, every, zone)
     if edges.size - 1 > MAX_POINTS:
         raise _too_many(edges.size - 1, start, end, every)
     return edges
@@ -452,6 +458,26 @@ def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
         np.ascontiguousarray(arr[:, 1]),
         np.ascontiguousarray(arr[:, 2]),
         np.ascontiguousarray(arr[:, 3]),
+    )
+
+
+def _within_minutes(minutes: Series) -> Series:
+    """Roll-up minutes as readings that never reach past their minute.
+
+    Overlapping readings (re-sent with jittered timestamps) can give a minute more than 60
+    measured seconds; as one reading from the minute's start it would reach into the next
+    minute, perhaps the next day period. Such a minute becomes ``k = ceil(seconds / 60)`` equal
+    readings starting at the minute: the same energy and seconds, none past the minute's end.
+    """
+    pieces = np.ceil(minutes.duration / 60.0).astype(np.int64)
+    if minutes.ts.size == 0 or pieces.max() <= 1:
+        return minutes
+    rows = np.repeat(np.arange(minutes.ts.size), pieces)
+    return Series(
+        minutes.ts[rows],
+        minutes.laeq[rows],
+        (minutes.duration / pieces)[rows],
+        minutes.lafmax[rows],
     )
 
 

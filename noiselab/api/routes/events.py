@@ -1,8 +1,9 @@
 """``/api/v1/sensors/{id}/events``: pass-by events (trains, heavy vehicles) from raw readings.
 
 Detection needs the running background before the first event, so the raw readings are read
-from ``BACKGROUND_WINDOW_S`` before ``start``; only events starting in ``[start, end)`` are
-returned.
+from ``BACKGROUND_WINDOW_S`` before ``start``, and an event starting just before ``end`` must be
+measured whole, so they are read until ``READ_AHEAD_S`` after ``end``; only events starting in
+``[start, end)`` are returned.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.routes.sensors import public_sensor, resolve_window, rfc3339
 from noiselab.api.schemas import ErrorOut, EventsOut
 
-__all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "method", "router"]
+__all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "READ_AHEAD_S", "method", "router"]
 
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
 
 MAX_SPAN = timedelta(days=7)
 """Longest range one request may scan (raw readings, 604,800 at 1 Hz)."""
 BACKGROUND_WINDOW_S = 600.0
+READ_AHEAD_S = 900.0
+"""How far past ``end`` an event starting before it is followed (long freight trains last
+a few minutes)."""
 
 
 def method(threshold: float | None) -> str:
@@ -69,7 +73,11 @@ def get_events(
     first, last = resolve_window(start, end, settings.clock(), settings.tz)
     if last - first > MAX_SPAN:
         raise HTTPException(422, f"start: at most {MAX_SPAN.days} days per request")
-    series = store.series(sensor_id, first - timedelta(seconds=BACKGROUND_WINDOW_S), last)
+    series = store.series(
+        sensor_id,
+        first - timedelta(seconds=BACKGROUND_WINDOW_S),
+        last + timedelta(seconds=READ_AHEAD_S),
+    )
     events = []
     if len(series):
         events = detect_events(
@@ -102,5 +110,5 @@ def _event_json(event: Event) -> dict[str, object]:
         "leq": round(event.leq, 2),
         "background": round(event.background, 2),
         "threshold": round(event.threshold, 2),
-        "duration_10db": round(event.duration_10db, 3),
+        "duration_10db": None if event.duration_10db is None else round(event.duration_10db, 3),
     }

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 import msgspec
+import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.guidelines import classify
@@ -27,6 +28,10 @@ router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
 MAX_DAYS = 400
 """Dates one request may cover (a year and a bit)."""
 DEFAULT_DAYS = 7
+GUIDELINE_NOTE = (
+    "Guideline values (Miljøstyrelsen) refer to the yearly average Lden and are not binding "
+    "limits; over a shorter range the energetic mean of the daily Lden is an indication."
+)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -71,6 +76,8 @@ def get_indicators(
         minutes.laeq,
         minutes.duration,
         tz=settings.zone,
+        day=settings.day,
+        evening=settings.evening,
         start=first,
         end=last,
     )
@@ -79,10 +86,24 @@ def get_indicators(
         "start": first.isoformat(),
         "end": last.isoformat(),
         "zone": settings.zone,
-        "periods": {"day": "07-19", "evening": "19-22", "night": "22-07", "weights": "12/3/9"},
-        "days": [_day_json(day, sensor.source) for day in days],
+        "periods": _periods_json(settings.day, settings.evening, settings.night),
+        "guideline": _guideline_json(sensor.source, days),
+        "days": [_day_json(day) for day in days],
     }
     return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+def _periods_json(
+    day: tuple[int, int], evening: tuple[int, int], night: tuple[int, int]
+) -> dict[str, str]:
+    """Local hours of each period and the Lden weights: the periods' lengths in hours."""
+    hours = (day[1] - day[0], evening[1] - evening[0], 24 - (evening[1] - day[0]))
+    return {
+        "day": f"{day[0]:02d}-{day[1]:02d}",
+        "evening": f"{evening[0]:02d}-{evening[1]:02d}",
+        "night": f"{night[0]:02d}-{night[1]:02d}",
+        "weights": "/".join(str(h) for h in hours),
+    }
 
 
 def _date(name: str, value: str) -> date:
@@ -102,25 +123,34 @@ def _db(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _guideline_json(source: str | None, lden_db: float | None) -> dict[str, object] | None:
-    """Where the day's Lden stands against the Danish guideline for dwellings (None for a
-    source without one). Wording: "above the guideline value", never "violation"."""
+def _guideline_json(source: str | None, days: list[DayIndicators]) -> dict[str, object] | None:
+    """The range's mean Lden against the Danish guideline for dwellings of the sensor's source
+    (None for a source without one). Guideline values refer to a long-term (yearly) average
+    Lden, so one day is never judged alone: the daily values are averaged energetically.
+    Wording: "above the guideline value", never "violation"."""
     if source not in ("road", "rail"):
         return None
-    assessment = classify(source, lden=lden_db)
+    values = [day.lden for day in days if day.lden is not None]
+    mean = (
+        float(10.0 * np.log10(np.mean(np.power(10.0, np.array(values) / 10.0)))) if values else None
+    )
+    assessment = classify(source, lden=mean)
     if assessment.guideline is None:
         return None
     return {
+        "lden_mean": None if mean is None else round(mean, 2),
+        "days_with_lden": len(values),
         "lden_db": assessment.guideline.value_db,
         "above": assessment.above_guideline,
         "margin_db": None if assessment.margin_db is None else round(assessment.margin_db, 2),
         "strongly_affected": assessment.strongly_affected,
         "label_en": assessment.label_en,
         "label_da": assessment.label_da,
+        "note": GUIDELINE_NOTE,
     }
 
 
-def _day_json(day: DayIndicators, source: str | None) -> dict[str, object]:
+def _day_json(day: DayIndicators) -> dict[str, object]:
     return {
         "date": day.date.isoformat(),
         "lday": _db(day.lday),
@@ -134,5 +164,4 @@ def _day_json(day: DayIndicators, source: str | None) -> dict[str, object]:
             "evening": round(day.coverage_evening, 4),
             "night": round(day.coverage_night, 4),
         },
-        "guideline": _guideline_json(source, day.lden),
     }

@@ -113,7 +113,7 @@ def get_levels(
     """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
     public_sensor(meta, sensor_id)
     first, last = resolve_window(start, end, settings.clock(), settings.tz)
-    points = store.levels(sensor_id, first, last, every)
+    points = store.levels(sensor_id, first, last, every, settings.tz)
     body = {
         "sensor_id": sensor_id,
         "every": every.value,
