@@ -166,6 +166,8 @@ def ingest(
     _on_signals(worker.request_stop)
     try:
         worker.run()
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
     finally:
         reading_store.close()
         registry.close()

@@ -5,7 +5,8 @@
     NoiselabError
     ├── ConfigError          bad URL, flag or environment value (named in the message)
     ├── StoreError           a store adapter failed; ``retryable`` says whether to try again
-    │   └── StoreUnavailable the backend is down or locked: retry with backoff
+    │   ├── StoreUnavailable the backend is down or locked: retry with backoff
+    │   └── ReadingRejected  the store cannot take these readings' values (only they fail)
     └── QueryError           a well-formed request the store cannot answer (e.g. too many points)
 
 Adapters translate driver errors at their boundary with ``raise ... from exc``.
@@ -13,7 +14,14 @@ Adapters translate driver errors at their boundary with ``raise ... from exc``.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "NoiselabError", "QueryError", "StoreError", "StoreUnavailable"]
+__all__ = [
+    "ConfigError",
+    "NoiselabError",
+    "QueryError",
+    "ReadingRejected",
+    "StoreError",
+    "StoreUnavailable",
+]
 
 
 class NoiselabError(Exception):
@@ -34,6 +42,11 @@ class StoreUnavailable(StoreError):  # noqa: N818 - reads as a state, like Timeo
     """The store is temporarily unavailable (down, locked, full): retry with backoff."""
 
     retryable = True
+
+
+class ReadingRejected(StoreError):  # noqa: N818 - reads as what happened to the reading
+    """The store refuses a reading for its values; the store itself is fine, and other
+    readings of the same batch may be written alone."""
 
 
 class QueryError(NoiselabError):

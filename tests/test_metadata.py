@@ -243,19 +243,20 @@ def test_quarantine_stores_rejections_with_their_fields(meta):
 
 
 def test_quarantine_is_idempotent_under_redelivery(meta):
-    """The same message delivered again (later) is stored once; any other difference counts."""
+    """The same message delivered again (later) is stored once, even when its reason is
+    worded with a time-dependent figure; another topic, raw reading or position counts."""
     assert meta.quarantine([rejection(0), rejection(0)]) == 1
     assert meta.quarantine([rejection(0, received_at=2e9)]) == 0
+    assert meta.quarantine([rejection(0, reason="ts: 3599.3 s in the future")]) == 0
     variants = [
         rejection(0, topic="noiselab/other/levels"),
         rejection(0, raw=b"{}"),
-        rejection(0, reason="other"),
         rejection(0, index=None),
         rejection(0, index=1),
     ]
-    assert meta.quarantine(variants) == 5
+    assert meta.quarantine(variants) == 4
     assert meta.quarantine([*variants, rejection(0)]) == 0
-    assert meta.quarantine_count() == 6
+    assert meta.quarantine_count() == 5
     assert meta.quarantine([]) == 0
 
 

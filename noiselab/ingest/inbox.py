@@ -4,6 +4,12 @@ The network thread ``put``s every received message; the writer ``take``s a batch
 full (by messages or payload bytes) or when its oldest message has waited ``max_wait_s``, so
 latency stays bounded even when the broker's receive-maximum window holds fewer messages than a
 full batch.
+
+The inbox is bounded (``max_pending`` messages, ``max_pending_bytes``): ``put`` blocks the
+network thread while it is full, so TCP backpressure stops the broker even when the broker does
+not honour the client's Receive Maximum (Mosquitto 2.0 resets the quota on every PUBACK and can
+send a whole queued backlog at once). Blocking there cannot deadlock: the writer only queues
+acknowledgements and never waits for the network thread.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ __all__ = ["Inbound", "Inbox"]
 class Inbound(NamedTuple):
     """A received MQTT message awaiting a durable write and its acknowledgement.
 
-    ``generation`` counts the connections of the client: a message received on an earlier
-    connection must not be acknowledged on a later one, where its packet id may name another
-    message (the broker redelivers it instead).
+    ``received_at`` is the wall-clock receive time (Unix s, for readings and metrics),
+    ``arrived`` the monotonic one (for the flush timer). ``generation`` counts the connections
+    of the client: a message received on an earlier connection must not be acknowledged on a
+    later one, where its packet id may name another message (the broker redelivers it instead).
     """
 
     mid: int
@@ -29,34 +36,54 @@ class Inbound(NamedTuple):
     topic: str
     payload: bytes
     received_at: float
+    arrived: float
     generation: int
 
 
 class Inbox:
-    """A thread-safe FIFO of ``Inbound`` messages with size- and age-triggered batches."""
+    """A thread-safe, bounded FIFO of ``Inbound`` messages with size- and age-triggered
+    batches."""
 
-    def __init__(self, *, max_messages: int, max_bytes: int, max_wait_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        max_messages: int,
+        max_bytes: int,
+        max_wait_s: float,
+        max_pending: int,
+        max_pending_bytes: int,
+    ) -> None:
         self._items: deque[Inbound] = deque()
         self._bytes = 0
         self._cond = threading.Condition()
         self._max_messages = max_messages
         self._max_bytes = max_bytes
         self._max_wait_s = max_wait_s
+        self._max_pending = max(max_pending, 1)
+        self._max_pending_bytes = max(max_pending_bytes, 1)
+        self._closed = False
+        self.peak = 0
+        """The most messages ever held at once."""
 
     def put(self, item: Inbound) -> None:
-        """Add a message (called on the network thread)."""
+        """Add a message (called on the network thread); waits while the inbox is full."""
         with self._cond:
+            while not self._closed and (
+                len(self._items) >= self._max_pending or self._bytes >= self._max_pending_bytes
+            ):
+                self._cond.wait()
             self._items.append(item)
             self._bytes += len(item.payload)
-            if self._full() or len(self._items) == 1:
-                self._cond.notify()
+            self.peak = max(self.peak, len(self._items))
+            self._cond.notify_all()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def wake(self) -> None:
-        """Wake a waiting ``take`` (used on shutdown)."""
+    def close(self) -> None:
+        """Stop bounding ``put`` and wake every waiter (shutdown)."""
         with self._cond:
+            self._closed = True
             self._cond.notify_all()
 
     def take(self, *, timeout_s: float, drain: bool = False) -> list[Inbound]:
@@ -69,14 +96,16 @@ class Inbox:
         with self._cond:
             while not (drain and self._items) and not self._due():
                 now = time.monotonic()
-                if now >= deadline:
+                if now >= deadline or (drain and self._closed):
                     return []
                 wait = deadline - now
                 if self._items:
-                    oldest_age = time.time() - self._items[0].received_at
+                    oldest_age = now - self._items[0].arrived
                     wait = min(wait, max(self._max_wait_s - oldest_age, 0.0))
                 self._cond.wait(wait)
-            return self._pop_batch()
+            batch = self._pop_batch()
+            self._cond.notify_all()
+            return batch
 
     def _full(self) -> bool:
         return len(self._items) >= self._max_messages or self._bytes >= self._max_bytes
@@ -84,7 +113,7 @@ class Inbox:
     def _due(self) -> bool:
         if not self._items:
             return False
-        return self._full() or time.time() - self._items[0].received_at >= self._max_wait_s
+        return self._full() or time.monotonic() - self._items[0].arrived >= self._max_wait_s
 
     def _pop_batch(self) -> list[Inbound]:
         batch: list[Inbound] = []

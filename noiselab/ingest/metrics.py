@@ -34,6 +34,11 @@ class IngestMetrics:
             "noiselab_ingest_rejections", "Readings or messages quarantined", registry=r
         )
         self.batches = Counter("noiselab_ingest_batches", "Batches committed", registry=r)
+        self.errors = Counter(
+            "noiselab_ingest_batch_errors",
+            "Batches that failed unexpectedly and were retried unacknowledged",
+            registry=r,
+        )
         self.store_retries = Counter(
             "noiselab_ingest_store_retries", "Store writes retried after an error", registry=r
         )

@@ -29,7 +29,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from noiselab.config import MqttUrl
-from noiselab.errors import StoreError
+from noiselab.errors import NoiselabError, ReadingRejected, StoreError
 from noiselab.ingest.inbox import Inbound, Inbox
 from noiselab.ingest.message import parse_message
 from noiselab.ingest.metrics import IngestMetrics
@@ -61,6 +61,7 @@ class IngestSettings:
     auto_register: bool = False
     batch_messages: int = 5_000
     batch_bytes: int = 4 * 1024 * 1024
+    max_pending_bytes: int = 128 * 1024 * 1024
     flush_interval_s: float = 0.1
     receive_maximum: int = 10_000
     session_expiry_s: int = 7 * 24 * 3600
@@ -103,14 +104,20 @@ class IngestWorker:
         self._stop = threading.Event()
         self._abandon = threading.Event()
         self._connected = threading.Event()
+        # Guards the connection generation while acknowledgements are queued, so a PUBACK can
+        # never be queued for one connection and sent on the next.
+        self._session_lock = threading.Lock()
         self._generation = 0
+        self._fatal: str | None = None
         self._inbox = Inbox(
             max_messages=min(settings.batch_messages, settings.receive_maximum),
             max_bytes=settings.batch_bytes,
             max_wait_s=settings.flush_interval_s,
+            max_pending=settings.receive_maximum,
+            max_pending_bytes=settings.max_pending_bytes,
         )
         self._known: frozenset[str] = frozenset()
-        self._known_at = float("-inf")
+        self._checked_at: dict[str, float] = {}
         self._client = self._make_client()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class IngestWorker:
         if self._stop.is_set():
             self._abandon.set()
         self._stop.set()
-        self._inbox.wake()
+        self._inbox.close()
 
     def run(self) -> None:
         """Connect and consume until ``request_stop``; blocks the calling thread."""
@@ -143,6 +150,8 @@ class IngestWorker:
             self._client.disconnect()
             self._client.loop_stop()
             log.info("ingest stopped", extra={"fields": self.metrics.snapshot()})
+        if self._fatal:
+            raise NoiselabError(self._fatal)
 
     def wait_connected(self, timeout_s: float) -> bool:
         """True once subscribed (for tests and the demo)."""
@@ -166,6 +175,8 @@ class IngestWorker:
         if reason.is_failure:
             event(log, "mqtt connect refused", level=logging.ERROR, reason=str(reason))
             return
+        with self._session_lock:
+            self._generation += 1
         event(log, "mqtt connected", session_present=flags.session_present)
         # Subscribe on every connect: a broker that lost the session must learn it again.
         client.subscribe(self.settings.topic_filter, options=SubscribeOptions(qos=1))
@@ -183,16 +194,30 @@ class IngestWorker:
     def _on_disconnect(
         self, _c: mqtt.Client, _u: Any, _flags: Any, reason: ReasonCode, _p: Any
     ) -> None:
-        self._generation += 1
+        with self._session_lock:
+            self._generation += 1
         self._connected.clear()
         if not self._stop.is_set():
             event(log, "mqtt disconnected; reconnecting", level=logging.WARNING, reason=str(reason))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.metrics.received.inc()
-        self._inbox.put(
-            Inbound(msg.mid, msg.qos, msg.topic, bytes(msg.payload), time.time(), self._generation)
-        )
+        try:
+            self.metrics.received.inc()
+            self._inbox.put(
+                Inbound(
+                    msg.mid,
+                    msg.qos,
+                    msg.topic,
+                    bytes(msg.payload),
+                    time.time(),
+                    time.monotonic(),
+                    self._generation,
+                )
+            )
+        except Exception:
+            # An exception here would stop paho's network thread; the message stays
+            # unacknowledged and is redelivered.
+            log.exception("could not queue a received message")
 
     # -- the writer ------------------------------------------------------------------------
 
@@ -202,23 +227,45 @@ class IngestWorker:
             stopping = self._stop.is_set()
             batch = self._inbox.take(timeout_s=0.5, drain=stopping)
             if batch:
-                self._handle(batch)
+                self._handle_until_done(batch)
             elif stopping:
                 return
             if time.monotonic() >= next_stats:
                 log.info("ingest stats", extra={"fields": self.metrics.snapshot()})
                 next_stats = time.monotonic() + self.settings.stats_interval_s
 
+    def _handle_until_done(self, batch: list[Inbound]) -> None:
+        """Handle a batch; on an unexpected error keep it unacknowledged and try again with
+        backoff (writes are idempotent), so no error ends the worker or skips a message."""
+        delay = 0.5
+        while True:
+            try:
+                self._handle(batch)
+                return
+            except _AbandonedError:
+                event(
+                    log,
+                    "batch abandoned unacknowledged on shutdown",
+                    level=logging.WARNING,
+                    messages=len(batch),
+                )
+                return
+            except Exception:
+                self.metrics.errors.inc()
+                log.exception("batch failed; retrying it", extra={"fields": {"retry_in_s": delay}})
+            if self._abandon.wait(delay):
+                return
+            delay = min(delay * 2, 30.0)
+
     def _handle(self, batch: list[Inbound]) -> None:
         started = time.monotonic()
         readings, rejections = self._parse(batch)
         readings, unknown = self._check_registered(readings)
         rejections.extend(unknown)
-        if not self._commit(readings, rejections):
-            return
+        self._commit(readings, rejections)
         self.metrics.acked.inc(self._ack(batch))
         self.metrics.batches.inc()
-        self.metrics.lag.set(time.time() - batch[0].received_at)
+        self.metrics.lag.set(time.monotonic() - batch[0].arrived)
         self.metrics.commit_seconds.observe(time.monotonic() - started)
 
     def _parse(self, batch: list[Inbound]) -> tuple[list[Reading], list[Rejection]]:
@@ -238,15 +285,17 @@ class IngestWorker:
         return readings, rejections
 
     def _check_registered(self, readings: list[Reading]) -> tuple[list[Reading], list[Rejection]]:
-        ids = {r.sensor_id for r in readings}
-        missing = ids - self._known
+        missing = {r.sensor_id for r in readings} - self._known
         if not missing:
             return readings, []
         now = time.time()
-        if now - self._known_at >= self.settings.registry_refresh_s:
+        # Read the registry again when an unknown id was not checked lately, so a sensor added
+        # with `noiselab sensors add` is accepted within registry_refresh_s.
+        refresh = self.settings.registry_refresh_s
+        if any(now - self._checked_at.get(i, float("-inf")) >= refresh for i in missing):
             self._known = self._durably(self.registry.known_ids)
-            self._known_at = now
             missing -= self._known
+            self._checked_at.update(dict.fromkeys(missing, now))
         if not missing:
             return readings, []
         if self.settings.auto_register:
@@ -255,46 +304,35 @@ class IngestWorker:
             event(log, "sensors auto-registered", sensors=",".join(sorted(missing)))
             return readings, []
         kept = [r for r in readings if r.sensor_id not in missing]
-        rejected = [
-            _unknown_sensor(r, self.settings.topic_prefix, now)
-            for r in readings
-            if r.sensor_id in missing
-        ]
+        prefix = self.settings.topic_prefix
+        rejected = [_unknown_sensor(r, prefix, now) for r in readings if r.sensor_id in missing]
         return kept, rejected
 
-    def _commit(self, readings: list[Reading], rejections: list[Rejection]) -> bool:
-        """Durably store readings and rejections; False if abandoned on shutdown."""
-        try:
-            if readings:
-                result = self._write_readings(readings, rejections)
-                self.metrics.stored.inc(result.inserted + result.replaced)
-                self.metrics.unchanged.inc(result.unchanged)
-            if rejections:
-                self._durably(lambda: self.registry.quarantine(rejections))
-                self.metrics.quarantined.inc(len(rejections))
-        except _AbandonedError:
-            event(
-                log,
-                "batch abandoned unacknowledged on shutdown",
-                level=logging.WARNING,
-                readings=len(readings),
-            )
-            return False
-        return True
+    def _commit(self, readings: list[Reading], rejections: list[Rejection]) -> None:
+        """Durably store readings and rejections (raises ``_AbandonedError`` on a forced
+        shutdown while the store keeps failing)."""
+        if readings:
+            result = self._write_readings(readings, rejections)
+            self.metrics.stored.inc(result.inserted + result.replaced)
+            self.metrics.unchanged.inc(result.unchanged)
+        if rejections:
+            self._durably(lambda: self.registry.quarantine(rejections))
+            self.metrics.quarantined.inc(len(rejections))
 
     def _write_readings(self, readings: list[Reading], rejections: list[Rejection]) -> WriteResult:
-        """Write a batch; if the store refuses it for good, write each sensor's readings alone
-        and quarantine the ones it still refuses, so one bad reading cannot block the stream."""
+        """Write a batch; if the store refuses some readings for their values, write each
+        reading alone and quarantine the ones it still refuses, so one bad reading cannot
+        block the stream. Any other store failure is an outage: retried, never quarantined."""
         now = time.time()
         try:
             return self._durably(lambda: self.store.write(readings, now))
-        except StoreError as exc:
-            event(log, "store refused a batch; isolating", level=logging.ERROR, error=str(exc))
+        except ReadingRejected as exc:
+            event(log, "store refused a reading; isolating", level=logging.ERROR, error=str(exc))
         totals = [0, 0, 0]
         for reading in readings:
             try:
                 part = self._durably(partial(self.store.write, [reading], now))
-            except StoreError as exc:
+            except ReadingRejected as exc:
                 rejections.append(_store_refused(reading, self.settings.topic_prefix, now, exc))
                 continue
             totals = [
@@ -305,20 +343,20 @@ class IngestWorker:
         return WriteResult(*totals)
 
     def _durably(self, operation: Callable[[], _T]) -> _T:
-        """Run ``operation`` until it succeeds, backing off on retryable store errors; a
-        non-retryable ``StoreError`` propagates."""
+        """Run ``operation`` until it succeeds, backing off on store errors (an outage, a lock,
+        a full or failing disk); ``ReadingRejected`` propagates, as retrying cannot help."""
         delay = 0.05
         while True:
             try:
                 return operation()
+            except ReadingRejected:
+                raise
             except StoreError as exc:
-                if not exc.retryable:
-                    raise
                 self.metrics.store_retries.inc()
                 event(
                     log,
-                    "store unavailable; retrying",
-                    level=logging.WARNING,
+                    "store unavailable; retrying" if exc.retryable else "store failed; retrying",
+                    level=logging.WARNING if exc.retryable else logging.ERROR,
                     error=str(exc),
                     retry_in_s=delay,
                 )
@@ -328,15 +366,15 @@ class IngestWorker:
 
     def _ack(self, batch: list[Inbound]) -> int:
         """Acknowledge, in arrival order, what this connection delivered; returns how many."""
-        generation = self._generation
         acked = 0
-        for item in batch:
-            # A message from an earlier connection is redelivered by the broker; its packet id
-            # may already name another message on this one, so it must not be acknowledged.
-            if item.generation == generation:
-                if item.qos > 0:
-                    self._client.ack(item.mid, item.qos)
-                acked += 1
+        with self._session_lock:
+            for item in batch:
+                # A message from an earlier connection is redelivered by the broker; its packet
+                # id may already name another message on this one: never acknowledge it.
+                if item.generation == self._generation:
+                    if item.qos > 0:
+                        self._client.ack(item.mid, item.qos)
+                    acked += 1
         return acked
 
 
@@ -365,7 +403,7 @@ def _unknown_sensor(reading: Reading, prefix: str, now: float) -> Rejection:
     )
 
 
-def _store_refused(reading: Reading, prefix: str, now: float, exc: StoreError) -> Rejection:
+def _store_refused(reading: Reading, prefix: str, now: float, exc: ReadingRejected) -> Rejection:
     return Rejection(
         topic=_topic(prefix, reading.sensor_id),
         sensor_id=reading.sensor_id,

@@ -207,14 +207,15 @@ quarantine_table = sa.Table(
 
 
 def rejection_digest(rejection: Rejection) -> str:
-    """SHA-256 (hex) of what identifies a rejection: topic, raw, batch index and reason.
+    """SHA-256 (hex) of what identifies a rejection: topic, raw and batch index.
 
     Each part is length-prefixed, so no two different rejections share an encoding. The
-    receive time is left out on purpose: a re-delivered message is the same rejection.
+    receive time and the reason are left out on purpose: a re-delivered message is the same
+    rejection, even when its reason names a time-dependent figure ("412.0 s in the future").
     """
     index = b"-" if rejection.index is None else str(rejection.index).encode()
     digest = hashlib.sha256()
-    for part in (rejection.topic.encode(), rejection.raw, index, rejection.reason.encode()):
+    for part in (rejection.topic.encode(), rejection.raw, index):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

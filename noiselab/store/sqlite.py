@@ -33,8 +33,9 @@ Key order
     sensor-hour back): sensor-first 260k at 10,000 rows per transaction and 175k at 1,000,
     1.6 ms; ts-first 366k and 362k, but 24 ms; ts-first with the index 250k and 144k, 7.3 ms.
 Errors
-    ``sqlite3`` errors become ``StoreUnavailable`` (busy, locked, disk full: retry) or
-    ``StoreError``, raised ``from`` the driver error.
+    ``sqlite3`` errors become ``StoreUnavailable`` (busy, locked, disk full, I/O error, cannot
+    open: retry) or ``StoreError``, raised ``from`` the driver error; a reading whose values
+    the store cannot take raises ``ReadingRejected``.
 
 An instance holds one connection and serialises its callers with a lock, so it may be shared by
 threads; use one instance per process.
@@ -84,7 +85,15 @@ MAX_SERIES_ROWS = 5_000_000
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-_RETRYABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL})
+_RETRYABLE = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,  # a disk or volume hiccup
+        sqlite3.SQLITE_CANTOPEN,  # a volume not (yet) mounted
+    }
+)
 _SHORTEST_DAY_S = 23 * 3600
 # Checkpoint the WAL every 10,000 pages (40 MB) rather than SQLite's 1,000: pages rewritten by
 # consecutive commits (each sensor's last leaf, the roll-ups) are copied back once, not ten times

@@ -21,7 +21,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from noiselab.errors import StoreError
+from noiselab.errors import ReadingRejected
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import WriteResult
 from noiselab.store.sqlite_rollup import (
@@ -91,7 +91,7 @@ class Batch:
 
     @classmethod
     def of(cls, readings: Sequence[Reading], received_at: float) -> Batch:
-        """Columns of ``readings``; ``StoreError`` for a value the roll-up cannot take."""
+        """Columns of ``readings``; ``ReadingRejected`` for a value the roll-up cannot take."""
         sids = [r.sensor_id for r in readings]
         codes = {sid: i for i, sid in enumerate(dict.fromkeys(sids))}
         code = np.fromiter(map(codes.__getitem__, sids), np.int64, len(sids))
@@ -159,7 +159,7 @@ def _checked(
     for name, bad in (("ts", bad_ts), ("duration", bad_duration), ("laeq", bad_level)):
         if bad.any():
             reading = readings[int(np.argmax(bad))]
-            raise StoreError(f"cannot store reading with {name} out of range: {reading!r}")
+            raise ReadingRejected(f"cannot store reading with {name} out of range: {reading!r}")
     return duration_ms(durations)
 
 
