@@ -28,8 +28,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def mosquitto_config(port: int, data_dir: Path, *, persistence: bool = True) -> str:
-    """A Mosquitto 2 configuration for a single anonymous loopback listener."""
+def mosquitto_config(
+    port: int, data_dir: Path, *, persistence: bool = True, extra: str = ""
+) -> str:
+    """A Mosquitto 2 configuration for a single anonymous loopback listener (``extra`` lines
+    are appended, e.g. to test a broker that limits QoS)."""
     lines = [
         "per_listener_settings false",
         f"listener {port} 127.0.0.1",
@@ -50,18 +53,24 @@ def mosquitto_config(port: int, data_dir: Path, *, persistence: bool = True) -> 
             f"persistence_location {data_dir}/",
             "autosave_interval 60",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + extra
 
 
 class MosquittoBroker:
     """Runs ``mosquitto -c CONF`` until ``stop``; usable as a context manager."""
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, *, persistence: bool = True
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        persistence: bool = True,
+        extra_config: str = "",
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.persistence = persistence
+        self.extra_config = extra_config
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -76,7 +85,11 @@ class MosquittoBroker:
             raise ConfigError("the mosquitto broker is not installed: apt-get install -y mosquitto")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "mosquitto.conf"
-        conf.write_text(mosquitto_config(self.port, self.data_dir, persistence=self.persistence))
+        conf.write_text(
+            mosquitto_config(
+                self.port, self.data_dir, persistence=self.persistence, extra=self.extra_config
+            )
+        )
         log = (self.data_dir / "mosquitto.log").open("ab")
         self.process = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
         log.close()

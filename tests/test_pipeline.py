@@ -437,3 +437,19 @@ def test_ingest_serves_its_counters(lab: Lab, ingest_factory: Callable[..., obje
     assert values["noiselab_ingest_messages_acked_total"] == 51
     assert values["noiselab_ingest_readings_stored_total"] == 50
     assert values["noiselab_ingest_rejections_total"] == 1
+
+
+def test_a_broker_granting_only_qos_0_stops_the_worker(
+    tmp_path: Path, prefix: str, ingest_factory: Callable[..., object]
+) -> None:
+    """At QoS 0 the broker would not redeliver what a killed worker had not stored: the
+    worker refuses to run (exit 2) and says why."""
+    own = MosquittoBroker(tmp_path / "qos0-broker", extra_config="max_qos 0\n")
+    own.start()
+    try:
+        lab = Lab(tmp_path, own, prefix)
+        ingest = ingest_factory(*lab.ingest_args())
+        assert ingest.process.wait(30) == 2  # type: ignore[attr-defined]
+        assert "granted QoS 0" in ingest.log.read_text()  # type: ignore[attr-defined]
+    finally:
+        own.stop()

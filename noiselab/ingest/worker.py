@@ -189,6 +189,12 @@ class IngestWorker:
                 log, "subscription refused", level=logging.ERROR, reasons=[str(r) for r in reasons]
             )
             return
+        if any(r.value < 1 for r in reasons):
+            # QoS 0 would make delivery at-most-once: refuse to run rather than lose data.
+            self._fatal = "the broker granted QoS 0 for the subscription; at-least-once needs QoS 1"
+            event(log, self._fatal, level=logging.ERROR)
+            self.request_stop()
+            return
         self._connected.set()
 
     def _on_disconnect(
