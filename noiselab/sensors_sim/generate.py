@@ -1,0 +1,437 @@
+"""Pure generator API of the Vallensbæk simulator: a site and a time range in, arrays out.
+
+``generate(site, start, end, seed)`` returns the readings a sensor at ``site`` would send (LAeq,
+LAFmax, LAFmin per interval) together with the truth behind them (road, rail and background
+contributions, train pass times). No broker, no clock, no global state: the same arguments give
+the same arrays. Times are Unix seconds (UTC); levels dB re 20 µPa, A-weighted.
+
+Work is done in whole UTC days, each with its own random stream derived from ``(seed, what,
+day)``, so a day's data do not depend on the requested range (``[a, c)`` equals ``[a, b)``
+followed by ``[b, c)``) and memory stays at one day per call of :func:`generate_chunks`. Shared
+things share a stream: every site on the same road sees the same day-to-day traffic factor,
+every site by the railway the same trains. Models and formulas: :mod:`.physics`.
+
+Example::
+
+    site = site_by_id("kbm-25m")
+    g = generate(site, 1_767_225_600, 1_767_225_600 + 3600, seed=1)
+    g.laeq.shape  # (3600,)
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from noiselab.sensors_sim import physics
+
+__all__ = [
+    "Barrier",
+    "Generated",
+    "RailSpec",
+    "RoadSpec",
+    "Site",
+    "generate",
+    "generate_chunks",
+    "load_sites",
+    "readings",
+    "site_by_id",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+DAY_S = 86_400
+ZONE = ZoneInfo("Europe/Copenhagen")
+"""Traffic profiles and timetables follow local time."""
+WEEKEND_FACTOR = 0.8
+"""Weekend daily flow as a share of the weekday flow (assumption)."""
+DAY_FACTOR_SIGMA = 0.05
+"""Day-to-day spread of a road's flow (log-normal sigma, about ±5 %), shared by its sites."""
+TRAIN_DELAY_MEAN_S = 45.0
+"""Mean of the exponential delay of each train against its timetable time (s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoadSpec:
+    """A road as one site hears it: AADT ``flow_per_day`` (veh/day, both directions),
+    ``heavy_share`` (0..1), speeds (km/h) and ``distance_m`` from the site."""
+
+    name: str
+    flow_per_day: float
+    heavy_share: float
+    speed_kmh: float
+    heavy_speed_kmh: float
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class RailSpec:
+    """A railway line as one site hears it, at ``distance_m`` (m)."""
+
+    name: str
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A simulated sensor site from ``vallensbaek.json``; see that file's notes and sources."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    source: Literal["road", "rail", "background"]
+    distance_m: float
+    description: str
+    estimated: bool
+    background_db: float
+    road: RoadSpec | None = None
+    rail: RailSpec | None = None
+    role: Literal["treated", "control"] | None = None
+    pair: str | None = None
+    insertion_loss_db: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Barrier:
+    """A barrier screening a site's road from ``installed_at`` (Unix s) on, reducing the road
+    contribution by ``insertion_loss_db`` (dB, broadband). Rail and background are unaffected."""
+
+    installed_at: float
+    insertion_loss_db: float = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """Readings and truth for consecutive intervals starting at ``ts`` (Unix s).
+
+    ``laeq``, ``lafmax``, ``lafmin``: what the sensor reports (dB, 0.1 dB resolution).
+    ``road_laeq``: the road contribution *without* mitigation; ``road_mitigated_laeq``: with
+    it (equal when no barrier); ``rail_laeq``, ``background_laeq``: the other parts. Absent
+    sources are ``-inf``. ``train_times`` (Unix s, when the middle of the train passes) and
+    ``train_kinds`` (index into :data:`physics.TRAIN_KINDS`) list the pass-bys in the range.
+    """
+
+    ts: FloatArray
+    laeq: FloatArray
+    lafmax: FloatArray
+    lafmin: FloatArray
+    road_laeq: FloatArray
+    road_mitigated_laeq: FloatArray
+    rail_laeq: FloatArray
+    background_laeq: FloatArray
+    train_times: FloatArray
+    train_kinds: IntArray
+
+
+def _site_from_json(raw: dict[str, Any]) -> Site:
+    road = raw.get("road")
+    rail = raw.get("rail")
+    barrier = raw.get("barrier")
+    return Site(
+        id=raw["id"],
+        name=raw["name"],
+        lat=float(raw["lat"]),
+        lon=float(raw["lon"]),
+        source=raw["source"],
+        distance_m=float(raw["distance_m"]),
+        description=raw["description"],
+        estimated=bool(raw.get("estimated", False)),
+        background_db=float(raw.get("background_db", 40.0)),
+        road=None
+        if road is None
+        else RoadSpec(
+            name=road["name"],
+            flow_per_day=float(road["flow_per_day"]),
+            heavy_share=float(road["heavy_share"]),
+            speed_kmh=float(road["speed_kmh"]),
+            heavy_speed_kmh=float(road["heavy_speed_kmh"]),
+            distance_m=float(road["distance_m"]),
+        ),
+        rail=None if rail is None else RailSpec(rail["name"], float(rail["distance_m"])),
+        role=raw.get("role"),
+        pair=raw.get("pair"),
+        insertion_loss_db=None if barrier is None else float(barrier["insertion_loss_db"]),
+    )
+
+
+def load_sites() -> tuple[Site, ...]:
+    """The default sites, read from the package's ``vallensbaek.json``."""
+    text = resources.files("noiselab.sensors_sim").joinpath("vallensbaek.json").read_text("utf-8")
+    return tuple(_site_from_json(raw) for raw in json.loads(text)["sites"])
+
+
+def site_by_id(site_id: str) -> Site:
+    """The default site ``site_id``; ``KeyError`` naming the known ids if there is none."""
+    sites = {s.id: s for s in load_sites()}
+    if site_id not in sites:
+        raise KeyError(f"no site {site_id!r}; known: {', '.join(sorted(sites))}")
+    return sites[site_id]
+
+
+def _stream(seed: int, what: str, day: int) -> np.random.Generator:
+    """Random stream for one UTC day (or local service day) of one thing (site, road, line)."""
+    key = zlib.crc32(what.encode("utf-8"))
+    return np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, key, day + 2**20]))
+
+
+def _as_unix(t: float | datetime) -> float:
+    if isinstance(t, datetime):
+        if t.tzinfo is None:
+            raise ValueError(f"naive datetime {t!r}: give a timezone")
+        return t.timestamp()
+    return float(t)
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """Local hour (fractional) and weekend flag of every interval of one UTC day."""
+
+    hour: FloatArray
+    weekend: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of_day(cls, ts: FloatArray) -> _Clock:
+        utc_hour = np.floor((ts - ts[0]) / 3600.0).astype(np.int64)
+        offsets = np.array(
+            [_utc_offset(float(ts[0]) + 3600.0 * h) for h in range(int(utc_hour[-1]) + 1)]
+        )
+        local = ts + offsets[utc_hour]
+        weekday = (np.floor(local / DAY_S).astype(np.int64) + 3) % 7  # 1970-01-01 a Thursday
+        return cls(hour=(local % DAY_S) / 3600.0, weekend=weekday >= 5)
+
+
+def _utc_offset(t: float) -> float:
+    delta = datetime.fromtimestamp(t, UTC).astimezone(ZONE).utcoffset()
+    return delta.total_seconds() if delta is not None else 0.0
+
+
+def _road_energy(
+    road: RoadSpec, *, clock: _Clock, step: float, seed: int, day: int, site_id: str
+) -> FloatArray:
+    """Road energy per interval: hourly flows by class, Poisson pass-bys, line-source mean."""
+    factor = float(np.exp(DAY_FACTOR_SIGMA * _stream(seed, road.name, day).standard_normal()))
+    rng = _stream(seed, f"road:{site_id}", day)
+    hour = clock.hour.astype(np.int64) % 24
+    daily = road.flow_per_day * factor * np.where(clock.weekend, WEEKEND_FACTOR, 1.0)
+    fraction = np.where(clock.weekend, physics.WEEKEND_FLOW[hour], physics.WEEKDAY_FLOW[hour])
+    heavy = np.where(
+        clock.weekend,
+        physics.heavy_share_by_hour(road.heavy_share, weekend=True)[hour],
+        physics.heavy_share_by_hour(road.heavy_share, weekend=False)[hour],
+    )
+    flow = daily * fraction  # veh/h
+    total = np.zeros(hour.size)
+    for share, speed, emission in (
+        (1.0 - heavy, road.speed_kmh, physics.LIGHT),
+        (heavy, road.heavy_speed_kmh, physics.HEAVY),
+    ):
+        lw = physics.vehicle_sound_power(speed, emission)
+        per_vehicle = 10.0 ** (
+            physics.line_source_level(lw, 3600.0 / step, speed, road.distance_m)[()] / 10.0
+        )
+        kernel_ft = physics.passby_kernel_ft(road.distance_m, speed, step, hour.size)
+        rate = flow * share * (step / 3600.0)
+        total += physics.road_energy(rng, rate, kernel_ft, float(per_vehicle))
+    return total
+
+
+def _local_midnight(day_ordinal: int) -> float:
+    """Unix time of the local midnight that starts local date number ``day_ordinal``."""
+    date = datetime.fromordinal(day_ordinal).replace(tzinfo=ZONE)
+    return date.timestamp()
+
+
+def _trains(seed: int, line: str, t_start: float, t_end: float) -> tuple[FloatArray, IntArray]:
+    """Pass times (Unix s) and kinds of the trains of ``line`` whose middle passes within
+    ``[t_start - 600, t_end + 600)``: the local timetable of each service day plus a delay."""
+    first = datetime.fromtimestamp(t_start, ZONE).toordinal() - 1
+    last = datetime.fromtimestamp(t_end, ZONE).toordinal() + 1
+    times: list[FloatArray] = []
+    kinds: list[IntArray] = []
+    for ordinal in range(first, last + 1):
+        midnight = _local_midnight(ordinal)
+        weekend = datetime.fromordinal(ordinal).weekday() >= 5
+        at, kind = physics.timetable(weekend=weekend)
+        delay = _stream(seed, f"rail:{line}", ordinal).exponential(TRAIN_DELAY_MEAN_S, at.size)
+        times.append(midnight + at + delay)
+        kinds.append(kind)
+    t = np.concatenate(times)
+    k = np.concatenate(kinds)
+    keep = (t >= t_start - 600.0) & (t < t_end + 600.0)
+    return t[keep], k[keep]
+
+
+def _level(energy: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore"):
+        result: FloatArray = 10.0 * np.log10(energy)
+    return result
+
+
+def _neg_inf(n: int) -> FloatArray:
+    return np.full(n, -np.inf)
+
+
+def _propagated(
+    energy: FloatArray,
+    weather: FloatArray,
+    rng: np.random.Generator,
+    distance_m: float,
+    step: float,
+) -> FloatArray:
+    """``energy`` scaled by the hour-to-hour propagation change (:func:`physics.propagation_db`)."""
+    own = physics.smooth_noise(rng, energy.size, step, corr_s=3600.0, sigma_db=1.0)
+    result: FloatArray = energy * 10.0 ** (physics.propagation_db(weather, own, distance_m) / 10.0)
+    return result
+
+
+def _rail(
+    site: Site, ts: FloatArray, step: float, seed: int
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Rail energy per interval and the trains passing within the intervals (times, kinds)."""
+    if site.rail is None:
+        return np.zeros(ts.size), np.zeros(0), np.zeros(0, dtype=np.int64)
+    end = float(ts[-1]) + step
+    times, kinds = _trains(seed, site.rail.name, float(ts[0]), end)
+    energy = physics.train_energy(ts, step, times, kinds, site.rail.distance_m)
+    inside = (times >= ts[0]) & (times < end)
+    return energy, times[inside], kinds[inside]
+
+
+def _day(site: Site, day: int, seed: int, step: float, barrier: Barrier | None) -> Generated:
+    """All intervals of UTC day ``day`` (days since 1970-01-01)."""
+    n = round(DAY_S / step)
+    ts = day * float(DAY_S) + step * np.arange(n, dtype=np.float64)
+    clock = _Clock.of_day(ts)
+    rng = _stream(seed, f"site:{site.id}", day)
+    bg = physics.background_level(rng, clock.hour, site.background_db, step)
+    weather = physics.smooth_noise(
+        _stream(seed, "weather", day), n, step, corr_s=3600.0, sigma_db=1.0
+    )
+    road = mitigated = np.zeros(n)
+    if site.road is not None:
+        road = _road_energy(site.road, clock=clock, step=step, seed=seed, day=day, site_id=site.id)
+        road = mitigated = _propagated(road, weather, rng, site.road.distance_m, step)
+    if barrier is not None and site.road is not None:
+        screened = ts >= barrier.installed_at
+        mitigated = road * np.where(screened, 10.0 ** (-barrier.insertion_loss_db / 10.0), 1.0)
+    rail, train_t, train_k = _rail(site, ts, step, seed)
+    if site.rail is not None:
+        rail = _propagated(rail, weather, rng, site.rail.distance_m, step)
+    laeq = physics.energetic_sum(mitigated, rail, 10.0 ** (bg / 10.0))
+    lafmax, lafmin = physics.fast_extremes(rng, laeq)
+    road_l = _level(road) if site.road is not None else _neg_inf(n)
+    return Generated(
+        ts=ts,
+        laeq=np.round(laeq, 1),
+        lafmax=np.round(lafmax, 1),
+        lafmin=np.round(lafmin, 1),
+        road_laeq=road_l,
+        road_mitigated_laeq=_level(mitigated) if mitigated is not road else road_l,
+        rail_laeq=_level(rail) if site.rail is not None else _neg_inf(n),
+        background_laeq=bg,
+        train_times=train_t,
+        train_kinds=train_k,
+    )
+
+
+def _slice(g: Generated, start: float, end: float) -> Generated:
+    keep = (g.ts >= start) & (g.ts < end)
+    trains = (g.train_times >= start) & (g.train_times < end)
+    return Generated(
+        ts=g.ts[keep],
+        laeq=g.laeq[keep],
+        lafmax=g.lafmax[keep],
+        lafmin=g.lafmin[keep],
+        road_laeq=g.road_laeq[keep],
+        road_mitigated_laeq=g.road_mitigated_laeq[keep],
+        rail_laeq=g.rail_laeq[keep],
+        background_laeq=g.background_laeq[keep],
+        train_times=g.train_times[trains],
+        train_kinds=g.train_kinds[trains],
+    )
+
+
+def _check_rate(rate_hz: float) -> float:
+    step = 1.0 / rate_hz if rate_hz > 0 else 0.0
+    n = DAY_S / step if step > 0 else 0.0
+    if not (0 < step <= 3600.0 and abs(n - round(n)) < 1e-9):
+        raise ValueError(f"rate_hz={rate_hz}: the interval 1/rate_hz must divide a day (≤ 3600 s)")
+    return step
+
+
+def generate_chunks(
+    site: Site,
+    start: float | datetime,
+    end: float | datetime,
+    seed: int,
+    *,
+    rate_hz: float = 1.0,
+    barrier: Barrier | None = None,
+) -> Iterator[Generated]:
+    """:func:`generate` one UTC day at a time (memory bounded by a day of arrays).
+
+    Intervals start on the ``1/rate_hz`` grid counted from the Unix epoch, within
+    ``[start, end)``. ``rate_hz`` must make ``1/rate_hz`` divide a day.
+    """
+    step = _check_rate(rate_hz)
+    t0, t1 = _as_unix(start), _as_unix(end)
+    if t1 < t0:
+        raise ValueError(f"end {t1} is before start {t0}")
+    for day in range(int(t0 // DAY_S), int(np.ceil(t1 / DAY_S))):
+        g = _day(site, day, seed, step, barrier)
+        if t0 > day * DAY_S or t1 < (day + 1) * DAY_S:
+            g = _slice(g, t0, t1)
+        yield g
+
+
+def generate(
+    site: Site,
+    start: float | datetime,
+    end: float | datetime,
+    seed: int,
+    *,
+    rate_hz: float = 1.0,
+    barrier: Barrier | None = None,
+) -> Generated:
+    """Readings and truth of ``site`` for intervals in ``[start, end)`` (Unix s or aware
+    datetimes) at ``rate_hz`` readings per second, reproducible for a given ``seed``. With a
+    ``barrier`` the road contribution is reduced from its installation time. For long ranges
+    prefer :func:`generate_chunks` (a sensor-year of 1-s data is about 2.5 GB here)."""
+    step_s = _check_rate(rate_hz)
+    parts = list(generate_chunks(site, start, end, seed, rate_hz=rate_hz, barrier=barrier))
+    if not parts:
+        return _slice(_day(site, 0, seed, step_s, barrier), 0.0, 0.0)
+    fields = Generated.__dataclass_fields__
+    return Generated(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+
+
+def readings(
+    g: Generated, *, rate_hz: float = 1.0, first_seq: int = 0
+) -> list[dict[str, float | int]]:
+    """The readings of ``g`` as MQTT-contract JSON objects (``ts``, ``laeq``, ``lafmax``,
+    ``lafmin``, ``duration``, ``seq``), ready to encode."""
+    step = 1.0 / rate_hz
+    return [
+        {
+            "ts": float(t),
+            "laeq": float(a),
+            "lafmax": float(mx),
+            "lafmin": float(mn),
+            "duration": step,
+            "seq": first_seq + i,
+        }
+        for i, (t, a, mx, mn) in enumerate(
+            zip(g.ts.tolist(), g.laeq.tolist(), g.lafmax.tolist(), g.lafmin.tolist(), strict=True)
+        )
+    ]
