@@ -173,6 +173,23 @@ def ingest(
         registry.close()
 
 
+def _parse_when(name: str, text: str) -> float:
+    """``YYYY-MM-DD`` (UTC midnight) or an ISO 8601 / RFC 3339 time (UTC if no offset)."""
+    from datetime import UTC, datetime
+
+    from noiselab.errors import ConfigError
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name} {text!r}: expected YYYY-MM-DD or an ISO 8601 time like 2026-05-01T06:00Z"
+        ) from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
 @app.command()
 def simulate(
     mqtt: MqttOpt = DEFAULT_MQTT,
@@ -180,7 +197,8 @@ def simulate(
         str,
         typer.Option(
             envvar="NOISELAB_SIM_SENSORS",
-            help="'default' (the Vallensbæk sites) or a number of numbered sensors.",
+            help="'default' (the 12 Vallensbæk sites), a .json site file, or a number N of "
+            "numbered sensors cycling over the default sites.",
         ),
     ] = "default",
     rate: Annotated[
@@ -191,10 +209,42 @@ def simulate(
         str,
         typer.Option(envvar="NOISELAB_SIM_BACKFILL", help="History to publish first, e.g. 24h."),
     ] = "0",
+    start: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NOISELAB_SIM_START",
+            help="Backfill from this UTC date/time instead of BACKFILL before now "
+            "(with --backfill: that much history from START; without: up to now).",
+        ),
+    ] = None,
     live: Annotated[
         bool, typer.Option("--live/--no-live", envvar="NOISELAB_SIM_LIVE", help="Keep publishing.")
     ] = True,
     seed: Annotated[int, typer.Option(envvar="NOISELAB_SIM_SEED", help="Random seed.")] = 0,
+    faults: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_SIM_FAULTS",
+            help="Fault rates 0..1, e.g. dropout=0.01,offline=0.0001,stuck=0.0001,skew=0.0001,"
+            "duplicate=0.01,malformed=0.001 (and offline_s, stuck_s, skew_s durations).",
+        ),
+    ] = "",
+    barrier_date: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NOISELAB_SIM_BARRIER_DATE",
+            help="When the trial barrier is installed at the treated site (UTC date/time); "
+            "default the middle of the backfill.",
+        ),
+    ] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            envvar="NOISELAB_SIM_PROGRESS",
+            help="Backfill progress bar (default: on a terminal; else log lines).",
+        ),
+    ] = None,
     meta: Annotated[
         str | None,
         typer.Option(
@@ -207,7 +257,11 @@ def simulate(
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
-    """Publish plausible readings of simulated Vallensbæk sensors."""
+    """Publish readings of simulated Vallensbæk sensors from the physical model."""
+    import time
+
+    from noiselab.errors import ConfigError
+    from noiselab.sensors_sim.faults import parse_faults
     from noiselab.sensors_sim.publisher import Simulator, SimulatorSettings
     from noiselab.sensors_sim.register import register_sim_sensors
     from noiselab.sensors_sim.sites import sensors_from_spec
@@ -215,15 +269,26 @@ def simulate(
     configure_logging(log_level, as_json=log_json)
     try:
         sim_sensors = sensors_from_spec(sensors)
+        start_at = None if start is None else _parse_when("--start", start)
+        if start_at is not None and start_at > time.time():
+            raise ConfigError(f"--start {start!r} is in the future")
         settings = SimulatorSettings(
             mqtt=parse_mqtt_url(mqtt),
             sensors=sim_sensors,
             rate_hz=rate,
             backfill_s=parse_duration(backfill),
+            start=start_at,
             live=live,
             seed=seed,
             topic_prefix=topic_prefix,
+            faults=parse_faults(faults),
+            barrier_at=None
+            if barrier_date is None
+            else _parse_when("--barrier-date", barrier_date),
+            progress=sys.stderr.isatty() if progress is None else progress,
         )
+        if abs(86_400 * rate - round(86_400 * rate)) > 1e-9 or 1.0 / rate > 3600:
+            raise ConfigError(f"--rate {rate:g}: 1/rate must divide a day and be at most 3600 s")
         if meta:
             register_sim_sensors(meta, sim_sensors)
     except NoiselabError as exc:
@@ -284,7 +349,7 @@ def demo(
     port: Annotated[int, typer.Option(envvar="NOISELAB_API_PORT", help="API port.")] = 8000,
     backfill: Annotated[
         str, typer.Option(envvar="NOISELAB_SIM_BACKFILL", help="History to simulate first.")
-    ] = "24h",
+    ] = "7d",
     rate: Annotated[
         float, typer.Option(envvar="NOISELAB_SIM_RATE", min=0.001, max=100, help="Readings/s.")
     ] = 1.0,
@@ -361,15 +426,44 @@ def sensors_add(
 
 @sensors_app.command("import")
 def sensors_import(
-    path: Annotated[Path, typer.Argument(help="JSON or CSV: id,name,lat,lon,source,...")],
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="JSON or CSV: id,name,lat,lon,source,...; or a simulator site file "
+            '({"sites": [...]}, like vallensbaek.json).'
+        ),
+    ] = None,
+    default_sites: Annotated[
+        bool,
+        typer.Option(
+            "--default-sites", help="Import the simulator's 12 Vallensbæk sites (no PATH)."
+        ),
+    ] = False,
     store: StoreOpt = DEFAULT_STORE,
     meta: MetaOpt = None,
 ) -> None:
     """Register (or update) the sensors listed in a JSON or CSV file."""
+    from noiselab.errors import ConfigError
+    from noiselab.sensors_sim.sites import (
+        is_site_file,
+        load_site_file,
+        registry_sensors,
+        sensors_from_spec,
+    )
     from noiselab.store.metadata import MetadataStore, load_sensors_file
 
     try:
-        sensors = load_sensors_file(path)
+        if default_sites == (path is not None):
+            raise ConfigError("give a PATH or --default-sites (one of them)")
+        if path is None:
+            sensors = registry_sensors(sensors_from_spec("default"))
+            source = "the default Vallensbæk sites"
+        else:
+            site_file = is_site_file(path)
+            sensors = (
+                registry_sensors(load_site_file(path)) if site_file else load_sensors_file(path)
+            )
+            source = str(path)
         registry = MetadataStore(_meta_url(store, meta))
     except NoiselabError as exc:
         raise _fail(exc) from exc
@@ -377,7 +471,7 @@ def sensors_import(
         count = registry.add_sensors(sensors, replace=True)
     finally:
         registry.close()
-    typer.echo(f"imported {count} sensors from {path}")
+    typer.echo(f"imported {count} sensors from {source}")
 
 
 def main() -> None:

@@ -37,7 +37,10 @@ class _LogfmtFormatter(logging.Formatter):
 
 
 def _logfmt_value(value: Any) -> str:
-    text = f"{value:.6g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else f"{value:.6g}"
+    else:
+        text = str(value)
     if text == "" or any(c in text for c in ' "=\n'):
         return json.dumps(text)
     return text

@@ -57,22 +57,22 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
     try:
         sensors = _wait_for(lambda: _get(f"{base}/api/v1/sensors"), 60)
         ids = [s["id"] for s in sensors]  # type: ignore[attr-defined]
-        assert "kbm-egeskovvej" in ids
-        assert len(ids) == 8
+        assert "kbm-25m" in ids
+        assert len(ids) == 12
 
         def minutes() -> list[dict[str, object]]:
-            body = _get(f"{base}/api/v1/sensors/kbm-egeskovvej/levels?every=1m")
+            body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m")
             points: list[dict[str, object]] = body["points"]  # type: ignore[index]
             return points if len(points) >= 30 else []
 
         points = _wait_for(minutes, 60)
         assert all(20 <= p["laeq"] <= 130 for p in points)  # type: ignore[index, operator]
-        first_live = _get(f"{base}/api/v1/sensors/kbm-egeskovvej/levels?every=1s")
+        first_live = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s")
         time.sleep(3)
-        later = _get(f"{base}/api/v1/sensors/kbm-egeskovvej/levels?every=1s")
+        later = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s")
         assert len(later["points"]) > len(first_live["points"])  # type: ignore[index]
         status = {s["id"]: s["status"] for s in _get(f"{base}/api/v1/sensors")}  # type: ignore[attr-defined]
-        assert status["kbm-egeskovvej"] == "online"
+        assert status["kbm-25m"] == "online"
     finally:
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=60)[0].decode()

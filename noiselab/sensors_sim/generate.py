@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from noiselab.sensors_sim import physics
+from noiselab.sensors_sim import spectra as sim_spectra
 
 __all__ = [
     "Barrier",
@@ -40,6 +41,7 @@ __all__ = [
     "RailSpec",
     "RoadSpec",
     "Site",
+    "Weather",
     "generate",
     "generate_chunks",
     "load_sites",
@@ -120,6 +122,10 @@ class Generated:
     it (equal when no barrier); ``rail_laeq``, ``background_laeq``: the other parts. Absent
     sources are ``-inf``. ``train_times`` (Unix s, when the middle of the train passes) and
     ``train_kinds`` (index into :data:`physics.TRAIN_KINDS`) list the pass-bys in the range.
+    ``spectrum`` (only with ``spectra=True``, else ``None``): unweighted third-octave band levels
+    LZeq (dB), shape ``(n, bands)`` for the bands :data:`.spectra.BANDS_HZ` (100 Hz - 5 kHz),
+    whose A-weighted total is ``laeq``. With a ``weather`` series, ``background_laeq`` includes
+    the wind and rain noise.
     """
 
     ts: FloatArray
@@ -132,6 +138,29 @@ class Generated:
     background_laeq: FloatArray
     train_times: FloatArray
     train_kinds: IntArray
+    spectrum: FloatArray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Weather:
+    """A weather series: from each time ``ts[i]`` (Unix s, increasing) until the next, wind
+    speed ``wind_ms[i]`` (m/s, at about 10 m) and rain rate ``rain_mm_h[i]`` (mm/h). Before the
+    first time the first values hold. Raises the residual background
+    (:func:`physics.weather_noise_level`); it does not change propagation."""
+
+    ts: FloatArray
+    wind_ms: FloatArray
+    rain_mm_h: FloatArray
+
+    def at(self, t: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Wind speed and rain rate in force at times ``t`` (step-wise, previous value)."""
+        times = np.asarray(self.ts, dtype=np.float64)
+        if times.size == 0:
+            return np.zeros(t.size), np.zeros(t.size)
+        i = np.clip(np.searchsorted(times, t, side="right") - 1, 0, times.size - 1)
+        wind = np.asarray(self.wind_ms, dtype=np.float64)[i]
+        rain = np.asarray(self.rain_mm_h, dtype=np.float64)[i]
+        return wind, rain
 
 
 def _site_from_json(raw: dict[str, Any]) -> Site:
@@ -308,29 +337,46 @@ def _rail(
     return energy, times[inside], kinds[inside]
 
 
-def _day(site: Site, day: int, seed: int, step: float, barrier: Barrier | None) -> Generated:
+def _day(
+    site: Site,
+    day: int,
+    seed: int,
+    step: float,
+    barrier: Barrier | None,
+    *,
+    spectra: bool = False,
+    weather: Weather | None = None,
+) -> Generated:
     """All intervals of UTC day ``day`` (days since 1970-01-01)."""
     n = round(DAY_S / step)
     ts = day * float(DAY_S) + step * np.arange(n, dtype=np.float64)
     clock = _Clock.of_day(ts)
     rng = _stream(seed, f"site:{site.id}", day)
     bg = physics.background_level(rng, clock.hour, site.background_db, step)
-    weather = physics.smooth_noise(
+    if weather is not None:
+        wind, rain = weather.at(ts)
+        bg = physics.energetic_sum(10.0 ** (bg / 10.0), physics.weather_noise_energy(wind, rain))
+    shared_met = physics.smooth_noise(
         _stream(seed, "weather", day), n, step, corr_s=3600.0, sigma_db=1.0
     )
     road = mitigated = np.zeros(n)
     if site.road is not None:
         road = _road_energy(site.road, clock=clock, step=step, seed=seed, day=day, site_id=site.id)
-        road = mitigated = _propagated(road, weather, rng, site.road.distance_m, step)
+        road = mitigated = _propagated(road, shared_met, rng, site.road.distance_m, step)
     if barrier is not None and site.road is not None:
         screened = ts >= barrier.installed_at
         mitigated = road * np.where(screened, 10.0 ** (-barrier.insertion_loss_db / 10.0), 1.0)
     rail, train_t, train_k = _rail(site, ts, step, seed)
     if site.rail is not None:
-        rail = _propagated(rail, weather, rng, site.rail.distance_m, step)
+        rail = _propagated(rail, shared_met, rng, site.rail.distance_m, step)
     laeq = physics.energetic_sum(mitigated, rail, 10.0 ** (bg / 10.0))
     lafmax, lafmin = physics.fast_extremes(rng, laeq)
     road_l = _level(road) if site.road is not None else _neg_inf(n)
+    spectrum = None
+    if spectra:
+        spectrum = _spectrum(
+            road, rail, 10.0 ** (bg / 10.0), laeq=np.round(laeq, 1), ts=ts, barrier=barrier
+        )
     return Generated(
         ts=ts,
         laeq=np.round(laeq, 1),
@@ -342,7 +388,32 @@ def _day(site: Site, day: int, seed: int, step: float, barrier: Barrier | None) 
         background_laeq=bg,
         train_times=train_t,
         train_kinds=train_k,
+        spectrum=spectrum,
     )
+
+
+def _spectrum(
+    road: FloatArray,
+    rail: FloatArray,
+    background: FloatArray,
+    *,
+    laeq: FloatArray,
+    ts: FloatArray,
+    barrier: Barrier | None,
+) -> FloatArray:
+    """LZeq band levels of one day: road (band insertion loss after the installation), rail and
+    background energies spread over their normalised spectra, matched to the reported LAeq."""
+    road_bands = sim_spectra.band_energies(road, sim_spectra.ROAD_SPECTRUM_DB)
+    if barrier is not None:
+        il = sim_spectra.barrier_band_il(barrier.insertion_loss_db)
+        screened = ts >= barrier.installed_at
+        road_bands[screened] *= 10.0 ** (-il / 10.0)[None, :]
+    bands = (
+        road_bands
+        + sim_spectra.band_energies(rail, sim_spectra.RAIL_SPECTRUM_DB)
+        + sim_spectra.band_energies(background, sim_spectra.BACKGROUND_SPECTRUM_DB)
+    )
+    return sim_spectra.lzeq_spectrum(bands, laeq)
 
 
 def _slice(g: Generated, start: float, end: float) -> Generated:
@@ -359,6 +430,7 @@ def _slice(g: Generated, start: float, end: float) -> Generated:
         background_laeq=g.background_laeq[keep],
         train_times=g.train_times[trains],
         train_kinds=g.train_kinds[trains],
+        spectrum=None if g.spectrum is None else g.spectrum[keep],
     )
 
 
@@ -378,18 +450,21 @@ def generate_chunks(
     *,
     rate_hz: float = 1.0,
     barrier: Barrier | None = None,
+    spectra: bool = False,
+    weather: Weather | None = None,
 ) -> Iterator[Generated]:
     """:func:`generate` one UTC day at a time (memory bounded by a day of arrays).
 
     Intervals start on the ``1/rate_hz`` grid counted from the Unix epoch, within
-    ``[start, end)``. ``rate_hz`` must make ``1/rate_hz`` divide a day.
+    ``[start, end)``. ``rate_hz`` must make ``1/rate_hz`` divide a day. ``spectra`` and
+    ``weather`` as in :func:`generate`.
     """
     step = _check_rate(rate_hz)
     t0, t1 = _as_unix(start), _as_unix(end)
     if t1 < t0:
         raise ValueError(f"end {t1} is before start {t0}")
     for day in range(int(t0 // DAY_S), int(np.ceil(t1 / DAY_S))):
-        g = _day(site, day, seed, step, barrier)
+        g = _day(site, day, seed, step, barrier, spectra=spectra, weather=weather)
         if t0 > day * DAY_S or t1 < (day + 1) * DAY_S:
             g = _slice(g, t0, t1)
         yield g
@@ -403,17 +478,41 @@ def generate(
     *,
     rate_hz: float = 1.0,
     barrier: Barrier | None = None,
+    spectra: bool = False,
+    weather: Weather | None = None,
 ) -> Generated:
     """Readings and truth of ``site`` for intervals in ``[start, end)`` (Unix s or aware
     datetimes) at ``rate_hz`` readings per second, reproducible for a given ``seed``. With a
     ``barrier`` the road contribution is reduced from its installation time. For long ranges
-    prefer :func:`generate_chunks` (a sensor-year of 1-s data is about 2.5 GB here)."""
+    prefer :func:`generate_chunks` (a sensor-year of 1-s data is about 2.5 GB here).
+
+    ``spectra=True`` adds third-octave LZeq spectra (:attr:`Generated.spectrum`, bands
+    :data:`.spectra.BANDS_HZ`) consistent with ``laeq``; the barrier's insertion loss is then
+    band dependent (:func:`.spectra.barrier_band_il`) with the same A-weighted total. A
+    ``weather`` series raises the residual background with wind and rain. Neither changes the
+    random streams: the other arrays are the same with or without them (apart from the
+    background and the sums that include it, when ``weather`` is given)."""
     step_s = _check_rate(rate_hz)
-    parts = list(generate_chunks(site, start, end, seed, rate_hz=rate_hz, barrier=barrier))
+    parts = list(
+        generate_chunks(
+            site,
+            start,
+            end,
+            seed,
+            rate_hz=rate_hz,
+            barrier=barrier,
+            spectra=spectra,
+            weather=weather,
+        )
+    )
     if not parts:
-        return _slice(_day(site, 0, seed, step_s, barrier), 0.0, 0.0)
-    fields = Generated.__dataclass_fields__
-    return Generated(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+        empty = _day(site, 0, seed, step_s, barrier, spectra=spectra)
+        return _slice(empty, 0.0, 0.0)
+    merged: dict[str, Any] = {}
+    for f in Generated.__dataclass_fields__:
+        values = [getattr(p, f) for p in parts]
+        merged[f] = None if values[0] is None else np.concatenate(values)
+    return Generated(**merged)
 
 
 def readings(

@@ -33,7 +33,10 @@ from hour to hour, more at larger distances; a slow random term in dB, part shar
 (the weather), part per site, scales the road and rail energies without changing their mean.
 
 **Background**: a residual of ``base ± 3.5`` dB with a diurnal cycle (lowest about 03:00 local,
-highest about 15:00) and a slow random drift, added energetically to the sources.
+highest about 15:00) and a slow random drift, added energetically to the sources. Optional
+wind and rain noise (:func:`weather_noise_energy`, plausible assumptions) add to it.
+
+Formulas, sources and limits in full: ``docs/simulator.md``.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ __all__ = [
     "train_lmax",
     "train_sel",
     "vehicle_sound_power",
+    "weather_noise_energy",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -387,6 +391,31 @@ def background_level(
     diurnal = base_db - 3.5 * np.cos(2.0 * np.pi * (local_hour - 3.0) / 24.0)
     drift = smooth_noise(rng, local_hour.size, step_s, corr_s=600.0, sigma_db=1.5)
     result: FloatArray = diurnal + drift + 0.5 * rng.standard_normal(local_hour.size)
+    return result
+
+
+RAIN_NOISE_DB = 43.0
+"""LAeq (dB) of rain noise at 1 mm/h near the microphone (ground, foliage, windscreen);
++10 dB per decade of rain rate. A plausible assumption, not a measured relation."""
+WIND_NOISE_DB = 35.0
+"""LAeq (dB) of wind-induced noise (foliage and microphone windscreen) at 5 m/s; rises
+``50·log10(v/5)`` (about 15 dB per doubling), i.e. 50 dB at 10 m/s. A plausible assumption."""
+WIND_THRESHOLD_MS = 2.0
+"""Below this wind speed (m/s) wind adds no noise."""
+
+
+def weather_noise_energy(wind_ms: FloatArray, rain_mm_h: FloatArray) -> FloatArray:
+    """Energy (``10^(L/10)``) that wind and rain add to the residual background:
+    ``L_rain = RAIN_NOISE_DB + 10·log10(R / 1 mm/h)`` for ``R > 0`` and
+    ``L_wind = WIND_NOISE_DB + 50·log10(v / 5 m/s)`` for ``v ≥ WIND_THRESHOLD_MS`` (plausible
+    assumptions; see :data:`RAIN_NOISE_DB`, :data:`WIND_NOISE_DB`)."""
+    wind = np.asarray(wind_ms, dtype=np.float64)
+    rain = np.asarray(rain_mm_h, dtype=np.float64)
+    rain_e = np.where(rain > 0, 10.0 ** (RAIN_NOISE_DB / 10.0) * np.maximum(rain, 0.0), 0.0)
+    with np.errstate(divide="ignore"):
+        ratio = np.maximum(wind, 1e-9) / 5.0
+    wind_e = np.where(wind >= WIND_THRESHOLD_MS, 10.0 ** (WIND_NOISE_DB / 10.0) * ratio**5.0, 0.0)
+    result: FloatArray = rain_e + wind_e
     return result
 
 

@@ -1,9 +1,13 @@
 """Publishes simulated readings over MQTT, as real Living Lab sensors would.
 
-Backfill first (a sensor uploading what it buffered: JSON arrays of ``batch`` readings),
-then live readings every ``1/rate_hz`` seconds, one message per sensor, with interval starts on
-the ``1/rate_hz`` grid so backfill and live data meet without a gap or an overlap. Each sensor's
-status topic carries a retained ``online`` and, as the MQTT will, ``offline``.
+Readings come from the physical model (:mod:`noiselab.sensors_sim.generate`), so the same seed
+gives the same data whether it is backfilled or published live. Backfill first (a sensor
+uploading what it buffered: JSON arrays of ``batch`` readings, sensors interleaved, one UTC day
+of arrays per sensor in memory), then live readings every ``1/rate_hz`` seconds, one message
+per sensor, with interval starts on the ``1/rate_hz`` grid so backfill and live data meet
+without a gap or an overlap. Faults (:mod:`.faults`, off by default) transform the planned
+messages before they are published. Each sensor's status topic carries a retained ``online``
+and, as the MQTT will, ``offline``.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -22,65 +27,125 @@ import paho.mqtt.client as mqtt
 from noiselab.config import MqttUrl
 from noiselab.logs import event
 from noiselab.mqtt import new_client
-from noiselab.sensors_sim.model import DiurnalModel, LevelModel
-from noiselab.sensors_sim.sites import DEFAULT_SITES, SimSensor
+from noiselab.sensors_sim.faults import FaultInjector, FaultSettings, Outgoing, Planned
+from noiselab.sensors_sim.generate import (
+    DAY_S,
+    Barrier,
+    Generated,
+    Site,
+    generate,
+    generate_chunks,
+    readings,
+)
+from noiselab.sensors_sim.sites import default_sites
 
-__all__ = ["Simulator", "SimulatorSettings", "simulate_readings"]
+__all__ = ["Simulator", "SimulatorSettings", "barrier_for", "plan_backfill"]
 
 log = logging.getLogger("noiselab.simulate")
 
 
 @dataclass(frozen=True, slots=True)
 class SimulatorSettings:
-    """What to simulate. Times in seconds; ``rate_hz`` readings per second per sensor."""
+    """What to simulate. Times in Unix seconds; ``rate_hz`` readings per second per sensor.
+
+    ``start`` overrides the backfill start (default: ``backfill_s`` before now). The treated
+    site of a trial pair gets its barrier at ``barrier_at`` (default: the middle of the
+    backfill, or the start of live publishing without one)."""
 
     mqtt: MqttUrl
-    sensors: Sequence[SimSensor] = DEFAULT_SITES
+    sensors: Sequence[Site] = field(default_factory=default_sites)
     rate_hz: float = 1.0
     backfill_s: float = 0.0
+    start: float | None = None
     live: bool = True
     seed: int = 0
     topic_prefix: str = "noiselab"
     batch: int = 600
     client_id: str = "noiselab-simulator"
-    model: LevelModel = field(default_factory=DiurnalModel)
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    barrier_at: float | None = None
+    progress: bool = False
 
 
-def simulate_readings(
-    sensor: SimSensor,
+def barrier_for(site: Site, installed_at: float) -> Barrier | None:
+    """The barrier of ``site`` (a trial's treated site) installed at ``installed_at``."""
+    if site.role != "treated" or site.insertion_loss_db is None:
+        return None
+    return Barrier(installed_at=installed_at, insertion_loss_db=site.insertion_loss_db)
+
+
+def plan_backfill(
+    sites: Sequence[Site],
     start: float,
-    count: int,
-    settings: SimulatorSettings,
+    end: float,
     *,
-    rng: np.random.Generator,
-    first_seq: int,
-) -> list[dict[str, float | int]]:
-    """``count`` consecutive readings of one sensor from ``start`` (Unix s), as the MQTT
-    contract's JSON objects."""
-    step = 1.0 / settings.rate_hz
-    ts = start + step * np.arange(count, dtype=np.float64)
-    lv = settings.model.levels(sensor, ts, step, rng)
-    return [
-        {
-            "ts": round(float(t), 3),
-            "laeq": float(a),
-            "lafmax": float(mx),
-            "lafmin": float(mn),
-            "duration": step,
-            "seq": first_seq + i,
-        }
-        for i, (t, a, mx, mn) in enumerate(zip(ts, lv.laeq, lv.lafmax, lv.lafmin, strict=True))
+    seed: int,
+    rate_hz: float = 1.0,
+    batch: int = 600,
+    barrier_at: float | None = None,
+) -> Iterator[Planned]:
+    """The backfill of ``[start, end)`` as batch messages of up to ``batch`` readings, one UTC
+    day at a time with sensors interleaved batch by batch; ``seq`` counts from 0 per sensor."""
+    installed = start + (end - start) / 2 if barrier_at is None else barrier_at
+    chunks = [
+        generate_chunks(s, start, end, seed, rate_hz=rate_hz, barrier=barrier_for(s, installed))
+        for s in sites
     ]
+    seq = [0] * len(sites)
+    while True:
+        days = [next(it, None) for it in chunks]
+        if all(g is None for g in days):
+            return
+        rows = []
+        for k, g in enumerate(days):
+            rows.append([] if g is None else readings(g, rate_hz=rate_hz, first_seq=seq[k]))
+            seq[k] += len(rows[-1])
+        longest = max(len(r) for r in rows)
+        for offset in range(0, longest, batch):
+            for site, r in zip(sites, rows, strict=True):
+                part = r[offset : offset + batch]
+                if part:
+                    yield Planned(site.id, tuple(part), batch=True)
+
+
+class _Progress:
+    """A rich progress bar on a terminal, else a log line every 10 %."""
+
+    def __init__(self, total: int, *, bar: bool) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self._next_log = 0.1
+        self._bar = None
+        if bar:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=False)
+            self._task = self._bar.add_task("backfill", total=self.total)
+            self._bar.start()
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done)
+        elif self.done / self.total >= self._next_log:
+            event(log, "backfill progress", percent=round(100 * self.done / self.total))
+            while self._next_log <= self.done / self.total:
+                self._next_log += 0.1
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 class Simulator:
     """Connects, backfills, then publishes live until ``request_stop``."""
 
     def __init__(self, settings: SimulatorSettings) -> None:
+        if not settings.sensors:
+            raise ValueError("no sensors to simulate")
         self.settings = settings
         self._stop = threading.Event()
-        self._rng = np.random.default_rng(settings.seed)
-        self._seq = dict.fromkeys((s.id for s in settings.sensors), 0)
+        self._faults = FaultInjector(settings.faults, settings.seed)
         self.published = 0
         self._client = self._make_client()
 
@@ -113,11 +178,21 @@ class Simulator:
             self._set_status("online")
             step = 1.0 / s.rate_hz
             live_start = math.floor(time.time() / step) * step
-            if s.backfill_s > 0:
-                self._backfill(live_start - s.backfill_s, live_start)
+            if s.start is None:
+                start, end = live_start - s.backfill_s, live_start
+            else:
+                start = math.floor(s.start / step) * step
+                end = min(live_start, start + s.backfill_s) if s.backfill_s > 0 else live_start
+            barrier_at = s.barrier_at
+            if barrier_at is None:
+                barrier_at = start + (end - start) / 2 if end > start else live_start
+            if end > start:
+                self._backfill(start, end, barrier_at)
             if s.live:
-                self._live(live_start)
+                self._live(live_start, barrier_at, seq_origin=start)
         finally:
+            for out in self._faults.flush():
+                self._publish(out)
             self._set_status("offline")
             self._client.disconnect()
             self._client.loop_stop()
@@ -128,52 +203,112 @@ class Simulator:
             body = msgspec.json.encode({"state": state, "ts": time.time()})
             self._client.publish(self._status_topic(sensor.id), body, qos=1, retain=True)
 
-    def _publish(self, sensor_id: str, payload: bytes) -> mqtt.MQTTMessageInfo:
-        info = self._client.publish(self._levels_topic(sensor_id), payload, qos=1)
+    def _publish(self, message: Outgoing) -> mqtt.MQTTMessageInfo:
+        info = self._client.publish(self._levels_topic(message.sensor_id), message.payload, qos=1)
         self.published += 1
         return info
 
-    def _readings(
-        self, sensor: SimSensor, start: float, count: int
-    ) -> list[dict[str, float | int]]:
-        rows = simulate_readings(
-            sensor, start, count, self.settings, rng=self._rng, first_seq=self._seq[sensor.id]
-        )
-        self._seq[sensor.id] += count
-        return rows
-
-    def _backfill(self, start: float, end: float) -> None:
-        """Publish ``[start, end)`` in chunks of ``batch`` intervals, sensors interleaved."""
+    def _backfill(self, start: float, end: float, barrier_at: float) -> None:
+        """Publish ``[start, end)`` in batches, sensors interleaved, waiting for the broker."""
         s = self.settings
         step = 1.0 / s.rate_hz
-        total = round((end - start) / step)
-        event(log, "backfill started", sensors=len(s.sensors), intervals=total)
+        total = round((end - start) / step) * len(s.sensors)
+        event(log, "backfill started", sensors=len(s.sensors), readings=total, start=start)
+        progress = _Progress(total, bar=s.progress)
         pending: list[mqtt.MQTTMessageInfo] = []
-        for offset in range(0, total, s.batch):
-            count = min(s.batch, total - offset)
-            for sensor in s.sensors:
+        try:
+            plan = plan_backfill(
+                s.sensors,
+                start,
+                end,
+                seed=s.seed,
+                rate_hz=s.rate_hz,
+                batch=s.batch,
+                barrier_at=barrier_at,
+            )
+            for planned in plan:
                 if self._stop.is_set():
                     return
-                rows = self._readings(sensor, start + offset * step, count)
-                pending.append(self._publish(sensor.id, msgspec.json.encode(rows)))
-            if len(pending) > 2000:
-                for info in pending:
-                    info.wait_for_publish(30)
-                pending.clear()
-        for info in pending:
-            info.wait_for_publish(30)
-        event(log, "backfill done", readings=total * len(s.sensors))
+                pending.extend(self._publish(out) for out in self._faults.feed(planned))
+                progress.advance(len(planned.readings))
+                if len(pending) > 2000:
+                    for info in pending:
+                        info.wait_for_publish(30)
+                    pending.clear()
+            for info in pending:
+                info.wait_for_publish(30)
+        finally:
+            progress.close()
+        event(log, "backfill done", readings=total)
 
-    def _live(self, start: float) -> None:
+    def _live(self, start: float, barrier_at: float, seq_origin: float) -> None:
         s = self.settings
         step = 1.0 / s.rate_hz
+        days = _LiveDays(s, barrier_at)
         t = start
         while not self._stop.is_set():
-            # An interval is published once it has ended.
+            # An interval is published once it has ended; a late loop catches up in one go.
             wait = t + step - time.time()
             if wait > 0 and self._stop.wait(wait):
                 return
-            for sensor in s.sensors:
-                [row] = self._readings(sensor, t, 1)
-                self._publish(sensor.id, msgspec.json.encode(row))
-            t += step
+            end = max(t + step, math.floor(time.time() / step) * step)
+            first_seq = round((t - seq_origin) / step)
+            for site in s.sensors:
+                for row in days.rows(site, t, end, first_seq):
+                    for out in self._faults.feed(Planned(site.id, (row,), batch=False)):
+                        self._publish(out)
+            t = end
+
+
+class _LiveDays:
+    """The current UTC day of every sensor's readings, generated once per day (the model works
+    in whole days), so live publishing costs a slice per second. Holds four float arrays per
+    sensor (about 2.8 MB each at 1 Hz)."""
+
+    def __init__(self, settings: SimulatorSettings, barrier_at: float) -> None:
+        self.settings = settings
+        self.barrier_at = barrier_at
+        self._days: dict[str, tuple[int, Generated]] = {}
+
+    def _day(self, site: Site, day: int) -> Generated:
+        cached = self._days.get(site.id)
+        if cached is None or cached[0] != day:
+            s = self.settings
+            g = generate(
+                site,
+                day * float(DAY_S),
+                (day + 1) * float(DAY_S),
+                s.seed,
+                rate_hz=s.rate_hz,
+                barrier=barrier_for(site, self.barrier_at),
+            )
+            cached = self._days[site.id] = (day, g)
+        return cached[1]
+
+    def rows(
+        self, site: Site, start: float, end: float, first_seq: int
+    ) -> list[dict[str, float | int]]:
+        """The readings of ``site`` in ``[start, end)`` as contract objects."""
+        rate = self.settings.rate_hz
+        out: list[dict[str, float | int]] = []
+        t = start
+        while t < end:
+            day = int(t // DAY_S)
+            stop = min(end, (day + 1) * float(DAY_S))
+            g = self._day(site, day)
+            i, j = (int(k) for k in np.searchsorted(g.ts, [t, stop]))
+            part = Generated(**{f: _cut(getattr(g, f), g.ts.size, i, j) for f in _FIELDS})
+            out.extend(readings(part, rate_hz=rate, first_seq=first_seq + len(out)))
+            t = stop
+        return out
+
+
+_FIELDS = tuple(Generated.__dataclass_fields__)
+
+
+def _cut(value: Any, n: int, i: int, j: int) -> Any:
+    """Rows ``i:j`` of a per-interval array; other arrays (train events) emptied; ``None``
+    (optional outputs) kept."""
+    if isinstance(value, np.ndarray):
+        return value[i:j] if value.shape[:1] == (n,) else value[:0]
+    return value

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from noiselab.sensors_sim.sites import SimSensor
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.sensors_sim.generate import Site
+from noiselab.sensors_sim.sites import registry_sensors
+from noiselab.store.metadata import MetadataStore
 
 __all__ = ["register_sim_sensors"]
 
 
-def register_sim_sensors(meta_url: str, sensors: Sequence[SimSensor]) -> int:
-    """Add (or update) ``sensors`` as public sensors; returns how many were written."""
-    now = datetime.fromtimestamp(time.time(), UTC)
+def register_sim_sensors(meta_url: str, sensors: Sequence[Site]) -> int:
+    """Add (or update) ``sensors`` as public sensors with their coordinates, source and
+    description; returns how many were written."""
     registry = MetadataStore(meta_url)
     try:
-        return registry.add_sensors(
-            [
-                Sensor(
-                    id=s.id,
-                    name=s.name,
-                    lat=s.lat,
-                    lon=s.lon,
-                    source=s.source,
-                    description=s.description,
-                    public=True,
-                    created=now,
-                )
-                for s in sensors
-            ],
-            replace=True,
-        )
+        return registry.add_sensors(registry_sensors(sensors), replace=True)
     finally:
         registry.close()
