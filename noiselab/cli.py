@@ -245,6 +245,14 @@ def simulate(
             help="Backfill progress bar (default: on a terminal; else log lines).",
         ),
     ] = None,
+    spectra: Annotated[
+        bool,
+        typer.Option(
+            "--spectra/--no-spectra",
+            envvar="NOISELAB_SIM_SPECTRA",
+            help="Send third-octave LZeq spectra (100 Hz-5 kHz) with every reading.",
+        ),
+    ] = False,
     meta: Annotated[
         str | None,
         typer.Option(
@@ -286,6 +294,7 @@ def simulate(
             if barrier_date is None
             else _parse_when("--barrier-date", barrier_date),
             progress=sys.stderr.isatty() if progress is None else progress,
+            spectra=spectra,
         )
         if abs(86_400 * rate - round(86_400 * rate)) > 1e-9 or 1.0 / rate > 3600:
             raise ConfigError(f"--rate {rate:g}: 1/rate must divide a day and be at most 3600 s")

@@ -147,3 +147,20 @@ def test_simulate_rejects_bad_options_before_connecting(args: list[str], message
     result = CliRunner().invoke(app, ["simulate", "--mqtt", "mqtt://127.0.0.1:1", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_spectra_ride_along_and_pass_the_parser() -> None:
+    """With spectra on, every reading carries 18 third-octave LZeq bands (100 Hz-5 kHz) whose
+    A-weighted total is the reading's LAeq (to 0.05 dB, after rounding to 0.01 dB per band)."""
+    from noiselab.analysis.spectra import band_levels_to_laeq
+
+    site = load_sites()[0]
+    [planned, *_] = plan_backfill([site], DAY, DAY + 120, seed=2, batch=600, spectra=True)
+    payload = msgspec.json.encode(list(planned.readings))
+    parsed = parse_message(f"noiselab/{site.id}/levels", payload, DAY + 86_400)
+    assert parsed.rejections == []
+    for reading in parsed.readings:
+        assert reading.spectrum is not None
+        assert len(reading.spectrum.bands_hz) == 18
+        total = band_levels_to_laeq(reading.spectrum.lzeq, reading.spectrum.bands_hz)
+        assert abs(float(total) - reading.laeq) < 0.05

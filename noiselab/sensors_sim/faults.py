@@ -33,6 +33,7 @@ import msgspec
 import numpy as np
 
 from noiselab.errors import ConfigError
+from noiselab.sensors_sim.generate import ContractReading, ContractValue
 
 __all__ = [
     "FaultInjector",
@@ -44,7 +45,7 @@ __all__ = [
     "parse_faults",
 ]
 
-Reading = Mapping[str, float | int]
+Reading = Mapping[str, ContractValue]
 MAX_BATCH = 10_000
 MALFORMED_KINDS = ("invalid-json", "laeq-out-of-range", "missing-ts")
 
@@ -187,8 +188,8 @@ class FaultInjector:
         u_dup, u_bad = rng.random(2)
         for i, planned in enumerate(message.readings):
             reading = dict(planned)
-            duration = float(reading.get("duration", 1.0))
-            ts = float(reading["ts"])
+            duration = _number(reading, "duration", 1.0)
+            ts = _number(reading, "ts")
             self._start_periods(state, (u_off[i], u_stuck[i], u_skew[i]), duration)
             self._shape(state, reading, message.sensor_id, ts)
             dropped = u_drop[i] < s.dropout
@@ -234,16 +235,16 @@ class FaultInjector:
             state.skew_offset = round(sign * (whole + float(state.rng.uniform(0.2, 0.8))), 3)
 
     def _shape(
-        self, state: _SensorState, reading: dict[str, float | int], sensor_id: str, ts: float
+        self, state: _SensorState, reading: ContractReading, sensor_id: str, ts: float
     ) -> None:
         """Stuck levels and skewed clock, in place."""
         if state.stuck_left > 0:
             state.stuck_left -= 1
             if state.stuck_values is None:
                 state.stuck_values = (
-                    float(reading["laeq"]),
-                    float(reading.get("lafmax", reading["laeq"])),
-                    float(reading.get("lafmin", reading["laeq"])),
+                    _number(reading, "laeq"),
+                    _number(reading, "lafmax", _number(reading, "laeq")),
+                    _number(reading, "lafmin", _number(reading, "laeq")),
                 )
             else:
                 self.log.stuck.append((sensor_id, ts))
@@ -252,7 +253,7 @@ class FaultInjector:
         if state.skew_left > 0:
             state.skew_left -= 1
             reading["ts"] = round(ts + state.skew_offset, 3)
-            self.log.skewed.append((sensor_id, ts, float(reading["ts"])))
+            self.log.skewed.append((sensor_id, ts, _number(reading, "ts")))
 
     def _upload(self, sensor_id: str, state: _SensorState) -> list[Outgoing]:
         out = [
@@ -279,7 +280,7 @@ def _encode(sensor_id: str, readings: Sequence[Reading], *, batch: bool) -> Outg
 
 
 def _malformed(kind: str, message: Planned) -> bytes:
-    ts = float(message.readings[0]["ts"]) if message.readings else 0.0
+    ts = _number(message.readings[0], "ts") if message.readings else 0.0
     if kind == "invalid-json":
         return b'{"ts": ' + str(ts).encode() + b', "laeq": 5'
     if kind == "laeq-out-of-range":
@@ -299,3 +300,11 @@ def apply_faults(
         out.extend(injector.feed(message))
     out.extend(injector.flush())
     return out, injector.log
+
+
+def _number(reading: Reading, key: str, default: float | None = None) -> float:
+    """A numeric field of a contract reading (``default`` when absent)."""
+    value = reading.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"reading field {key!r} is not a number: {value!r}")
+    return float(value)

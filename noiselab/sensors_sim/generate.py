@@ -35,8 +35,14 @@ import numpy.typing as npt
 from noiselab.sensors_sim import physics
 from noiselab.sensors_sim import spectra as sim_spectra
 
+ContractValue = float | int | dict[str, list[float]]
+ContractReading = dict[str, ContractValue]
+"""A reading as the MQTT contract's JSON object."""
+
 __all__ = [
     "Barrier",
+    "ContractReading",
+    "ContractValue",
     "Generated",
     "RailSpec",
     "RoadSpec",
@@ -515,13 +521,12 @@ def generate(
     return Generated(**merged)
 
 
-def readings(
-    g: Generated, *, rate_hz: float = 1.0, first_seq: int = 0
-) -> list[dict[str, float | int]]:
+def readings(g: Generated, *, rate_hz: float = 1.0, first_seq: int = 0) -> list[ContractReading]:
     """The readings of ``g`` as MQTT-contract JSON objects (``ts``, ``laeq``, ``lafmax``,
-    ``lafmin``, ``duration``, ``seq``), ready to encode."""
+    ``lafmin``, ``duration``, ``seq``, and ``spectrum`` when ``g`` carries spectra: LZeq in the
+    bands of ``spectra.BANDS_HZ``, to 0.01 dB), ready to encode."""
     step = 1.0 / rate_hz
-    return [
+    rows: list[ContractReading] = [
         {
             "ts": float(t),
             "laeq": float(a),
@@ -534,3 +539,8 @@ def readings(
             zip(g.ts.tolist(), g.laeq.tolist(), g.lafmax.tolist(), g.lafmin.tolist(), strict=True)
         )
     ]
+    if g.spectrum is not None:
+        bands = [float(f) for f in sim_spectra.BANDS_HZ]
+        for row, levels in zip(rows, np.round(g.spectrum, 2).tolist(), strict=True):
+            row["spectrum"] = {"bands_hz": bands, "lzeq": levels}
+    return rows

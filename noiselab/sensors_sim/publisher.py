@@ -31,6 +31,7 @@ from noiselab.sensors_sim.faults import FaultInjector, FaultSettings, Outgoing, 
 from noiselab.sensors_sim.generate import (
     DAY_S,
     Barrier,
+    ContractReading,
     Generated,
     Site,
     generate,
@@ -65,6 +66,7 @@ class SimulatorSettings:
     faults: FaultSettings = field(default_factory=FaultSettings)
     barrier_at: float | None = None
     progress: bool = False
+    spectra: bool = False
 
 
 def barrier_for(site: Site, installed_at: float) -> Barrier | None:
@@ -83,12 +85,21 @@ def plan_backfill(
     rate_hz: float = 1.0,
     batch: int = 600,
     barrier_at: float | None = None,
+    spectra: bool = False,
 ) -> Iterator[Planned]:
     """The backfill of ``[start, end)`` as batch messages of up to ``batch`` readings, one UTC
     day at a time with sensors interleaved batch by batch; ``seq`` counts from 0 per sensor."""
     installed = start + (end - start) / 2 if barrier_at is None else barrier_at
     chunks = [
-        generate_chunks(s, start, end, seed, rate_hz=rate_hz, barrier=barrier_for(s, installed))
+        generate_chunks(
+            s,
+            start,
+            end,
+            seed,
+            rate_hz=rate_hz,
+            barrier=barrier_for(s, installed),
+            spectra=spectra,
+        )
         for s in sites
     ]
     seq = [0] * len(sites)
@@ -225,6 +236,7 @@ class Simulator:
                 rate_hz=s.rate_hz,
                 batch=s.batch,
                 barrier_at=barrier_at,
+                spectra=s.spectra,
             )
             for planned in plan:
                 if self._stop.is_set():
@@ -281,16 +293,15 @@ class _LiveDays:
                 s.seed,
                 rate_hz=s.rate_hz,
                 barrier=barrier_for(site, self.barrier_at),
+                spectra=s.spectra,
             )
             cached = self._days[site.id] = (day, g)
         return cached[1]
 
-    def rows(
-        self, site: Site, start: float, end: float, first_seq: int
-    ) -> list[dict[str, float | int]]:
+    def rows(self, site: Site, start: float, end: float, first_seq: int) -> list[ContractReading]:
         """The readings of ``site`` in ``[start, end)`` as contract objects."""
         rate = self.settings.rate_hz
-        out: list[dict[str, float | int]] = []
+        out: list[ContractReading] = []
         t = start
         while t < end:
             day = int(t // DAY_S)
