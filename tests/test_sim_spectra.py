@@ -141,6 +141,32 @@ def test_treated_spectrum_after_installation_differs_by_the_band_il() -> None:
     )
 
 
+def test_a_barrier_given_per_band_sets_the_spectrum_and_its_a_weighted_effect() -> None:
+    """A barrier with 3 dB below 500 Hz and 12 dB from 500 Hz up: its A-weighted loss on the
+    road is -10·log10(Σ wᵢ·10^(-ILᵢ/10)) over the normalised road spectrum wᵢ (computed here
+    from the shipped table), the road part drops by exactly that, and the treated spectrum
+    drops by the given loss in each band."""
+    bands = sim_spectra.BANDS_HZ
+    band_il = tuple(3.0 if f < 500 else 12.0 for f in bands)
+    w = 10.0 ** (sim_spectra.ROAD_SPECTRUM_DB / 10.0)
+    expected_a = -10 * np.log10(
+        sum(wi * 10 ** (-il / 10) for wi, il in zip(w, band_il, strict=True))
+    )
+    site = site_by_id("trial-blade-treated")
+    start, end = INSTALLED.timestamp(), (INSTALLED + timedelta(hours=2)).timestamp()
+    barrier = Barrier(installed_at=start, band_il_db=band_il)
+    assert barrier.broadband_il() == pytest.approx(expected_a, abs=1e-9)
+    with_b = generate(site, start, end, SEED, barrier=barrier, spectra=True)
+    without = generate(site, start, end, SEED, spectra=True)
+    np.testing.assert_allclose(with_b.road_mitigated_laeq, with_b.road_laeq - expected_a, atol=1e-9)
+    assert with_b.spectrum is not None
+    assert without.spectrum is not None
+    diff = np.median(without.spectrum - with_b.spectrum, axis=0)
+    np.testing.assert_allclose(diff, band_il, atol=0.3)
+    with pytest.raises(ValueError, match="band_il_db needs 18 values"):
+        Barrier(installed_at=start, band_il_db=(6.0, 6.0))
+
+
 # --- weather -------------------------------------------------------------------------------
 
 

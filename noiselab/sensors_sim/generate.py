@@ -108,15 +108,46 @@ class Site:
     role: Literal["treated", "control"] | None = None
     pair: str | None = None
     insertion_loss_db: float | None = None
+    band_il_db: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Barrier:
-    """A barrier screening a site's road from ``installed_at`` (Unix s) on, reducing the road
-    contribution by ``insertion_loss_db`` (dB, broadband). Rail and background are unaffected."""
+    """A barrier screening a site's road from ``installed_at`` (Unix s) on. Rail and background
+    are unaffected.
+
+    By default it reduces the road contribution by ``insertion_loss_db`` (dB, A-weighted
+    broadband), spread over the bands with a Maekawa-like shape
+    (:func:`.spectra.barrier_band_il`). With ``band_il_db`` (one insertion loss per band of
+    :data:`.spectra.BANDS_HZ`, dB) the bands are given and the A-weighted loss on the road
+    spectrum follows from them: ``IL_A = -10·log10(Σ wᵢ·10^(-ILᵢ/10))`` with ``wᵢ`` the
+    normalised A-weighted road spectrum; ``insertion_loss_db`` is then ignored.
+    """
 
     installed_at: float
     insertion_loss_db: float = 6.0
+    band_il_db: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.band_il_db is not None and len(self.band_il_db) != sim_spectra.BANDS_HZ.size:
+            raise ValueError(
+                f"band_il_db needs {sim_spectra.BANDS_HZ.size} values (bands "
+                f"{sim_spectra.BANDS_HZ[0]:g}-{sim_spectra.BANDS_HZ[-1]:g} Hz), "
+                f"got {len(self.band_il_db)}"
+            )
+
+    def band_il(self) -> FloatArray:
+        """Insertion loss per band of :data:`.spectra.BANDS_HZ` (dB)."""
+        if self.band_il_db is None:
+            return sim_spectra.barrier_band_il(self.insertion_loss_db)
+        return np.asarray(self.band_il_db, dtype=np.float64)
+
+    def broadband_il(self) -> float:
+        """The A-weighted insertion loss on the road contribution (dB)."""
+        if self.band_il_db is None:
+            return self.insertion_loss_db
+        w = 10.0 ** (sim_spectra.ROAD_SPECTRUM_DB / 10.0)
+        return -10.0 * float(np.log10(np.sum(w * 10.0 ** (-self.band_il() / 10.0))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +228,9 @@ def _site_from_json(raw: dict[str, Any]) -> Site:
         role=raw.get("role"),
         pair=raw.get("pair"),
         insertion_loss_db=None if barrier is None else float(barrier["insertion_loss_db"]),
+        band_il_db=None
+        if barrier is None or barrier.get("band_il_db") is None
+        else tuple(float(x) for x in barrier["band_il_db"]),
     )
 
 
@@ -371,7 +405,7 @@ def _day(
         road = mitigated = _propagated(road, shared_met, rng, site.road.distance_m, step)
     if barrier is not None and site.road is not None:
         screened = ts >= barrier.installed_at
-        mitigated = road * np.where(screened, 10.0 ** (-barrier.insertion_loss_db / 10.0), 1.0)
+        mitigated = road * np.where(screened, 10.0 ** (-barrier.broadband_il() / 10.0), 1.0)
     rail, train_t, train_k = _rail(site, ts, step, seed)
     if site.rail is not None:
         rail = _propagated(rail, shared_met, rng, site.rail.distance_m, step)
@@ -411,7 +445,7 @@ def _spectrum(
     background energies spread over their normalised spectra, matched to the reported LAeq."""
     road_bands = sim_spectra.band_energies(road, sim_spectra.ROAD_SPECTRUM_DB)
     if barrier is not None:
-        il = sim_spectra.barrier_band_il(barrier.insertion_loss_db)
+        il = barrier.band_il()
         screened = ts >= barrier.installed_at
         road_bands[screened] *= 10.0 ** (-il / 10.0)[None, :]
     bands = (

@@ -73,7 +73,11 @@ def barrier_for(site: Site, installed_at: float) -> Barrier | None:
     """The barrier of ``site`` (a trial's treated site) installed at ``installed_at``."""
     if site.role != "treated" or site.insertion_loss_db is None:
         return None
-    return Barrier(installed_at=installed_at, insertion_loss_db=site.insertion_loss_db)
+    return Barrier(
+        installed_at=installed_at,
+        insertion_loss_db=site.insertion_loss_db,
+        band_il_db=site.band_il_db,
+    )
 
 
 def plan_backfill(
