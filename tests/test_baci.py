@@ -245,7 +245,7 @@ def test_baci_keeps_treated_and_control_of_a_day_together():
 
 
 def test_baci_vallensbaek_barrier_end_to_end():
-    """The recycled wind-turbine-blade barrier (REFERENCE: -6 to -7 dB), synthetically: four
+    """The recycled wind-turbine-blade barrier (Gate 21 reports -6 to -7 dB), synthetically: four
     weeks before and four after, a treated sensor behind the barrier by Køge Bugt Motorvejen
     (daytime 72 dB) and a control along the same motorway (68 dB), road-traffic diurnal shape,
     day factors shared by both sites (traffic, weather) and of each site alone (wind direction).
@@ -269,7 +269,7 @@ def test_baci_vallensbaek_barrier_end_to_end():
     r = baci(tb, cb, ta, ca)
 
     assert -8.0 < r.ci_low < -6.5 < r.ci_high < -5.0, (r.ci_low, r.ci_high)
-    assert 6.0 < r.reduction_db < 7.0, r.reduction_db  # the -6 to -7 dB of the REFERENCE
+    assert 6.0 < r.reduction_db < 7.0, r.reduction_db  # the reported -6 to -7 dB
     assert (r.hours_before, r.hours_after) == (n - 30, n - 48)
     assert (r.days_before, r.days_after) == (28, 26)
     # The treated site alone credits the barrier with less: traffic grew by 1 dB meanwhile.

@@ -54,7 +54,7 @@ def test_composite_rating_level_danish_and_eu_weights():
     """Lden(60, 60, 60), 12/3/9 h: 10·log10((12·10^6 + 3·10^6.5 + 9·10^7) / 24)
     = 10·log10(4.6454·10^6) = 66.67 dB; 12/4/8 h: 10·log10((12·10^6 + 4·10^6.5 + 8·10^7)/24)
     = 66.40 dB. Lden(65, 60, 55), 12/3/9 h: (12·10^6.5 + 3·10^6.5 + 9·10^6.5) / 24 = 10^6.5:
-    65.00 dB (REFERENCE.md)."""
+    65.00 dB (worked by hand above)."""
     np.testing.assert_allclose(
         composite_rating_level([60] * 3, [12, 3, 9], [0, 5, 10]), 66.67, atol=TOL
     )
@@ -78,7 +78,7 @@ def test_composite_rating_level_rejects_mismatched_input():
 
 def test_lden_constant_period_levels_danish_periods():
     """60-s readings over 2026-06-01..03 with day 65, evening 60, night 55 dB: every period
-    level is its constant, Lden = 65.00 dB (REFERENCE.md), full coverage.
+    level is its constant, Lden = 65.00 dB (by hand), full coverage.
     Ldn: day-part 07-22 = 10·log10((12·10^6.5 + 3·10^6)/15) = 64.3613 dB, then
     10·log10((15·10^6.43613 + 9·10^6.5)/24) = 64.6120 dB.
     LAeq,24h (00-24): 10·log10((9·10^5.5 + 12·10^6.5 + 3·10^6)/24) = 62.6120 dB."""
