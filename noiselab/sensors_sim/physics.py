@@ -279,7 +279,7 @@ TRAIN_KINDS: tuple[TrainKind, ...] = (
     TrainKind("freight", 600.0, 100.0, 112.0),
 )
 """Regional and intercity trains (disc brakes), and freight with cast-iron block brakes, about
-10 dB louder than modern stock at equal speed (freight wagons with cast-iron block brakes). With these, at
+10 dB louder than modern stock at equal speed. With these, at
 25 m an intercity at 200 km/h peaks near 89 dB and a freight train at 100 km/h near 91 dB."""
 
 
