@@ -53,6 +53,7 @@ __all__ = [
     "load_sites",
     "readings",
     "site_by_id",
+    "site_from_json",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -200,7 +201,9 @@ class Weather:
         return wind, rain
 
 
-def _site_from_json(raw: dict[str, Any]) -> Site:
+def site_from_json(raw: dict[str, Any]) -> Site:
+    """A :class:`Site` from one entry of a site file (the ``sites`` list of
+    ``vallensbaek.json``); a missing required field raises ``KeyError``."""
     road = raw.get("road")
     rail = raw.get("rail")
     barrier = raw.get("barrier")
@@ -237,7 +240,7 @@ def _site_from_json(raw: dict[str, Any]) -> Site:
 def load_sites() -> tuple[Site, ...]:
     """The default sites, read from the package's ``vallensbaek.json``."""
     text = resources.files("noiselab.sensors_sim").joinpath("vallensbaek.json").read_text("utf-8")
-    return tuple(_site_from_json(raw) for raw in json.loads(text)["sites"])
+    return tuple(site_from_json(raw) for raw in json.loads(text)["sites"])
 
 
 def site_by_id(site_id: str) -> Site:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from noiselab.errors import ConfigError
-from noiselab.sensors_sim.generate import Site, _site_from_json, load_sites
+from noiselab.sensors_sim.generate import Site, load_sites, site_from_json
 from noiselab.store.metadata import Sensor
 
 __all__ = [
@@ -57,7 +57,7 @@ def load_site_file(path: str | Path) -> tuple[Site, ...]:
         if not isinstance(raw, dict):
             raise ConfigError(f"{where}: expected an object")
         try:
-            site = _site_from_json(raw)
+            site = site_from_json(raw)
         except KeyError as exc:
             raise ConfigError(f"{where}: missing field {exc}") from exc
         except (TypeError, ValueError) as exc:
