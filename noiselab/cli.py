@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 sensors_app = typer.Typer(help="The sensor registry.", no_args_is_help=True)
 app.add_typer(sensors_app, name="sensors")
+keys_app = typer.Typer(help="API keys (sent as Authorization: Bearer KEY).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 DEFAULT_STORE = "sqlite:///noiselab-data/readings.db"
@@ -481,6 +483,75 @@ def sensors_import(
     finally:
         registry.close()
     typer.echo(f"imported {count} sensors from {source}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="vendor, staff or admin.")],
+    name: Annotated[str, typer.Option(help="Who holds the key, e.g. the vendor's name.")],
+    sensors: Annotated[
+        str, typer.Option(help="Vendor keys: the vendor's sensor ids, comma-separated.")
+    ] = "",
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from noiselab.api.auth import create_key
+    from noiselab.errors import ConfigError
+    from noiselab.store.metadata import ROLES, MetadataStore, Role
+
+    try:
+        if role not in ROLES:
+            raise ConfigError(f"--role {role!r}: must be one of admin, staff, vendor")
+        ids = tuple(dict.fromkeys(part.strip() for part in sensors.split(",") if part.strip()))
+        registry = MetadataStore(_meta_url(store, meta))
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    try:
+        key, text = create_key(registry, role=cast("Role", role), name=name, sensors=ids)
+    except ValueError as exc:
+        raise _fail(ConfigError(str(exc))) from exc
+    finally:
+        registry.close()
+    typer.echo(text)
+    typer.echo(f"created {key.role} key {key.id} ({key.name}); it is shown only now", err=True)
+
+
+@keys_app.command("list")
+def keys_list(store: StoreOpt = DEFAULT_STORE, meta: MetaOpt = None) -> None:
+    """List API keys (never their secrets): id, role, state, last use, sensors, name."""
+    from noiselab.store.metadata import MetadataStore
+
+    registry = MetadataStore(_meta_url(store, meta))
+    try:
+        for key in registry.list_api_keys():
+            revoked, used = key.revoked_at, key.last_used
+            state = "active" if revoked is None else f"revoked {revoked:%Y-%m-%dT%H:%MZ}"
+            used_at = "-" if used is None else f"{used:%Y-%m-%dT%H:%MZ}"
+            owned = ",".join(key.sensors) or "-"
+            typer.echo(f"{key.id}\t{key.role}\t{state}\t{used_at}\t{owned}\t{key.name}")
+    finally:
+        registry.close()
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (the part after nl_).")],
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+) -> None:
+    """Revoke an API key; a running API stops accepting it within its auth cache window."""
+    from noiselab.store.metadata import MetadataStore
+
+    registry = MetadataStore(_meta_url(store, meta))
+    try:
+        found = registry.revoke_api_key(key_id)
+    finally:
+        registry.close()
+    if not found:
+        typer.echo(f"noiselab: no API key {key_id!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"revoked {key_id}")
 
 
 def main() -> None:

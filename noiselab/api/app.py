@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from noiselab import __version__
+from noiselab.api.auth import KeyVerifier
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
 from noiselab.api.routes import events, health, indicators, sensors
@@ -31,6 +32,11 @@ Data of the Vallensbæk noise Living Lab.
 Conventions: times are RFC 3339 in UTC with `Z`; levels are dB re 20 µPa, A-weighted, and every
 mean is energetic, `10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`. Errors answer `{"detail": "..."}`: 4xx
 for the caller's mistakes.
+
+Access: public endpoints need no key and show public sensors. An API key, sent as
+`Authorization: Bearer nl_<id>_<secret>`, widens that: a vendor key also sees its own sensors,
+staff and admin keys see all. A bad or revoked key answers 401, a key of the wrong role 403, and
+a sensor the caller may not see 404, like an unknown one.
 """
 
 
@@ -45,6 +51,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.close()
         raise
     app.state.store, app.state.meta = store, meta
+    app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
     try:
         yield
     finally:

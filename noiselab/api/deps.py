@@ -1,6 +1,7 @@
 """Request dependencies: the shared resources the lifespan put on ``app.state``.
 
-Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``settings: SettingsDep``.
+Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``settings: SettingsDep``; the
+caller's identity comes from :mod:`noiselab.api.auth` (``OptionalPrincipal``, ``require_role``).
 """
 
 from __future__ import annotations

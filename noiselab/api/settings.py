@@ -25,8 +25,10 @@ class ApiSettings:
     ``stale`` within ``offline_after_s``, else ``offline``. ``zone`` (IANA name) gives local
     midnight for bare dates and ``1d`` buckets. ``day`` and ``evening`` are the local hours
     ``[from, to)`` of those periods (the night is the rest); Denmark's are 07-19 and 19-22, so
-    Lden weighs them 12/3/9 h. ``clock`` returns "now" in Unix seconds (injectable for tests).
-    Raises ``ConfigError`` naming a bad value.
+    Lden weighs them 12/3/9 h. A verified API key is trusted for ``auth_cache_s`` seconds
+    without hashing it again, so revoking a key takes effect within that time (0: at once).
+    ``clock`` returns "now" in Unix seconds (injectable for tests). Raises ``ConfigError``
+    naming a bad value.
     """
 
     store_url: str
@@ -36,6 +38,7 @@ class ApiSettings:
     zone: str = "Europe/Copenhagen"
     day: tuple[int, int] = (7, 19)
     evening: tuple[int, int] = (19, 22)
+    auth_cache_s: float = 60.0
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +52,8 @@ class ApiSettings:
                 f"stale after {self.stale_after_s} s / offline after {self.offline_after_s} s:"
                 " need 0 < stale <= offline"
             )
+        if not 0 <= self.auth_cache_s <= 3600:
+            raise ConfigError(f"auth cache {self.auth_cache_s} s: need 0..3600 s")
         _load_zone(self.zone)
         (d0, d1), (e0, e1) = self.day, self.evening
         if not (0 <= d0 < d1 == e0 < e1 <= 24 and e1 - d0 < 24):

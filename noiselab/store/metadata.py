@@ -1,4 +1,5 @@
-"""The metadata database: the sensor registry and the quarantine of rejected readings.
+"""The metadata database: the sensor registry, the quarantine of rejected readings and the API
+keys (stored as salt and hash only; hashing lives in :mod:`noiselab.api.auth`).
 
 Metadata is not a time series: it lives in a relational database through SQLAlchemy 2 Core
 (no ORM) with portable SQL — a SQLite file by default, PostgreSQL when several replicas run.
@@ -46,10 +47,13 @@ from noiselab.model import Rejection
 
 __all__ = [
     "METADATA",
+    "ROLES",
     "SENSOR_ID_PATTERN",
     "SOURCES",
+    "ApiKey",
     "MetadataStore",
     "QuarantineEntry",
+    "Role",
     "Sensor",
     "SensorSource",
     "load_sensors_file",
@@ -64,6 +68,11 @@ SensorSource = Literal["road", "rail", "background"]
 """The noise source a sensor measures; ``None`` when unknown (auto-registered sensors)."""
 
 SOURCES: frozenset[str] = frozenset(get_args(SensorSource))
+
+Role = Literal["vendor", "staff", "admin"]
+"""The role of an API key; callers without a key are the public."""
+
+ROLES: frozenset[str] = frozenset(get_args(Role))
 
 MAX_NAME_LENGTH = 200
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -120,6 +129,30 @@ class QuarantineEntry(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
     received_at: datetime
     index: int | None
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key as stored, without its secret. ``sensors`` are the ids a vendor key may see
+    besides the public sensors (empty for other roles). ``revoked_at`` and ``last_used`` are
+    aware UTC times or ``None``."""
+
+    id: str
+    name: str
+    role: Role
+    sensors: tuple[str, ...] = ()
+    created: datetime = msgspec.field(default_factory=_utcnow)
+    revoked_at: datetime | None = None
+    last_used: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
+            raise ValueError(f"name must be 1-{MAX_NAME_LENGTH} characters")
+        if self.role not in ROLES:
+            raise ValueError(f"role {self.role!r} must be one of vendor, staff, admin")
+        if self.sensors and self.role != "vendor":
+            raise ValueError("only vendor keys are limited to sensors; staff and admin see all")
+        for sensor_id in self.sensors:
+            _check_sensor_id(sensor_id)
 
 
 def _check_sensor_id(sensor_id: str) -> None:
@@ -203,6 +236,22 @@ quarantine_table = sa.Table(
     sa.Column("batch_index", sa.Integer, nullable=True),
     sa.Index(None, "received_at"),
     sa.Index(None, "sensor_id", "received_at"),
+)
+
+
+api_keys_table = sa.Table(
+    "api_keys",
+    METADATA,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sensors", sa.Text, nullable=False),  # a JSON array of sensor ids
+    sa.Column("salt", sa.LargeBinary, nullable=False),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("last_used", UtcDateTime, nullable=True),
+    sa.CheckConstraint("role IN ('vendor', 'staff', 'admin')", name="role"),
 )
 
 
@@ -292,7 +341,7 @@ def _migrate(connection: Connection) -> None:
 
 
 class MetadataStore:
-    """The sensor registry and the quarantine, in a SQLAlchemy database.
+    """The sensor registry, the quarantine and the API keys, in a SQLAlchemy database.
 
     Opening migrates the schema to the newest Alembic revision (a no-op when it is current).
     Every method runs in its own transaction and is durable when it returns. Thread-safe: the
@@ -410,6 +459,56 @@ class MetadataStore:
         with _translated("count the quarantine"), self._engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
+    # -- API keys
+
+    def add_api_key(self, key: ApiKey, *, salt: bytes, digest: bytes) -> None:
+        """Store ``key`` with the salt and hash of its secret (never the secret itself). An id
+        that exists raises ``StoreError``."""
+        row = msgspec.structs.asdict(key) | {
+            "sensors": json.dumps(list(key.sensors)),
+            "salt": salt,
+            "hash": digest,
+        }
+        with _translated("add an API key"), self._engine.begin() as connection:
+            connection.execute(sa.insert(api_keys_table), [row])
+
+    def api_key_secret(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
+        """The key ``key_id`` with its salt and hash, or ``None`` when there is none."""
+        query = sa.select(api_keys_table).where(api_keys_table.c.id == key_id)
+        with _translated("read an API key"), self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        return _key_from_row(row), bytes(row["salt"]), bytes(row["hash"])
+
+    def list_api_keys(self) -> list[ApiKey]:
+        """All API keys (revoked ones included), oldest first."""
+        table = api_keys_table
+        query = sa.select(table).order_by(table.c.created, table.c.id)
+        with _translated("list API keys"), self._engine.connect() as connection:
+            return [_key_from_row(row) for row in connection.execute(query).mappings()]
+
+    def revoke_api_key(self, key_id: str, when: datetime | None = None) -> bool:
+        """Mark ``key_id`` revoked at ``when`` (default now); return whether it existed. The
+        first revocation time is kept when it is revoked again."""
+        table = api_keys_table
+        with _translated("revoke an API key"), self._engine.begin() as connection:
+            exists = connection.execute(sa.select(table.c.id).where(table.c.id == key_id)).first()
+            connection.execute(
+                sa.update(table)
+                .where(table.c.id == key_id, table.c.revoked_at.is_(None))
+                .values(revoked_at=when or _utcnow())
+            )
+        return exists is not None
+
+    def touch_api_key(self, key_id: str, when: datetime) -> None:
+        """Record that ``key_id`` was used at ``when``."""
+        statement = (
+            sa.update(api_keys_table).where(api_keys_table.c.id == key_id).values(last_used=when)
+        )
+        with _translated("record API key use"), self._engine.begin() as connection:
+            connection.execute(statement)
+
     def close(self) -> None:
         """Close pooled connections; the database stays valid."""
         self._engine.dispose()
@@ -442,6 +541,18 @@ def _sensor_to_row(sensor: Sensor) -> dict[str, Any]:
 
 def _sensor_from_row(row: sa.RowMapping) -> Sensor:
     return Sensor(**cast("dict[str, Any]", dict(row)))
+
+
+def _key_from_row(row: sa.RowMapping) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        name=row["name"],
+        role=row["role"],
+        sensors=tuple(json.loads(row["sensors"])),
+        created=row["created"],
+        revoked_at=row["revoked_at"],
+        last_used=row["last_used"],
+    )
 
 
 def _rejection_to_row(rejection: Rejection, digest: str) -> dict[str, Any]:

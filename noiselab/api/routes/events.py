@@ -15,8 +15,9 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.events import Event, detect_events
+from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import public_sensor, resolve_window, rfc3339
+from noiselab.api.routes.sensors import resolve_window, rfc3339, visible_sensor
 from noiselab.api.schemas import ErrorOut, EventsOut
 
 __all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "READ_AHEAD_S", "method", "router"]
@@ -49,7 +50,7 @@ def method(threshold: float | None) -> str:
     summary="Pass-by events of one sensor",
     response_model=EventsOut,
     responses={
-        404: {"model": ErrorOut, "description": "Unknown (or not public) sensor."},
+        404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
         422: {"model": ErrorOut, "description": "A bad start, end or threshold."},
     },
 )
@@ -59,6 +60,7 @@ def get_events(
     store: StoreDep,
     meta: MetaDep,
     settings: SettingsDep,
+    principal: OptionalPrincipal,
     start: Annotated[
         str | None, Query(description="RFC 3339 time with offset or a date; default end - 24 h.")
     ] = None,
@@ -69,7 +71,7 @@ def get_events(
     ] = None,
 ) -> Response:
     """Pass-by events (start, end, Lmax, SEL, 10-dB-down duration) starting in [start, end)."""
-    public_sensor(meta, sensor_id)
+    visible_sensor(meta, sensor_id, principal)
     first, last = resolve_window(start, end, settings.clock(), settings.tz)
     if last - first > MAX_SPAN:
         raise HTTPException(422, f"start: at most {MAX_SPAN.days} days per request")

@@ -17,8 +17,9 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
+from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import public_sensor
+from noiselab.api.routes.sensors import visible_sensor
 from noiselab.api.schemas import ErrorOut, IndicatorsOut
 
 __all__ = ["MAX_DAYS", "router"]
@@ -40,7 +41,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     summary="Daily Lden and period levels of one sensor",
     response_model=IndicatorsOut,
     responses={
-        404: {"model": ErrorOut, "description": "Unknown (or not public) sensor."},
+        404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
         422: {"model": ErrorOut, "description": "A bad start or end."},
     },
 )
@@ -50,6 +51,7 @@ def get_indicators(
     store: StoreDep,
     meta: MetaDep,
     settings: SettingsDep,
+    principal: OptionalPrincipal,
     start: Annotated[
         str | None, Query(description="First local date, YYYY-MM-DD; default end - 7 days.")
     ] = None,
@@ -58,7 +60,7 @@ def get_indicators(
     ] = None,
 ) -> Response:
     """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end)."""
-    sensor = public_sensor(meta, sensor_id)
+    sensor = visible_sensor(meta, sensor_id, principal)
     today = datetime.fromtimestamp(settings.clock(), settings.tz).date()
     last = _date("end", end) if end else today
     first = _date("start", start) if start else last - timedelta(days=DEFAULT_DAYS)

@@ -1,7 +1,8 @@
 """``/api/v1/sensors``: the sensor list, one sensor, and its levels.
 
-Only public sensors are visible for now: a private sensor answers 404 like an unknown one.
-Roles (vendor, staff, admin) that may see private sensors come with API keys in a later issue.
+Visibility follows the caller's key (``noiselab.api.auth``): the public sees public sensors, a
+vendor also its own, staff and admin all. A sensor the caller may not see answers 404 like an
+unknown one, so its existence is not revealed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.buckets import Every
+from noiselab.api.auth import OptionalPrincipal, Principal, visible
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.schemas import (
     ErrorOut,
@@ -36,6 +38,7 @@ __all__ = [
     "rfc3339",
     "router",
     "sensor_status",
+    "visible_sensor",
 ]
 
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
@@ -51,19 +54,23 @@ _INSTANT = re.compile(
     r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown (or not public) sensor."}
+    404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
+    401: {"model": ErrorOut, "description": "A bad or revoked API key."},
 }
 
 
 @router.get("", summary="List sensors")
-def list_sensors(store: StoreDep, meta: MetaDep, settings: SettingsDep) -> list[SensorOut]:
-    """Public sensors with their status (online, stale, offline) and when data was last seen."""
+def list_sensors(
+    store: StoreDep, meta: MetaDep, settings: SettingsDep, principal: OptionalPrincipal
+) -> list[SensorOut]:
+    """The sensors the caller may see (without a key: the public ones) with their status
+    (online, stale, offline) and when data was last seen."""
     now = settings.clock()
     seen = {activity.sensor_id: activity for activity in store.activity()}
     return [
         SensorOut(**_sensor_fields(sensor, seen.get(sensor.id), now, settings))
         for sensor in meta.list_sensors()
-        if sensor.public
+        if visible(principal, sensor)
     ]
 
 
@@ -73,10 +80,14 @@ def list_sensors(store: StoreDep, meta: MetaDep, settings: SettingsDep) -> list[
     responses={**_NOT_FOUND, 422: {"model": ErrorOut, "description": "A bad request."}},
 )
 def get_sensor(
-    sensor_id: str, store: StoreDep, meta: MetaDep, settings: SettingsDep
+    sensor_id: str,
+    store: StoreDep,
+    meta: MetaDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipal,
 ) -> SensorDetail:
-    """One public sensor with its description, status and when data was last seen."""
-    sensor = public_sensor(meta, sensor_id)
+    """One visible sensor with its description, status and when data was last seen."""
+    sensor = visible_sensor(meta, sensor_id, principal)
     seen = next((a for a in store.activity() if a.sensor_id == sensor_id), None)
     fields = _sensor_fields(sensor, seen, settings.clock(), settings)
     return SensorDetail(**fields, description=sensor.description)
@@ -98,6 +109,7 @@ def get_levels(
     store: StoreDep,
     meta: MetaDep,
     settings: SettingsDep,
+    principal: OptionalPrincipal,
     start: Annotated[
         str | None,
         Query(
@@ -111,7 +123,7 @@ def get_levels(
     ] = Every.M1,
 ) -> Response:
     """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
-    public_sensor(meta, sensor_id)
+    visible_sensor(meta, sensor_id, principal)
     first, last = resolve_window(start, end, settings.clock(), settings.tz)
     points = store.levels(sensor_id, first, last, every, settings.tz)
     body = {
@@ -156,12 +168,18 @@ def _sensor_fields(
     }
 
 
-def public_sensor(meta: MetadataStore, sensor_id: str) -> Sensor:
-    """The registered public sensor ``sensor_id``, or a 404 ``HTTPException``."""
+def visible_sensor(meta: MetadataStore, sensor_id: str, principal: Principal | None) -> Sensor:
+    """The registered sensor ``sensor_id`` if ``principal`` (``None``: the public) may see it,
+    else a 404 ``HTTPException`` that reads the same as for an unknown sensor."""
     sensor = meta.get_sensor(sensor_id)
-    if sensor is None or not sensor.public:
+    if sensor is None or not visible(principal, sensor):
         raise HTTPException(status_code=404, detail=f"unknown sensor {sensor_id!r}")
     return sensor
+
+
+def public_sensor(meta: MetadataStore, sensor_id: str) -> Sensor:
+    """The registered public sensor ``sensor_id``, or a 404 ``HTTPException``."""
+    return visible_sensor(meta, sensor_id, None)
 
 
 def _point_json(point: LevelPoint) -> dict[str, object]:

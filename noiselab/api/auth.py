@@ -1,0 +1,201 @@
+"""API keys and roles: who is calling, and what they may see.
+
+A key reads ``nl_<id>_<secret>``: ``id`` (16 hex digits) finds the row, ``secret`` is
+``secrets.token_urlsafe(32)`` (256 random bits). Only a per-key random 16-byte salt and
+``scrypt(secret, salt, n=2**14, r=8, p=1)`` are stored; scrypt because it is in the standard
+library and memory-hard, so a stolen database does not give the keys away cheaply. A presented
+key is hashed again and compared with ``hmac.compare_digest`` (constant time); an unknown id
+costs a hash of a dummy too, so timing does not tell which ids exist.
+
+Hashing costs ~60 ms, so a verified key is cached in memory (under its SHA-256, never in the
+clear) for ``ApiSettings.auth_cache_s`` (60 s by default): revoking a key takes effect within
+that window. ``last_used`` is written when a key is verified, not on cache hits.
+
+Callers send ``Authorization: Bearer KEY``. Routes declare what they need::
+
+    def route(principal: OptionalPrincipal): ...          # public; a key may widen visibility
+    def route(principal: Annotated[Principal, Depends(require_role("staff", "admin"))]): ...
+
+A missing, malformed, unknown or revoked key where one is needed answers 401 with
+``WWW-Authenticate: Bearer``; a key presented on a public endpoint must be valid too (401
+otherwise, so a client with a broken key learns it instead of silently seeing less). A wrong
+role answers 403. Visibility: the public sees public sensors; a vendor public sensors and its
+own; staff and admin all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from noiselab.store.metadata import ApiKey, MetadataStore, Role, Sensor
+
+__all__ = [
+    "CurrentPrincipal",
+    "KeyVerifier",
+    "OptionalPrincipal",
+    "Principal",
+    "create_key",
+    "get_principal",
+    "hash_secret",
+    "optional_principal",
+    "require_role",
+    "visible",
+]
+
+KEY_PREFIX = "nl"
+SALT_BYTES = 16
+SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES = 2**14, 8, 1, 32
+_KEY = re.compile(r"nl_(?P<id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{20,100})")
+_DUMMY_SALT = b"\0" * SALT_BYTES
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key, `nl_<id>_<secret>` (`noiselab keys create`). Optional on public "
+    "endpoints, where it may widen what is visible.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A caller with a valid key: its id, name, role, and (vendors) the sensors it owns."""
+
+    key_id: str
+    name: str
+    role: Role
+    sensors: frozenset[str] = frozenset()
+
+    def sees(self, sensor: Sensor) -> bool:
+        """Whether this caller may see ``sensor``: staff and admin all, a vendor public
+        sensors and its own."""
+        return self.role != "vendor" or sensor.public or sensor.id in self.sensors
+
+
+def visible(principal: Principal | None, sensor: Sensor) -> bool:
+    """Whether ``principal`` (``None``: the public) may see ``sensor``."""
+    return sensor.public if principal is None else principal.sees(sensor)
+
+
+def hash_secret(secret: str, salt: bytes) -> bytes:
+    """scrypt of ``secret`` with ``salt`` (parameters in the module docstring)."""
+    return hashlib.scrypt(
+        secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=HASH_BYTES
+    )
+
+
+def create_key(
+    meta: MetadataStore, *, role: Role, name: str, sensors: tuple[str, ...] = ()
+) -> tuple[ApiKey, str]:
+    """Create and store a key; return it and the full key text, which is not stored and
+    cannot be shown again. Bad values raise ``ValueError``."""
+    key = ApiKey(id=secrets.token_hex(8), name=name.strip(), role=role, sensors=sensors)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_bytes(SALT_BYTES)
+    meta.add_api_key(key, salt=salt, digest=hash_secret(secret, salt))
+    return key, f"{KEY_PREFIX}_{key.id}_{secret}"
+
+
+class KeyVerifier:
+    """Checks presented keys against the database, caching successes for ``cache_s`` seconds
+    of ``clock`` (Unix seconds). Thread-safe."""
+
+    def __init__(self, meta: MetadataStore, cache_s: float, clock: Callable[[], float]) -> None:
+        self._meta, self._cache_s, self._clock = meta, cache_s, clock
+        self._cache: dict[bytes, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, presented: str) -> Principal | None:
+        """The principal of a valid, unrevoked key, else ``None``."""
+        fingerprint = hashlib.sha256(presented.encode()).digest()
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(fingerprint)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        principal = self._check(presented)
+        with self._lock:
+            if principal is None:
+                self._cache.pop(fingerprint, None)
+            elif self._cache_s > 0:
+                self._prune(now)
+                self._cache[fingerprint] = (principal, now + self._cache_s)
+        return principal
+
+    def _check(self, presented: str) -> Principal | None:
+        match = _KEY.fullmatch(presented)
+        if match is None:
+            return None
+        found = self._meta.api_key_secret(match["id"])
+        if found is None:
+            hash_secret(match["secret"], _DUMMY_SALT)  # same cost as for a known id
+            return None
+        key, salt, stored = found
+        if not hmac.compare_digest(hash_secret(match["secret"], salt), stored):
+            return None
+        if key.revoked_at is not None:
+            return None
+        self._meta.touch_api_key(key.id, datetime.fromtimestamp(self._clock(), UTC))
+        return Principal(key.id, key.name, key.role, frozenset(key.sensors))
+
+    def _prune(self, now: float) -> None:
+        for fingerprint in [f for f, (_, until) in self._cache.items() if until <= now]:
+            del self._cache[fingerprint]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller's principal, ``None`` without an ``Authorization`` header; a header that is
+    not a valid bearer key answers 401."""
+    if "authorization" not in request.headers:
+        return None
+    if credentials is None or not credentials.credentials.strip():
+        raise _unauthorized("Authorization: expected 'Bearer <API key>'")
+    verifier: KeyVerifier = request.app.state.keys
+    principal = verifier.verify(credentials.credentials.strip())
+    if principal is None:
+        raise _unauthorized("invalid or revoked API key")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def get_principal(principal: OptionalPrincipal) -> Principal:
+    """The caller's principal; 401 without a key."""
+    if principal is None:
+        raise _unauthorized("this endpoint needs an API key: Authorization: Bearer <key>")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting keys of ``roles`` only: 401 without a key, 403 for another
+    role."""
+    allowed = frozenset(roles)
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(
+                403, f"a {principal.role} key may not do this; needs {', '.join(sorted(allowed))}"
+            )
+        return principal
+
+    return dependency
