@@ -326,6 +326,29 @@ def api(
     evening: Annotated[
         str, typer.Option(envvar="NOISELAB_EVENING", help="Evening period, local hours FROM-TO.")
     ] = "19-22",
+    public_rate: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_PUBLIC_RATE",
+            min=0,
+            help="Requests/s per client address without a key (0: no limit).",
+        ),
+    ] = 20.0,
+    public_burst: Annotated[
+        int,
+        typer.Option(
+            envvar="NOISELAB_PUBLIC_BURST",
+            min=0,
+            help="Burst of requests per client address without a key (0: no limit).",
+        ),
+    ] = 100,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="NOISELAB_TRUSTED_PROXIES",
+            help="Peer address whose X-Forwarded-For is believed (repeatable).",
+        ),
+    ] = None,
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
@@ -343,6 +366,9 @@ def api(
             zone=zone,
             day=parse_hours("--day", day),
             evening=parse_hours("--evening", evening),
+            public_rate_per_s=public_rate,
+            public_burst=public_burst,
+            trusted_proxies=tuple(trusted_proxy or ()),
         )
         parse_store_url(store)
     except NoiselabError as exc:

@@ -138,7 +138,7 @@ class Demo:
             f"  ingest        -> {self.store_url}",
             f"  API           {api}/docs",
             f"  sensors       {api}/api/v1/sensors",
-            f"  levels        {api}/api/v1/sensors/{first}/levels?every=1m",
+            f"  levels        {api}/api/v1/sensors/{first}/levels?every=15m",
             f"  data and logs {self.data_dir}",
         ]
         print("\n".join(lines), flush=True)

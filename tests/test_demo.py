@@ -11,11 +11,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from noiselab.api.auth import create_key
 from noiselab.broker import free_port
+from noiselab.store.metadata import MetadataStore
 
 
-def _get(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def _get(url: str, headers: dict[str, str] | None = None) -> object:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
 
@@ -59,17 +62,23 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         ids = [s["id"] for s in sensors]  # type: ignore[attr-defined]
         assert "kbm-25m" in ids
         assert len(ids) == 12
+        # Buckets finer than 15m need a key: a staff key in the demo's metadata database.
+        meta = MetadataStore(f"sqlite:///{data / 'metadata.db'}")
+        try:
+            staff = {"Authorization": f"Bearer {create_key(meta, role='staff', name='t')[1]}"}
+        finally:
+            meta.close()
 
         def minutes() -> list[dict[str, object]]:
-            body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m")
+            body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m", staff)
             points: list[dict[str, object]] = body["points"]  # type: ignore[index]
             return points if len(points) >= 30 else []
 
         points = _wait_for(minutes, 60)
         assert all(20 <= p["laeq"] <= 130 for p in points)  # type: ignore[index, operator]
-        first_live = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s")
+        first_live = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s", staff)
         time.sleep(3)
-        later = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s")
+        later = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s", staff)
         assert len(later["points"]) > len(first_live["points"])  # type: ignore[index]
         status = {s["id"]: s["status"] for s in _get(f"{base}/api/v1/sensors")}  # type: ignore[attr-defined]
         assert status["kbm-25m"] == "online"

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from noiselab.api.app import create_app
+from noiselab.api.auth import create_key
 from noiselab.api.settings import ApiSettings
 from noiselab.broker import MosquittoBroker
 from noiselab.store.metadata import MetadataStore, Sensor
@@ -107,6 +108,15 @@ class Lab:
     def api(self) -> TestClient:
         return TestClient(create_app(ApiSettings(store_url=self.store_url, meta_url=self.meta_url)))
 
+    def staff(self) -> dict[str, str]:
+        """Headers with a new staff key: buckets finer than 15m need a key."""
+        meta = MetadataStore(self.meta_url)
+        try:
+            text = create_key(meta, role="staff", name="tests")[1]
+        finally:
+            meta.close()
+        return {"Authorization": f"Bearer {text}"}
+
 
 @pytest.fixture
 def lab(tmp_path: Path, broker: MosquittoBroker, prefix: str) -> Lab:
@@ -163,23 +173,30 @@ def test_paho_to_api_end_to_end(lab: Lab, ingest_factory: Callable[..., object])
     assert lab.wait_count(120) == 120
 
     client = lab.api()
+    staff = lab.staff()
     with client:
         start, end = "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"
         raw = client.get(
-            "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "1s"}
+            "/api/v1/sensors/kbm-a/levels",
+            params={"start": start, "end": end, "every": "1s"},
+            headers=staff,
         ).json()["points"]
         assert [p["laeq"] for p in raw] == [60.0] * 60 + [70.0] * 60
         assert raw[0]["t"] == "2026-11-25T10:00:00Z"
         assert raw[119]["t"] == "2026-11-25T10:01:59Z"
         minutes = client.get(
-            "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "1m"}
+            "/api/v1/sensors/kbm-a/levels",
+            params={"start": start, "end": end, "every": "1m"},
+            headers=staff,
         ).json()["points"]
         assert [(p["laeq"], p["lafmax"], p["coverage"]) for p in minutes] == [
             (60.0, 61.5, 1.0),
             (70.0, 72.0, 1.0),
         ]
         five = client.get(
-            "/api/v1/sensors/kbm-a/levels", params={"start": start, "end": end, "every": "5m"}
+            "/api/v1/sensors/kbm-a/levels",
+            params={"start": start, "end": end, "every": "5m"},
+            headers=staff,
         ).json()["points"]
         assert len(five) == 1
         by_hand = energetic([60.0] * 60 + [70.0] * 60, [1.0] * 120)

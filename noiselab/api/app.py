@@ -19,7 +19,8 @@ from noiselab import __version__
 from noiselab.api.auth import KeyVerifier
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
-from noiselab.api.routes import events, health, indicators, sensors
+from noiselab.api.ratelimit import RateLimiter
+from noiselab.api.routes import events, health, indicators, keys, sensors
 from noiselab.api.settings import ApiSettings
 from noiselab.store import open_store
 from noiselab.store.metadata import MetadataStore
@@ -37,6 +38,11 @@ Access: public endpoints need no key and show public sensors. An API key, sent a
 `Authorization: Bearer nl_<id>_<secret>`, widens that: a vendor key also sees its own sensors,
 staff and admin keys see all. A bad or revoked key answers 401, a key of the wrong role 403, and
 a sensor the caller may not see 404, like an unknown one.
+
+Public callers (no key) are rate-limited per client address (429 with `Retry-After`; failed key
+checks count too), get only 15-minute buckets or coarser from `levels` (finer: 403), and get
+`Cache-Control: public, max-age=…` (15 s for data that may still change, 300 s for ranges
+fully in the past); responses to a key are `private, no-store`.
 """
 
 
@@ -72,10 +78,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics = ApiMetrics()
+    app.state.limiter = RateLimiter(
+        settings.public_rate_per_s, settings.public_burst, settings.clock
+    )
     install_error_handlers(app)  # the catch-all middleware goes inside the metrics one
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(sensors.router)
     app.include_router(indicators.router)
     app.include_router(events.router)
+    app.include_router(keys.router)
     app.include_router(health.router)
     return app

@@ -38,6 +38,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from noiselab.api.ratelimit import RateLimiter, client_address, too_many_requests
 from noiselab.store.metadata import ApiKey, MetadataStore, Role, Sensor
 
 __all__ = [
@@ -131,6 +132,12 @@ class KeyVerifier:
                 self._cache[fingerprint] = (principal, now + self._cache_s)
         return principal
 
+    def forget(self, key_id: str) -> None:
+        """Drop the cached verifications of ``key_id`` (a revocation takes effect at once)."""
+        with self._lock:
+            for fingerprint in [f for f, (p, _) in self._cache.items() if p.key_id == key_id]:
+                del self._cache[fingerprint]
+
     def _check(self, presented: str) -> Principal | None:
         match = _KEY.fullmatch(presented)
         if match is None:
@@ -161,16 +168,37 @@ def optional_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """The caller's principal, ``None`` without an ``Authorization`` header; a header that is
-    not a valid bearer key answers 401."""
+    not a valid bearer key answers 401.
+
+    Rate limit (:mod:`noiselab.api.ratelimit`): a request without a header takes a token from
+    its address's bucket, and so does a failed key check (429 instead of 401 once the bucket is
+    empty); a valid key takes nothing and is never limited by the public bucket. The hash of a
+    bad key is still computed before the 429 (telling a valid key from a bad one needs it).
+    """
+    limiter: RateLimiter = request.app.state.limiter
+    settings = request.app.state.settings
     if "authorization" not in request.headers:
+        wait = limiter.take(client_address(request, settings.trusted_proxies))
+        if wait is not None:
+            raise too_many_requests(wait)
         return None
+    address = client_address(request, settings.trusted_proxies)
     if credentials is None or not credentials.credentials.strip():
+        _charge(limiter, address)
         raise _unauthorized("Authorization: expected 'Bearer <API key>'")
     verifier: KeyVerifier = request.app.state.keys
     principal = verifier.verify(credentials.credentials.strip())
     if principal is None:
+        _charge(limiter, address)
         raise _unauthorized("invalid or revoked API key")
     return principal
+
+
+def _charge(limiter: RateLimiter, address: str) -> None:
+    """Count a failed authentication against ``address``: 429 when it has no token left."""
+    wait = limiter.take(address)
+    if wait is not None:
+        raise too_many_requests(wait)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

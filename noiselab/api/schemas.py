@@ -190,3 +190,31 @@ class EventsOut(_Out):
     end: UtcTime
     method: str
     events: list[EventOut]
+
+
+class KeyOut(_Out):
+    """An API key as listed: never its secret (only a salted hash of it is stored)."""
+
+    id: str = Field(examples=["3f9c1a7b2d4e6f80"])
+    name: str = Field(examples=["acme"])
+    role: Literal["vendor", "staff", "admin"]
+    sensors: list[str] = Field(description="Vendor keys: the private sensors they may see.")
+    created: AwareDatetime
+    revoked_at: AwareDatetime | None
+    last_used: AwareDatetime | None
+
+
+class KeyCreatedOut(KeyOut):
+    """A new key; ``key`` is shown this once and cannot be retrieved again."""
+
+    key: str = Field(description="The full key to send as `Authorization: Bearer KEY`.")
+
+
+class KeyIn(BaseModel):
+    """A key to create: vendor keys may name the sensors they may see besides public ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["acme"])
+    role: Literal["vendor", "staff", "admin"]
+    sensors: list[str] = Field(default_factory=list, max_length=1000, examples=[["vb-road-1"]])

@@ -27,8 +27,12 @@ class ApiSettings:
     ``[from, to)`` of those periods (the night is the rest); Denmark's are 07-19 and 19-22, so
     Lden weighs them 12/3/9 h. A verified API key is trusted for ``auth_cache_s`` seconds
     without hashing it again, so revoking a key takes effect within that time (0: at once).
-    ``clock`` returns "now" in Unix seconds (injectable for tests). Raises ``ConfigError``
-    naming a bad value.
+    Public requests (no key) and failed key checks are limited per client address to
+    ``public_rate_per_s`` a second with bursts of ``public_burst`` (either 0: no limit);
+    ``X-Forwarded-For`` names the client only when the peer is in ``trusted_proxies``
+    (see :mod:`noiselab.api.ratelimit`). ``clock`` returns "now" in Unix seconds
+    (injectable for tests; the rate limiter uses it too). Raises ``ConfigError`` naming a bad
+    value.
     """
 
     store_url: str
@@ -39,6 +43,9 @@ class ApiSettings:
     day: tuple[int, int] = (7, 19)
     evening: tuple[int, int] = (19, 22)
     auth_cache_s: float = 60.0
+    public_rate_per_s: float = 20.0
+    public_burst: int = 100
+    trusted_proxies: tuple[str, ...] = ()
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +61,10 @@ class ApiSettings:
             )
         if not 0 <= self.auth_cache_s <= 3600:
             raise ConfigError(f"auth cache {self.auth_cache_s} s: need 0..3600 s")
+        if not 0 <= self.public_rate_per_s <= 1e6:
+            raise ConfigError(f"public rate {self.public_rate_per_s}/s: need 0..1000000 (0: off)")
+        if not 0 <= self.public_burst <= 1_000_000:
+            raise ConfigError(f"public burst {self.public_burst}: need 0..1000000 (0: off)")
         _load_zone(self.zone)
         (d0, d1), (e0, e1) = self.day, self.evening
         if not (0 <= d0 < d1 == e0 < e1 <= 24 and e1 - d0 < 24):

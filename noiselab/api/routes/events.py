@@ -4,6 +4,10 @@ Detection needs the running background before the first event, so the raw readin
 from ``BACKGROUND_WINDOW_S`` before ``start``, and an event starting just before ``end`` must be
 measured whole, so they are read until ``READ_AHEAD_S`` after ``end``; only events starting in
 ``[start, end)`` are returned.
+
+Events are public (for public sensors): each is an aggregate over a pass-by (its LAeq, SEL,
+Lmax and duration), not the raw per-second readings, so the "aggregated data only" rule for
+public callers is kept without hiding them; the raw seconds stay behind a key in ``levels``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from noiselab.analysis.events import Event, detect_events
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import resolve_window, rfc3339, visible_sensor
+from noiselab.api.routes.sensors import cache_headers, resolve_window, rfc3339, visible_sensor
 from noiselab.api.schemas import ErrorOut, EventsOut
 
 __all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "READ_AHEAD_S", "method", "router"]
@@ -72,7 +76,8 @@ def get_events(
 ) -> Response:
     """Pass-by events (start, end, Lmax, SEL, 10-dB-down duration) starting in [start, end)."""
     visible_sensor(meta, sensor_id, principal)
-    first, last = resolve_window(start, end, settings.clock(), settings.tz)
+    now = settings.clock()
+    first, last = resolve_window(start, end, now, settings.tz)
     if last - first > MAX_SPAN:
         raise HTTPException(422, f"start: at most {MAX_SPAN.days} days per request")
     series = store.series(
@@ -98,7 +103,10 @@ def get_events(
         "method": method(threshold),
         "events": [_event_json(e) for e in events if lo <= e.start < hi],
     }
-    return Response(msgspec.json.encode(body), media_type="application/json")
+    response = Response(msgspec.json.encode(body), media_type="application/json")
+    # An event starting just before `end` is followed READ_AHEAD_S past it.
+    cache_headers(response, principal, settled=last.timestamp() + READ_AHEAD_S <= now)
+    return response
 
 
 def _event_json(event: Event) -> dict[str, object]:

@@ -24,8 +24,9 @@ router = APIRouter(tags=["operations"])
     summary="Health",
     responses={503: {"model": ErrorOut, "description": "A database does not answer."}},
 )
-def healthz(store: StoreDep, meta: MetaDep) -> HealthOut:
+def healthz(response: Response, store: StoreDep, meta: MetaDep) -> HealthOut:
     """Ok when the time-series store and the metadata database both answer a query."""
+    response.headers["Cache-Control"] = "no-store"
     checks: dict[str, Callable[[], object]] = {
         "store": store.activity,
         "metadata database": meta.quarantine_count,
@@ -48,4 +49,8 @@ def healthz(store: StoreDep, meta: MetaDep) -> HealthOut:
 def metrics(request: Request, meta: MetaDep) -> Response:
     """Prometheus text: requests by route and status, latency, sensors and quarantine size."""
     registry: ApiMetrics = request.app.state.metrics
-    return Response(registry.render(meta), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+    return Response(
+        registry.render(meta),
+        media_type=CONTENT_TYPE_PLAIN_0_0_4,
+        headers={"Cache-Control": "no-store"},
+    )

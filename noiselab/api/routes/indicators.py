@@ -19,7 +19,7 @@ from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import visible_sensor
+from noiselab.api.routes.sensors import cache_headers, visible_sensor
 from noiselab.api.schemas import ErrorOut, IndicatorsOut
 
 __all__ = ["MAX_DAYS", "router"]
@@ -92,7 +92,10 @@ def get_indicators(
         "guideline": _guideline_json(sensor.source, days),
         "days": [_day_json(day) for day in days],
     }
-    return Response(msgspec.json.encode(body), media_type="application/json")
+    response = Response(msgspec.json.encode(body), media_type="application/json")
+    # The night of the last date ends the next morning: settled once `end` is before today.
+    cache_headers(response, principal, settled=last < today)
+    return response
 
 
 def _periods_json(

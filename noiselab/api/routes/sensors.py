@@ -3,6 +3,10 @@
 Visibility follows the caller's key (``noiselab.api.auth``): the public sees public sensors, a
 vendor also its own, staff and admin all. A sensor the caller may not see answers 404 like an
 unknown one, so its existence is not revealed.
+
+Public callers get aggregated levels only: ``every`` of 15m or coarser (finer answers 403; the
+default is 15m for them, 1m for keys allowed finer data). Staff, admin and a vendor on its own
+sensors may ask for any ``every``. Cache headers: see :func:`cache_headers`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ from noiselab.store.metadata import MetadataStore, Sensor
 __all__ = [
     "EARLIEST",
     "LATEST",
+    "PUBLIC_EVERY",
+    "PUBLIC_FRESH_S",
+    "PUBLIC_SETTLED_S",
+    "cache_headers",
+    "fine_data_allowed",
     "parse_instant",
     "public_sensor",
     "resolve_window",
@@ -48,23 +57,39 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """The earliest instant a query may name: the Unix epoch (no reading can be older)."""
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 """The latest instant a query may name (readings can be at most minutes in the future)."""
+PUBLIC_FRESH_S = 15
+"""``max-age`` of public answers that may still change (the sensor list, recent data)."""
+PUBLIC_SETTLED_S = 300
+"""``max-age`` of public answers about a range fully in the past."""
+PUBLIC_EVERY = frozenset({Every.M15, Every.H1, Every.D1})
+"""Bucket widths served without a key (aggregated data only)."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INSTANT = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)"
     r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
+_TOO_MANY: dict[str, Any] = {
+    "model": ErrorOut,
+    "description": "Too many requests without a key from this address; see `Retry-After`.",
+}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
     401: {"model": ErrorOut, "description": "A bad or revoked API key."},
+    429: _TOO_MANY,
 }
 
 
-@router.get("", summary="List sensors")
+@router.get("", summary="List sensors", responses={429: _TOO_MANY})
 def list_sensors(
-    store: StoreDep, meta: MetaDep, settings: SettingsDep, principal: OptionalPrincipal
+    response: Response,
+    store: StoreDep,
+    meta: MetaDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipal,
 ) -> list[SensorOut]:
     """The sensors the caller may see (without a key: the public ones) with their status
     (online, stale, offline) and when data was last seen."""
+    cache_headers(response, principal, settled=False)
     now = settings.clock()
     seen = {activity.sensor_id: activity for activity in store.activity()}
     return [
@@ -81,6 +106,8 @@ def list_sensors(
 )
 def get_sensor(
     sensor_id: str,
+    *,
+    response: Response,
     store: StoreDep,
     meta: MetaDep,
     settings: SettingsDep,
@@ -88,6 +115,7 @@ def get_sensor(
 ) -> SensorDetail:
     """One visible sensor with its description, status and when data was last seen."""
     sensor = visible_sensor(meta, sensor_id, principal)
+    cache_headers(response, principal, settled=False)
     seen = next((a for a in store.activity() if a.sensor_id == sensor_id), None)
     fields = _sensor_fields(sensor, seen, settings.clock(), settings)
     return SensorDetail(**fields, description=sensor.description)
@@ -100,6 +128,10 @@ def get_sensor(
     responses={
         **_NOT_FOUND,
         400: {"model": ErrorOut, "description": "Too many buckets: narrow the range."},
+        403: {
+            "model": ErrorOut,
+            "description": "Buckets finer than 15m without a key allowed them.",
+        },
         422: {"model": ErrorOut, "description": "A bad start, end or every."},
     },
 )
@@ -119,12 +151,29 @@ def get_levels(
     ] = None,
     end: Annotated[str | None, Query(description="Like start, exclusive; default now.")] = None,
     every: Annotated[
-        Every, Query(description="Bucket width; 1d is aligned to local midnight.")
-    ] = Every.M1,
+        Every | None,
+        Query(
+            description="Bucket width; 1d is aligned to local midnight. Without a key only "
+            "15m, 1h and 1d (default 15m); with staff/admin keys or a vendor key on its own "
+            "sensor any (default 1m)."
+        ),
+    ] = None,
 ) -> Response:
     """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
-    visible_sensor(meta, sensor_id, principal)
-    first, last = resolve_window(start, end, settings.clock(), settings.tz)
+    sensor = visible_sensor(meta, sensor_id, principal)
+    fine = fine_data_allowed(principal, sensor)
+    if every is None:
+        every = Every.M1 if fine else Every.M15
+    if not fine and every not in PUBLIC_EVERY:
+        raise HTTPException(
+            403,
+            "public access serves 15m buckets or coarser; use an API key for finer data"
+            if principal is None
+            else f"this key may read 15m buckets or coarser of {sensor_id!r}; "
+            "finer data needs a staff key or the sensor's vendor key",
+        )
+    now = settings.clock()
+    first, last = resolve_window(start, end, now, settings.tz)
     points = store.levels(sensor_id, first, last, every, settings.tz)
     body = {
         "sensor_id": sensor_id,
@@ -135,10 +184,34 @@ def get_levels(
     }
     # Encoded directly: up to 100,000 points, ~5x faster than building pydantic models.
     # LevelsOut documents the shape (tests check the body against it).
-    return Response(msgspec.json.encode(body), media_type="application/json")
+    response = Response(msgspec.json.encode(body), media_type="application/json")
+    width = every.seconds or 86_400
+    cache_headers(response, principal, settled=last.timestamp() <= now - width)
+    return response
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def fine_data_allowed(principal: Principal | None, sensor: Sensor) -> bool:
+    """Whether ``principal`` may read ``sensor`` in buckets finer than 15 minutes: staff and
+    admin always, a vendor on its own sensors, the public never."""
+    if principal is None:
+        return False
+    return principal.role != "vendor" or sensor.id in principal.sensors
+
+
+def cache_headers(response: Response, principal: Principal | None, *, settled: bool) -> None:
+    """``Cache-Control`` of a successful GET: ``private, no-store`` when a key was presented;
+    for the public ``public, max-age=300`` when the answer covers a range fully in the past
+    (``settled``), else ``max-age=15``. ``Vary: Authorization`` keeps shared caches from
+    handing a public answer to a key holder or the reverse."""
+    if principal is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        age = PUBLIC_SETTLED_S if settled else PUBLIC_FRESH_S
+        response.headers["Cache-Control"] = f"public, max-age={age}"
+    response.headers["Vary"] = "Authorization"
 
 
 def sensor_status(
