@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
+from support import Clock
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
@@ -35,16 +36,6 @@ with warnings.catch_warnings():
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()  # a whole 5-minute boundary
 """A Monday noon (UTC), far from daylight-saving changes."""
-
-
-class Clock:
-    """A settable "now" (Unix s) for the API's status computation."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Lab:

@@ -21,6 +21,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi import APIRouter, Depends
 from starlette.exceptions import StarletteDeprecationWarning
+from support import Clock
 from typer.testing import CliRunner
 
 from noiselab.api.app import create_app
@@ -39,14 +40,6 @@ with warnings.catch_warnings():
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
 MIGRATIONS = Path(__file__).parents[1] / "noiselab" / "store" / "migrations"
 SENSORS = ("pub", "mine", "theirs")
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Lab:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
+from support import Clock
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
@@ -26,14 +27,6 @@ with warnings.catch_warnings():
 
 T0 = 1772452800.0  # 2026-03-02T12:00:00Z
 SENSORS = "/api/v1/sensors"
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Lab:
