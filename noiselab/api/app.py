@@ -20,7 +20,17 @@ from noiselab.api.auth import KeyVerifier
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
 from noiselab.api.ratelimit import RateLimiter
-from noiselab.api.routes import events, health, indicators, keys, sensors
+from noiselab.api.routes import (
+    alerts,
+    events,
+    health,
+    indicators,
+    keys,
+    public_map,
+    sensors,
+    staff,
+    trials,
+)
 from noiselab.api.settings import ApiSettings
 from noiselab.store import open_store
 from noiselab.store.metadata import MetadataStore
@@ -86,6 +96,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(sensors.router)
     app.include_router(indicators.router)
     app.include_router(events.router)
+    app.include_router(trials.router)
+    app.include_router(alerts.router)
+    app.include_router(staff.router)
+    app.include_router(public_map.router)
     app.include_router(keys.router)
     app.include_router(health.router)
     return app

@@ -59,6 +59,7 @@ __all__ = [
     "load_sensors_file",
     "rejection_digest",
     "sensor_from_fields",
+    "translated",
 ]
 
 SENSOR_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
@@ -274,7 +275,7 @@ def rejection_digest(rejection: Rejection) -> str:
 
 
 @contextmanager
-def _translated(action: str) -> Iterator[None]:
+def translated(action: str) -> Iterator[None]:
     """Turn SQLAlchemy errors into ``StoreError`` / ``StoreUnavailable`` naming ``action``."""
     try:
         yield
@@ -353,7 +354,7 @@ class MetadataStore:
         URL such as ``sqlite:///PATH`` or ``postgresql+psycopg://user@host/db``."""
         self._engine = _create_engine(url)
         try:
-            with _translated("migrate the schema"), self._engine.connect() as connection:
+            with translated("migrate the schema"), self._engine.connect() as connection:
                 _migrate(connection)
                 connection.commit()
         except CommandError as exc:
@@ -364,18 +365,28 @@ class MetadataStore:
             raise
         self._insert = sqlite.insert if self._engine.dialect.name == "sqlite" else postgresql.insert
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for the repositories that share this database
+        (:mod:`noiselab.store.trials`, :mod:`noiselab.store.alerts`)."""
+        return self._engine
+
+    def dialect_insert(self, table: sa.Table) -> sqlite.Insert | postgresql.Insert:
+        """An ``INSERT`` for ``table`` in this database's dialect (with ``on_conflict_*``)."""
+        return self._insert(table)
+
     # -- sensors
 
     def list_sensors(self) -> list[Sensor]:
         """All registered sensors, ordered by id."""
         query = sa.select(sensors_table).order_by(sensors_table.c.id)
-        with _translated("list sensors"), self._engine.connect() as connection:
+        with translated("list sensors"), self._engine.connect() as connection:
             return [_sensor_from_row(row) for row in connection.execute(query).mappings()]
 
     def get_sensor(self, sensor_id: str) -> Sensor | None:
         """The sensor ``sensor_id``, or ``None`` when it is not registered."""
         query = sa.select(sensors_table).where(sensors_table.c.id == sensor_id)
-        with _translated("read a sensor"), self._engine.connect() as connection:
+        with translated("read a sensor"), self._engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else _sensor_from_row(row)
 
@@ -392,7 +403,7 @@ class MetadataStore:
             return 0
         if not replace and len(rows) != len(given):
             raise ValueError("the same sensor id is given twice")
-        with _translated("add sensors"), self._engine.begin() as connection:
+        with translated("add sensors"), self._engine.begin() as connection:
             if replace:
                 insert = self._insert(sensors_table)
                 updated = {
@@ -420,7 +431,7 @@ class MetadataStore:
 
     def known_ids(self) -> frozenset[str]:
         """The ids of all registered sensors (public or not)."""
-        with _translated("list sensor ids"), self._engine.connect() as connection:
+        with translated("list sensor ids"), self._engine.connect() as connection:
             return frozenset(connection.execute(sa.select(sensors_table.c.id)).scalars())
 
     # -- quarantine
@@ -449,14 +460,14 @@ class MetadataStore:
         query = sa.select(table).order_by(table.c.received_at.desc(), table.c.id.desc())
         if sensor_id is not None:
             query = query.where(table.c.sensor_id == sensor_id)
-        with _translated("list the quarantine"), self._engine.connect() as connection:
+        with translated("list the quarantine"), self._engine.connect() as connection:
             rows = connection.execute(query.limit(limit)).mappings().all()
         return [_entry_from_row(row) for row in rows]
 
     def quarantine_count(self) -> int:
         """How many rejections the quarantine holds."""
         query = sa.select(sa.func.count()).select_from(quarantine_table)
-        with _translated("count the quarantine"), self._engine.connect() as connection:
+        with translated("count the quarantine"), self._engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
     # -- API keys
@@ -469,13 +480,13 @@ class MetadataStore:
             "salt": salt,
             "hash": digest,
         }
-        with _translated("add an API key"), self._engine.begin() as connection:
+        with translated("add an API key"), self._engine.begin() as connection:
             connection.execute(sa.insert(api_keys_table), [row])
 
     def api_key_secret(self, key_id: str) -> tuple[ApiKey, bytes, bytes] | None:
         """The key ``key_id`` with its salt and hash, or ``None`` when there is none."""
         query = sa.select(api_keys_table).where(api_keys_table.c.id == key_id)
-        with _translated("read an API key"), self._engine.connect() as connection:
+        with translated("read an API key"), self._engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
             return None
@@ -485,14 +496,14 @@ class MetadataStore:
         """All API keys (revoked ones included), oldest first."""
         table = api_keys_table
         query = sa.select(table).order_by(table.c.created, table.c.id)
-        with _translated("list API keys"), self._engine.connect() as connection:
+        with translated("list API keys"), self._engine.connect() as connection:
             return [_key_from_row(row) for row in connection.execute(query).mappings()]
 
     def revoke_api_key(self, key_id: str, when: datetime | None = None) -> bool:
         """Mark ``key_id`` revoked at ``when`` (default now); return whether it existed. The
         first revocation time is kept when it is revoked again."""
         table = api_keys_table
-        with _translated("revoke an API key"), self._engine.begin() as connection:
+        with translated("revoke an API key"), self._engine.begin() as connection:
             exists = connection.execute(sa.select(table.c.id).where(table.c.id == key_id)).first()
             connection.execute(
                 sa.update(table)
@@ -506,7 +517,7 @@ class MetadataStore:
         statement = (
             sa.update(api_keys_table).where(api_keys_table.c.id == key_id).values(last_used=when)
         )
-        with _translated("record API key use"), self._engine.begin() as connection:
+        with translated("record API key use"), self._engine.begin() as connection:
             connection.execute(statement)
 
     def close(self) -> None:
@@ -523,7 +534,7 @@ class MetadataStore:
         """Run an on-conflict-do-nothing insert of ``rows``; count the rows it inserted."""
         if not rows:
             return 0
-        with _translated(action), self._engine.begin() as connection:
+        with translated(action), self._engine.begin() as connection:
             return len(connection.execute(statement.returning(key), rows).all())
 
 
@@ -694,3 +705,8 @@ def _flag(value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ValueError(f"public must be true or false, got {value!r}")
+
+
+# The other metadata repositories put their tables on METADATA; importing them here keeps
+# METADATA complete (Alembic's comparison and env.py see every table) whichever is imported first.
+from noiselab.store import alerts, trials  # noqa: E402, F401

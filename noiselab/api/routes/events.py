@@ -66,7 +66,11 @@ def get_events(
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
-        str | None, Query(description="RFC 3339 time with offset or a date; default end - 24 h.")
+        str | None,
+        Query(
+            description="RFC 3339 time with offset, a date or epoch milliseconds; "
+            "default end - 24 h."
+        ),
     ] = None,
     end: Annotated[str | None, Query(description="Like start, exclusive; default now.")] = None,
     threshold: Annotated[

@@ -64,6 +64,7 @@ PUBLIC_SETTLED_S = 300
 PUBLIC_EVERY = frozenset({Every.M15, Every.H1, Every.D1})
 """Bucket widths served without a key (aggregated data only)."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_EPOCH_MS = re.compile(r"[0-9]{12,15}")  # >= 12 digits: epoch seconds are refused, not misread
 _INSTANT = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)"
     r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
@@ -145,8 +146,9 @@ def get_levels(
     start: Annotated[
         str | None,
         Query(
-            description="RFC 3339 time with offset (2026-03-29T12:00:00Z) or a date "
-            "(2026-03-29 = local midnight); default end - 24 h."
+            description="RFC 3339 time with offset (2026-03-29T12:00:00Z), a date "
+            "(2026-03-29 = local midnight) or epoch milliseconds (Grafana's ${__from}); "
+            "default end - 24 h."
         ),
     ] = None,
     end: Annotated[str | None, Query(description="Like start, exclusive; default now.")] = None,
@@ -277,11 +279,14 @@ def _shown(value: str) -> str:
 
 
 def parse_instant(name: str, value: str, zone: ZoneInfo) -> datetime:
-    """An aware instant from an RFC 3339 time with offset (``Z`` or ``+01:00``) or a bare date
-    (local midnight in ``zone``). Anything else raises a 422 ``HTTPException`` naming
-    ``name``."""
+    """An aware instant from an RFC 3339 time with offset (``Z`` or ``+01:00``), a bare date
+    (local midnight in ``zone``) or Unix epoch **milliseconds** as 12 to 15 digits (what
+    Grafana's ``${__from}`` and ``${__to}`` expand to; 10-digit epoch seconds are refused).
+    Anything else raises a 422 ``HTTPException`` naming ``name``."""
     text = value.strip()
     try:
+        if _EPOCH_MS.fullmatch(text):
+            return datetime.fromtimestamp(int(text) / 1000, UTC)
         if _DATE.fullmatch(text):
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
@@ -289,8 +294,8 @@ def parse_instant(name: str, value: str, zone: ZoneInfo) -> datetime:
         if match is None:
             raise _bad(
                 name,
-                f"{_shown(value)} is not an RFC 3339 time (2026-03-29T12:00:00Z) "
-                "or a date (2026-03-29)",
+                f"{_shown(value)} is not an RFC 3339 time (2026-03-29T12:00:00Z), "
+                "a date (2026-03-29) or epoch milliseconds (1774785600000)",
             )
         if match["offset"] is None:
             raise _bad(name, f"{_shown(value)} has no UTC offset: add Z or e.g. +01:00")

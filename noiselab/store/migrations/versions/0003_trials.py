@@ -1,0 +1,24 @@
+"""Vendor trials.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+
+Self-contained on purpose: a migration describes the schema as it was at this revision and
+never imports the application's current table definitions.
+"""
+
+from __future__ import annotations
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | tuple[str, ...] | None = None
+depends_on: str | tuple[str, ...] | None = None
+
+
+def upgrade() -> None:
+    """Nothing yet."""
+
+
+def downgrade() -> None:
+    """Nothing yet."""

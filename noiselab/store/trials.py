@@ -1,0 +1,3 @@
+"""Vendor trials of noise-reduction products, in the metadata database."""
+
+from __future__ import annotations
