@@ -1,0 +1,135 @@
+"""The Flux queries of the InfluxDB adapter, as plain text (pure functions, no I/O).
+
+Every query starts from one bucket and a half-open time range ``[start, stop)`` (Flux ``range``
+is start-inclusive, stop-exclusive), filters on the measurement, sensors and fields the adapter
+writes (:mod:`noiselab.store.influx_lines`), and pivots fields into columns so that each result
+row is one point. Strings are quoted with Flux's escapes; times are RFC 3339 UTC literals with
+millisecond precision, the store's key resolution.
+
+Reference: Flux language specification and standard library (``range``, ``filter``, ``pivot``,
+``group``, ``sort``, ``last``), https://docs.influxdata.com/flux/v0/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+__all__ = [
+    "activity_query",
+    "flux_string",
+    "flux_time",
+    "minute_query",
+    "raw_query",
+]
+
+RAW_FIELDS = ("duration", "laeq", "lafmax", "lafmin")
+MINUTE_FIELDS = ("energy", "hist", "lafmax", "lafmin", "seconds")
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def flux_string(text: str) -> str:
+    """``text`` as a Flux string literal (double quotes; backslash, quote and control escapes;
+    ``${`` is escaped so it cannot start an interpolation)."""
+    return '"' + text.translate(_ESCAPES).replace("${", "\\${") + '"'
+
+
+def flux_time(instant: datetime | float) -> str:
+    """An RFC 3339 UTC time literal with milliseconds, from an aware datetime or Unix seconds."""
+    if isinstance(instant, datetime):
+        if instant.tzinfo is None:
+            raise ValueError("flux_time needs an aware datetime")
+        seconds = instant.timestamp()
+    else:
+        seconds = float(instant)
+    ms = round(seconds * 1000.0)
+    whole, frac = divmod(ms, 1000)
+    stamp = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{frac:03d}Z"
+
+
+def _any_of(column: str, values: Iterable[str]) -> str:
+    terms = [f"r.{column} == {flux_string(value)}" for value in values]
+    if not terms:
+        raise ValueError(f"no {column} values to filter on")
+    return " or ".join(terms)
+
+
+def _points(
+    bucket: str,
+    measurement: str,
+    *,
+    sensors: Iterable[str],
+    fields: Iterable[str],
+    start: datetime | float,
+    stop: datetime | float,
+) -> list[str]:
+    return [
+        f"from(bucket: {flux_string(bucket)})",
+        f"  |> range(start: {flux_time(start)}, stop: {flux_time(stop)})",
+        f"  |> filter(fn: (r) => r._measurement == {flux_string(measurement)})",
+        f"  |> filter(fn: (r) => {_any_of('sensor_id', sensors)})",
+        f"  |> filter(fn: (r) => {_any_of('_field', fields)})",
+        # One table per sensor whatever its source tag was when each point was written, so a
+        # re-registered source cannot split (or duplicate) a sensor's series.
+        '  |> group(columns: ["sensor_id", "_field"])',
+        '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
+        '  |> group(columns: ["sensor_id"])',
+        '  |> sort(columns: ["_time"])',
+    ]
+
+
+def raw_query(
+    bucket: str,
+    measurement: str,
+    sensors: Iterable[str],
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Raw readings of ``sensors`` with ``start <= ts < stop``: one row per reading with
+    ``sensor_id``, ``_time``, ``duration``, ``laeq``, ``lafmax``, ``lafmin`` (absent fields
+    empty), sorted by time within each sensor."""
+    lines = _points(bucket, measurement, sensors=sensors, fields=RAW_FIELDS, start=start, stop=stop)
+    lines.append(
+        '  |> keep(columns: ["sensor_id", "_time", "duration", "laeq", "lafmax", "lafmin"])'
+    )
+    return "\n".join(lines)
+
+
+def minute_query(
+    bucket: str,
+    measurement: str,
+    sensor_id: str,
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Per-minute roll-up points of one sensor for minutes starting in ``[start, stop)``: one row
+    per minute with ``energy``, ``seconds``, ``lafmax``, ``lafmin`` and ``hist``."""
+    lines = _points(
+        bucket, measurement, sensors=[sensor_id], fields=MINUTE_FIELDS, start=start, stop=stop
+    )
+    lines.append(
+        '  |> keep(columns: ["sensor_id", "_time", "energy", "seconds", "lafmax", "lafmin",'
+        ' "hist"])'
+    )
+    return "\n".join(lines)
+
+
+def activity_query(bucket: str, measurement: str) -> str:
+    """Activity of every sensor, as two results: ``latest_ts`` rows hold the end of the sensor's
+    latest reading (``_value``, Unix s, the maximum ever written, since late data may arrive
+    after newer data) and ``received`` rows the time the last batch with its data was written
+    (``_time``)."""
+    return "\n".join(
+        [
+            f"data = from(bucket: {flux_string(bucket)})",
+            "  |> range(start: 0)",
+            f"  |> filter(fn: (r) => r._measurement == {flux_string(measurement)})",
+            '  |> filter(fn: (r) => r._field == "last_ts")',
+            '  |> group(columns: ["sensor_id"])',
+            'data |> max() |> keep(columns: ["sensor_id", "_time", "_value"])'
+            ' |> yield(name: "latest_ts")',
+            'data |> last() |> keep(columns: ["sensor_id", "_time", "_value"])'
+            ' |> yield(name: "received")',
+        ]
+    )

@@ -1,0 +1,75 @@
+"""A stand-in InfluxDB HTTP endpoint for protocol tests: records every request exactly and
+answers with canned responses (recorded or written to InfluxDB's documented formats)."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeInflux:
+    """``answers[path]`` is a queue of answers for that path (default: 204 for writes)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.answers: dict[str, deque[Answer]] = {}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                parts = urlsplit(self.path)
+                fake.requests.append(
+                    Request(
+                        "POST",
+                        parts.path,
+                        {k: v[-1] for k, v in parse_qs(parts.query).items()},
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    )
+                )
+                queue = fake.answers.get(parts.path)
+                answer = queue.popleft() if queue else Answer(204)
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, path: str, *answers: Answer) -> None:
+        self.answers.setdefault(path, deque()).extend(answers)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,193 @@
+"""The InfluxDB adapter's HTTP protocol: exact requests, and parsing of documented responses.
+
+Runs against ``tests/influx_fake.py`` (see ``tests/data/influx/README.md`` for what the canned
+answers are and are not). The store contract suite against a live InfluxDB is separate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from influx_fake import Answer, FakeInflux
+
+from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
+from noiselab.model import Reading
+from noiselab.store.influx import InfluxStore, open_influx_store
+from noiselab.store.influx_flux import flux_string, flux_time, raw_query
+from noiselab.store.sqlite_rollup import HIST_DTYPE
+
+DATA = Path(__file__).parent / "data" / "influx"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()  # 1772366400
+CSV = "text/csv; charset=utf-8"
+
+
+def _csv(name: str) -> Answer:
+    return Answer(200, (DATA / name).read_bytes(), CSV)
+
+
+@pytest.fixture
+def fake():
+    server = FakeInflux()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def store(fake):
+    s = InfluxStore(url=fake.url, token="s3cret-token", org="lab", bucket="noise")
+    yield s
+    s.close()
+
+
+def _writes(fake):
+    return [r for r in fake.requests if r.path == "/api/v2/write"]
+
+
+def _queries(fake):
+    return [json.loads(r.body)["query"] for r in fake.requests if r.path == "/api/v2/query"]
+
+
+def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
+    # Stored already: 60 dB over [12:00:00, 12:00:01) (returned by the read-back query).
+    fake.answer("/api/v2/query", _csv("raw_rows.csv"))
+    # The batch re-delivers the 70 dB second and a new 65 dB half second.
+    batch = [
+        Reading("kbm-25m", T0 + 1, 70.0, 1.0, 74.1, 66.0),
+        Reading("kbm-25m", T0 + 2.5, 65.0, 0.5),
+    ]
+    result = store.write(batch, received_at=T0 + 30)
+    assert (result.inserted, result.replaced, result.unchanged) == (2, 0, 0)
+
+    raw, rollup = _writes(fake)
+    assert raw.query == {"org": "lab", "bucket": "noise", "precision": "ms"}
+    assert raw.headers["authorization"] == "Token s3cret-token"
+    assert raw.headers["content-type"].startswith("text/plain")
+    assert raw.body.decode().split("\n") == [
+        "noise,sensor_id=kbm-25m,source=unknown duration=1.0,energy=10000000.0,laeq=70.0,"
+        "lafmax=74.1,lafmin=66.0 1772366401000",
+        "noise,sensor_id=kbm-25m,source=unknown duration=0.5,energy=1581138.8300841898,"
+        "laeq=65.0 1772366402500",
+        "noise_activity,sensor_id=kbm-25m last_ts=1772366403.0 1772366430000",
+    ]
+
+    (query,) = _queries(fake)
+    # Minute 12:00 touched; readings up to MAX_DURATION_S (3600 s) earlier may overlap it.
+    assert query == raw_query("noise", "noise", ["kbm-25m"], T0 - 3600, T0 + 60)
+    assert "range(start: 2026-03-01T11:00:00.000Z, stop: 2026-03-01T12:01:00.000Z)" in query
+
+    # Hand computation of minute 12:00 from 60 dB·1 s + 70 dB·1 s + 65 dB·0.5 s:
+    # energy = 1e6 + 1e7 + 0.5·10^6.5 = 12,581,138.83; seconds = 2.5;
+    # LAFmax = max(63.5, 74.1) = 74.1; LAFmin = min(57.2, 66.0) = 57.2;
+    # histogram: 1000 ms at bin 600, 500 ms at 650, 1000 ms at 700.
+    (line,) = rollup.body.decode().split("\n")
+    head, fields, ts = line.split(" ")
+    assert head == "noise_1m,sensor_id=kbm-25m"
+    assert ts == "1772366400000"
+    values = dict(field.split("=", 1) for field in fields.split(","))
+    assert float(values["energy"]) == pytest.approx(12_581_138.83, abs=0.01)
+    assert float(values["seconds"]) == 2.5
+    assert (float(values["lafmax"]), float(values["lafmin"])) == (74.1, 57.2)
+    hist = np.frombuffer(base64.b64decode(values["hist"].strip('"')), HIST_DTYPE)
+    assert hist.tolist() == [(600, 1000), (650, 500), (700, 1000)]
+    assert round(10 * math.log10(float(values["energy"]) / 2.5), 2) == 67.02
+
+
+def test_rollup_does_not_depend_on_reading_its_own_write(fake, store):
+    # The read-back finds nothing (eventually consistent storage): the batch alone counts.
+    empty = b"\r\n"
+    fake.answer("/api/v2/query", Answer(200, empty, CSV))
+    store.write([Reading("kbm-25m", T0 + 59.5, 60.0, 1.0)], received_at=T0 + 61)
+    _, rollup = _writes(fake)
+    lines = rollup.body.decode().split("\n")
+    # The reading spans 12:00:59.5-12:01:00.5: half a second in each minute.
+    assert [line.split(" ")[2] for line in lines] == ["1772366400000", "1772366460000"]
+    assert all("seconds=0.5" in line and "energy=500000.0" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (400, "write_400.json", ReadingRejected, "HTTP 400 (invalid): unable to parse"),
+        (401, "write_401.json", StoreError, "HTTP 401 (unauthorized): unauthorized access"),
+        (404, "write_404.json", StoreError, 'HTTP 404 (not found): bucket "noise" not found'),
+        (503, "write_503.json", StoreUnavailable, "HTTP 503 (unavailable)"),
+    ],
+)
+def test_write_errors_are_classified(fake, store, status, body, error, message):
+    fake.answer("/api/v2/write", Answer(status, (DATA / body).read_bytes()))
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
+        store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
+    assert caught.type is error
+    assert caught.value.retryable is (status == 503)
+    assert len(fake.requests) == 1  # no roll-up after a failed raw write
+
+
+def test_too_many_requests_is_retryable(fake, store):
+    fake.answer("/api/v2/write", Answer(429, b"", headers={"Retry-After": "5"}))
+    with pytest.raises(StoreUnavailable, match="HTTP 429"):
+        store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
+
+
+def test_unreachable_server_is_retryable():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = InfluxStore(url=f"http://127.0.0.1:{port}", token="t", org="o", bucket="b")
+    try:
+        with pytest.raises(StoreUnavailable, match="cannot write readings"):
+            store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
+    finally:
+        store.close()
+
+
+def test_series_parses_annotated_csv(fake, store):
+    fake.answer("/api/v2/query", _csv("raw_rows.csv"))
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    series = store.series("kbm-25m", start, datetime(2026, 3, 1, 13, 0, tzinfo=UTC))
+    assert series.ts.tolist() == [T0, T0 + 1, T0 + 2.5]
+    assert series.laeq.tolist() == [60.0, 70.0, 65.0]
+    assert series.duration.tolist() == [1.0, 1.0, 0.5]
+    assert series.lafmax[:2].tolist() == [63.5, 74.1]
+    assert math.isnan(series.lafmax[2])
+    (query,) = _queries(fake)
+    assert "range(start: 2026-03-01T12:00:00.000Z, stop: 2026-03-01T13:00:00.000Z)" in query
+
+
+def test_minute_series_skips_empty_minutes(fake, store):
+    fake.answer("/api/v2/query", _csv("minutes.csv"))
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    minutes = store.minute_series("kbm-25m", start, datetime(2026, 3, 1, 12, 2, tzinfo=UTC))
+    assert minutes.ts.tolist() == [T0]
+    # 10·log10(11e6 / 2) = 67.40 dB
+    assert round(float(minutes.laeq[0]), 2) == 67.40
+    assert minutes.duration.tolist() == [2.0]
+    (query,) = _queries(fake)
+    assert 'r._measurement == "noise_1m"' in query
+
+
+def test_activity_reads_both_results(fake, store):
+    fake.answer("/api/v2/query", _csv("activity.csv"))
+    found = {a.sensor_id: a for a in store.activity()}
+    assert found["kbm-25m"].last_ts == 1772366403.0
+    assert found["kbm-25m"].last_received == T0 + 330
+    assert found["hbm-50m"].last_received == T0 - 3540
+
+
+def test_flux_literals_escape():
+    assert flux_string('a"b\\c${x}') == '"a\\"b\\\\c\\${x}"'
+    assert flux_time(T0 + 0.25) == "2026-03-01T12:00:00.250Z"
+    with pytest.raises(ValueError, match="aware"):
+        flux_time(datetime(2026, 3, 1))
+
+
+def test_open_needs_a_token(monkeypatch):
+    monkeypatch.delenv("NOISELAB_INFLUX_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="NOISELAB_INFLUX_TOKEN"):
+        open_influx_store("influxdb://localhost:8086?org=lab&bucket=noise")
