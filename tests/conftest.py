@@ -87,3 +87,19 @@ def ingest_factory(tmp_path: Path) -> Iterator[object]:
     for proc in started:
         if proc.process is not None and proc.process.poll() is None:
             proc.kill()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A metadata database URL: a fresh SQLite file, then a fresh PostgreSQL database (skipped,
+    with the reason, when no PostgreSQL server answers)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'metadata.db'}"
+        return
+    from databases import fresh_postgres_database, postgres_admin_url
+
+    admin_url, why = postgres_admin_url()
+    if admin_url is None:
+        pytest.skip(why)
+    with fresh_postgres_database() as url:
+        yield url

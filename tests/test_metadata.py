@@ -1,4 +1,8 @@
-"""The metadata database on real SQLite files: migrations, sensor registry, quarantine, files."""
+"""The metadata database: migrations, sensor registry, quarantine, files.
+
+Tests taking ``meta`` or ``meta_url`` run on a real SQLite file and on a fresh PostgreSQL
+database (skipped, with the reason, when no server answers); ``sqlite_meta`` ones check what is
+specific to SQLite files."""
 
 from __future__ import annotations
 
@@ -35,7 +39,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def meta(db_path: Path):
+def meta(meta_url: str):
+    store = MetadataStore(meta_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_meta(db_path: Path):
     store = MetadataStore(f"sqlite:///{db_path}")
     yield store
     store.close()
@@ -65,7 +76,7 @@ def rejection(n: int = 0, **changes: object) -> Rejection:
 # --------------------------------------------------------------------------- migrations
 
 
-def test_open_creates_directory_schema_and_records_alembic_head(meta, db_path):
+def test_open_creates_directory_schema_and_records_alembic_head(sqlite_meta, db_path):
     assert db_path.exists()
     with sqlite3.connect(db_path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -76,18 +87,18 @@ def test_open_creates_directory_schema_and_records_alembic_head(meta, db_path):
     assert journal == "wal"
 
 
-def test_migrated_schema_matches_the_table_definitions(meta, db_path):
+def test_migrated_schema_matches_the_table_definitions(meta, meta_url):
     """Alembic's autogenerate finds nothing to change: migrations and METADATA agree."""
-    engine = sa.create_engine(f"sqlite:///{db_path}")
+    engine = sa.create_engine(meta_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), METADATA)
     engine.dispose()
     assert diff == []
 
 
-def test_reopening_is_a_no_op_and_keeps_data(meta, db_path):
-    meta.add_sensors([Sensor(id="vb-road-1", name="Road", created=T0)])
-    meta.close()
+def test_reopening_is_a_no_op_and_keeps_data(sqlite_meta, db_path):
+    sqlite_meta.add_sensors([Sensor(id="vb-road-1", name="Road", created=T0)])
+    sqlite_meta.close()
     again = MetadataStore(f"sqlite:///{db_path}")
     try:
         assert [s.id for s in again.list_sensors()] == ["vb-road-1"]
@@ -97,8 +108,8 @@ def test_reopening_is_a_no_op_and_keeps_data(meta, db_path):
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
 
-def test_concurrent_opens_of_a_new_database_migrate_once(tmp_path):
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+def test_concurrent_opens_of_a_new_database_migrate_once(meta_url):
+    url = meta_url
     errors: list[BaseException] = []
 
     def open_close() -> None:
@@ -115,8 +126,8 @@ def test_concurrent_opens_of_a_new_database_migrate_once(tmp_path):
     assert errors == []
 
 
-def test_a_database_from_a_newer_noiselab_is_refused(db_path, meta):
-    meta.close()
+def test_a_database_from_a_newer_noiselab_is_refused(db_path, sqlite_meta):
+    sqlite_meta.close()
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(StoreError, match="migration failed"):
@@ -260,9 +271,9 @@ def test_quarantine_is_idempotent_under_redelivery(meta):
     assert meta.quarantine([]) == 0
 
 
-def test_quarantine_survives_reopening(meta, db_path):
-    meta.quarantine([rejection(0)])
-    meta.close()
+def test_quarantine_survives_reopening(sqlite_meta, db_path):
+    sqlite_meta.quarantine([rejection(0)])
+    sqlite_meta.close()
     again = MetadataStore(f"sqlite:///{db_path}")
     try:
         assert again.quarantine([rejection(0)]) == 0
@@ -271,20 +282,20 @@ def test_quarantine_survives_reopening(meta, db_path):
         again.close()
 
 
-def test_a_locked_database_is_retryable(meta, db_path, monkeypatch):
+def test_a_locked_database_is_retryable(sqlite_meta, db_path, monkeypatch):
     """Another writer holds the lock past the busy timeout: StoreUnavailable (retryable)."""
     monkeypatch.setattr("noiselab.store.metadata.SQLITE_BUSY_TIMEOUT_MS", 50)
-    meta.close()  # reconnect with the short timeout
+    sqlite_meta.close()  # reconnect with the short timeout
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreUnavailable, match="database is locked") as caught:
-            meta.quarantine([rejection(0)])
+            sqlite_meta.quarantine([rejection(0)])
         assert caught.value.retryable
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert meta.quarantine([rejection(0)]) == 1
+    assert sqlite_meta.quarantine([rejection(0)]) == 1
 
 
 def test_list_quarantine_is_newest_first_with_limit_and_sensor_filter(meta):
