@@ -1,8 +1,10 @@
 """The production Mosquitto configuration, run for real: passwords and per-sensor ACLs.
 
 deploy/mosquitto/mosquitto.conf is loaded with only its paths and port rewritten for a temp
-directory; a sensor may publish to its own topic and not to another sensor's, and anonymous
-clients are refused.
+directory, and the password file is made by the compose stack's own script
+(deploy/mosquitto/make-config.sh) with the real mosquitto_passwd. A sensor may publish to its own
+topic and not to another sensor's; the simulator's user may publish for any sensor but read
+nothing; anonymous clients and wrong passwords are refused.
 """
 
 from __future__ import annotations
@@ -33,14 +35,27 @@ def production_broker(tmp_path: Path) -> Iterator[int]:
         "/mosquitto/data/", f"{tmp_path}/data/"
     )
     (tmp_path / "data").mkdir()
-    (tmp_path / "acl").write_text((DEPLOY / "acl").read_text())
+    # The compose stack's own config step, run for real: it copies the config and hashes the
+    # passwords with mosquitto_passwd (ingest, simulator and the sensors' secrets file).
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "mqtt-sensors.txt").write_text("# id password\nkbm-a pw-a\n\nkbm-b pw-b\n")
+    subprocess.run(
+        ["sh", str(DEPLOY / "make-config.sh")],
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "MOSQUITTO_CONFIG_DIR": str(tmp_path),
+            "DEPLOY_DIR": str(DEPLOY),
+            "SECRETS_DIR": str(secrets),
+            "MQTT_INGEST_PASSWORD": "pw-i",
+            "MQTT_SIM_PASSWORD": "pw-s",
+        },
+    )
     passwd = tmp_path / "passwd"
-    for user, password in (("kbm-a", "pw-a"), ("kbm-b", "pw-b"), ("noiselab-ingest", "pw-i")):
-        args = ["mosquitto_passwd", "-b", str(passwd), user, password]
-        if not passwd.exists():
-            args.insert(1, "-c")
-        subprocess.run(args, check=True, capture_output=True)
-    passwd.chmod(0o600)
+    assert passwd.stat().st_mode & 0o077 == 0  # not readable by others
+    assert "pw-a" not in passwd.read_text()  # hashed
     if os.geteuid() == 0:
         conf += "user root\n"  # as root Mosquitto would switch to a user who can't read tmp
     (tmp_path / "mosquitto.conf").write_text(conf)
@@ -107,3 +122,25 @@ def test_anonymous_and_wrong_password_are_refused(production_broker: int) -> Non
     wrong, reason = _client(production_broker, "kbm-a", "nope")
     assert reason.is_failure  # type: ignore[attr-defined]
     wrong.loop_stop()
+
+
+def test_simulator_may_publish_for_any_sensor_but_not_read(production_broker: int) -> None:
+    port = production_broker
+    received: list[str] = []
+    ingest, _ = _client(port, "noiselab-ingest", "pw-i")
+    ingest.on_message = lambda _c, _u, msg: received.append(msg.topic)
+    ingest.subscribe("noiselab/+/levels", options=SubscribeOptions(qos=1))
+    sim, reason = _client(port, "noiselab-sim", "pw-s")
+    assert not reason.is_failure  # type: ignore[attr-defined]
+    sniffed: list[str] = []
+    sim.on_message = lambda _c, _u, msg: sniffed.append(msg.topic)
+    sim.subscribe("noiselab/#", options=SubscribeOptions(qos=1))
+    time.sleep(0.3)
+    for sensor in ("kbm-a", "hbm-z"):
+        sim.publish(f"noiselab/{sensor}/levels", b'{"ts": 1795600800, "laeq": 50}', qos=1)
+    sim.publish("other/topic", b"x", qos=1).wait_for_publish(10)
+    time.sleep(0.5)
+    assert sorted(received) == ["noiselab/hbm-z/levels", "noiselab/kbm-a/levels"]
+    assert sniffed == []
+    sim.disconnect()
+    ingest.disconnect()
