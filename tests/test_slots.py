@@ -1,0 +1,88 @@
+"""Ingest slots: each replica holds the lowest free slot, freed when its process dies.
+
+Run on a SQLite metadata file (flock) and on PostgreSQL (advisory locks) when one answers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from noiselab.errors import ConfigError, StoreError
+from noiselab.ingest.slots import claim_slot, slot_client_id
+
+
+def test_lowest_free_slot_is_claimed_and_reused(meta_url):
+    leases = [claim_slot(meta_url, "noiselab-ingest") for _ in range(3)]
+    try:
+        assert [lease.slot for lease in leases] == [1, 2, 3]
+        assert all(lease.alive() for lease in leases)
+        leases[1].release()
+        assert not leases[1].alive()
+        again = claim_slot(meta_url, "noiselab-ingest")
+        assert again.slot == 2
+        leases[1] = again
+        other_group = claim_slot(meta_url, "other-group")
+        assert other_group.slot == 1
+        other_group.release()
+    finally:
+        for lease in leases:
+            lease.release()
+
+
+def test_all_slots_taken_is_an_error(meta_url):
+    held = [claim_slot(meta_url, "tiny", max_slots=2) for _ in range(2)]
+    try:
+        with pytest.raises(StoreError, match="all 2 ingest slots of 'tiny' are taken"):
+            claim_slot(meta_url, "tiny", max_slots=2)
+    finally:
+        for lease in held:
+            lease.release()
+
+
+def test_a_killed_process_frees_its_slot(meta_url):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from noiselab.ingest.slots import claim_slot\n"
+            f"lease = claim_slot({meta_url!r}, 'noiselab-ingest')\n"
+            "print(lease.slot, flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "1"
+        mine = claim_slot(meta_url, "noiselab-ingest")
+        assert mine.slot == 2
+        mine.release()
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+        deadline = time.monotonic() + 10  # PostgreSQL notices the dead session promptly
+        while True:
+            lease = claim_slot(meta_url, "noiselab-ingest")
+            if lease.slot == 1 or time.monotonic() > deadline:
+                break
+            lease.release()
+            time.sleep(0.1)
+        assert lease.slot == 1
+        lease.release()
+    finally:
+        holder.kill()
+        holder.wait(10)
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
+def test_client_ids_and_bad_urls():
+    assert slot_client_id("noiselab-ingest", 3) == "noiselab-ingest-3"
+    with pytest.raises(ConfigError, match="slots need"):
+        claim_slot("sqlite://", "noiselab-ingest")
