@@ -1,6 +1,6 @@
 """The InfluxDB adapter's HTTP protocol: exact requests, and parsing of documented responses.
 
-Runs against ``tests/influx_fake.py`` (see ``tests/data/influx/README.md`` for what the canned
+Runs against ``tests/http_fake.py`` (see ``tests/data/influx/README.md`` for what the canned
 answers are and are not). The store contract suite against a live InfluxDB is separate.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from influx_fake import Answer, FakeInflux
+from http_fake import Answer, RecordingServer
 
 from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
 from noiselab.model import Reading
@@ -34,7 +34,7 @@ def _csv(name: str) -> Answer:
 
 @pytest.fixture
 def fake():
-    server = FakeInflux()
+    server = RecordingServer()
     yield server
     server.close()
 

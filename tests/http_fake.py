@@ -1,5 +1,5 @@
-"""A stand-in InfluxDB HTTP endpoint for protocol tests: records every request exactly and
-answers with canned responses (recorded or written to InfluxDB's documented formats)."""
+"""A stand-in HTTP server for protocol tests of the clients of services that cannot run here
+(InfluxDB, Grafana): it records every request exactly and answers with canned responses."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeInflux:
-    """``answers[path]`` is a queue of answers for that path (default: 204 for writes)."""
+class RecordingServer:
+    """``answers[path]`` is a queue of answers for that path (default: an empty 204)."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -36,13 +36,25 @@ class FakeInflux:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._handle()
+
             def do_POST(self) -> None:
+                self._handle()
+
+            def do_PUT(self) -> None:
+                self._handle()
+
+            def do_DELETE(self) -> None:
+                self._handle()
+
+            def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 parts = urlsplit(self.path)
                 fake.requests.append(
                     Request(
-                        "POST",
+                        self.command,
                         parts.path,
                         {k: v[-1] for k, v in parse_qs(parts.query).items()},
                         {k.lower(): v for k, v in self.headers.items()},
