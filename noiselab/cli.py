@@ -101,7 +101,9 @@ def ingest(
         typer.Option(
             "--client-id",
             envvar="NOISELAB_CLIENT_ID",
-            help="MQTT client id (the persistent session); default noiselab-ingest-HOSTNAME.",
+            help="MQTT client id (the persistent session); default noiselab-ingest-HOSTNAME. "
+            "'slot': hold the lowest free numbered slot in the metadata database and use "
+            "SHARE_GROUP-N, stable for scaled-out replicas (docker compose --scale).",
         ),
     ] = None,
     topic_prefix: PrefixOpt = "noiselab",
@@ -134,16 +136,31 @@ def ingest(
         int | None,
         typer.Option(envvar="NOISELAB_INGEST_METRICS_PORT", help="Serve /metrics on this port."),
     ] = None,
+    metrics_host: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_INGEST_METRICS_HOST",
+            help="Address of /metrics (0.0.0.0 in a container for Prometheus).",
+        ),
+    ] = "127.0.0.1",
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
     """Consume readings from MQTT into the store (at least once, idempotent)."""
+    import threading
+
+    from noiselab.ingest.slots import SlotLease, claim_slot, slot_client_id, watch_slot
     from noiselab.ingest.worker import IngestSettings, IngestWorker, default_client_id
     from noiselab.store import open_store
     from noiselab.store.metadata import MetadataStore
 
     configure_logging(log_level, as_json=log_json)
+    lease: SlotLease | None = None
     try:
+        meta_url = _meta_url(store, meta)
+        if client_id == "slot":
+            lease = claim_slot(meta_url, share_group or "noiselab-ingest")
+            client_id = slot_client_id(share_group or "noiselab-ingest", lease.slot)
         settings = IngestSettings(
             mqtt=parse_mqtt_url(mqtt),
             client_id=client_id or default_client_id(),
@@ -155,17 +172,26 @@ def ingest(
             receive_maximum=receive_maximum,
             max_future_s=max_future,
         )
-        meta_url = _meta_url(store, meta)
-        reading_store = open_store(store)
         registry = MetadataStore(meta_url)
+        reading_store = open_store(store, source_of=registry.source_of)
     except NoiselabError as exc:
+        if lease is not None:
+            lease.release()
         raise _fail(exc) from exc
     worker = IngestWorker(settings, reading_store, registry)
     if metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(metrics_port, addr="127.0.0.1", registry=worker.metrics.registry)
+        start_http_server(metrics_port, addr=metrics_host, registry=worker.metrics.registry)
     _on_signals(worker.request_stop)
+    slot_lost = threading.Event()
+    if lease is not None:
+
+        def lost() -> None:
+            slot_lost.set()
+            worker.request_stop()
+
+        watch_slot(lease, lost)
     try:
         worker.run()
     except NoiselabError as exc:
@@ -173,6 +199,10 @@ def ingest(
     finally:
         reading_store.close()
         registry.close()
+        if lease is not None:
+            lease.release()
+    if lease is not None and slot_lost.is_set():
+        raise _fail(NoiselabError(f"lost ingest slot {lease.slot}; stopped to avoid a duplicate"))
 
 
 def _parse_when(name: str, text: str) -> float:
@@ -349,10 +379,34 @@ def api(
             help="Peer address whose X-Forwarded-For is believed (repeatable).",
         ),
     ] = None,
+    tile_url: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_TILE_URL",
+            help="Map tile URL template with {z}/{x}/{y}; empty: no tiles.",
+        ),
+    ] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    tile_attribution: Annotated[
+        str, typer.Option(envvar="NOISELAB_TILE_ATTRIBUTION", help="Who the tiles credit.")
+    ] = "© OpenStreetMap contributors",
+    tile_attribution_url: Annotated[
+        str,
+        typer.Option(envvar="NOISELAB_TILE_ATTRIBUTION_URL", help="Link of the attribution."),
+    ] = "https://www.openstreetmap.org/copyright",
+    map_refresh: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_MAP_REFRESH", min=5, max=86400, help="Map page refresh, s."),
+    ] = 60.0,
+    map_cache: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_MAP_CACHE", min=0, max=3600, help="/api/v1/map cache, s (0: off)."
+        ),
+    ] = 15.0,
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+    """Serve the HTTP API (OpenAPI at /docs) and the public noise map (at /)."""
     import uvicorn
 
     from noiselab.api.app import create_app
@@ -369,6 +423,11 @@ def api(
             public_rate_per_s=public_rate,
             public_burst=public_burst,
             trusted_proxies=tuple(trusted_proxy or ()),
+            tile_url=tile_url,
+            tile_attribution=tile_attribution,
+            tile_attribution_url=tile_attribution_url,
+            map_refresh_s=map_refresh,
+            map_cache_s=map_cache,
         )
         parse_store_url(store)
     except NoiselabError as exc:
@@ -376,6 +435,90 @@ def api(
     uvicorn.run(
         create_app(settings), host=host, port=port, log_config=None, log_level=log_level.lower()
     )
+
+
+@app.command()
+def alerts(
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+    interval: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_ALERTS_INTERVAL", min=1, help="Seconds between evaluations."),
+    ] = 60.0,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", envvar="NOISELAB_ALERTS_ONCE", help="Evaluate once (webhooks sent), exit."
+        ),
+    ] = False,
+    zone: Annotated[
+        str, typer.Option(envvar="NOISELAB_ZONE", help="Local time zone (IANA) for hours, days.")
+    ] = "Europe/Copenhagen",
+    day: Annotated[
+        str, typer.Option(envvar="NOISELAB_DAY", help="Day period, local hours FROM-TO.")
+    ] = "7-19",
+    evening: Annotated[
+        str, typer.Option(envvar="NOISELAB_EVENING", help="Evening period, local hours FROM-TO.")
+    ] = "19-22",
+    webhook_attempts: Annotated[
+        int,
+        typer.Option(envvar="NOISELAB_WEBHOOK_ATTEMPTS", min=1, max=20, help="Tries per webhook."),
+    ] = 4,
+    webhook_timeout: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_WEBHOOK_TIMEOUT", min=0.1, help="Seconds per webhook try."),
+    ] = 5.0,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
+) -> None:
+    """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
+    from noiselab.errors import ConfigError
+    from noiselab.store import open_store
+    from noiselab.store.alerts import AlertRepository
+    from noiselab.store.metadata import MetadataStore
+
+    configure_logging(log_level, as_json=log_json)
+    try:
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"--zone {zone!r}: unknown IANA name") from exc
+        periods = parse_hours("--day", day), parse_hours("--evening", evening)
+        meta_url = _meta_url(store, meta)
+        reading_store = open_store(store)
+        try:
+            registry = MetadataStore(meta_url)
+        except BaseException:
+            reading_store.close()
+            raise
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    notifier = WebhookNotifier(
+        AlertRepository(registry), attempts=webhook_attempts, timeout_s=webhook_timeout
+    )
+    evaluator = Evaluator(
+        reading_store, registry, zone=tz, day=periods[0], evening=periods[1], notify=notifier
+    )
+    service = AlertService(evaluator, interval_s=interval, notifier=notifier)
+    try:
+        if once:
+            outcome = service.run_once()
+            notifier.close(wait=True)
+            if outcome is None:
+                raise typer.Exit(1)
+            typer.echo(
+                f"opened {len(outcome.opened)}, still open {outcome.held}, "
+                f"resolved {len(outcome.resolved)}, failed checks {outcome.failed}"
+            )
+        else:
+            _on_signals(service.request_stop)
+            service.run()
+    finally:
+        reading_store.close()
+        registry.close()
 
 
 @app.command()
@@ -394,7 +537,8 @@ def demo(
         str, typer.Option(envvar="NOISELAB_SIM_SENSORS", help="'default' or a number.")
     ] = "default",
 ) -> None:
-    """Run the whole Living Lab here: broker, simulator, ingest and API. Ctrl-C stops it."""
+    """Run the whole Living Lab here: broker, simulator, ingest, alerts and API. Ctrl-C stops
+    it."""
     from noiselab.demo import Demo
 
     configure_logging("info")

@@ -1,14 +1,20 @@
 """``noiselab demo``: the whole Living Lab on one machine, as child processes.
 
-A Mosquitto broker on a free port, the ingest, the API and the simulator (history backfilled,
-then live), all with their data in one directory. Ctrl-C (or SIGTERM) stops them in order:
-the simulator first, then the ingest (which writes and acknowledges what it has), the API and
-the broker.
+A Mosquitto broker on a free port, the ingest, the alert evaluator, the API and the simulator
+(history backfilled, then live), all with their data in one directory. So that each kind of user
+can try their part at once, the demo also makes a staff key and a vendor key (kept in
+``demo-keys.json`` in the data directory and reused on the next start) and, when the simulated
+sites include the barrier trial pair, a trial of that barrier whose "after" period starts when
+the simulator installs it. Ctrl-C (or SIGTERM)
+stops them in order: the simulator first, then the ingest (which writes and acknowledges what
+it has), the alert evaluator, the API and the broker.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -16,18 +22,27 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from noiselab.api.auth import create_key
 from noiselab.broker import MosquittoBroker, free_port
+from noiselab.config import parse_duration
 from noiselab.errors import ConfigError
 from noiselab.logs import event
 from noiselab.sensors_sim.register import register_sim_sensors
 from noiselab.sensors_sim.sites import sensors_from_spec
+from noiselab.store.metadata import MetadataStore
+from noiselab.store.trials import Trial, TrialStore
 
-__all__ = ["Demo"]
+__all__ = ["DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo"]
 
 log = logging.getLogger("noiselab.demo")
+
+DEMO_TRIAL_ID = "tr-00000000d3e0"
+DEMO_VENDOR = "blade-barriers"
+"""The vendor of the demo trial; the demo's vendor key has this name, so it sees the trial."""
 
 
 class Demo:
@@ -52,7 +67,13 @@ class Demo:
         self.meta_url = f"sqlite:///{self.data_dir / 'metadata.db'}"
         self.broker = MosquittoBroker(self.data_dir / "mosquitto", port=free_port())
         self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.keys: dict[str, str] = {}
+        self.trial: Trial | None = None
         self._stop = threading.Event()
+        # The barrier goes up mid-backfill, on a whole hour (trial periods are whole hours).
+        now = time.time()
+        half = parse_duration(backfill) / 2
+        self.barrier_at = math.floor((now - half) / 3600) * 3600
 
     def start(self) -> None:
         """Start everything; raise ``ConfigError`` with a clear message if a part cannot."""
@@ -60,6 +81,7 @@ class Demo:
         _check_port_free(self.api_port)
         self.broker.start()
         register_sim_sensors(self.meta_url, self.sensors)
+        self._prepare_users()
         mqtt = self.broker.url
         self._spawn(
             "ingest",
@@ -83,6 +105,14 @@ class Demo:
             "--port",
             str(self.api_port),
         )
+        self._spawn(
+            "alerts",
+            "alerts",
+            "--store",
+            self.store_url,
+            "--meta",
+            self.meta_url,
+        )
         self._wait_for_api()
         self._spawn(
             "simulator",
@@ -95,9 +125,52 @@ class Demo:
             self.backfill,
             "--rate",
             str(self.rate),
+            "--barrier-date",
+            datetime.fromtimestamp(self.barrier_at, UTC).isoformat(),
             "--live",
         )
         self._print_banner()
+
+    def _prepare_users(self) -> None:
+        """A staff and a vendor key (reused from ``demo-keys.json``), and the demo trial."""
+        keys_file = self.data_dir / "demo-keys.json"
+        meta = MetadataStore(self.meta_url)
+        try:
+            if keys_file.exists():
+                self.keys = json.loads(keys_file.read_text())
+            else:
+                _, staff = create_key(meta, role="staff", name="demo-staff")
+                _, vendor = create_key(meta, role="vendor", name=DEMO_VENDOR)
+                self.keys = {"staff": staff, "vendor": vendor}
+                keys_file.touch(mode=0o600)
+                keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
+            self.trial = self._demo_trial(TrialStore(meta))
+        finally:
+            meta.close()
+
+    def _demo_trial(self, trials: TrialStore) -> Trial | None:
+        """The barrier trial of the simulator's treated/control pair, if the sites have one."""
+        ids = {site.id for site in self.sensors}
+        if not {"trial-blade-treated", "trial-blade-control"} <= ids:
+            return None
+        barrier = datetime.fromtimestamp(self.barrier_at, UTC)
+        half = timedelta(seconds=math.ceil(parse_duration(self.backfill) / 2 / 3600) * 3600)
+        trial = Trial(
+            id=DEMO_TRIAL_ID,
+            name="Low-noise barrier blade (demo)",
+            vendor=DEMO_VENDOR,
+            treated=("trial-blade-treated",),
+            control=("trial-blade-control",),
+            before_start=barrier - half,
+            before_end=barrier,
+            after_start=barrier,
+            after_end=barrier + half + timedelta(days=7),
+            description="Simulated: a barrier-top blade installed at the treated site "
+            "half-way through the demo's backfilled week; the control site is unchanged.",
+        )
+        if trials.get(DEMO_TRIAL_ID) is None:
+            return trials.create(trial)
+        return trials.replace(trial)
 
     def _spawn(self, name: str, *args: str) -> None:
         logfile: IO[bytes] = (self.data_dir / f"{name}.log").open("ab")
@@ -136,9 +209,21 @@ class Demo:
             f"  simulator     {len(self.sensors)} sensors, {self.backfill} backfilled, then live "
             f"at {self.rate:g} Hz",
             f"  ingest        -> {self.store_url}",
+            f"  alerts        evaluated every minute; {api}/api/v1/alerts (staff key)",
+            f"  noise map     {api}/  (public; Danish, English switch)",
             f"  API           {api}/docs",
             f"  sensors       {api}/api/v1/sensors",
             f"  levels        {api}/api/v1/sensors/{first}/levels?every=15m",
+            f"  staff key     {self.keys.get('staff', '-')}",
+            f"  vendor key    {self.keys.get('vendor', '-')}  ({DEMO_VENDOR})",
+        ]
+        if self.trial is not None:
+            lines.append(
+                f"  trial         {api}/api/v1/trials/{self.trial.id}/report "
+                "(vendor or staff key; a browser needs the key header)"
+            )
+        lines += [
+            "  keys are in demo-keys.json; send them as 'Authorization: Bearer KEY'",
             f"  data and logs {self.data_dir}",
         ]
         print("\n".join(lines), flush=True)
@@ -166,7 +251,7 @@ class Demo:
         return code
 
     def _shutdown(self) -> None:
-        for name in ("simulator", "ingest", "api"):
+        for name in ("simulator", "ingest", "alerts", "api"):
             process = self.children.get(name)
             if process is None or process.poll() is not None:
                 continue

@@ -519,3 +519,98 @@ def test_settings_are_validated_up_front(changes, message):
 def test_creating_an_app_opens_nothing(tmp_path):
     create_app(ApiSettings(store_url=f"sqlite:///{tmp_path}/a/s.db", meta_url="sqlite:///m.db"))
     assert not (tmp_path / "a").exists()
+
+
+# --------------------------------------------------------------------------- Grafana epoch ms
+
+T0_MS = int(T0 * 1000)  # 1772452800000: what Grafana's ${__from} expands to for T0
+
+
+def test_levels_take_grafana_epoch_milliseconds(levels_lab):
+    """start/end as epoch ms select the same window as RFC 3339: over T0..T0+120 s at 5m the
+    one bucket is 10·log10((60·10^6 + 60·10^7)/120) = 67.40 dB, coverage 120/300 = 0.4."""
+    body = levels(levels_lab, start=str(T0_MS), end=str(T0_MS + 120_000), every="5m")
+    assert (body["start"], body["end"]) == ("2026-03-02T12:00:00Z", "2026-03-02T12:02:00Z")
+    [point] = body["points"]
+    assert (point["t"], point["laeq"], point["coverage"]) == ("2026-03-02T12:00:00Z", 67.4, 0.4)
+    same = levels(levels_lab, start="2026-03-02T12:00:00Z", end="2026-03-02T12:02:00Z", every="5m")
+    assert same["points"] == body["points"]
+
+
+def test_events_take_grafana_epoch_milliseconds(levels_lab):
+    """Above an absolute 65 dB the 70-dB minute is one event: 60 s long, LAeq 70 dB, SEL
+    70 + 10·log10(60) = 87.78 dB."""
+    response = levels_lab.get(
+        "/api/v1/sensors/vb-road-1/events",
+        params={"start": str(T0_MS), "end": str(T0_MS + 3_600_000), "threshold": "65"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["start"], body["end"]) == ("2026-03-02T12:00:00Z", "2026-03-02T13:00:00Z")
+    [event] = body["events"]
+    assert (event["start"], event["leq"], event["sel"]) == ("2026-03-02T12:01:00Z", 70.0, 87.78)
+
+
+@pytest.fixture
+def day_lab(lab: Lab) -> Iterator[TestClient]:
+    """Minute readings at a steady 60 dB over local 2026-03-02 00:00 to 03-03 07:00 (UTC+1)."""
+    lab.sensors(sensor("vb-road-1"))
+    first = datetime(2026, 3, 1, 23, 0, tzinfo=UTC).timestamp()
+    minutes = range(int(first), int(first + 31 * 3600), 60)
+    lab.write([Reading("vb-road-1", float(t), 60.0, duration=60.0) for t in minutes], T0)
+    with lab.client() as client:
+        yield client
+
+
+def _indicator_dates(client: TestClient, start: str, end: str) -> list[str]:
+    response = client.get(
+        "/api/v1/sensors/vb-road-1/indicators", params={"start": start, "end": end}
+    )
+    assert response.status_code == 200, response.text
+    return [day["date"] for day in response.json()["days"]]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "dates"),
+    [
+        # 10:00Z-15:00Z on 03-02 is 11:00-16:00 local: that date only (end rounds up).
+        (str(T0_MS - 7_200_000), str(T0_MS + 10_800_000), ["2026-03-02"]),
+        # end at local midnight (23:00Z) is exclusive; a millisecond later includes 03-03.
+        ("2026-03-02T00:00:00+01:00", "2026-03-02T23:00:00Z", ["2026-03-02"]),
+        ("2026-03-02T00:00:00+01:00", "2026-03-02T23:00:00.001Z", ["2026-03-02", "2026-03-03"]),
+        # start 23:30Z on 03-01 is 00:30 local on 03-02: the local date, not the UTC one.
+        ("2026-03-01T23:30:00Z", "2026-03-03", ["2026-03-02"]),
+        ("2026-03-02", "2026-03-03", ["2026-03-02"]),
+    ],
+)
+def test_indicators_map_instants_to_local_dates(day_lab, start, end, dates):
+    assert _indicator_dates(day_lab, start, end) == dates
+
+
+def test_indicators_by_epoch_milliseconds_match_the_dates(day_lab):
+    """Steady 60 dB: Lden = 10·log10((12·10^6 + 3·10^6.5 + 9·10^7)/24) = 66.67 dB; the row's t
+    is local midnight of 2026-03-02 in UTC (23:00Z the day before, winter time)."""
+    by_ms = day_lab.get(
+        "/api/v1/sensors/vb-road-1/indicators",
+        params={"start": str(T0_MS), "end": str(T0_MS + 1000)},
+    ).json()
+    by_date = day_lab.get(
+        "/api/v1/sensors/vb-road-1/indicators", params={"start": "2026-03-02", "end": "2026-03-03"}
+    ).json()
+    assert by_ms == by_date
+    [day] = by_ms["days"]
+    assert (day["date"], day["t"], day["lden"]) == ("2026-03-02", "2026-03-01T23:00:00Z", 66.67)
+    assert (day["coverage_day"], day["coverage_evening"], day["coverage_night"]) == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "path", ["levels?every=15m&", "events?", "indicators?"], ids=["levels", "events", "indicators"]
+)
+def test_epoch_seconds_are_refused_with_a_readable_422(levels_lab, path):
+    """Ten digits are epoch seconds, not Grafana's milliseconds: refused, never misread as
+    a time in January 1970."""
+    response = levels_lab.get(f"/api/v1/sensors/vb-road-1/{path}start=1772452800")
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail.startswith("start: '1772452800' is not an RFC 3339 time")
+    assert "epoch milliseconds" in detail

@@ -374,4 +374,5 @@ def test_migration_0002_keeps_the_data_of_a_0001_database(tmp_path: Path) -> Non
     finally:
         meta.close()
     with sqlite3.connect(tmp_path / "meta.db") as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert int(version) >= 2  # migrated past 0002 (to whatever the head is now)

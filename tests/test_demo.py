@@ -11,9 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from noiselab.api.auth import create_key
 from noiselab.broker import free_port
-from noiselab.store.metadata import MetadataStore
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> object:
@@ -62,12 +60,19 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         ids = [s["id"] for s in sensors]  # type: ignore[attr-defined]
         assert "kbm-25m" in ids
         assert len(ids) == 12
-        # Buckets finer than 15m need a key: a staff key in the demo's metadata database.
-        meta = MetadataStore(f"sqlite:///{data / 'metadata.db'}")
-        try:
-            staff = {"Authorization": f"Bearer {create_key(meta, role='staff', name='t')[1]}"}
-        finally:
-            meta.close()
+        # The demo made a staff and a vendor key (printed, and kept in demo-keys.json).
+        keys = json.loads((data / "demo-keys.json").read_text())
+        assert (data / "demo-keys.json").stat().st_mode & 0o077 == 0
+        staff = {"Authorization": f"Bearer {keys['staff']}"}
+        vendor = {"Authorization": f"Bearer {keys['vendor']}"}
+        # ... and a trial of the simulated barrier that the vendor key can read.
+        (trial,) = _get(f"{base}/api/v1/trials", vendor)  # type: ignore[misc]
+        assert trial["treated"] == ["trial-blade-treated"]
+        (summary,) = _get(f"{base}/api/v1/trials/{trial['id']}/summary", vendor)  # type: ignore[misc]
+        assert summary["vendor"] == "blade-barriers"
+        assert summary["verdict"]  # half an hour of data each side: says it is too little
+        with urllib.request.urlopen(f"{base}/", timeout=5) as page:
+            assert b"<html" in page.read().lower()
 
         def minutes() -> list[dict[str, object]]:
             body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m", staff)
@@ -88,6 +93,9 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
     assert proc.returncode == 0, output
     assert "noiselab demo is running" in output
     assert "noiselab demo stopped" in output
+    alerts_log = (data / "alerts.log").read_text()
+    assert "alerts evaluated" in alerts_log, alerts_log[-2000:]
+    assert "alert evaluator stopped" in alerts_log
     leftover = subprocess.run(
         ["pgrep", "-f", str(data)], capture_output=True, text=True, check=False
     ).stdout

@@ -10,17 +10,24 @@ import base64
 import json
 import math
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from http_fake import Answer, RecordingServer
 
-from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
+from noiselab.errors import (
+    ConfigError,
+    QueryError,
+    ReadingRejected,
+    StoreError,
+    StoreUnavailable,
+)
 from noiselab.model import Reading
 from noiselab.store.influx import InfluxStore, open_influx_store
 from noiselab.store.influx_flux import flux_string, flux_time, raw_query
+from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import HIST_DTYPE
 
 DATA = Path(__file__).parent / "data" / "influx"
@@ -170,6 +177,72 @@ def test_minute_series_skips_empty_minutes(fake, store):
     assert minutes.duration.tolist() == [2.0]
     (query,) = _queries(fake)
     assert 'r._measurement == "noise_1m"' in query
+
+
+def _sqlite_with(tmp_path, readings):
+    sqlite = SqliteStore(tmp_path / "noise.db")
+    sqlite.write(readings, received_at=T0 + 60)
+    return sqlite
+
+
+RAW = [  # what raw_rows.csv holds
+    Reading("kbm-25m", T0, 60.0, 1.0, 63.5, 57.2),
+    Reading("kbm-25m", T0 + 1, 70.0, 1.0, 74.1, 66.0),
+    Reading("kbm-25m", T0 + 2.5, 65.0, 0.5),
+]
+
+
+def test_minute_levels_equal_the_sqlite_store_on_the_same_data(fake, store, tmp_path):
+    # minutes.csv holds the roll-up of the first two RAW readings (60 and 70 dB, 1 s each).
+    fake.answer("/api/v2/query", _csv("minutes.csv"))
+    start, end = datetime(2026, 3, 1, 12, 0, tzinfo=UTC), datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    points = store.levels("kbm-25m", start, end, "15m")
+    sqlite = _sqlite_with(tmp_path, RAW[:2])
+    try:
+        assert points == sqlite.levels("kbm-25m", start, end, "15m")
+    finally:
+        sqlite.close()
+    (point,) = points
+    assert (round(point.laeq, 2), point.lafmax, point.l10) == (67.40, 74.1, 70.0)
+    assert point.coverage == pytest.approx(2 / 900)
+    (query,) = _queries(fake)
+    assert "range(start: 2026-03-01T12:00:00.000Z, stop: 2026-03-01T12:30:00.000Z)" in query
+
+
+def test_second_levels_equal_the_sqlite_store_on_the_same_data(fake, store, tmp_path):
+    fake.answer("/api/v2/query", _csv("raw_rows.csv"))
+    start, end = datetime(2026, 3, 1, 12, 0, tzinfo=UTC), datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
+    points = store.levels("kbm-25m", start, end, "1s")
+    sqlite = _sqlite_with(tmp_path, RAW)
+    try:
+        assert points == sqlite.levels("kbm-25m", start, end, "1s")
+    finally:
+        sqlite.close()
+    assert [round(p.laeq, 2) for p in points] == [60.0, 70.0, 65.0]
+    (query,) = _queries(fake)
+    # 1-s buckets read back MAX_DURATION_S for readings that start earlier and reach in.
+    assert "range(start: 2026-03-01T11:00:00.000Z, stop: 2026-03-01T12:00:05.000Z)" in query
+
+
+def test_too_many_buckets_fail_before_any_request(fake, store):
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(QueryError, match="more than"):
+        store.levels("kbm-25m", start, start + timedelta(days=3), "1s")
+    assert fake.requests == []
+
+
+def test_hourly_bands_are_energetic_means(fake, store):
+    fake.answer("/api/v2/query", _csv("bands.csv"))
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    bands = store.hourly_bands("kbm-25m", start, start + timedelta(hours=2))
+    assert bands.bands_hz.tolist() == [125.0, 1000.0]
+    # 12:00: 3600 s at 10^5 and 10^6 -> 50 and 60 dB; 13:00: 1800 s, 10^5 and 10^7 -> 50, 70 dB
+    assert np.round(bands.lzeq, 2).tolist() == [[50.0, 60.0], [50.0, 70.0]]
+    assert bands.seconds.tolist() == [3600.0, 1800.0]
+    assert bands.t.tolist() == [T0, T0 + 3600]
+    (query,) = _queries(fake)
+    assert query.startswith('import "strings"')
+    assert 'r._measurement == "noise_spectrum"' in query
 
 
 def test_activity_reads_both_results(fake, store):

@@ -339,14 +339,16 @@ def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
 def test_shared_subscription_splits_the_stream(
     lab: Lab, ingest_factory: Callable[..., object]
 ) -> None:
-    """Two workers in one share group store every reading once, each taking a part."""
+    """Two workers in one share group store every reading once, each taking a part. They take
+    their client ids from numbered slots, as scaled-out replicas do."""
     lab.register("s1", "s2")
-    args = lab.ingest_args()
-    client_at = args.index("--client-id") + 1
+    group = f"{lab.prefix}-share"
+    args = lab.ingest_args("--share-group", group)
+    args[args.index("--client-id") + 1] = "slot"
     workers = []
     for n in (1, 2):
-        args[client_at] = f"{lab.prefix}-worker-{n}"
         workers.append(ingest_factory(*args, name=f"worker{n}"))
+        assert f"client_id={group}-{n}" in workers[-1].log.read_text()  # type: ignore[attr-defined]
     messages = [
         (lab.topic(f"s{1 + i % 2}"), json.dumps(reading(T0 + i // 2, 50.0)).encode())
         for i in range(4000)

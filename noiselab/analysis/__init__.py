@@ -12,8 +12,16 @@ default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`
 - ``baci``: Before-After-Control-Impact with a day-block bootstrap; insertion loss
 - ``quality``: coverage, gaps, message-counter gaps, stuck sensors
 - ``guidelines``: the Danish guideline values and a classification against them
+- ``alerting``: sliding-window levels, local-hour masks and rates for alert rules
+- ``trial``: vendor-trial evaluation (sensor groups, matched hours, BACI, verdict, bands)
 """
 
+from noiselab.analysis.alerting import (
+    held_throughout,
+    local_hours_mask,
+    quarantine_rate,
+    window_levels,
+)
 from noiselab.analysis.baci import BaciResult, baci, insertion_loss, insertion_loss_paired
 from noiselab.analysis.buckets import Every, bucket_edges
 from noiselab.analysis.events import (
@@ -41,6 +49,7 @@ from noiselab.analysis.spectra import (
     c_weighting,
     third_octave_centres,
 )
+from noiselab.analysis.trial import TrialEvaluation, evaluate_trial
 
 __all__ = [
     "GUIDELINES",
@@ -50,6 +59,7 @@ __all__ = [
     "Every",
     "GuidelineAssessment",
     "Resampled",
+    "TrialEvaluation",
     "a_weighting",
     "baci",
     "band_levels_to_laeq",
@@ -60,16 +70,20 @@ __all__ = [
     "coverage",
     "detect_events",
     "energetic_mean",
+    "evaluate_trial",
     "exceedance_levels",
     "find_gaps",
     "find_stuck",
     "guideline_for",
+    "held_throughout",
     "insertion_loss",
     "insertion_loss_paired",
     "lden",
     "leq",
+    "local_hours_mask",
     "number_above",
     "percentile_level",
+    "quarantine_rate",
     "resample",
     "running_background",
     "seq_gaps",
@@ -77,4 +91,5 @@ __all__ = [
     "time_above",
     "to_energy",
     "to_level",
+    "window_levels",
 ]

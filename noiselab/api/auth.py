@@ -21,6 +21,12 @@ A missing, malformed, unknown or revoked key where one is needed answers 401 wit
 otherwise, so a client with a broken key learns it instead of silently seeing less). A wrong
 role answers 403. Visibility: the public sees public sensors; a vendor public sensors and its
 own; staff and admin all.
+
+Vendors and trials: a vendor key sees the trials whose ``vendor`` equals the key's ``name``
+(:mod:`noiselab.store.trials`) and the treated and control sensors of those trials, besides the
+sensors its key lists. The trial sensors are looked up on every request (one indexed query),
+not cached with the key: a trial created or changed by staff takes effect at once, while the
+expensive hash check stays cached.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -40,12 +46,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from noiselab.api.ratelimit import RateLimiter, client_address, too_many_requests
 from noiselab.store.metadata import ApiKey, MetadataStore, Role, Sensor
+from noiselab.store.trials import Trial, TrialStore
 
 __all__ = [
     "CurrentPrincipal",
     "KeyVerifier",
     "OptionalPrincipal",
     "Principal",
+    "bearer_scheme",
     "create_key",
     "get_principal",
     "hash_secret",
@@ -60,7 +68,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES = 2**14, 8, 1, 32
 _KEY = re.compile(r"nl_(?P<id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{20,100})")
 _DUMMY_SALT = b"\0" * SALT_BYTES
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     description="An API key, `nl_<id>_<secret>` (`noiselab keys create`). Optional on public "
     "endpoints, where it may widen what is visible.",
@@ -69,7 +77,8 @@ _bearer = HTTPBearer(
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A caller with a valid key: its id, name, role, and (vendors) the sensors it owns."""
+    """A caller with a valid key: its id, name, role, and (vendors) the sensors it owns: those
+    its key lists and those of its trials."""
 
     key_id: str
     name: str
@@ -80,6 +89,11 @@ class Principal:
         """Whether this caller may see ``sensor``: staff and admin all, a vendor public
         sensors and its own."""
         return self.role != "vendor" or sensor.public or sensor.id in self.sensors
+
+    def sees_trial(self, trial: Trial) -> bool:
+        """Whether this caller may see ``trial``: staff and admin all, a vendor the trials
+        naming it (``trial.vendor == name``)."""
+        return self.role != "vendor" or trial.vendor == self.name
 
 
 def visible(principal: Principal | None, sensor: Sensor) -> bool:
@@ -122,7 +136,7 @@ class KeyVerifier:
         with self._lock:
             cached = self._cache.get(fingerprint)
         if cached is not None and now < cached[1]:
-            return cached[0]
+            return self._with_trials(cached[0])
         principal = self._check(presented)
         with self._lock:
             if principal is None:
@@ -130,7 +144,16 @@ class KeyVerifier:
             elif self._cache_s > 0:
                 self._prune(now)
                 self._cache[fingerprint] = (principal, now + self._cache_s)
-        return principal
+        return None if principal is None else self._with_trials(principal)
+
+    def _with_trials(self, principal: Principal) -> Principal:
+        """A vendor's principal widened by the sensors of its trials (read fresh each time)."""
+        if principal.role != "vendor":
+            return principal
+        extra = TrialStore(self._meta).vendor_sensors(principal.name)
+        if extra <= principal.sensors:
+            return principal
+        return replace(principal, sensors=principal.sensors | extra)
 
     def forget(self, key_id: str) -> None:
         """Drop the cached verifications of ``key_id`` (a revocation takes effect at once)."""
@@ -165,7 +188,7 @@ def _unauthorized(detail: str) -> HTTPException:
 
 def optional_principal(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal | None:
     """The caller's principal, ``None`` without an ``Authorization`` header; a header that is
     not a valid bearer key answers 401.

@@ -5,13 +5,22 @@
 - ``QueryError`` (a well-formed query the store will not answer) -> 400;
 - ``StoreError`` -> 503 (with ``Retry-After`` when retrying may help);
 - anything else -> 500, logged with its traceback: a last resort, never the caller's mistake.
+
+The OpenAPI document is made to say so: FastAPI describes the 422 it adds by itself with its
+own ``HTTPValidationError`` (``detail`` a list); :func:`install_error_handlers` rewrites those to
+``ErrorOut``, the body the handler really sends. FastAPI also answers a request body that is not
+JSON with 400 (``"There was an error parsing the body"``) before any route runs; operations
+taking a body declare that 400 unless they declare their own. And an operation whose
+``response_class`` is not JSON (an HTML page, a CSV file) would have its declared error models
+listed under that media type; errors are JSON whatever the route, so they are moved to
+``application/json``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,6 +45,55 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StoreError, _store_error)
     app.add_middleware(CatchAllMiddleware)
+    setattr(app, "openapi", _with_error_bodies(app.openapi))  # noqa: B010 (mypy: a method)
+
+
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+_ERROR_OUT = "#/components/schemas/ErrorOut"
+_BAD_BODY: dict[str, Any] = {
+    "description": "The body is not JSON.",
+    "content": {"application/json": {"schema": {"$ref": _ERROR_OUT}}},
+}
+
+
+def _with_error_bodies(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """``openapi`` with every 422 answering ``ErrorOut`` (see the module docstring)."""
+
+    def patched() -> dict[str, Any]:
+        schema = openapi()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "ErrorOut" not in schemas:
+            return schema
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, answer in operation.get("responses", {}).items():
+                    if status[0] in "45":
+                        _errors_as_json(answer)
+                response = operation.get("responses", {}).get("422")
+                content = (response or {}).get("content", {}).get("application/json", {})
+                if content.get("schema", {}).get("$ref") == _FASTAPI_422:
+                    content["schema"] = {"$ref": _ERROR_OUT}
+                    response["description"] = "A bad request: `detail` says what and where."
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", _BAD_BODY)
+        if _FASTAPI_422.rsplit("/", 1)[1] not in str(schema.get("paths")):
+            schemas.pop("HTTPValidationError", None)
+            if "#/components/schemas/ValidationError" not in str(schemas):
+                schemas.pop("ValidationError", None)
+        return schema
+
+    return patched
+
+
+def _errors_as_json(response: dict[str, Any]) -> None:
+    """Move an ``ErrorOut`` schema listed under another media type to ``application/json``."""
+    content = response.get("content", {})
+    if "application/json" in content:
+        return
+    for media_type, media in list(content.items()):
+        if media.get("schema") == {"$ref": _ERROR_OUT}:
+            del content[media_type]
+            content["application/json"] = media
 
 
 def validation_detail(errors: Sequence[Mapping[str, Any]]) -> str:

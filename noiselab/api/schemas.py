@@ -23,6 +23,9 @@ __all__ = [
     "GuidelineOut",
     "HealthOut",
     "IndicatorsOut",
+    "KeyCreatedOut",
+    "KeyIn",
+    "KeyOut",
     "LevelPointOut",
     "LevelsOut",
     "PeriodCoverageOut",
@@ -47,8 +50,83 @@ class _Out(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _example(**example: Any) -> ConfigDict:
+    """The config of a response model with one whole example (shown in OpenAPI)."""
+    return ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [example]})
+
+
+_SENSOR_EXAMPLE: dict[str, Any] = {
+    "id": "vb-road-1",
+    "name": "Køge Bugt Motorvejen, 25 m",
+    "lat": 55.62667,
+    "lon": 12.38674,
+    "source": "road",
+    "status": "online",
+    "last_seen": "2026-11-25T14:59:58Z",
+}
+_POINT_EXAMPLE: dict[str, Any] = {
+    "t": "2026-11-25T14:00:00Z",
+    "laeq": 66.12,
+    "lafmax": 78.4,
+    "l10": 68.9,
+    "l50": 65.7,
+    "l90": 61.2,
+    "coverage": 1.0,
+}
+_COVERAGE_EXAMPLE: dict[str, Any] = {"day": 1.0, "evening": 1.0, "night": 0.9986}
+_DAY_EXAMPLE: dict[str, Any] = {
+    "date": "2026-11-24",
+    "t": "2026-11-23T23:00:00Z",
+    "lday": 66.81,
+    "levening": 64.02,
+    "lnight": 58.77,
+    "lden": 67.6,
+    "ldn": 67.05,
+    "laeq24": 64.94,
+    "coverage": _COVERAGE_EXAMPLE,
+    "coverage_day": 1.0,
+    "coverage_evening": 1.0,
+    "coverage_night": 0.9986,
+}
+_GUIDELINE_EXAMPLE: dict[str, Any] = {
+    "lden_mean": 67.41,
+    "days_with_lden": 7,
+    "lden_db": 58.0,
+    "above": True,
+    "margin_db": 9.41,
+    "strongly_affected": False,
+    "label_en": "above the guideline value",
+    "label_da": "over vejledende grænseværdi",
+    "note": "Guideline values (Miljøstyrelsen) refer to the yearly average Lden and are not "
+    "binding limits; over a shorter range the energetic mean of the daily Lden is an indication.",
+}
+_EVENT_EXAMPLE: dict[str, Any] = {
+    "start": "2026-11-25T07:41:12Z",
+    "end": "2026-11-25T07:41:31Z",
+    "duration_s": 19.0,
+    "lmax": 84.3,
+    "lmax_is_fast": True,
+    "sel": 89.62,
+    "leq": 76.83,
+    "background": 58.1,
+    "threshold": 68.1,
+    "duration_10db": 11.0,
+}
+_KEY_EXAMPLE: dict[str, Any] = {
+    "id": "3f9c1a7b2d4e6f80",
+    "name": "acme",
+    "role": "vendor",
+    "sensors": ["vb-acme-1"],
+    "created": "2026-11-20T09:12:03Z",
+    "revoked_at": None,
+    "last_used": "2026-11-25T14:58:10Z",
+}
+
+
 class SensorOut(_Out):
     """A sensor as the public sees it."""
+
+    model_config = _example(**_SENSOR_EXAMPLE)
 
     id: str = Field(examples=["vb-road-1"])
     name: str
@@ -64,6 +142,10 @@ class SensorOut(_Out):
 class SensorDetail(SensorOut):
     """One sensor, with its description."""
 
+    model_config = _example(
+        **_SENSOR_EXAMPLE, description="25 m north-west of the nearest carriageway edge."
+    )
+
     description: str
 
 
@@ -72,6 +154,8 @@ class LevelPointOut(_Out):
 
     Levels are rounded to 0.01 dB, coverage to 0.0001.
     """
+
+    model_config = _example(**_POINT_EXAMPLE)
 
     t: UtcTime = Field(description="Bucket start.")
     laeq: float = Field(description="LAeq, energetic mean over the measured seconds, dB.")
@@ -85,6 +169,14 @@ class LevelPointOut(_Out):
 class LevelsOut(_Out):
     """Levels of one sensor over ``[start, end)``; buckets without data are omitted."""
 
+    model_config = _example(
+        sensor_id="vb-road-1",
+        every="1h",
+        start="2026-11-25T14:00:00Z",
+        end="2026-11-25T15:00:00Z",
+        points=[_POINT_EXAMPLE],
+    )
+
     sensor_id: str
     every: Every
     start: UtcTime
@@ -95,11 +187,15 @@ class LevelsOut(_Out):
 class HealthOut(_Out):
     """The service and the databases behind it answer."""
 
+    model_config = _example(status="ok")
+
     status: Literal["ok"]
 
 
 class ErrorOut(_Out):
     """An error a person can read (validation errors also carry FastAPI's list)."""
+
+    model_config = _example(detail="unknown sensor 'vb-nope'")
 
     detail: str = Field(examples=["every: must be one of 1s, 1m, 5m, 15m, 1h, 1d"])
     errors: list[dict[str, Any]] | None = Field(
@@ -109,6 +205,8 @@ class ErrorOut(_Out):
 
 class PeriodCoverageOut(_Out):
     """Measured seconds over the real length of each period (0..1)."""
+
+    model_config = _example(**_COVERAGE_EXAMPLE)
 
     day: float
     evening: float
@@ -120,6 +218,8 @@ class GuidelineOut(_Out):
     dwellings of the sensor's source (road: Lden 58 dB, Miljøstyrelsen guideline 4/2007; rail:
     Lden 64 dB, addendum 2007 to guideline 1/1997). Guideline values refer to the yearly
     average and are not binding limits."""
+
+    model_config = _example(**_GUIDELINE_EXAMPLE)
 
     lden_mean: float | None = Field(description="Energetic mean of the daily Lden, dB.")
     days_with_lden: int = Field(description="Dates whose Lden entered the mean.")
@@ -135,9 +235,16 @@ class GuidelineOut(_Out):
 
 
 class DayIndicatorsOut(_Out):
-    """The day-evening-night indicators of one local date; a period without data is null."""
+    """The day-evening-night indicators of one local date; a period without data is null.
+
+    Coverage is given twice: nested (``coverage``) and flat (``coverage_day`` ...), so the
+    rows are flat for table parsers (Grafana Infinity) without breaking older clients.
+    """
+
+    model_config = _example(**_DAY_EXAMPLE)
 
     date: str = Field(description="Local date D (the night starting 22:00 on D belongs to D).")
+    t: UtcTime = Field(description="Start of the local date D (local midnight), in UTC.")
     lday: float | None = Field(description="LAeq over the day period, dB.")
     levening: float | None = Field(description="LAeq over the evening period, dB.")
     lnight: float | None = Field(description="LAeq over the night period, dB.")
@@ -145,10 +252,23 @@ class DayIndicatorsOut(_Out):
     ldn: float | None = Field(description="Ldn: day+evening as day, night +10 dB, dB.")
     laeq24: float | None = Field(description="LAeq over the local calendar day, dB.")
     coverage: PeriodCoverageOut
+    coverage_day: float = Field(description="Same as coverage.day.")
+    coverage_evening: float = Field(description="Same as coverage.evening.")
+    coverage_night: float = Field(description="Same as coverage.night.")
 
 
 class IndicatorsOut(_Out):
     """Daily indicators of one sensor for the local dates in ``[start, end)``."""
+
+    model_config = _example(
+        sensor_id="vb-road-1",
+        start="2026-11-24",
+        end="2026-11-25",
+        zone="Europe/Copenhagen",
+        periods={"day": "07-19", "evening": "19-22", "night": "22-07", "weights": "12/3/9"},
+        guideline=_GUIDELINE_EXAMPLE,
+        days=[_DAY_EXAMPLE],
+    )
 
     sensor_id: str
     start: str = Field(description="First local date (inclusive).")
@@ -166,6 +286,8 @@ class IndicatorsOut(_Out):
 
 class EventOut(_Out):
     """One pass-by event."""
+
+    model_config = _example(**_EVENT_EXAMPLE)
 
     start: UtcTime
     end: UtcTime
@@ -185,6 +307,16 @@ class EventOut(_Out):
 class EventsOut(_Out):
     """Pass-by events of one sensor starting in ``[start, end)``."""
 
+    model_config = _example(
+        sensor_id="vb-rail-1",
+        start="2026-11-25T07:00:00Z",
+        end="2026-11-25T08:00:00Z",
+        method="runs of LAeq above the running background (L90 over the trailing 10 minutes) "
+        "+ 10 dB lasting at least 3 s, runs less than 2 s apart merged; SEL and LAeq over the "
+        "run; 10-dB-down duration around the peak",
+        events=[_EVENT_EXAMPLE],
+    )
+
     sensor_id: str
     start: UtcTime
     end: UtcTime
@@ -194,6 +326,8 @@ class EventsOut(_Out):
 
 class KeyOut(_Out):
     """An API key as listed: never its secret (only a salted hash of it is stored)."""
+
+    model_config = _example(**_KEY_EXAMPLE)
 
     id: str = Field(examples=["3f9c1a7b2d4e6f80"])
     name: str = Field(examples=["acme"])
@@ -207,13 +341,23 @@ class KeyOut(_Out):
 class KeyCreatedOut(KeyOut):
     """A new key; ``key`` is shown this once and cannot be retrieved again."""
 
+    model_config = _example(
+        **{**_KEY_EXAMPLE, "last_used": None},
+        key="nl_3f9c1a7b2d4e6f80_q3Jt0WlN4xS9v8HcE2pYzR7uKbA1mD5gF6hX0iLoTnU",
+    )
+
     key: str = Field(description="The full key to send as `Authorization: Bearer KEY`.")
 
 
 class KeyIn(BaseModel):
     """A key to create: vendor keys may name the sensors they may see besides public ones."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "acme", "role": "vendor", "sensors": ["vb-acme-1"]}]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200, examples=["acme"])
     role: Literal["vendor", "staff", "admin"]

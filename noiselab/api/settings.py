@@ -30,9 +30,13 @@ class ApiSettings:
     Public requests (no key) and failed key checks are limited per client address to
     ``public_rate_per_s`` a second with bursts of ``public_burst`` (either 0: no limit);
     ``X-Forwarded-For`` names the client only when the peer is in ``trusted_proxies``
-    (see :mod:`noiselab.api.ratelimit`). ``clock`` returns "now" in Unix seconds
-    (injectable for tests; the rate limiter uses it too). Raises ``ConfigError`` naming a bad
-    value.
+    (see :mod:`noiselab.api.ratelimit`). The public map page draws background tiles from
+    ``tile_url`` (a Leaflet URL template with ``{z}``, ``{x}``, ``{y}``; empty: no tiles, the
+    bundled roads and railway only) credited with ``tile_attribution`` (plain text) linking to
+    ``tile_attribution_url``; it reloads its data every ``map_refresh_s`` seconds, and
+    ``/api/v1/map`` is computed at most once per ``map_cache_s`` seconds per visibility (0: on
+    every request). ``clock`` returns "now" in Unix seconds (injectable for tests; the rate
+    limiter and the map cache use it too). Raises ``ConfigError`` naming a bad value.
     """
 
     store_url: str
@@ -46,6 +50,11 @@ class ApiSettings:
     public_rate_per_s: float = 20.0
     public_burst: int = 100
     trusted_proxies: tuple[str, ...] = ()
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+    tile_attribution_url: str = "https://www.openstreetmap.org/copyright"
+    map_refresh_s: float = 60.0
+    map_cache_s: float = 15.0
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,12 +75,35 @@ class ApiSettings:
         if not 0 <= self.public_burst <= 1_000_000:
             raise ConfigError(f"public burst {self.public_burst}: need 0..1000000 (0: off)")
         _load_zone(self.zone)
+        self._check_map()
         (d0, d1), (e0, e1) = self.day, self.evening
         if not (0 <= d0 < d1 == e0 < e1 <= 24 and e1 - d0 < 24):
             raise ConfigError(
                 f"periods day {d0}-{d1}, evening {e0}-{e1}: need 0 <= day start < day end = "
                 "evening start < evening end <= 24, leaving a night"
             )
+
+    def _check_map(self) -> None:
+        if self.tile_url and not (
+            self.tile_url.startswith(("https://", "http://", "/"))
+            and all(part in self.tile_url for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ConfigError(
+                f"tile URL {self.tile_url!r}: need an http(s) or /path template with {{z}}, "
+                "{x} and {y}, or empty for no tiles"
+            )
+        if len(self.tile_attribution) > 300:
+            raise ConfigError("tile attribution: at most 300 characters")
+        if self.tile_attribution_url and not self.tile_attribution_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ConfigError(
+                f"tile attribution URL {self.tile_attribution_url!r}: need http(s) or empty"
+            )
+        if not 5 <= self.map_refresh_s <= 86_400:
+            raise ConfigError(f"map refresh {self.map_refresh_s} s: need 5..86400 s")
+        if not 0 <= self.map_cache_s <= 3600:
+            raise ConfigError(f"map cache {self.map_cache_s} s: need 0..3600 s (0: off)")
 
     @property
     def night(self) -> tuple[int, int]:

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -29,8 +32,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from noiselab.errors import ConfigError, StoreError, StoreUnavailable
+from noiselab.logs import event
 
-__all__ = ["DEFAULT_MAX_SLOTS", "SlotLease", "claim_slot", "slot_client_id"]
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_MAX_SLOTS", "SlotLease", "claim_slot", "slot_client_id", "watch_slot"]
 
 DEFAULT_MAX_SLOTS = 64
 
@@ -68,6 +74,25 @@ def claim_slot(meta_url: str, group: str, max_slots: int = DEFAULT_MAX_SLOTS) ->
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return _FileLease.claim(Path(url.database).parent / "ingest-slots", group, max_slots)
     raise ConfigError(f"metadata URL {meta_url!r}: slots need a SQLite file or PostgreSQL")
+
+
+def watch_slot(
+    lease: SlotLease, on_lost: Callable[[], None], interval_s: float = 10.0
+) -> threading.Event:
+    """Check ``lease`` every ``interval_s`` from a daemon thread and call ``on_lost()`` once when
+    it is gone (the worker then stops: a restart claims a slot afresh). Set the returned event
+    to stop watching."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(interval_s):
+            if not lease.alive():
+                event(log, "ingest slot lost", level=logging.ERROR, slot=lease.slot)
+                on_lost()
+                return
+
+    threading.Thread(target=watch, name="ingest-slot-watch", daemon=True).start()
+    return stop
 
 
 class _FileLease:

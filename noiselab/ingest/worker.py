@@ -177,7 +177,12 @@ class IngestWorker:
             return
         with self._session_lock:
             self._generation += 1
-        event(log, "mqtt connected", session_present=flags.session_present)
+        event(
+            log,
+            "mqtt connected",
+            client_id=self.settings.client_id,
+            session_present=flags.session_present,
+        )
         # Subscribe on every connect: a broker that lost the session must learn it again.
         client.subscribe(self.settings.topic_filter, options=SubscribeOptions(qos=1))
 

@@ -18,7 +18,14 @@ import numpy.typing as npt
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.model import Reading
 
-__all__ = ["LevelPoint", "ReadingStore", "SensorActivity", "Series", "WriteResult"]
+__all__ = [
+    "BandLevels",
+    "LevelPoint",
+    "ReadingStore",
+    "SensorActivity",
+    "Series",
+    "WriteResult",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -72,6 +79,25 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class BandLevels:
+    """Hourly third-octave band levels of one sensor, from the readings that carried a spectrum.
+
+    ``t`` the starts of the hours with spectra (Unix s, UTC, ascending), ``bands_hz`` the nominal
+    band centres (Hz), ``lzeq`` shape ``(hours, bands)``: per band the energetic mean of the
+    readings' LZeq (dB) weighted by their durations, ``seconds`` the seconds of readings with a
+    spectrum in each hour. A reading counts in the hour its interval starts in.
+    """
+
+    t: FloatArray
+    bands_hz: FloatArray
+    lzeq: FloatArray
+    seconds: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.t.size)
+
+
+@dataclass(frozen=True, slots=True)
 class SensorActivity:
     """When a sensor's data was last seen: the end of its latest reading (Unix s) and the
     receive time of the write that stored it (Unix s)."""
@@ -122,6 +148,16 @@ class ReadingStore(Protocol):
         ``ts`` the minute start, ``laeq`` its energetic mean over the measured seconds,
         ``duration`` the measured seconds. Energy sums over these rows equal those of the raw
         readings, so period levels computed from them are exact; they answer long ranges."""
+        ...
+
+    def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
+        """Hourly energetic band levels of the readings with a spectrum and
+        ``start <= ts < end``; hours are UTC hours (whole local hours in Europe/Copenhagen).
+
+        Readings whose bands differ from the first one's are left out. Raises ``QueryError``
+        when the range holds more such readings than the adapter decodes at once (SQLite:
+        ``MAX_SPECTRA_ROWS``).
+        """
         ...
 
     def activity(self) -> list[SensorActivity]:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -49,17 +50,20 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
+from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.config import parse_store_url
-from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
+from noiselab.errors import ConfigError, QueryError, ReadingRejected, StoreError, StoreUnavailable
 from noiselab.model import Reading, ts_key
-from noiselab.store.base import SensorActivity, Series, WriteResult
-from noiselab.store.influx_flux import activity_query, minute_query, raw_query
+from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.influx_flux import activity_query, bands_query, minute_query, raw_query
 from noiselab.store.influx_lines import (
     MEASUREMENT,
+    SPECTRUM_MEASUREMENT,
     escape_key,
     format_float,
     readings_payload,
 )
+from noiselab.store.level_buckets import Buckets, checked_edges, minute_buckets, second_buckets
 from noiselab.store.sqlite_rollup import (
     MINUTE_MS,
     MinuteRollup,
@@ -168,6 +172,70 @@ class InfluxStore:
         self._post(_minute_lines(rollup, sensors), "write the roll-up")
 
     # -- reads
+
+    def levels(
+        self,
+        sensor_id: str,
+        start: datetime,
+        end: datetime,
+        every: Every | str,
+        zone: ZoneInfo = DEFAULT_ZONE,
+    ) -> list[LevelPoint]:
+        """Energetic levels of one sensor in ``every`` buckets covering ``[start, end)``, with
+        the SQLite store's arithmetic (:mod:`noiselab.store.level_buckets`): ``1s`` from the raw
+        readings, coarser buckets from ``noise_1m``."""
+        try:
+            step = Every(every)
+        except ValueError:
+            choices = ", ".join(e.value for e in Every)
+            raise QueryError(f"every must be one of {choices}, not {every!r}") from None
+        edges = checked_edges(start, end, step, zone)
+        if step is Every.S1:
+            buckets = self._second_buckets(sensor_id, edges)
+        else:
+            buckets = self._minute_buckets(sensor_id, edges)
+        return buckets.points(edges)
+
+    def _second_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
+        start = float(edges[0]) - MAX_DURATION_S
+        query = raw_query(self._bucket, MEASUREMENT, [sensor_id], start, float(edges[-1]))
+        rows = _raw_rows(self._query(query, "read readings"), [sensor_id])
+        return second_buckets(edges, rows)
+
+    def _minute_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
+        query = minute_query(
+            self._bucket, MINUTE_MEASUREMENT, sensor_id, float(edges[0]), float(edges[-1])
+        )
+        records = [r for r in self._query(query, "read minutes") if _number(r, "seconds") > 0.0]
+        return minute_buckets(
+            edges,
+            minute=np.array([round(_time_s(r)) // 60 for r in records], np.int64),
+            energies=np.array([_number(r, "energy") for r in records], np.float64),
+            seconds=np.array([_number(r, "seconds") for r in records], np.float64),
+            lafmax=np.array([_number(r, "lafmax") for r in records], np.float64),
+            hists=[base64.b64decode(str(r.get("hist") or "")) for r in records],
+        )
+
+    def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
+        """Hourly energetic band levels of the readings with a spectrum, ``start <= ts < end``:
+        per band ``10·log10(Σ e_band / Σ duration)`` over each UTC hour (every reading of a
+        sensor is expected to carry the same bands, as the contract's third-octave set)."""
+        query = bands_query(self._bucket, SPECTRUM_MEASUREMENT, sensor_id, start, end)
+        records = [r for r in self._query(query, "read spectra") if _number(r, "duration") > 0]
+        if not records:
+            empty = np.zeros(0)
+            return BandLevels(empty, empty, np.zeros((0, 0)), empty)
+        fields = sorted(
+            (name for name in records[0] if name.startswith("e_")), key=lambda n: float(n[2:])
+        )
+        seconds = np.array([_number(r, "duration") for r in records], np.float64)
+        energies = np.array([[_number(r, name) for name in fields] for r in records])
+        return BandLevels(
+            t=np.array([_time_s(r) for r in records], np.float64),
+            bands_hz=np.array([float(name[2:]) for name in fields], np.float64),
+            lzeq=10.0 * np.log10(energies / seconds[:, None]),
+            seconds=seconds,
+        )
 
     def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The raw readings of one sensor with ``start <= ts < end``."""

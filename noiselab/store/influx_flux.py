@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 __all__ = [
     "activity_query",
+    "bands_query",
     "flux_string",
     "flux_time",
     "minute_query",
@@ -131,5 +132,33 @@ def activity_query(bucket: str, measurement: str) -> str:
             ' |> yield(name: "latest_ts")',
             'data |> last() |> keep(columns: ["sensor_id", "_time", "_value"])'
             ' |> yield(name: "received")',
+        ]
+    )
+
+
+def bands_query(
+    bucket: str,
+    measurement: str,
+    sensor_id: str,
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Hourly sums of the band energies ``e_<centre>`` and of ``duration`` of one sensor's
+    spectra: one row per UTC hour (``_time`` its start) with a column per field."""
+    return "\n".join(
+        [
+            'import "strings"',
+            "",
+            f"from(bucket: {flux_string(bucket)})",
+            f"  |> range(start: {flux_time(start)}, stop: {flux_time(stop)})",
+            f"  |> filter(fn: (r) => r._measurement == {flux_string(measurement)})",
+            f"  |> filter(fn: (r) => r.sensor_id == {flux_string(sensor_id)})",
+            '  |> filter(fn: (r) => r._field == "duration"'
+            ' or strings.hasPrefix(v: r._field, prefix: "e_"))',
+            '  |> group(columns: ["sensor_id", "_field"])',
+            '  |> aggregateWindow(every: 1h, fn: sum, createEmpty: false, timeSrc: "_start")',
+            '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
+            '  |> group(columns: ["sensor_id"])',
+            '  |> sort(columns: ["_time"])',
         ]
     )

@@ -26,6 +26,7 @@ import json
 import math
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -76,6 +77,8 @@ Role = Literal["vendor", "staff", "admin"]
 ROLES: frozenset[str] = frozenset(get_args(Role))
 
 MAX_NAME_LENGTH = 200
+SOURCE_CACHE_S = 300.0
+"""How long ``MetadataStore.source_of`` trusts a looked-up source type, s."""
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _SQLITE_RETRYABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL})
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -364,6 +367,7 @@ class MetadataStore:
             self._engine.dispose()
             raise
         self._insert = sqlite.insert if self._engine.dialect.name == "sqlite" else postgresql.insert
+        self._sources: dict[str, tuple[str | None, float]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -429,6 +433,18 @@ class MetadataStore:
         statement = self._insert(sensors_table).on_conflict_do_nothing(index_elements=["id"])
         return self._insert_new(statement, sensors_table.c.id, rows, "register sensors")
 
+    def source_of(self, sensor_id: str) -> str | None:
+        """The source type of ``sensor_id`` (``None`` when unknown or unregistered), cached for
+        ``SOURCE_CACHE_S``: the InfluxDB adapter asks for it on every write."""
+        now = time.monotonic()
+        cached = self._sources.get(sensor_id)
+        if cached is not None and now - cached[1] < SOURCE_CACHE_S:
+            return cached[0]
+        sensor = self.get_sensor(sensor_id)
+        source = None if sensor is None else sensor.source
+        self._sources[sensor_id] = (source, now)
+        return source
+
     def known_ids(self) -> frozenset[str]:
         """The ids of all registered sensors (public or not)."""
         with translated("list sensor ids"), self._engine.connect() as connection:
@@ -469,6 +485,65 @@ class MetadataStore:
         query = sa.select(sa.func.count()).select_from(quarantine_table)
         with translated("count the quarantine"), self._engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
+
+    def find_quarantine(
+        self,
+        *,
+        sensor_id: str | None = None,
+        reason: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[QuarantineEntry]:
+        """Quarantined rejections, newest first (by id, the order they were stored).
+
+        Filters: ``sensor_id``; ``reason`` containing that text (case-insensitive);
+        ``received_at`` in ``[start, end)``. Pages: pass the last id seen as ``before_id``
+        to get the next ``limit`` entries.
+        """
+        if limit < 1:
+            raise ValueError(f"limit {limit} must be at least 1")
+        table = quarantine_table
+        query = sa.select(table).order_by(table.c.id.desc())
+        if sensor_id is not None:
+            query = query.where(table.c.sensor_id == sensor_id)
+        if reason:
+            query = query.where(
+                sa.func.lower(table.c.reason).contains(reason.lower(), autoescape=True)
+            )
+        if start is not None:
+            query = query.where(table.c.received_at >= start)
+        if end is not None:
+            query = query.where(table.c.received_at < end)
+        if before_id is not None:
+            query = query.where(table.c.id < before_id)
+        with translated("search the quarantine"), self._engine.connect() as connection:
+            rows = connection.execute(query.limit(limit)).mappings().all()
+        return [_entry_from_row(row) for row in rows]
+
+    def get_quarantine(self, entry_id: int) -> QuarantineEntry | None:
+        """The quarantined rejection ``entry_id``, or ``None``."""
+        query = sa.select(quarantine_table).where(quarantine_table.c.id == entry_id)
+        with translated("read a quarantine entry"), self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _entry_from_row(row)
+
+    def quarantine_counts(
+        self, since: datetime, until: datetime | None = None
+    ) -> dict[str | None, int]:
+        """Rejections received in ``[since, until)`` per sensor id (``None``: no sensor id,
+        e.g. a malformed topic); sensors without any are absent."""
+        table = quarantine_table
+        query = (
+            sa.select(table.c.sensor_id, sa.func.count())
+            .where(table.c.received_at >= since)
+            .group_by(table.c.sensor_id)
+        )
+        if until is not None:
+            query = query.where(table.c.received_at < until)
+        with translated("count the quarantine"), self._engine.connect() as connection:
+            return {sid: int(count) for sid, count in connection.execute(query).all()}
 
     # -- API keys
 

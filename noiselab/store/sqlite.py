@@ -43,14 +43,12 @@ threads; use one instance per process.
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -59,28 +57,28 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from noiselab.analysis.buckets import DEFAULT_ZONE, Every, bucket_edges
-from noiselab.analysis.levels import energy, exceedance_levels_by_group, level_from_energy
+from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
-from noiselab.store.base import LevelPoint, SensorActivity, Series, WriteResult
-from noiselab.store.sqlite_rollup import (
-    decode_hist,
-    merge_hists,
-    minute_keys,
-    rollup_minutes,
-    spread,
-    sum_by,
+from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.level_buckets import (
+    MAX_POINTS,
+    Buckets,
+    checked_edges,
+    minute_buckets,
+    second_buckets,
 )
+from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
 from noiselab.store.sqlite_write import Batch, Record, RollupRow, Writer, rollup_changes, rows_of
 
-__all__ = ["MAX_POINTS", "RollupRow", "SqliteStore"]
+__all__ = ["MAX_POINTS", "MAX_SPECTRA_ROWS", "RollupRow", "SqliteStore"]
 
-MAX_POINTS = 100_000
 MAX_SERIES_ROWS = 5_000_000
 """Raw readings one ``series()`` call returns at most (about 160 MB of arrays)."""
-"""Most buckets one ``levels()`` query may return."""
+MAX_SPECTRA_ROWS = 1_000_000
+"""Readings with a spectrum one ``hourly_bands()`` call decodes at most (about 150 MB of
+arrays for 18 bands: 11 days of 1-s readings, 1.9 years of 1-min readings)."""
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -94,7 +92,6 @@ _RETRYABLE = frozenset(
         sqlite3.SQLITE_CANTOPEN,  # a volume not (yet) mounted
     }
 )
-_SHORTEST_DAY_S = 23 * 3600
 # Checkpoint the WAL every 10,000 pages (40 MB) rather than SQLite's 1,000: pages rewritten by
 # consecutive commits (each sensor's last leaf, the roll-ups) are copied back once, not ten times
 # (+10 % write throughput measured); the WAL file is truncated back to 64 MB after a checkpoint.
@@ -194,7 +191,7 @@ class SqliteStore:
         except ValueError:
             choices = ", ".join(e.value for e in Every)
             raise QueryError(f"every must be one of {choices}, not {every!r}") from None
-        edges = _checked_edges(start, end, step, zone)
+        edges = checked_edges(start, end, step, zone)
         with self._lock, _translated("levels query"):
             if step is Every.S1:
                 buckets = self._second_buckets(sensor_id, edges)
@@ -202,7 +199,7 @@ class SqliteStore:
                 buckets = self._minute_buckets(sensor_id, edges)
         return buckets.points(edges)
 
-    def _minute_buckets(self, sensor_id: str, edges: FloatArray) -> _Buckets:
+    def _minute_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
         """Buckets of whole minutes, from ``rollup_1m``."""
         minute_edges = (edges // 60).astype(np.int64)
         rows = self._conn.execute(
@@ -211,48 +208,28 @@ class SqliteStore:
             (sensor_id, int(minute_edges[0]), int(minute_edges[-1])),
         ).fetchall()
         if not rows:
-            return _Buckets.empty()
+            return Buckets.empty()
         minute, energies, seconds, lafmax, hists = zip(*rows, strict=True)
-        bucket = np.searchsorted(minute_edges, np.array(minute, np.int64), side="right") - 1
-        bins, ms = decode_hist(b"".join(hists))
-        counts = np.fromiter(map(len, hists), np.int64, len(hists)) // 6
-        group, bins, ms = merge_hists(np.repeat(bucket, counts), bins, ms, edges.size - 1)
-        return _Buckets.of(
-            edges.size - 1,
-            bucket=bucket,
+        return minute_buckets(
+            edges,
+            minute=np.array(minute, np.int64),
             energies=np.array(energies, np.float64),
             seconds=np.array(seconds, np.float64),
             lafmax=np.array(lafmax, np.float64),
-            levels=(group, bins / 10.0, ms),
+            hists=hists,
         )
 
-    def _second_buckets(self, sensor_id: str, edges: FloatArray) -> _Buckets:
+    def _second_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
         """1-s buckets from the raw readings overlapping them (spread like the roll-up)."""
-        first_s = int(edges[0])
         lookback = self._max_duration_ms(sensor_id)
         rows = rows_of(
             self._conn.execute(
                 "SELECT ts_ms, duration, laeq, lafmax, lafmin FROM readings"
                 " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?",
-                (sensor_id, first_s * 1000 - lookback, int(edges[-1]) * 1000),
+                (sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000),
             ).fetchall()
         )
-        row, cell, ms = spread(rows.ts_ms, rows.end_ms, 1000)
-        bucket = cell - first_s
-        inside = (bucket >= 0) & (bucket < edges.size - 1)
-        row, bucket, ms = row[inside], bucket[inside], ms[inside]
-        if row.size == 0:
-            return _Buckets.empty()
-        laeq = rows.laeq[row]
-        order = np.lexsort((laeq, bucket))
-        return _Buckets.of(
-            edges.size - 1,
-            bucket=bucket,
-            energies=energy(laeq, ms / 1000.0),
-            seconds=ms / 1000.0,
-            lafmax=rows.lafmax[row],
-            levels=(bucket[order], laeq[order], ms[order]),
-        )
+        return second_buckets(edges, rows)
 
     def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The raw readings of one sensor with ``start <= ts < end``, as arrays by ``ts``."""
@@ -285,6 +262,30 @@ class SqliteStore:
                 (sensor_id, -(-lo // 60_000), -(-hi // 60_000)),
             ).fetchall()
         return _within_minutes(_series(rows))
+
+    def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
+        """Hourly energetic band levels of the readings with a spectrum, ``start <= ts < end``.
+
+        The spectra are decoded in one ``msgspec`` call and summed per hour with numpy.
+        """
+        lo, hi = _ms_range(start, end)
+        with self._lock, _translated("band levels query"):
+            count = self._conn.execute(
+                "SELECT count(*) FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
+                " AND spectrum IS NOT NULL",
+                (sensor_id, lo, hi),
+            ).fetchone()[0]
+            if count > MAX_SPECTRA_ROWS:
+                raise QueryError(
+                    f"{count:,} readings with spectra in that range, more than "
+                    f"{MAX_SPECTRA_ROWS:,}: ask for a shorter range"
+                )
+            rows = self._conn.execute(
+                "SELECT ts_ms, duration, spectrum FROM readings WHERE sensor_id = ? AND ts_ms >= ?"
+                " AND ts_ms < ? AND spectrum IS NOT NULL ORDER BY ts_ms",
+                (sensor_id, lo, hi),
+            ).fetchall()
+        return _hourly_bands(rows)
 
     def _max_duration_ms(self, sensor_id: str) -> int:
         row = self._conn.execute(
@@ -351,101 +352,6 @@ class SqliteStore:
 # -- query helpers ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Buckets:
-    """Aggregates of the non-empty buckets ``index`` of a query."""
-
-    index: IntArray
-    energy: FloatArray
-    seconds: FloatArray
-    lafmax: FloatArray
-    exceedance: FloatArray
-
-    @classmethod
-    def empty(cls) -> _Buckets:
-        nothing = np.zeros(0)
-        return cls(np.zeros(0, np.int64), nothing, nothing, nothing, np.zeros((0, 3)))
-
-    @classmethod
-    def of(
-        cls,
-        n: int,
-        *,
-        bucket: IntArray,
-        energies: FloatArray,
-        seconds: FloatArray,
-        lafmax: FloatArray,
-        levels: tuple[IntArray, FloatArray, IntArray],
-    ) -> _Buckets:
-        """From per-item bucket numbers and values; ``levels`` is ``(bucket, level, weight)``
-        sorted by bucket then level, for the exceedance levels."""
-        group, level, weight = levels
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        index = group[starts]
-        peak = np.full(n, np.nan)
-        np.fmax.at(peak, bucket, lafmax)
-        return cls(
-            index,
-            sum_by(bucket, energies, n)[index],
-            sum_by(bucket, seconds, n)[index],
-            peak[index],
-            exceedance_levels_by_group(level, weight, starts),
-        )
-
-    def points(self, edges: FloatArray) -> list[LevelPoint]:
-        points = []
-        columns = zip(
-            self.index.tolist(),
-            self.energy.tolist(),
-            self.seconds.tolist(),
-            self.lafmax.tolist(),
-            self.exceedance.tolist(),
-            strict=True,
-        )
-        for i, total, seconds, lafmax, (l10, l50, l90) in columns:
-            length = float(edges[i + 1] - edges[i])
-            points.append(
-                LevelPoint(
-                    t=datetime.fromtimestamp(float(edges[i]), UTC),
-                    laeq=level_from_energy(total, seconds),
-                    lafmax=None if math.isnan(lafmax) else lafmax,
-                    l10=l10,
-                    l50=l50,
-                    l90=l90,
-                    coverage=min(1.0, seconds / length),
-                )
-            )
-        return points
-
-
-def _checked_edges(start: datetime, end: datetime, every: Every, zone: ZoneInfo) -> FloatArray:
-    """Bucket edges, or ``QueryError`` for a bad range or too many buckets (before any I/O)."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise QueryError("start and end need a time zone (UTC offset)")
-    t0, t1 = start.timestamp(), end.timestamp()
-    if not t0 < t1:
-        raise QueryError(f"start {start.isoformat()} is not before end {end.isoformat()}")
-    width = every.seconds
-    estimate = (
-        math.ceil(t1 / width) - math.floor(t0 / width)
-        if width is not None
-        else math.ceil((t1 - t0) / _SHORTEST_DAY_S) + 1
-    )
-    if estimate > MAX_POINTS + 1:
-        raise _too_many(estimate, start, end, every)
-    edges = bucket_edges(start, end, every, zone)
-    if edges.size - 1 > MAX_POINTS:
-        raise _too_many(edges.size - 1, start, end, every)
-    return edges
-
-
-def _too_many(count: int, start: datetime, end: datetime, every: Every) -> QueryError:
-    return QueryError(
-        f"{start.isoformat()} to {end.isoformat()} in {every.value} buckets needs {count} points,"
-        f" more than {MAX_POINTS}; choose a coarser 'every' or a shorter range"
-    )
-
-
 # -- small helpers ------------------------------------------------------------------------------
 
 
@@ -487,6 +393,29 @@ def _within_minutes(minutes: Series) -> Series:
         minutes.laeq[rows],
         (minutes.duration / pieces)[rows],
         minutes.lafmax[rows],
+    )
+
+
+def _hourly_bands(rows: list[tuple[int, float, str]]) -> BandLevels:
+    """Sum ``(ts_ms, duration, spectrum JSON)`` rows into energetic band levels per UTC hour."""
+    if not rows:
+        empty = np.zeros(0)
+        return BandLevels(empty, empty, np.zeros((0, 0)), empty)
+    ts_ms, durations, texts = zip(*rows, strict=True)
+    spectra = msgspec.json.decode(f"[{','.join(texts)}]", type=list[Spectrum])
+    bands = spectra[0].bands_hz
+    keep = np.fromiter((s.bands_hz == bands for s in spectra), bool, len(spectra))
+    lzeq = np.array([s.lzeq for s, k in zip(spectra, keep, strict=True) if k], np.float64)
+    seconds = np.asarray(durations, np.float64)[keep]
+    hours = np.asarray(ts_ms, np.int64)[keep] // 3_600_000  # ascending: rows are by ts
+    starts = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1]])
+    energy = np.add.reduceat(seconds[:, None] * np.power(10.0, lzeq / 10.0), starts, axis=0)
+    per_hour = np.add.reduceat(seconds, starts)
+    return BandLevels(
+        t=hours[starts].astype(np.float64) * 3600.0,
+        bands_hz=np.asarray(bands, np.float64),
+        lzeq=10.0 * np.log10(energy / per_hour[:, None]),
+        seconds=per_hour,
     )
 
 

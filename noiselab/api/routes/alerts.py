@@ -1,7 +1,340 @@
-"""Staff alerts: rules, alerts and their lifecycle."""
+"""Staff alerts: rules, alerts and their lifecycle. Staff and admin keys only (no key 401,
+a vendor key 403).
+
+``/api/v1/alert-rules`` (CRUD) and ``/api/v1/alerts`` (list with filters, one alert with its
+history, acknowledge and resolve with a note). The actor recorded in the history is the
+key's name and id. A transition the alert's state does not allow answers 409.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+
+from noiselab.api.alert_schemas import (
+    AlertDetailOut,
+    AlertEventOut,
+    AlertOut,
+    NoteIn,
+    RuleIn,
+    RuleOut,
+)
+from noiselab.api.auth import Principal, require_role
+from noiselab.api.deps import MetaDep, SettingsDep
+from noiselab.api.routes.sensors import parse_instant
+from noiselab.api.schemas import ErrorOut
+from noiselab.store.alerts import (
+    Alert,
+    AlertRepository,
+    AlertRule,
+    AlertState,
+    RuleInUse,
+    TransitionError,
+)
+from noiselab.store.metadata import MetadataStore
+
+__all__ = ["GUARDED", "MAX_ID", "RowId", "Staff", "alert_fields", "no_store", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+Staff = Annotated[Principal, Depends(require_role("staff", "admin"))]
+"""A staff or admin key (401 without a key, 403 for a vendor key)."""
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit integers; larger numbers answer 422, not a database error."""
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+GUARDED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No key, or a bad or revoked one."},
+    403: {"model": ErrorOut, "description": "Not a staff or admin key."},
+}
+_BAD: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorOut, "description": "A bad value (the detail names it)."}
+}
+_NO_RULE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such rule."}
+}
+_NO_ALERT: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such alert."}
+}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The alert's state does not allow this."}
+}
+
+
+def no_store(response: Response) -> None:
+    """Staff answers are never cached."""
+    response.headers["Cache-Control"] = "private, no-store"
+
+
+def _repo(meta: MetadataStore) -> AlertRepository:
+    return AlertRepository(meta)
+
+
+def _rule_out(rule: AlertRule) -> RuleOut:
+    assert rule.id is not None
+    fields = msgspec.structs.asdict(rule) | {"sensor_ids": list(rule.sensor_ids)}
+    return RuleOut(**fields)
+
+
+def _rule_from(body: RuleIn, meta: MetadataStore, now: datetime) -> AlertRule:
+    known = meta.known_ids()
+    unknown = [sid for sid in body.sensor_ids if sid not in known]
+    if unknown:
+        raise HTTPException(422, f"sensor_ids: unknown sensor {unknown[0]!r}")
+    fields = body.model_dump() | {"sensor_ids": tuple(dict.fromkeys(body.sensor_ids))}
+    try:
+        return AlertRule(**fields, created=now, updated=now)
+    except (ValueError, TypeError) as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+def alert_fields(alert: Alert, now: datetime) -> dict[str, Any]:
+    """An alert as the flat row ``AlertOut`` describes."""
+    fields = msgspec.structs.asdict(alert)
+    in_db = alert.unit == "dB"
+    until = alert.resolved_at or now
+    return fields | {
+        "value_db": alert.value if in_db else None,
+        "threshold_db": alert.threshold if in_db else None,
+        "open_s": round(max(0.0, (until - alert.opened_at).total_seconds()), 1),
+    }
+
+
+def _detail(repo: AlertRepository, alert: Alert, now: datetime) -> AlertDetailOut:
+    history = [AlertEventOut(**msgspec.structs.asdict(e)) for e in repo.history(alert.id)]
+    return AlertDetailOut(**alert_fields(alert, now), history=history)
+
+
+def _now(settings: SettingsDep) -> datetime:
+    return datetime.fromtimestamp(settings.clock(), UTC)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@router.get("/alert-rules", summary="List alert rules", responses=GUARDED)
+def list_rules(response: Response, meta: MetaDep, _staff: Staff) -> list[RuleOut]:
+    """All rules, the built-in health rules included, by id."""
+    no_store(response)
+    return [_rule_out(rule) for rule in _repo(meta).list_rules()]
+
+
+@router.post(
+    "/alert-rules",
+    summary="Create an alert rule",
+    status_code=201,
+    responses={**GUARDED, **_BAD},
+)
+def create_rule(
+    body: RuleIn, response: Response, meta: MetaDep, settings: SettingsDep, _staff: Staff
+) -> RuleOut:
+    """Create a rule; the evaluator picks it up at its next pass."""
+    no_store(response)
+    rule = _rule_from(body, meta, _now(settings))
+    return _rule_out(_repo(meta).add_rule(rule))
+
+
+@router.get(
+    "/alert-rules/{rule_id}", summary="One alert rule", responses={**GUARDED, **_NO_RULE, **_BAD}
+)
+def get_rule(rule_id: RowId, response: Response, meta: MetaDep, _staff: Staff) -> RuleOut:
+    """One rule."""
+    no_store(response)
+    rule = _repo(meta).get_rule(rule_id)
+    if rule is None:
+        raise HTTPException(404, f"unknown alert rule {rule_id}")
+    return _rule_out(rule)
+
+
+@router.put(
+    "/alert-rules/{rule_id}",
+    summary="Replace an alert rule",
+    responses={
+        **GUARDED,
+        **_NO_RULE,
+        **_BAD,
+        409: {"model": ErrorOut, "description": "A built-in rule's kind cannot change."},
+    },
+)
+def replace_rule(
+    rule_id: RowId,
+    *,
+    body: RuleIn,
+    response: Response,
+    meta: MetaDep,
+    settings: SettingsDep,
+    _staff: Staff,
+) -> RuleOut:
+    """Replace a rule's settings (its alerts stay; changes apply from the next pass)."""
+    no_store(response)
+    now = _now(settings)
+    rule = _rule_from(body, meta, now)
+    try:
+        replaced = _repo(meta).replace_rule(rule_id, rule, now)
+    except RuleInUse as exc:
+        raise HTTPException(409, str(exc)) from exc
+    if replaced is None:
+        raise HTTPException(404, f"unknown alert rule {rule_id}")
+    return _rule_out(replaced)
+
+
+@router.delete(
+    "/alert-rules/{rule_id}",
+    summary="Delete an alert rule",
+    status_code=204,
+    response_class=Response,
+    responses={
+        **GUARDED,
+        **_NO_RULE,
+        **_BAD,
+        409: {"model": ErrorOut, "description": "Built in, or alerts refer to it: disable it."},
+    },
+)
+def delete_rule(rule_id: RowId, meta: MetaDep, _staff: Staff) -> Response:
+    """Delete a rule that never raised an alert; others are disabled (`enabled: false`)."""
+    try:
+        found = _repo(meta).delete_rule(rule_id)
+    except RuleInUse as exc:
+        raise HTTPException(409, str(exc)) from exc
+    if not found:
+        raise HTTPException(404, f"unknown alert rule {rule_id}")
+    return Response(status_code=204, headers={"Cache-Control": "private, no-store"})
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+@router.get("/alerts", summary="List alerts", responses={**GUARDED, **_BAD})
+def list_alerts(
+    *,
+    response: Response,
+    meta: MetaDep,
+    settings: SettingsDep,
+    _staff: Staff,
+    state: Annotated[
+        AlertState | None, Query(description="open, acknowledged or resolved.")
+    ] = None,
+    sensor_id: Annotated[str | None, Query(max_length=64)] = None,
+    rule_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    start: Annotated[
+        str | None,
+        Query(
+            description="Alerts active at or after this time: RFC 3339 with offset, a date "
+            "(local midnight) or epoch milliseconds (Grafana's ${__from})."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None, Query(description="Alerts opened before this time; like start.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AlertOut]:
+    """Alerts newest first, as flat rows (Grafana Infinity friendly)."""
+    no_store(response)
+    first = parse_instant("start", start, settings.tz) if start else None
+    last = parse_instant("end", end, settings.tz) if end else None
+    if first is not None and last is not None and first >= last:
+        raise HTTPException(422, "start: must be before end")
+    alerts = _repo(meta).list_alerts(
+        state=state, sensor_id=sensor_id, rule_id=rule_id, start=first, end=last, limit=limit
+    )
+    now = _now(settings)
+    return [AlertOut(**alert_fields(alert, now)) for alert in alerts]
+
+
+@router.get(
+    "/alerts/{alert_id}",
+    summary="One alert with its history",
+    responses={**GUARDED, **_NO_ALERT, **_BAD},
+)
+def get_alert(
+    alert_id: RowId, response: Response, meta: MetaDep, settings: SettingsDep, _staff: Staff
+) -> AlertDetailOut:
+    """One alert, its evidence and who did what when."""
+    no_store(response)
+    repo = _repo(meta)
+    alert = repo.get_alert(alert_id)
+    if alert is None:
+        raise HTTPException(404, f"unknown alert {alert_id}")
+    return _detail(repo, alert, _now(settings))
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    summary="Acknowledge an alert",
+    responses={**GUARDED, **_NO_ALERT, **_CONFLICT, **_BAD},
+)
+def acknowledge(
+    alert_id: RowId,
+    *,
+    body: NoteIn,
+    response: Response,
+    meta: MetaDep,
+    settings: SettingsDep,
+    staff: Staff,
+) -> AlertDetailOut:
+    """Mark an open alert as seen, with a note; it stays unresolved."""
+    return _move(
+        alert_id,
+        body=body,
+        response=response,
+        meta=meta,
+        settings=settings,
+        staff=staff,
+        resolve=False,
+    )
+
+
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    summary="Resolve an alert",
+    responses={**GUARDED, **_NO_ALERT, **_CONFLICT, **_BAD},
+)
+def resolve(
+    alert_id: RowId,
+    *,
+    body: NoteIn,
+    response: Response,
+    meta: MetaDep,
+    settings: SettingsDep,
+    staff: Staff,
+) -> AlertDetailOut:
+    """Resolve an open or acknowledged alert, with a note. No new alert of the same rule and
+    sensor opens within the rule's cooldown."""
+    return _move(
+        alert_id,
+        body=body,
+        response=response,
+        meta=meta,
+        settings=settings,
+        staff=staff,
+        resolve=True,
+    )
+
+
+def _move(
+    alert_id: RowId,
+    *,
+    body: NoteIn,
+    response: Response,
+    meta: MetadataStore,
+    settings: SettingsDep,
+    staff: Principal,
+    resolve: bool,
+) -> AlertDetailOut:
+    no_store(response)
+    repo, now = _repo(meta), _now(settings)
+    move = repo.resolve if resolve else repo.acknowledge
+    try:
+        alert = move(
+            alert_id, actor=staff.name, key_id=staff.key_id, note=body.note.strip(), now=now
+        )
+    except TransitionError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if alert is None:
+        raise HTTPException(404, f"unknown alert {alert_id}")
+    return _detail(repo, alert, now)

@@ -54,8 +54,13 @@ def method(threshold: float | None) -> str:
     summary="Pass-by events of one sensor",
     response_model=EventsOut,
     responses={
+        401: {"model": ErrorOut, "description": "A bad or revoked API key."},
         404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
         422: {"model": ErrorOut, "description": "A bad start, end or threshold."},
+        429: {
+            "model": ErrorOut,
+            "description": "Too many requests without a key from this address; see `Retry-After`.",
+        },
     },
 )
 def get_events(

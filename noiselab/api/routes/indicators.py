@@ -1,26 +1,51 @@
 """``/api/v1/sensors/{id}/indicators``: Lday, Levening, Lnight, Lden per local date.
 
+``start`` and ``end`` name local dates (``YYYY-MM-DD``), or instants (RFC 3339 with offset, or
+epoch milliseconds as Grafana's ``${__from}``/``${__to}`` send) that are mapped to local dates in
+the API's zone so the dates returned cover the instants' range: ``start`` becomes the local date
+containing it, ``end`` the first local date starting at or after it (an ``end`` at local
+midnight is that date, exclusive; any later instant includes its own date).
+
 Computed from the per-minute roll-up (exact energy sums), so a year is answered without reading
 raw seconds. Periods and zone follow the API settings (Denmark by default: day 07-19, evening
 19-22 with +5 dB, night 22-07 with +10 dB, weighted 12/3/9 hours).
+
+Each date's indicators are kept (:class:`~noiselab.api.day_cache.DayCache`) for ``SETTLED_S``
+seconds, or ``FRESH_S`` for yesterday and later, and shared by every caller who may see the
+sensor (visibility is checked first). A year read from the roll-up takes about a second
+(docs/benchmarks.md), so a dashboard refreshing a year-long panel recomputes only its last days.
+The encoded answer to an identical request is reused for ``FRESH_S`` too (a year's JSON takes
+several milliseconds to build), so an answer may be up to ``FRESH_S`` older than its dates.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
 from noiselab.api.auth import OptionalPrincipal
+from noiselab.api.day_cache import DayCache
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import cache_headers, visible_sensor
+from noiselab.api.routes.sensors import (
+    PUBLIC_FRESH_S,
+    PUBLIC_SETTLED_S,
+    cache_headers,
+    parse_instant,
+    rfc3339,
+    visible_sensor,
+)
 from noiselab.api.schemas import ErrorOut, IndicatorsOut
+from noiselab.api.settings import ApiSettings
+from noiselab.api.ttl_cache import TtlCache
+from noiselab.store.base import ReadingStore
 
 __all__ = ["MAX_DAYS", "router"]
 
@@ -28,6 +53,14 @@ router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
 
 MAX_DAYS = 400
 """Dates one request may cover (a year and a bit)."""
+FRESH_S = float(PUBLIC_FRESH_S)
+"""How long the indicators of yesterday, today and later dates are reused, s."""
+ANSWERS_KEPT = 256
+"""Encoded answers kept (each for ``FRESH_S``): repeated identical requests are not encoded
+again."""
+SETTLED_S = float(PUBLIC_SETTLED_S)
+"""How long those of earlier dates are reused, s. Both are the ``max-age`` public clients may
+already keep such answers for, so late or re-delivered data shows within the same bound."""
 DEFAULT_DAYS = 7
 GUIDELINE_NOTE = (
     "Guideline values (Miljøstyrelsen) refer to the yearly average Lden and are not binding "
@@ -41,39 +74,112 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     summary="Daily Lden and period levels of one sensor",
     response_model=IndicatorsOut,
     responses={
+        401: {"model": ErrorOut, "description": "A bad or revoked API key."},
         404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
         422: {"model": ErrorOut, "description": "A bad start or end."},
+        429: {
+            "model": ErrorOut,
+            "description": "Too many requests without a key from this address; see `Retry-After`.",
+        },
     },
 )
 def get_indicators(
     sensor_id: str,
     *,
+    request: Request,
     store: StoreDep,
     meta: MetaDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
-        str | None, Query(description="First local date, YYYY-MM-DD; default end - 7 days.")
+        str | None,
+        Query(
+            description="First local date, YYYY-MM-DD, or an instant (RFC 3339 with offset, or "
+            "epoch milliseconds as Grafana's ${__from}) whose local date is the first; "
+            "default end - 7 days."
+        ),
     ] = None,
     end: Annotated[
-        str | None, Query(description="Local date after the last one, YYYY-MM-DD; default today.")
+        str | None,
+        Query(
+            description="Local date after the last one, YYYY-MM-DD, or an instant (RFC 3339, "
+            "epoch ms): the dates up to and including the one containing it (exclusive at "
+            "local midnight); default today."
+        ),
     ] = None,
 ) -> Response:
     """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end)."""
     sensor = visible_sensor(meta, sensor_id, principal)
     today = datetime.fromtimestamp(settings.clock(), settings.tz).date()
-    last = _date("end", end) if end else today
-    first = _date("start", start) if start else last - timedelta(days=DEFAULT_DAYS)
+    last = _date("end", end, settings.tz, ceil=True) if end else today
+    first = _date("start", start, settings.tz) if start else last - timedelta(days=DEFAULT_DAYS)
     if first >= last:
         raise HTTPException(422, f"start: must be before end ({first} >= {last})")
     if (last - first).days > MAX_DAYS:
         raise HTTPException(422, f"start: at most {MAX_DAYS} days per request")
+    days_cache, bodies = _caches(request, settings)
+
+    def compute(lo: date, hi: date) -> list[DayIndicators]:
+        return _compute(store, settings, sensor.id, lo, hi)
+
+    def keep_s(day: date) -> float:
+        return SETTLED_S if day < today - timedelta(days=1) else FRESH_S
+
+    def encode() -> bytes:
+        days = days_cache.get(sensor.id, first, last, compute, keep_s)
+        return _encode(
+            settings, sensor_id=sensor.id, source=sensor.source, first=first, last=last, days=days
+        )
+
+    body = bodies.get((sensor.id, sensor.source, first, last), encode)
+    response = Response(body, media_type="application/json")
+    # The night of the last date ends the next morning: settled once `end` is before today.
+    cache_headers(response, principal, settled=last < today)
+    return response
+
+
+def _encode(
+    settings: ApiSettings,
+    *,
+    sensor_id: str,
+    source: str | None,
+    first: date,
+    last: date,
+    days: list[DayIndicators],
+) -> bytes:
+    """The answer's JSON (``IndicatorsOut``)."""
+    body = {
+        "sensor_id": sensor_id,
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "zone": settings.zone,
+        "periods": _periods_json(settings.day, settings.evening, settings.night),
+        "guideline": _guideline_json(source, days),
+        "days": [_day_json(day, settings.tz) for day in days],
+    }
+    return msgspec.json.encode(body)
+
+
+def _caches(request: Request, settings: ApiSettings) -> tuple[DayCache, TtlCache[bytes]]:
+    """The app's caches of daily indicators and of encoded answers, made on first use."""
+    state = request.app.state
+    caches: tuple[DayCache, TtlCache[bytes]] | None = getattr(state, "indicators_caches", None)
+    if caches is None:
+        caches = (DayCache(settings.clock), TtlCache(FRESH_S, settings.clock, ANSWERS_KEPT))
+        state.indicators_caches = caches
+    return caches
+
+
+def _compute(
+    store: ReadingStore, settings: ApiSettings, sensor_id: str, first: date, last: date
+) -> list[DayIndicators]:
+    """The indicators of the local dates ``[first, last)`` from the per-minute roll-up."""
     # The night of the last date ends the next morning; LAeq,24h needs whole local days.
     fetch_from = datetime(first.year, first.month, first.day, tzinfo=settings.tz)
     after = last + timedelta(days=1)
     fetch_to = datetime(after.year, after.month, after.day, tzinfo=settings.tz)
     minutes = store.minute_series(sensor_id, fetch_from.astimezone(UTC), fetch_to.astimezone(UTC))
-    days = lden(
+    return lden(
         minutes.ts,
         minutes.laeq,
         minutes.duration,
@@ -83,19 +189,6 @@ def get_indicators(
         start=first,
         end=last,
     )
-    body = {
-        "sensor_id": sensor_id,
-        "start": first.isoformat(),
-        "end": last.isoformat(),
-        "zone": settings.zone,
-        "periods": _periods_json(settings.day, settings.evening, settings.night),
-        "guideline": _guideline_json(sensor.source, days),
-        "days": [_day_json(day) for day in days],
-    }
-    response = Response(msgspec.json.encode(body), media_type="application/json")
-    # The night of the last date ends the next morning: settled once `end` is before today.
-    cache_headers(response, principal, settled=last < today)
-    return response
 
 
 def _periods_json(
@@ -111,14 +204,21 @@ def _periods_json(
     }
 
 
-def _date(name: str, value: str) -> date:
+def _date(name: str, value: str, zone: ZoneInfo, *, ceil: bool = False) -> date:
+    """The local date a ``start``/``end`` value names: a ``YYYY-MM-DD`` date as is; an instant
+    (anything else :func:`parse_instant` takes) as the local date in ``zone`` containing it,
+    or with ``ceil`` the first local date starting at or after it."""
     text = value.strip()
-    try:
-        if not _DATE.fullmatch(text):
-            raise ValueError("expected YYYY-MM-DD")
-        parsed = date.fromisoformat(text)
-    except ValueError as exc:
-        raise HTTPException(422, f"{name}: {value[:40]!r} is not a date ({exc})") from exc
+    if _DATE.fullmatch(text):
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError as exc:
+            raise HTTPException(422, f"{name}: {value[:40]!r} is not a date ({exc})") from exc
+    else:
+        instant = parse_instant(name, text, zone).astimezone(zone)
+        parsed = instant.date()
+        if ceil and instant.time() != time(0):
+            parsed += timedelta(days=1)
     if not date(1970, 1, 2) <= parsed <= date(2099, 12, 31):
         raise HTTPException(422, f"{name}: {parsed} is outside 1970-01-02..2099-12-31")
     return parsed
@@ -155,18 +255,25 @@ def _guideline_json(source: str | None, days: list[DayIndicators]) -> dict[str, 
     }
 
 
-def _day_json(day: DayIndicators) -> dict[str, object]:
+def _day_json(day: DayIndicators, zone: ZoneInfo) -> dict[str, object]:
+    """A row as ``DayIndicatorsOut`` describes it: ``t`` is the local date's midnight in UTC
+    (a time column for Grafana), and coverage is given both nested and as flat fields (flat
+    rows suit table parsers such as Grafana Infinity's)."""
+    midnight = datetime(day.date.year, day.date.month, day.date.day, tzinfo=zone)
+    coverage = {
+        "day": round(day.coverage_day, 4),
+        "evening": round(day.coverage_evening, 4),
+        "night": round(day.coverage_night, 4),
+    }
     return {
         "date": day.date.isoformat(),
+        "t": rfc3339(midnight),
         "lday": _db(day.lday),
         "levening": _db(day.levening),
         "lnight": _db(day.lnight),
         "lden": _db(day.lden),
         "ldn": _db(day.ldn),
         "laeq24": _db(day.laeq24),
-        "coverage": {
-            "day": round(day.coverage_day, 4),
-            "evening": round(day.coverage_evening, 4),
-            "night": round(day.coverage_night, 4),
-        },
+        "coverage": coverage,
+        **{f"coverage_{period}": value for period, value in coverage.items()},
     }

@@ -24,6 +24,11 @@ Admin = Annotated[Principal, Depends(require_role("admin"))]
 _GUARDED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No key, or a bad or revoked one."},
     403: {"model": ErrorOut, "description": "Not an admin key."},
+    429: {
+        "model": ErrorOut,
+        "description": "Too many requests without a valid key from this address; see "
+        "`Retry-After`.",
+    },
 }
 
 
@@ -72,7 +77,11 @@ def create(body: KeyIn, response: Response, meta: MetaDep, _admin: Admin) -> Key
     summary="Revoke an API key",
     status_code=204,
     response_class=Response,
-    responses={**_GUARDED, 404: {"model": ErrorOut, "description": "No such key."}},
+    responses={
+        **_GUARDED,
+        404: {"model": ErrorOut, "description": "No such key."},
+        422: {"model": ErrorOut, "description": "A bad key id."},
+    },
 )
 def revoke(key_id: str, request: Request, meta: MetaDep, _admin: Admin) -> Response:
     """Revoke a key (revoking again keeps the first time). It stops working at once here."""

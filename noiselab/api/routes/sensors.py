@@ -80,7 +80,14 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", summary="List sensors", responses={429: _TOO_MANY})
+@router.get(
+    "",
+    summary="List sensors",
+    responses={
+        401: {"model": ErrorOut, "description": "A bad or revoked API key."},
+        429: _TOO_MANY,
+    },
+)
 def list_sensors(
     response: Response,
     store: StoreDep,

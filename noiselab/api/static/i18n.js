@@ -1,0 +1,154 @@
+/* noiselab noise map: user interface texts in Danish (default) and English.
+ * t(key, values) looks a text up in the current language and fills {name} placeholders.
+ * Numbers use the language's decimal separator (Intl.NumberFormat). */
+"use strict";
+
+var NL_TEXTS = {
+  da: {
+    title: "Støjkort Vallensbæk",
+    choose: "Vælg en måler",
+    map: "Kort over målerne",
+    close: "Luk",
+    langButton: "English",
+    langAria: "Switch to English",
+    now: "Nu (seneste 15 min)",
+    hour: "Seneste time",
+    lden: "Lden {date}",
+    guideline: "Vejledende grænseværdi",
+    guidelineValue: "Lden {value} dB",
+    noGuideline: "ingen (baggrundsmåler)",
+    chart24: "De seneste 24 timer (LAeq, 15 min)",
+    chart30: "Lden pr. døgn, de seneste 30 dage",
+    chartGuide: "grænseværdi {value} dB",
+    noData: "ingen data",
+    noDataChart: "Ingen målinger i perioden.",
+    loading: "Henter …",
+    failed: "Kunne ikke hente data. Prøver igen om lidt.",
+    legend: "LAeq, seneste 15 min",
+    legendNoData: "ingen data",
+    updated: "Opdateret {time}",
+    lines: "Motorveje og jernbane er tegnet skematisk.",
+    coverage: "{pct} % af tiden målt",
+    status_online: "online",
+    status_stale: "forsinket",
+    status_offline: "offline",
+    source_road: "vejtrafik",
+    source_rail: "jernbane",
+    source_background: "baggrund",
+    source_null: "ukendt kilde",
+    lastSeen: "senest målt {time}",
+    above: "over vejledende grænseværdi",
+    below: "under vejledende grænseværdi",
+    whatTitle: "Hvad betyder tallene?",
+    whatDb: "Støj måles i decibel (dB). Tallene er A-vægtede middelniveauer (LAeq): det jævne " +
+      "lydniveau, der har samme lydenergi som det målte. 3 dB mere er dobbelt så meget " +
+      "lydenergi; 10 dB mere opleves som omtrent dobbelt så højt.",
+    whatLden: "Lden er et døgnmiddel, hvor aftenen ({evening}) tæller med 5 dB ekstra og natten " +
+      "({night}) med 10 dB ekstra, fordi støj generer mere om aftenen og natten. Det er det mål, " +
+      "støjkort og grænseværdier bruger.",
+    whatGuide: "Miljøstyrelsens vejledende grænseværdier ved boliger er Lden 58 dB for vejtrafik " +
+      "og Lden 64 dB for jernbane. De gælder et gennemsnit over et helt år og er ikke bindende " +
+      "grænser: et enkelt døgn over værdien er en indikation, ikke en overtrædelse. Over Lden " +
+      "68 dB fra vejtrafik kaldes en bolig stærkt støjbelastet.",
+    locale: "da-DK"
+  },
+  en: {
+    title: "Vallensbæk noise map",
+    choose: "Choose a sensor",
+    map: "Map of the sensors",
+    close: "Close",
+    langButton: "Dansk",
+    langAria: "Skift til dansk",
+    now: "Now (last 15 min)",
+    hour: "Last hour",
+    lden: "Lden {date}",
+    guideline: "Guideline value",
+    guidelineValue: "Lden {value} dB",
+    noGuideline: "none (background sensor)",
+    chart24: "The last 24 hours (LAeq, 15 min)",
+    chart30: "Daily Lden, the last 30 days",
+    chartGuide: "guideline {value} dB",
+    noData: "no data",
+    noDataChart: "No measurements in this period.",
+    loading: "Loading …",
+    failed: "Could not load the data. Trying again shortly.",
+    legend: "LAeq, last 15 min",
+    legendNoData: "no data",
+    updated: "Updated {time}",
+    lines: "Motorways and railway are drawn schematically.",
+    coverage: "{pct} % of the time measured",
+    status_online: "online",
+    status_stale: "delayed",
+    status_offline: "offline",
+    source_road: "road traffic",
+    source_rail: "railway",
+    source_background: "background",
+    source_null: "unknown source",
+    lastSeen: "last measured {time}",
+    above: "above the guideline value",
+    below: "below the guideline value",
+    whatTitle: "What do the numbers mean?",
+    whatDb: "Noise is measured in decibels (dB). The numbers are A-weighted average levels " +
+      "(LAeq): the steady level carrying the same sound energy as what was measured. 3 dB more " +
+      "is twice the sound energy; 10 dB more sounds roughly twice as loud.",
+    whatLden: "Lden is a 24-hour average in which the evening ({evening}) counts with 5 dB extra " +
+      "and the night ({night}) with 10 dB extra, because noise disturbs more in the evening and " +
+      "at night. Noise maps and guideline values use it.",
+    whatGuide: "The Danish Environmental Protection Agency's guideline values at dwellings are " +
+      "Lden 58 dB for road traffic and Lden 64 dB for railways. They refer to a yearly average " +
+      "and are not binding limits: one day above the value is an indication, not a breach. " +
+      "Above Lden 68 dB from road traffic a dwelling counts as severely noise-exposed.",
+    locale: "en-GB"
+  }
+};
+
+var NL_LANG_KEY = "noiselab.lang";
+
+function nlLoadLanguage() {
+  try {
+    var saved = window.localStorage.getItem(NL_LANG_KEY);
+    return saved === "en" ? "en" : "da";
+  } catch (e) {
+    return "da";
+  }
+}
+
+var nlLang = nlLoadLanguage();
+
+function nlSetLanguage(lang) {
+  nlLang = lang === "en" ? "en" : "da";
+  try {
+    window.localStorage.setItem(NL_LANG_KEY, nlLang);
+  } catch (e) {
+    /* private browsing: the choice lasts for this page only */
+  }
+}
+
+function t(key, values) {
+  var text = NL_TEXTS[nlLang][key];
+  if (text === undefined) {
+    text = NL_TEXTS.da[key] || key;
+  }
+  return text.replace(/\{(\w+)\}/g, function (all, name) {
+    return values && values[name] !== undefined ? String(values[name]) : all;
+  });
+}
+
+/* A level in dB with one decimal and the language's separator ("66,0" / "66.0"). Where one
+ * decimal would round up onto a 5 dB class edge (59.96 to "60.0" while the class is 55-60),
+ * two decimals are shown instead, so the number never contradicts the marker's colour. */
+function fmtDb(value) {
+  if (value === null || value === undefined) {
+    return t("noData");
+  }
+  var one = Math.round(value * 10) / 10;
+  var digits = one % 5 === 0 && value < one ? 2 : 1;
+  return fmtNumber(value, digits) + " dB";
+}
+
+function fmtNumber(value, digits) {
+  return new Intl.NumberFormat(t("locale"), {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits
+  }).format(value);
+}

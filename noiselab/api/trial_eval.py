@@ -1,0 +1,217 @@
+"""Reads a trial's data from the store and hands it to :mod:`noiselab.analysis.trial`.
+
+Each phase is a grid of whole UTC hours ``[start, end)`` (whole local hours too, as
+Europe/Copenhagen's offsets are whole hours). Per sensor the store's hourly energetic LAeq and
+coverage (``levels(..., Every.H1)``) fill the grid; each group (treated, control) is combined
+per hour with :func:`~noiselab.analysis.trial.combine_sensors`. Hours of day and day labels
+(local date ordinals) are computed in the configured zone, so daylight-saving days have 23 or
+25 hours. Band levels come from :meth:`ReadingStore.hourly_bands` the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from noiselab.analysis.buckets import Every
+from noiselab.analysis.trial import (
+    MIN_HOUR_COVERAGE,
+    BandEffect,
+    BandPhase,
+    PhaseHours,
+    TrialEvaluation,
+    band_effects,
+    combine_sensors,
+    evaluate_trial,
+)
+from noiselab.errors import QueryError
+from noiselab.store.base import ReadingStore
+from noiselab.store.trials import Trial
+
+__all__ = ["EvaluationCache", "TrialResult", "day_date", "evaluate"]
+
+FloatArray = npt.NDArray[np.float64]
+HOUR_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class TrialResult:
+    """A trial's evaluation, its band effects (empty when no spectra) and a note on them."""
+
+    trial: Trial
+    evaluation: TrialEvaluation
+    bands: list[BandEffect]
+    bands_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    start: float
+    hours: int
+    day: npt.NDArray[np.intp]
+    local_hour: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime, zone: ZoneInfo) -> _Grid:
+        t0 = start.timestamp()
+        n = round((end.timestamp() - t0) / HOUR_S)
+        local = [datetime.fromtimestamp(t0 + i * HOUR_S, zone) for i in range(n)]
+        return cls(
+            start=t0,
+            hours=n,
+            day=np.array([t.date().toordinal() for t in local], np.intp),
+            local_hour=np.array([t.hour for t in local], np.intp),
+        )
+
+    def index(self, t: FloatArray) -> npt.NDArray[np.intp]:
+        return np.asarray(np.round((t - self.start) / HOUR_S), np.intp)
+
+
+def day_date(day: int) -> date:
+    """The local date of a day label (a date ordinal)."""
+    return date.fromordinal(day)
+
+
+def _group_levels(
+    store: ReadingStore, ids: tuple[str, ...], grid: _Grid, end: datetime, zone: ZoneInfo
+) -> tuple[FloatArray, FloatArray]:
+    levels = np.full((len(ids), grid.hours), np.nan)
+    coverage = np.zeros((len(ids), grid.hours))
+    start = datetime.fromtimestamp(grid.start, UTC)
+    for row, sensor_id in enumerate(ids):
+        points = store.levels(sensor_id, start, end, Every.H1, zone)
+        t = np.array([p.t.timestamp() for p in points], np.float64)
+        i = grid.index(t)
+        inside = (i >= 0) & (i < grid.hours)
+        levels[row, i[inside]] = np.array([p.laeq for p in points])[inside]
+        coverage[row, i[inside]] = np.array([p.coverage for p in points])[inside]
+    return combine_sensors(levels, coverage)
+
+
+def _phase(
+    trial: Trial, store: ReadingStore, start: datetime, end: datetime, zone: ZoneInfo
+) -> tuple[PhaseHours, _Grid]:
+    grid = _Grid.of(start, end, zone)
+    treated, t_cov = _group_levels(store, trial.treated, grid, end, zone)
+    control, c_cov = _group_levels(store, trial.control, grid, end, zone)
+    selected = np.isin(grid.local_hour, trial.hours) if trial.hours else np.ones(grid.hours, bool)
+    phase = PhaseHours(treated, control, t_cov, c_cov, grid.day, selected)
+    return phase, grid
+
+
+class _NoBands(Exception):  # noqa: N818 - carries the note shown to the user
+    pass
+
+
+def _group_bands(
+    store: ReadingStore, ids: tuple[str, ...], grid: _Grid, end: datetime
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(bands_hz, lzeq (hours, bands), coverage (hours))`` of a group, combined per band
+    energetically where every sensor has a spectrum for at least half the hour."""
+    start = datetime.fromtimestamp(grid.start, UTC)
+    bands_hz: FloatArray | None = None
+    per_sensor, coverage = [], []
+    for sensor_id in ids:
+        found = store.hourly_bands(sensor_id, start, end)
+        if len(found) == 0:
+            raise _NoBands(f"sensor {sensor_id} has no spectra in this trial's periods")
+        if bands_hz is None:
+            bands_hz = found.bands_hz
+        elif not np.array_equal(bands_hz, found.bands_hz):
+            raise _NoBands(f"sensor {sensor_id} reports other bands than {ids[0]}")
+        lz = np.full((grid.hours, found.bands_hz.size), np.nan)
+        cov = np.zeros(grid.hours)
+        i = grid.index(found.t)
+        inside = (i >= 0) & (i < grid.hours)
+        lz[i[inside]] = found.lzeq[inside]
+        cov[i[inside]] = found.seconds[inside] / HOUR_S
+        per_sensor.append(lz)
+        coverage.append(cov)
+    assert bands_hz is not None
+    stack = np.stack(per_sensor)  # (sensors, hours, bands)
+    cov = np.stack(coverage)
+    ok = (cov >= MIN_HOUR_COVERAGE).all(axis=0) & ~np.isnan(stack).any(axis=(0, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        combined = 10.0 * np.log10(np.power(10.0, stack / 10.0).mean(axis=0))
+    combined[~ok] = np.nan
+    return bands_hz, combined, np.where(ok, np.minimum(cov.min(axis=0), 1.0), 0.0)
+
+
+def _band_phase(
+    trial: Trial, store: ReadingStore, grid: _Grid, end: datetime, selected: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, BandPhase]:
+    hz_t, treated, cov_t = _group_bands(store, trial.treated, grid, end)
+    hz_c, control, cov_c = _group_bands(store, trial.control, grid, end)
+    if not np.array_equal(hz_t, hz_c):
+        raise _NoBands("treated and control sensors report different bands")
+    weight = np.where(selected, np.minimum(cov_t, cov_c), 0.0)
+    return hz_t, BandPhase(treated, control, weight, grid.day)
+
+
+def _bands(
+    trial: Trial,
+    store: ReadingStore,
+    phases: list[tuple[PhaseHours, _Grid, datetime]],
+) -> tuple[list[BandEffect], str]:
+    try:
+        (hz_b, before), (hz_a, after) = (
+            _band_phase(trial, store, grid, end, phase.selected) for phase, grid, end in phases
+        )
+    except _NoBands as exc:
+        return [], f"No band effects: {exc}."
+    except QueryError as exc:
+        return [], f"No band effects: {exc}."
+    if not np.array_equal(hz_b, hz_a):
+        return [], "No band effects: the bands differ between the before and after periods."
+    return band_effects(hz_b, before, after), (
+        "BACI per third-octave band on hourly LZeq (unweighted), like the A-weighted effect."
+    )
+
+
+def evaluate(trial: Trial, store: ReadingStore, zone: ZoneInfo) -> TrialResult:
+    """Evaluate ``trial`` from ``store``'s hourly levels (and spectra, when there are any)."""
+    before, grid_b = _phase(trial, store, trial.before_start, trial.before_end, zone)
+    after, grid_a = _phase(trial, store, trial.after_start, trial.after_end, zone)
+    evaluation = evaluate_trial(before, after)
+    bands, note = _bands(
+        trial, store, [(before, grid_b, trial.before_end), (after, grid_a, trial.after_end)]
+    )
+    return TrialResult(trial, evaluation, bands, note)
+
+
+class EvaluationCache:
+    """Recent evaluations, so the endpoints a dashboard or a report reads together (evaluation,
+    daily, summary, bands, report) compute once: keyed by trial id, its ``updated`` time and the
+    zone, kept ``ttl_s`` seconds of ``clock`` (data arriving meanwhile shows after that),
+    at most ``max_entries`` (least recently used dropped). Thread-safe."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float], max_entries: int = 64) -> None:
+        self._ttl_s, self._clock, self._max = ttl_s, clock, max_entries
+        self._entries: OrderedDict[tuple[str, datetime, str], tuple[float, TrialResult]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, trial: Trial, store: ReadingStore, zone: ZoneInfo) -> TrialResult:
+        """The cached evaluation of ``trial`` if fresh, else a new one (then cached)."""
+        key = (trial.id, trial.updated, zone.key)
+        now = self._clock()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and now < found[0]:
+                self._entries.move_to_end(key)
+                return found[1]
+        result = evaluate(trial, store, zone)
+        with self._lock:
+            self._entries[key] = (now + self._ttl_s, result)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return result

@@ -1,0 +1,188 @@
+"""Levels in buckets from per-minute roll-ups or raw readings (numpy only, no I/O).
+
+Shared by the SQLite and InfluxDB stores, so both answer ``levels()`` with the same arithmetic:
+energy and seconds summed per bucket, LAFmax the highest reported, L10/L50/L90 from the 0.1 dB
+histograms (minute buckets, within ±0.05 dB of the raw values) or the raw levels weighted by
+their milliseconds (1-s buckets).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from noiselab.analysis.buckets import Every, bucket_edges
+from noiselab.analysis.levels import energy, exceedance_levels_by_group, level_from_energy
+from noiselab.errors import QueryError
+from noiselab.store.base import LevelPoint
+from noiselab.store.sqlite_rollup import Rows, decode_hist, merge_hists, spread, sum_by
+
+__all__ = [
+    "MAX_POINTS",
+    "Buckets",
+    "checked_edges",
+    "minute_buckets",
+    "second_buckets",
+]
+
+MAX_POINTS = 100_000
+"""Most buckets one ``levels()`` query may return."""
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_SHORTEST_DAY_S = 23 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """Aggregates of the non-empty buckets ``index`` of a query."""
+
+    index: IntArray
+    energy: FloatArray
+    seconds: FloatArray
+    lafmax: FloatArray
+    exceedance: FloatArray
+
+    @classmethod
+    def empty(cls) -> Buckets:
+        nothing = np.zeros(0)
+        return cls(np.zeros(0, np.int64), nothing, nothing, nothing, np.zeros((0, 3)))
+
+    @classmethod
+    def of(
+        cls,
+        n: int,
+        *,
+        bucket: IntArray,
+        energies: FloatArray,
+        seconds: FloatArray,
+        lafmax: FloatArray,
+        levels: tuple[IntArray, FloatArray, IntArray],
+    ) -> Buckets:
+        """From per-item bucket numbers and values; ``levels`` is ``(bucket, level, weight)``
+        sorted by bucket then level, for the exceedance levels."""
+        group, level, weight = levels
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        index = group[starts]
+        peak = np.full(n, np.nan)
+        np.fmax.at(peak, bucket, lafmax)
+        return cls(
+            index,
+            sum_by(bucket, energies, n)[index],
+            sum_by(bucket, seconds, n)[index],
+            peak[index],
+            exceedance_levels_by_group(level, weight, starts),
+        )
+
+    def points(self, edges: FloatArray) -> list[LevelPoint]:
+        """The non-empty buckets as points; coverage is capped at 1 (readings overlapping in
+        time could exceed it)."""
+        points = []
+        columns = zip(
+            self.index.tolist(),
+            self.energy.tolist(),
+            self.seconds.tolist(),
+            self.lafmax.tolist(),
+            self.exceedance.tolist(),
+            strict=True,
+        )
+        for i, total, seconds, lafmax, (l10, l50, l90) in columns:
+            length = float(edges[i + 1] - edges[i])
+            points.append(
+                LevelPoint(
+                    t=datetime.fromtimestamp(float(edges[i]), UTC),
+                    laeq=level_from_energy(total, seconds),
+                    lafmax=None if math.isnan(lafmax) else lafmax,
+                    l10=l10,
+                    l50=l50,
+                    l90=l90,
+                    coverage=min(1.0, seconds / length),
+                )
+            )
+        return points
+
+
+def minute_buckets(
+    edges: FloatArray,
+    *,
+    minute: IntArray,
+    energies: FloatArray,
+    seconds: FloatArray,
+    lafmax: FloatArray,
+    hists: Sequence[bytes],
+) -> Buckets:
+    """Buckets from roll-up minutes (Unix minute numbers, energy, seconds, LAFmax and the
+    histogram records of each); ``edges`` are whole minutes."""
+    if minute.size == 0:
+        return Buckets.empty()
+    minute_edges = (edges // 60).astype(np.int64)
+    bucket = np.searchsorted(minute_edges, minute, side="right") - 1
+    bins, ms = decode_hist(b"".join(hists))
+    counts = np.fromiter(map(len, hists), np.int64, len(hists)) // 6
+    group, bins, ms = merge_hists(np.repeat(bucket, counts), bins, ms, edges.size - 1)
+    return Buckets.of(
+        edges.size - 1,
+        bucket=bucket,
+        energies=energies,
+        seconds=seconds,
+        lafmax=lafmax,
+        levels=(group, bins / 10.0, ms),
+    )
+
+
+def second_buckets(edges: FloatArray, rows: Rows) -> Buckets:
+    """1-s buckets from the raw readings ``rows`` (of one sensor), each spread over the seconds
+    it overlaps like the roll-up; ``rows`` must include readings that start before ``edges[0]``
+    and reach into it."""
+    first_s = int(edges[0])
+    row, cell, ms = spread(rows.ts_ms, rows.end_ms, 1000)
+    bucket = cell - first_s
+    inside = (bucket >= 0) & (bucket < edges.size - 1)
+    row, bucket, ms = row[inside], bucket[inside], ms[inside]
+    if row.size == 0:
+        return Buckets.empty()
+    laeq = rows.laeq[row]
+    order = np.lexsort((laeq, bucket))
+    return Buckets.of(
+        edges.size - 1,
+        bucket=bucket,
+        energies=energy(laeq, ms / 1000.0),
+        seconds=ms / 1000.0,
+        lafmax=rows.lafmax[row],
+        levels=(bucket[order], laeq[order], ms[order]),
+    )
+
+
+def checked_edges(start: datetime, end: datetime, every: Every, zone: ZoneInfo) -> FloatArray:
+    """Bucket edges, or ``QueryError`` for a bad range or too many buckets (before any I/O)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise QueryError("start and end need a time zone (UTC offset)")
+    t0, t1 = start.timestamp(), end.timestamp()
+    if not t0 < t1:
+        raise QueryError(f"start {start.isoformat()} is not before end {end.isoformat()}")
+    width = every.seconds
+    estimate = (
+        math.ceil(t1 / width) - math.floor(t0 / width)
+        if width is not None
+        else math.ceil((t1 - t0) / _SHORTEST_DAY_S) + 1
+    )
+    if estimate > MAX_POINTS + 1:
+        raise _too_many(estimate, start, end, every)
+    edges = bucket_edges(start, end, every, zone)
+    if edges.size - 1 > MAX_POINTS:
+        raise _too_many(edges.size - 1, start, end, every)
+    return edges
+
+
+def _too_many(count: int, start: datetime, end: datetime, every: Every) -> QueryError:
+    return QueryError(
+        f"{start.isoformat()} to {end.isoformat()} in {every.value} buckets needs {count} points,"
+        f" more than {MAX_POINTS}; choose a coarser 'every' or a shorter range"
+    )

@@ -1,0 +1,296 @@
+"""Every Grafana Infinity query in ``docs/grafana.md`` against the app's real responses.
+
+The queries are parsed out of the document's fenced ``json`` blocks (those with a ``refId``),
+so the documentation and this test cannot drift apart. Each query's URL is requested as
+Infinity would: the data source's bearer key in ``Authorization``, ``${__from}``/``${__to}``
+replaced by epoch milliseconds, the dashboard variable ``${sensor}`` by a sensor id. Then the
+root selector must resolve to flat rows (a list of objects, or one object as one row), and every
+documented column must be present in every row with a value of its documented type.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+from test_api import Lab, sensor
+
+from noiselab.api.app import create_app
+from noiselab.api.auth import create_key
+from noiselab.api.settings import ApiSettings
+from noiselab.model import Reading, Rejection
+from noiselab.store.metadata import MetadataStore
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "grafana.md"
+CPH = ZoneInfo("Europe/Copenhagen")
+FROM = datetime(2026, 3, 2, tzinfo=CPH)
+TO = datetime(2026, 3, 4, tzinfo=CPH)
+"""The dashboard's time range: two local days."""
+_RFC3339_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
+COLUMN_TYPES = {"string", "number", "timestamp", "boolean"}
+
+
+def documented_queries() -> list[dict[str, Any]]:
+    """The Infinity queries of ``docs/grafana.md``: fenced json blocks with a ``refId``."""
+    blocks = re.findall(r"```json\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    queries = [json.loads(block) for block in blocks]
+    return [query for query in queries if "refId" in query]
+
+
+QUERIES = documented_queries()
+
+
+def _ms(instant: datetime) -> str:
+    return str(int(instant.timestamp() * 1000))
+
+
+def substitute(text: str, variables: dict[str, str]) -> str:
+    """Grafana's variable interpolation for ``${name}``; an unknown name fails the test."""
+
+    def one(match: re.Match[str]) -> str:
+        assert match[1] in variables, f"undefined Grafana variable {match[0]}"
+        return variables[match[1]]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", one, text)
+
+
+def select(body: Any, selector: str) -> list[dict[str, Any]]:
+    """The rows a root selector names: a dotted path; "" is the body itself. A list must hold
+    objects; an object is one row."""
+    node = body
+    for part in filter(None, selector.split(".")):
+        assert isinstance(node, dict), f"root selector {selector!r}: {part!r} is not in an object"
+        assert part in node, f"root selector {selector!r} not found"
+        node = node[part]
+    if isinstance(node, dict):
+        return [node]
+    assert isinstance(node, list), f"root selector {selector!r} is neither list nor object"
+    assert all(isinstance(row, dict) for row in node), "rows must be objects"
+    return node
+
+
+def check_value(kind: str, value: Any, where: str) -> None:
+    """A cell of an Infinity column of type ``kind``; ``null`` is a missing value."""
+    if value is None:
+        return
+    if kind == "number":
+        assert isinstance(value, int | float), where
+        assert not isinstance(value, bool), where
+    elif kind == "boolean":
+        assert isinstance(value, bool), where
+    elif kind == "string":
+        assert isinstance(value, str), where
+    else:  # timestamp: RFC 3339 in UTC with Z
+        assert isinstance(value, str), where
+        assert _RFC3339_Z.fullmatch(value), where
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with ``$ref`` followed and a nullable ``anyOf`` reduced to its non-null part."""
+    while True:
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        elif "anyOf" in schema:
+            options = [o for o in schema["anyOf"] if o.get("type") != "null"]
+            if len(options) != 1:
+                return schema
+            schema = options[0]
+        else:
+            return schema
+
+
+def _operation(spec: dict[str, Any], url: str) -> dict[str, Any]:
+    """The GET operation whose path template matches ``url`` (``${var}`` for ``{param}``)."""
+    for path, methods in spec["paths"].items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", r"\\$\\{[A-Za-z_]+\\}", re.escape(path))
+        if re.fullmatch(pattern, url) and "get" in methods:
+            operation: dict[str, Any] = methods["get"]
+            return operation
+    raise AssertionError(f"no GET operation for {url}")
+
+
+_JSON_TYPES = {"number": {"number", "integer"}, "string": {"string"}, "boolean": {"boolean"}}
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q["refId"] for q in QUERIES])
+def test_documented_columns_are_in_the_openapi_schema(query: dict[str, Any]) -> None:
+    """Without data: the root selector names an array (or object) of the operation's 200
+    schema, and each column a property of its rows with a matching type (timestamps are
+    ``date-time`` strings)."""
+    spec = create_app(ApiSettings(store_url="sqlite:///unused.db", meta_url="sqlite://")).openapi()
+    ok = _operation(spec, query["url"])["responses"]["200"]["content"]["application/json"]
+    node = _resolve(spec, ok["schema"])
+    for part in filter(None, query["root_selector"].split(".")):
+        node = _resolve(spec, node["properties"][part])
+    if node.get("type") == "array":
+        node = _resolve(spec, node["items"])
+    properties = node["properties"]
+    for column in query["columns"]:
+        prop = _resolve(spec, properties[column["selector"]])
+        if column["type"] == "timestamp":
+            assert prop.get("format") == "date-time", column
+        else:
+            assert prop.get("type") in _JSON_TYPES[column["type"]], column
+
+
+@dataclass
+class Grafana:
+    """The app, the data source's staff key and the dashboard variables to substitute."""
+
+    client: TestClient
+    key: str
+    variables: dict[str, str]
+
+
+EMPTY_OK = {"alerts"}
+"""Queries whose rows the fixture does not make (alerts need the alert engine to run); their
+columns are still checked against the OpenAPI schema."""
+NULLS_OK = {"trial_summary"}
+"""Queries whose numbers may all be null here: the fixture's two days are too few for an
+effect (status ``insufficient_data``)."""
+
+
+@pytest.fixture(scope="module")
+def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
+    """A road sensor with minute readings over local 2026-03-02 (a diurnal 50/60 dB pattern)
+    and 1-s readings over 09:00-10:00Z on 2026-03-03 with a 70-dB pass-by every 10 minutes;
+    now is 10:05Z that day. One quarantined reading, one trial (treated: the road sensor,
+    control: a private one) and a staff key for the data source."""
+    hour = datetime(2026, 3, 3, 9, tzinfo=UTC).timestamp()
+    lab = Lab(tmp_path_factory.mktemp("infinity"), now=hour + 3900)
+    lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
+    day = range(int(FROM.timestamp()), int(FROM.timestamp()) + 86_400, 60)
+    minutes = [
+        Reading("vb-road-1", float(t), 60.0 if 7 <= (t // 3600 + 1) % 24 < 19 else 50.0, 60.0)
+        for t in day
+    ]
+    seconds = [
+        Reading("vb-road-1", hour + i, (level := 70.0 if i % 600 < 20 else 52.0), lafmax=level + 4)
+        for i in range(3600)
+    ]
+    control = [
+        Reading("vb-private-1", r.ts, r.laeq + 5.0, r.duration, r.lafmax) for r in minutes + seconds
+    ]
+    lab.write(minutes + seconds + control, received_at=hour + 3600)
+    meta = MetadataStore(lab.meta_url)
+    try:
+        key = create_key(meta, role="staff", name="grafana")[1]
+        admin = create_key(meta, role="admin", name="setup")[1]
+        rejected = Rejection(
+            "noiselab/vb-road-1/levels", "vb-road-1", b'{"laeq": 999}', "laeq: above 160 dB", hour
+        )
+        meta.quarantine([rejected])
+    finally:
+        meta.close()
+    with lab.client() as client:
+        trial = client.post(
+            "/api/v1/trials",
+            json={
+                "name": "Barrier",
+                "vendor": "acme",
+                "treated": ["vb-road-1"],
+                "control": ["vb-private-1"],
+                "before_start": "2026-03-01T23:00:00Z",
+                "before_end": "2026-03-02T23:00:00Z",
+                "after_start": "2026-03-02T23:00:00Z",
+                "after_end": "2026-03-03T23:00:00Z",
+            },
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert trial.status_code == 201, trial.text
+        variables = {
+            "__from": _ms(FROM),
+            "__to": _ms(TO),
+            "sensor": "vb-road-1",
+            "trial": trial.json()["id"],
+        }
+        yield Grafana(client, key, variables)
+
+
+def test_the_document_has_a_query_per_endpoint() -> None:
+    urls = {query["url"] for query in QUERIES}
+    assert {
+        "/api/v1/sensors",
+        "/api/v1/sensors/${sensor}/levels",
+        "/api/v1/sensors/${sensor}/indicators",
+        "/api/v1/sensors/${sensor}/events",
+        "/api/v1/map/rows",
+        "/api/v1/health/sensors",
+        "/api/v1/alerts",
+        "/api/v1/quarantine",
+        "/api/v1/trials/${trial}/daily",
+        "/api/v1/trials/${trial}/summary",
+    } <= urls
+    assert len({query["refId"] for query in QUERIES}) == len(QUERIES)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q["refId"] for q in QUERIES])
+def test_documented_query_matches_the_response(grafana, query: dict[str, Any]) -> None:
+    client, key, variables = grafana.client, grafana.key, grafana.variables
+    assert (query["type"], query["source"], query["parser"]) == ("json", "url", "backend")
+    assert query["format"] in ("table", "timeseries")
+    params = {p["key"]: substitute(p["value"], variables) for p in query["url_options"]["params"]}
+    assert query["url_options"]["method"] == "GET"
+    response = client.get(
+        substitute(query["url"], variables),
+        params=params,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.text
+    rows = select(response.json(), query["root_selector"])
+    assert rows or query["refId"] in EMPTY_OK, "the fixture should give this query some rows"
+    columns = query["columns"]
+    assert all(c["type"] in COLUMN_TYPES for c in columns)
+    for i, row in enumerate(rows):
+        for column in columns:
+            assert column["selector"] in row, f"row {i}: no column {column['selector']!r}"
+            check_value(column["type"], row[column["selector"]], f"row {i} {column}")
+    for column in columns:  # a column that is null in every row would hide a naming mistake
+        if rows and query["refId"] not in NULLS_OK:
+            assert any(row[column["selector"]] is not None for row in rows), column
+    if query["format"] == "timeseries":
+        kinds = [c["type"] for c in columns]
+        assert kinds[0] == "timestamp"
+        assert "number" in kinds
+        times = [row[columns[0]["selector"]] for row in rows]
+        assert times == sorted(times), "time series rows must be in time order"
+
+
+def test_time_range_variables_select_the_range(grafana) -> None:
+    """${__from}/${__to} as epoch ms give the same answer as the RFC 3339 range."""
+    client, key = grafana.client, grafana.key
+    headers = {"Authorization": f"Bearer {key}"}
+    url = "/api/v1/sensors/vb-road-1/levels"
+    by_ms = client.get(
+        url, params={"start": _ms(FROM), "end": _ms(TO), "every": "1h"}, headers=headers
+    )
+    by_text = client.get(
+        url,
+        params={"start": "2026-03-01T23:00:00Z", "end": "2026-03-03T23:00:00Z", "every": "1h"},
+        headers=headers,
+    )
+    assert by_ms.status_code == 200
+    assert by_ms.json() == by_text.json()
+    assert by_ms.json()["points"][0]["t"] == "2026-03-01T23:00:00Z"
+
+
+def test_the_provisioning_example_reads_the_key_from_the_environment() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    [yaml_block] = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert "type: yesoreyeram-infinity-datasource" in yaml_block
+    assert "auth_method: bearerToken" in yaml_block
+    assert "bearerToken: ${NOISELAB_GRAFANA_KEY}" in yaml_block
+    assert "nl_" not in yaml_block  # no key in the file

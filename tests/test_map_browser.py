@@ -1,0 +1,286 @@
+"""The noise map page in a real headless Chromium (Debian's ``/usr/bin/chromium`` driven by
+playwright), loaded from a real uvicorn server on a free port over real SQLite files with data.
+
+The browser is offline on purpose: every request not for the test server is aborted, so the
+tile layer fails like it does without internet and the bundled lines and markers must carry
+the map. Screenshots go to ``test-artifacts/`` at the repository root; their paths are printed.
+
+Expected numbers are those worked out in ``test_map_api``: vb-known reads 66.02 dB now and
+Lden 66.67 dB on 2026-03-01, shown with one decimal and the language's separator.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from test_map_api import NOW, MapLab, minutes, populate, site
+
+from noiselab.api.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+PUBLIC_MARKERS = {"vb-known", "vb-quiet", "vb-edge-low", "vb-edge-high", "vb-rich"}
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+
+def rich_history(sensor_id: str) -> list[Any]:
+    """30 days of hourly readings with a daily swing (for the charts): 62 + 6·sin dB."""
+    start = NOW - 30 * 86_400
+    return [
+        reading
+        for hour in range(30 * 24)
+        for reading in minutes(
+            sensor_id, start + hour * 3600, 60, 62.0 + 6.0 * math.sin(hour * math.pi / 12)
+        )
+    ]
+
+
+class ServerThread:
+    """uvicorn serving ``app`` on a socket bound to a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert self.thread.is_alive(), "uvicorn stopped"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    lab = MapLab(tmp_path_factory.mktemp("map-browser"), public_rate_per_s=0)
+    populate(lab)
+    lab.sensors(site("vb-rich", lat=55.6495, lon=12.3570))
+    lab.write(rich_history("vb-rich"), received_at=NOW - 30)
+    with ServerThread(create_app(lab.settings)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class OfflinePage:
+    """A page in a fresh context that only reaches the test server; it records aborted
+    requests, JavaScript errors and console errors (a Content-Security-Policy refusal too)."""
+
+    def __init__(self, browser: Any, server: ServerThread, **context: Any) -> None:
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.aborted: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", self._console)
+        self.page.route("**/*", self._route)
+        self.origin = server.url
+
+    def _console(self, message: Any) -> None:
+        # aborted tiles log "Failed to load resource"; anything else (a CSP refusal) counts
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(message.text)
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith(self.origin):
+            route.continue_()
+        else:
+            self.aborted.append(route.request.url)
+            route.abort()
+
+    def open(self, path: str = "/") -> Any:
+        self.page.goto(self.origin + path)
+        self.page.wait_for_selector("body[data-ready='true']", timeout=20_000)
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def screenshot(page: Any, name: str, record_property: Any) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(400)  # let Leaflet finish re-fitting the map after the panel opened
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=False)
+    print(f"screenshot: {path}")
+    record_property("screenshot", str(path))  # in the JUnit XML too
+    return path
+
+
+def marker_ids(page: Any) -> set[str]:
+    return set(
+        page.eval_on_selector_all(
+            "path.nl-marker", "nodes => nodes.map(n => n.getAttribute('data-sensor'))"
+        )
+    )
+
+
+def test_desktop_map_shows_markers_legend_lines_and_a_panel(browser, server, record_property):
+    view = OfflinePage(browser, server, viewport={"width": 1280, "height": 800})
+    try:
+        page = view.open("/map")
+        assert page.evaluate("document.documentElement.lang") == "da"
+        assert marker_ids(page) == PUBLIC_MARKERS
+        fill = page.get_attribute("path.nl-marker-vb-known", "fill")
+        assert fill is not None
+        assert fill.upper() == "#FF0909"
+        assert page.get_attribute("path.nl-marker-vb-quiet", "fill") == "#9E9E9E"
+        assert page.locator("path.nl-line").count() == 3
+        legend = page.locator("#legend li")
+        assert legend.count() == 12
+        assert "60-65 dB" in page.inner_text("#legend")
+        assert any("tile.openstreetmap.org" in url for url in view.aborted)
+
+        page.click("path.nl-marker-vb-known")
+        page.wait_for_selector("#chart-24h svg path.line")
+        assert page.is_visible("#panel")
+        assert "nl-selected" in (page.get_attribute("path.nl-marker-vb-known", "class") or "")
+        assert page.inner_text("#panel-name") == "Site vb-known"
+        assert page.inner_text("#v-now").startswith("66,0 dB")
+        assert page.inner_text("#v-hour").startswith("61,5 dB")
+        assert page.inner_text("#v-lden").startswith("66,7 dB")
+        assert "58 dB" in page.inner_text("#v-guide")
+        assert "over vejledende grænseværdi" in page.inner_text("#v-guide")
+        assert page.locator("#chart-30d rect.bar").count() == 1
+        assert "Miljøstyrelsen" in page.inner_text("#panel .explain")
+
+        page.select_option("#sensor-select", "vb-edge-low")
+        assert page.inner_text("#v-now").startswith("59,99 dB")  # not "60,0": it is 55-60
+        page.select_option("#sensor-select", "vb-rich")
+        # a locator, not wait_for_function: the page's CSP forbids evaluating strings
+        sync_api.expect(page.locator("#chart-30d rect.bar")).to_have_count(30, timeout=10_000)
+        assert page.locator("#chart-30d line.guide").count() == 1
+        shot = screenshot(page, "map-desktop.png", record_property)
+        assert shot.stat().st_size > 10_000
+        assert view.errors == []
+    finally:
+        view.close()
+
+
+def test_english_switch_is_remembered_and_uses_decimal_points(browser, server):
+    view = OfflinePage(browser, server, viewport={"width": 1280, "height": 800})
+    try:
+        page = view.open("/#vb-known")
+        page.wait_for_selector("#chart-24h svg")
+        assert page.inner_text("#v-now").startswith("66,0 dB")
+        page.click("#lang")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.inner_text("#v-now").startswith("66.0 dB")
+        assert page.inner_text("#lang") == "Dansk"
+        assert "above the guideline value" in page.inner_text("#v-guide")
+        assert "LAeq, last 15 min" in page.inner_text("#legend")
+        assert page.inner_text("#updated").startswith("Updated ")
+        page.reload()
+        page.wait_for_selector("body[data-ready='true']")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.inner_text("h1") == "Vallensbæk noise map"
+        assert view.errors == []
+    finally:
+        view.close()
+
+
+def test_phone_viewport_fits_and_opens_the_panel(browser, server, record_property):
+    width = 390
+    view = OfflinePage(
+        browser,
+        server,
+        viewport={"width": width, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        page = view.open("/")
+        assert marker_ids(page) == PUBLIC_MARKERS
+        assert page.get_attribute("#legend", "open") is None  # folded away on a phone
+        assert page.locator("#legend li").count() == 12
+        page.select_option("#sensor-select", "vb-known")
+        page.wait_for_selector("#chart-30d svg")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        panel = page.locator("#panel").bounding_box()
+        assert panel is not None
+        assert panel["width"] <= width
+        assert panel["y"] > 200  # a bottom sheet: the map stays visible above it
+        close = page.locator("#close").bounding_box()
+        assert close is not None
+        assert min(close["width"], close["height"]) >= 44  # a finger-sized target
+        assert page.inner_text("#v-now").startswith("66,0 dB")
+        screenshot(page, "map-phone.png", record_property)
+        page.click("#close")
+        assert page.is_hidden("#panel")
+        assert view.errors == []
+    finally:
+        view.close()
+
+
+def test_chromium_is_the_debian_one():
+    assert shutil.which("chromium") == str(CHROMIUM)
+
+
+def test_page_refreshes_itself_and_shows_names_as_text(browser, tmp_path):
+    """With map_refresh_s = 5, new data and a new sensor appear without a reload; a name that
+    looks like markup is shown as text, never parsed."""
+    lab = MapLab(tmp_path, public_rate_per_s=0, map_refresh_s=5, map_cache_s=1)
+    populate(lab)
+    with ServerThread(create_app(lab.settings)) as running:
+        view = OfflinePage(browser, running, viewport={"width": 1024, "height": 700})
+        try:
+            page = view.open("/")
+            assert page.get_attribute("path.nl-marker-vb-quiet", "fill") == "#9E9E9E"
+            tricky = '<img src=x class="injected"> & <b>co</b>'
+            lab.sensors(site("vb-new", name=tricky, lat=55.635, lon=12.38))
+            lab.write(minutes("vb-quiet", NOW - 900, 15, 72.0), received_at=NOW - 5)
+            lab.clock.now = NOW + 2  # past the 1 s cache
+            sync_api.expect(page.locator("path.nl-marker-vb-quiet")).to_have_attribute(
+                "fill", "#B30622", timeout=15_000
+            )
+            assert "vb-new" in marker_ids(page)
+            page.select_option("#sensor-select", "vb-new")
+            assert page.inner_text("#panel-name") == tricky
+            assert page.locator(".injected").count() == 0
+            assert page.locator("#panel b").count() == 0
+            assert view.errors == []
+        finally:
+            view.close()

@@ -1,0 +1,568 @@
+"""``/api/v1/trials`` on real SQLite files through FastAPI's ``TestClient``: CRUD and its
+validation, who sees what, the evaluation on simulated data with an injected barrier, the
+report and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+from support import Clock
+
+from noiselab.analysis.levels import leq
+from noiselab.api.app import create_app
+from noiselab.api.auth import create_key
+from noiselab.api.settings import ApiSettings
+from noiselab.api.trial_schemas import (
+    BandEffectOut,
+    DailyRowOut,
+    EvaluationOut,
+    SummaryRowOut,
+    TrialIn,
+    TrialOut,
+)
+from noiselab.model import Reading, Spectrum
+from noiselab.sensors_sim import spectra as sim_spectra
+from noiselab.sensors_sim.generate import Barrier, Generated, generate, site_by_id
+from noiselab.store import open_store
+from noiselab.store.metadata import MetadataStore, Sensor
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+CPH = ZoneInfo("Europe/Copenhagen")
+TRIALS = "/api/v1/trials"
+START = datetime(2026, 2, 9, tzinfo=CPH)  # a Monday, local midnight
+INSTALLED = START + timedelta(days=14)
+END = INSTALLED + timedelta(days=14)
+TREATED, CONTROL = "trial-blade-treated", "trial-blade-control"
+SEED = 1
+
+
+def _z(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def trial_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Blade barrier <Holbæk> & co",
+        "vendor": "acme",
+        "description": "Recycled wind-turbine blades.\n<script>alert(1)</script>",
+        "treated": [TREATED],
+        "control": [CONTROL],
+        "before_start": _z(START),
+        "before_end": _z(INSTALLED),
+        "after_start": _z(INSTALLED),
+        "after_end": _z(END),
+        "hours": [],
+    }
+    return body | changes
+
+
+@dataclass
+class Setup:
+    client: TestClient
+    headers: dict[str, dict[str, str]]
+    store_url: str
+    meta_url: str
+
+
+def _sensor(sensor_id: str, *, public: bool = False) -> Sensor:
+    return Sensor(id=sensor_id, name=sensor_id, source="road", public=public)
+
+
+def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
+    """Private trial sensors, a public one, and a key of each role; two vendors. A
+    ``readings.db`` already in ``root`` is the app's store."""
+    settings = ApiSettings(
+        store_url=f"sqlite:///{root / 'readings.db'}",
+        meta_url=f"sqlite:///{root / 'metadata.db'}",
+        auth_cache_s=60,
+        **({} if clock is None else {"clock": clock}),
+    )
+    meta = MetadataStore(settings.meta_url)
+    try:
+        meta.add_sensors(
+            [
+                _sensor(TREATED),
+                _sensor(CONTROL),
+                _sensor("other-private"),
+                _sensor("vb-public", public=True),
+            ]
+        )
+        texts = {
+            "admin": create_key(meta, role="admin", name="ops")[1],
+            "staff": create_key(meta, role="staff", name="kommune")[1],
+            "vendor": create_key(meta, role="vendor", name="acme")[1],
+            "other": create_key(meta, role="vendor", name="rival")[1],
+        }
+    finally:
+        meta.close()
+    headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
+    headers["public"] = {}
+    with TestClient(create_app(settings)) as client:
+        yield Setup(client, headers, settings.store_url, settings.meta_url)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    """An app over an empty store."""
+    yield from _setup(tmp_path)
+
+
+def create(s: Setup, **changes: Any) -> dict[str, Any]:
+    response = s.client.post(TRIALS, json=trial_body(**changes), headers=s.headers["staff"])
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+# --------------------------------------------------------------------------- CRUD
+
+
+def test_staff_create_read_replace_delete(setup: Setup) -> None:
+    created = create(setup)
+    TrialOut.model_validate(created)
+    tid = created["id"]
+    assert re.fullmatch(r"tr-[0-9a-f]{12}", tid)
+    assert created["before_start"] == "2026-02-08T23:00:00Z"
+    assert created["treated"] == [TREATED]
+    got = setup.client.get(f"{TRIALS}/{tid}", headers=setup.headers["admin"])
+    assert got.status_code == 200
+    assert got.json() == created
+    assert got.headers["cache-control"] == "private, no-store"
+    replaced = setup.client.put(
+        f"{TRIALS}/{tid}", json=trial_body(hours=[22, 23, 0]), headers=setup.headers["admin"]
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["hours"] == [22, 23, 0]
+    assert replaced.json()["created"] == created["created"]
+    listed = setup.client.get(TRIALS, headers=setup.headers["staff"]).json()
+    assert [t["id"] for t in listed] == [tid]
+    assert setup.client.delete(f"{TRIALS}/{tid}", headers=setup.headers["staff"]).status_code == 204
+    assert setup.client.get(f"{TRIALS}/{tid}", headers=setup.headers["staff"]).status_code == 404
+    assert setup.client.delete(f"{TRIALS}/{tid}", headers=setup.headers["staff"]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"treated": []}, "treated"),
+        ({"control": [TREATED]}, "both treated and control: trial-blade-treated"),
+        ({"treated": ["nope-1"]}, "unknown sensors: nope-1"),
+        ({"control": ["BAD ID"]}, "is not a sensor id"),
+        ({"before_end": _z(INSTALLED + timedelta(hours=1))}, "before must end no later"),
+        ({"after_end": _z(INSTALLED)}, "after: start must be before end"),
+        ({"before_start": "2026-02-09T00:00:00"}, "timezone"),
+        ({"before_start": _z(START + timedelta(minutes=30))}, "whole hour"),
+        ({"before_start": _z(START - timedelta(days=400))}, "at most 366 days"),
+        ({"hours": [24]}, "less than or equal to 23"),
+        ({"hours": [3, 3]}, "at most once"),
+        ({"hours": [True]}, "valid integer"),
+        ({"name": "  "}, "name must be"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_invalid_trials_are_422_with_a_reason(
+    setup: Setup, changes: dict[str, Any], message: str
+) -> None:
+    response = setup.client.post(TRIALS, json=trial_body(**changes), headers=setup.headers["staff"])
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"]
+
+
+def test_bad_json_body_is_422(setup: Setup) -> None:
+    response = setup.client.post(
+        TRIALS,
+        content=b"{not json",
+        headers=setup.headers["staff"] | {"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "detail" in response.json()
+
+
+# --------------------------------------------------------------------------- access
+
+
+READS = ["", "/evaluation", "/daily", "/summary", "/bands", "/report", "/export.csv"]
+
+
+@pytest.mark.parametrize("suffix", READS)
+def test_read_access_by_role(setup: Setup, suffix: str) -> None:
+    """Public 401; owning vendor, staff, admin 200; another vendor 404 like an unknown id."""
+    tid = create(setup)["id"]
+    expected = {"public": 401, "vendor": 200, "other": 404, "staff": 200, "admin": 200}
+    for who, status in expected.items():
+        response = setup.client.get(f"{TRIALS}/{tid}{suffix}", headers=setup.headers[who])
+        assert response.status_code == status, (who, response.text)
+    unknown = setup.client.get(f"{TRIALS}/tr-000000000000{suffix}", headers=setup.headers["other"])
+    hidden = setup.client.get(f"{TRIALS}/{tid}{suffix}", headers=setup.headers["other"])
+    assert hidden.json()["detail"].replace(tid, "X") == unknown.json()["detail"].replace(
+        "tr-000000000000", "X"
+    )
+
+
+def test_writes_need_staff_or_admin(setup: Setup) -> None:
+    tid = create(setup)["id"]
+    for who, status in {"public": 401, "vendor": 403, "other": 403}.items():
+        h = setup.headers[who]
+        assert setup.client.post(TRIALS, json=trial_body(), headers=h).status_code == status
+        assert (
+            setup.client.put(f"{TRIALS}/{tid}", json=trial_body(), headers=h).status_code == status
+        )
+        assert setup.client.delete(f"{TRIALS}/{tid}", headers=h).status_code == status
+    admin = setup.client.post(TRIALS, json=trial_body(), headers=setup.headers["admin"])
+    assert admin.status_code == 201
+
+
+def test_vendors_list_only_their_trials(setup: Setup) -> None:
+    mine = create(setup)["id"]
+    theirs = create(setup, vendor="rival", treated=["other-private"], control=["vb-public"])["id"]
+    listed = {
+        who: [t["id"] for t in setup.client.get(TRIALS, headers=setup.headers[who]).json()]
+        for who in ("vendor", "other", "staff")
+    }
+    assert listed["vendor"] == [mine]
+    assert listed["other"] == [theirs]
+    assert sorted(listed["staff"]) == sorted([mine, theirs])
+    assert setup.client.get(TRIALS).status_code == 401
+
+
+def test_a_vendor_sees_its_trial_sensors_at_once(setup: Setup) -> None:
+    """Before the trial exists the private sensors are 404 for the vendor; right after it is
+    created (within the key cache's lifetime) they are visible, to it and not to the rival."""
+    vendor, other = setup.headers["vendor"], setup.headers["other"]
+    assert setup.client.get(f"/api/v1/sensors/{TREATED}", headers=vendor).status_code == 404
+    tid = create(setup)["id"]
+    for sensor_id in (TREATED, CONTROL):
+        assert setup.client.get(f"/api/v1/sensors/{sensor_id}", headers=vendor).status_code == 200
+        assert setup.client.get(f"/api/v1/sensors/{sensor_id}", headers=other).status_code == 404
+    listed = {s["id"] for s in setup.client.get("/api/v1/sensors", headers=vendor).json()}
+    assert listed == {TREATED, CONTROL, "vb-public"}
+    fine = setup.client.get(f"/api/v1/sensors/{TREATED}/levels?every=1m", headers=vendor)
+    assert fine.status_code == 200
+    setup.client.delete(f"{TRIALS}/{tid}", headers=setup.headers["staff"])
+    assert setup.client.get(f"/api/v1/sensors/{TREATED}", headers=vendor).status_code == 404
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _readings(sensor_id: str, g: Generated) -> list[Reading]:
+    bands = tuple(float(f) for f in sim_spectra.BANDS_HZ)
+    assert g.spectrum is not None
+    return [
+        Reading(
+            sensor_id=sensor_id,
+            ts=ts,
+            laeq=laeq,
+            duration=60.0,
+            lafmax=lafmax,
+            spectrum=Spectrum(bands, tuple(levels)),
+        )
+        for ts, laeq, lafmax, levels in zip(
+            g.ts.tolist(),
+            g.laeq.tolist(),
+            g.lafmax.tolist(),
+            np.round(g.spectrum, 2).tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _hourly(levels: np.ndarray) -> np.ndarray:
+    """Energetic LAeq,1h of consecutive hours of 1-min levels."""
+    e = np.power(10.0, levels / 10.0).reshape(-1, 60)
+    return np.asarray(10.0 * np.log10(e.mean(axis=1)))
+
+
+@pytest.fixture(scope="module")
+def simulated_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """14 + 14 days of 1-min readings with spectra at the blade-barrier trial pair, a 6 dB
+    barrier on the treated site from INSTALLED, in a store file written once per module;
+    returns the file and the true effect.
+
+    True effect, from the simulator's truth: over the after hours, ``Leq`` of the hourly
+    ``road_mitigated + background`` minus ``Leq`` of the hourly ``road + background`` (the
+    background is not screened, so a little under 6 dB)."""
+    barrier = Barrier(installed_at=INSTALLED.timestamp(), insertion_loss_db=6.0)
+    t = generate(
+        site_by_id(TREATED), START, END, SEED, rate_hz=1 / 60, barrier=barrier, spectra=True
+    )
+    c = generate(site_by_id(CONTROL), START, END, SEED, rate_hz=1 / 60, spectra=True)
+    path = tmp_path_factory.mktemp("simulated") / "readings.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        store.write(_readings(TREATED, t) + _readings(CONTROL, c), received_at=END.timestamp())
+    finally:
+        store.close()
+    after = t.ts >= INSTALLED.timestamp()
+    bg = np.power(10.0, t.background_laeq[after] / 10.0)
+    with_barrier = 10 * np.log10(np.power(10.0, t.road_mitigated_laeq[after] / 10.0) + bg)
+    without = 10 * np.log10(np.power(10.0, t.road_laeq[after] / 10.0) + bg)
+    return path, leq(_hourly(with_barrier)) - leq(_hourly(without))
+
+
+@pytest.fixture
+def simulated(tmp_path: Path, simulated_store: tuple[Path, float]) -> Iterator[tuple[Setup, float]]:
+    """An app over a copy of the simulated store, and the true effect."""
+    path, expected = simulated_store
+    shutil.copyfile(path, tmp_path / "readings.db")
+    for setup in _setup(tmp_path):
+        yield setup, expected
+
+
+def test_evaluation_recovers_the_injected_barrier(simulated: tuple[Setup, float]) -> None:
+    """Created with a staff key, read with the vendor's. The true effect lies in the 95 %
+    interval, which is narrower than 1 dB, and within 0.3 dB of the estimate. (At 95 % a seed
+    misses now and then by design: with this setup seeds 1-12 covered it 11 times; seed 3
+    missed by 0.03 dB.)"""
+    setup, expected = simulated
+    assert -6.0 < expected < -5.0
+    tid = create(setup)["id"]
+    response = setup.client.get(f"{TRIALS}/{tid}/evaluation", headers=setup.headers["vendor"])
+    assert response.status_code == 200, response.text
+    body = EvaluationOut.model_validate(response.json())
+    assert body.effect is not None
+    low, high = body.effect.ci_low_db - 0.005, body.effect.ci_high_db + 0.005  # rounding
+    assert low <= expected <= high, (expected, body.effect)
+    assert body.effect.ci_high_db - body.effect.ci_low_db < 1.0
+    assert abs(body.effect.effect_db - expected) < 0.3
+    assert body.verdict.status == "reduction"
+    assert "reduction of" in body.verdict.text
+    assert (body.before.coverage, body.after.coverage) == (1.0, 1.0)
+    assert (body.before.complete_days, body.after.complete_days) == (14, 14)
+    assert (body.before.selected_hours, body.after.selected_hours) == (14 * 24, 14 * 24)
+    assert len(body.daily) == 28
+    assert body.effect.reduction_db == -body.effect.effect_db
+    # Per band: the barrier's band insertion loss grows with frequency (Maekawa shape).
+    assert len(body.bands) == 18
+    effects = [b.effect_db for b in body.bands]
+    assert all(e is not None for e in effects)
+    low, high = body.bands[0], body.bands[-1]
+    assert low.effect_db is not None
+    assert high.effect_db is not None
+    assert high.effect_db < low.effect_db - 5.0
+
+
+def test_flat_rows_for_grafana(simulated: tuple[Setup, float]) -> None:
+    setup, _ = simulated
+    tid = create(setup)["id"]
+    h = setup.headers["staff"]
+    daily = setup.client.get(f"{TRIALS}/{tid}/daily", headers=h).json()
+    rows = [DailyRowOut.model_validate(row) for row in daily]
+    assert rows[0].date == "2026-02-09"
+    assert rows[0].phase == "before"
+    assert rows[14].date == "2026-02-23"
+    assert rows[14].phase == "after"
+    assert all(isinstance(row["difference_db"], float) for row in daily)
+    for row in rows:
+        assert row.treated_db is not None
+        assert row.control_db is not None
+        assert row.difference_db == pytest.approx(row.treated_db - row.control_db, abs=0.011)
+    (summary,) = setup.client.get(f"{TRIALS}/{tid}/summary", headers=h).json()
+    SummaryRowOut.model_validate(summary)
+    evaluation = setup.client.get(f"{TRIALS}/{tid}/evaluation", headers=h).json()
+    assert summary["effect_db"] == evaluation["effect"]["effect_db"]
+    assert summary["status"] == "reduction"
+    bands = setup.client.get(f"{TRIALS}/{tid}/bands", headers=h).json()
+    assert [b["band_hz"] for b in bands] == [float(f) for f in sim_spectra.BANDS_HZ]
+
+
+def test_night_hours_only(simulated: tuple[Setup, float]) -> None:
+    """Hours 22-06 local: 9 of 24 hours a day are selected."""
+    setup, _ = simulated
+    tid = create(setup, hours=[22, 23, 0, 1, 2, 3, 4, 5, 6])["id"]
+    body = setup.client.get(f"{TRIALS}/{tid}/evaluation", headers=setup.headers["staff"]).json()
+    assert body["before"]["selected_hours"] == 14 * 9
+    assert body["daily"][0]["selected_hours"] == 9
+    assert body["effect"] is not None
+    assert body["verdict"]["status"] in {"reduction", "no_significant_change"}
+
+
+def test_insufficient_data_is_said_plainly(simulated: tuple[Setup, float]) -> None:
+    """An after period of 3 days has 3 complete days (< 7): insufficient data, though an
+    effect is still estimated."""
+    setup, _ = simulated
+    tid = create(setup, after_end=_z(INSTALLED + timedelta(days=3)))["id"]
+    body = setup.client.get(f"{TRIALS}/{tid}/evaluation", headers=setup.headers["staff"]).json()
+    assert body["verdict"]["status"] == "insufficient_data"
+    assert "after period has 3 complete day(s), at least 7" in body["verdict"]["text"]
+    assert body["effect"] is not None
+
+
+def test_no_data_gives_no_effect(setup: Setup) -> None:
+    tid = create(setup)["id"]
+    body = setup.client.get(f"{TRIALS}/{tid}/evaluation", headers=setup.headers["staff"]).json()
+    assert body["effect"] is None
+    assert body["verdict"]["status"] == "insufficient_data"
+    assert body["bands"] == []
+    assert "no spectra" in body["bands_note"]
+    assert body["before"]["coverage"] == 0.0
+    assert body["daily"][0]["treated_db"] is None
+    report = setup.client.get(f"{TRIALS}/{tid}/report", headers=setup.headers["staff"])
+    assert report.status_code == 200
+    assert "Insufficient data" in report.text
+
+
+# --------------------------------------------------------------------------- report, CSV
+
+
+def test_report_is_self_contained_and_escaped(simulated: tuple[Setup, float]) -> None:
+    setup, _ = simulated
+    tid = create(setup)["id"]
+    response = setup.client.get(
+        f"{TRIALS}/{tid}/report?download=1", headers=setup.headers["vendor"]
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    disposition = response.headers["content-disposition"]
+    assert disposition == f'attachment; filename="trial-{tid}-blade-barrier-holb-k-co.html"'
+    page = response.text
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Blade barrier &lt;Holbæk&gt; &amp; co" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert page.count("<svg") >= 4  # effect, levels, differences, bands
+    assert "reduction of" in page
+    inline = setup.client.get(f"{TRIALS}/{tid}/report", headers=setup.headers["vendor"])
+    assert "content-disposition" not in inline.headers
+
+
+def test_csv_export(simulated: tuple[Setup, float]) -> None:
+    setup, _ = simulated
+    tid = create(setup)["id"]
+    response = setup.client.get(
+        f"{TRIALS}/{tid}/export.csv?every=1d", headers=setup.headers["vendor"]
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"].endswith('-1d.csv"')
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(rows[0]) == [
+        "sensor_id",
+        "role",
+        "t",
+        "laeq",
+        "lafmax",
+        "l10",
+        "l50",
+        "l90",
+        "coverage",
+    ]
+    assert [r["role"] for r in rows] == ["treated"] * 28 + ["control"] * 28
+    assert rows[0]["t"] == "2026-02-08T23:00:00Z"
+    assert rows[0]["coverage"] == "1.0"
+    hourly = setup.client.get(
+        f"{TRIALS}/{tid}/export.csv",
+        params={"every": "1m", "start": "2026-02-10", "end": "2026-02-10T01:00:00+01:00"},
+        headers=setup.headers["staff"],
+    )
+    minutes = list(csv.DictReader(io.StringIO(hourly.text)))
+    assert len(minutes) == 2 * 60
+    assert minutes[0]["t"] == "2026-02-09T23:00:00Z"
+    assert minutes[0]["sensor_id"] == TREATED
+
+
+def test_csv_export_limits_and_errors(setup: Setup) -> None:
+    tid = create(setup)["id"]
+    h = setup.headers["staff"]
+    too_long = setup.client.get(f"{TRIALS}/{tid}/export.csv?every=1s", headers=h)
+    assert too_long.status_code == 400
+    assert "at most one day" in too_long.json()["detail"]
+    assert setup.client.get(f"{TRIALS}/{tid}/export.csv?every=2h", headers=h).status_code == 422
+    ages = setup.client.get(
+        f"{TRIALS}/{tid}/export.csv", params={"start": "1970-01-01", "end": "2099-01-01"}, headers=h
+    )
+    assert ages.status_code == 400
+    backwards = setup.client.get(
+        f"{TRIALS}/{tid}/export.csv", params={"start": "2026-02-10", "end": "2026-02-09"}, headers=h
+    )
+    assert backwards.status_code == 422
+    assert (
+        setup.client.get(f"{TRIALS}/{tid}/export.csv?start=yesterday", headers=h).status_code == 422
+    )
+    one_second = setup.client.get(
+        f"{TRIALS}/{tid}/export.csv",
+        params={"every": "1s", "start": "2026-02-10", "end": "2026-02-11"},
+        headers=h,
+    )
+    assert one_second.status_code == 200
+    assert one_second.text.strip().splitlines() == [
+        "sensor_id,role,t,laeq,lafmax,l10,l50,l90,coverage"
+    ]
+
+
+def test_openapi_documents_the_trial_routes(setup: Setup) -> None:
+    spec = setup.client.get("/openapi.json").json()
+    paths = {p for p in spec["paths"] if p.startswith(TRIALS)}
+    assert paths == {
+        TRIALS,
+        f"{TRIALS}/{{trial_id}}",
+        *(f"{TRIALS}/{{trial_id}}{s}" for s in READS[1:]),
+    }
+    evaluation = spec["paths"][f"{TRIALS}/{{trial_id}}/evaluation"]["get"]
+    assert {"200", "401", "404"} <= set(evaluation["responses"])
+    schemas = spec["components"]["schemas"]
+    assert schemas["TrialIn"]["examples"][0]["vendor"] == "acme"
+    assert "examples" in schemas["DailyRowOut"]
+
+
+def test_daylight_saving_day_has_23_hours(setup: Setup) -> None:
+    """2026-03-29 (Copenhagen: clocks 02:00 -> 03:00) has 23 local hours; local dates label
+    the daily rows."""
+    spring = datetime(2026, 3, 23, tzinfo=CPH)
+    tid = create(
+        setup,
+        before_start=_z(spring),
+        before_end=_z(spring + timedelta(days=7)),
+        after_start=_z(spring + timedelta(days=7)),
+        after_end=_z(spring + timedelta(days=14)),
+    )["id"]
+    daily = setup.client.get(f"{TRIALS}/{tid}/daily", headers=setup.headers["staff"]).json()
+    hours = {row["date"]: row["selected_hours"] for row in daily}
+    assert hours["2026-03-29"] == 23
+    assert hours["2026-03-28"] == hours["2026-03-30"] == 24
+    assert len(daily) == 14
+
+
+def test_evaluations_are_reused_for_a_minute(tmp_path: Path) -> None:
+    """The endpoints of one trial share an evaluation for 60 s of the app's clock: data
+    written meanwhile shows once that has passed (or at once after the trial is replaced)."""
+    clock = Clock(END.timestamp())
+    for s in _setup(tmp_path, clock):
+        tid = create(s)["id"]
+        url, h = f"{TRIALS}/{tid}/summary", s.headers["staff"]
+        assert s.client.get(url, headers=h).json()[0]["coverage_before"] == 0.0
+        store = open_store(s.store_url)
+        try:
+            day = START.timestamp()
+            store.write(
+                [Reading(TREATED, day + i * 60, 60.0, duration=60.0) for i in range(60)]
+                + [Reading(CONTROL, day + i * 60, 60.0, duration=60.0) for i in range(60)],
+                received_at=day,
+            )
+        finally:
+            store.close()
+        assert s.client.get(url, headers=h).json()[0]["coverage_before"] == 0.0
+        clock.now += 61
+        assert s.client.get(url, headers=h).json()[0]["coverage_before"] == round(1 / 336, 4)
+
+
+def test_documented_examples_are_valid_answers() -> None:
+    """Each model's OpenAPI example validates against the model itself."""
+    for model in (TrialIn, TrialOut, EvaluationOut, DailyRowOut, SummaryRowOut, BandEffectOut):
+        for example in model.model_json_schema()["examples"]:
+            model.model_validate(example)
