@@ -35,6 +35,8 @@ sensors_app = typer.Typer(help="The sensor registry.", no_args_is_help=True)
 app.add_typer(sensors_app, name="sensors")
 keys_app = typer.Typer(help="API keys (sent as Authorization: Bearer KEY).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+dashboards_app = typer.Typer(help="The Grafana dashboards of dashboards/.", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
 
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 DEFAULT_STORE = "sqlite:///noiselab-data/readings.db"
@@ -727,3 +729,37 @@ def keys_revoke(
 def main() -> None:
     """Entry point of the console script."""
     app()
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    grafana_url: Annotated[
+        str, typer.Option(envvar="NOISELAB_GRAFANA_URL", help="Grafana's base URL.")
+    ],
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_GRAFANA_TOKEN",
+            help="A Grafana service-account token (Editor). Prefer the variable to the option.",
+        ),
+    ],
+    directory: Annotated[
+        Path,
+        typer.Option(
+            "--dir", envvar="NOISELAB_DASHBOARDS_DIR", help="Folder of dashboard JSON files."
+        ),
+    ] = Path("dashboards"),
+) -> None:
+    """Upload the dashboards into Grafana's 'noiselab' folder (overwriting by uid)."""
+    try:
+        from noiselab.grafana_push import load_dashboards, push_dashboards
+    except ImportError as exc:
+        raise _fail(
+            NoiselabError("dashboards push needs grafana-client: pip install 'noiselab[grafana]'")
+        ) from exc
+    try:
+        pushed = push_dashboards(load_dashboards(directory), grafana_url, token)
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    for dashboard in pushed:
+        typer.echo(f"{dashboard.uid}  v{dashboard.version}  {dashboard.title}  {dashboard.url}")
