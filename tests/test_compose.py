@@ -51,11 +51,13 @@ def test_images_are_pinned(compose):
 
 def test_ingest_scales_and_shares_the_subscription(compose):
     ingest = compose["services"]["ingest"]
-    # A container_name, fixed host port or fixed client id would stop `--scale ingest=3`.
+    # A container_name, fixed host port or fixed client id would stop `--scale ingest=3`;
+    # replicas take numbered slots for stable client ids instead.
     assert "container_name" not in ingest
     assert "ports" not in ingest
-    assert "--client-id" not in ingest["command"]
-    assert "--share-group" not in ingest["command"]  # the default shared subscription
+    command = ingest["command"]
+    assert command[command.index("--client-id") + 1] == "slot"
+    assert "--share-group" not in command  # the default shared subscription
 
 
 def test_grafana_preinstalls_infinity_with_the_supported_variable(compose):
