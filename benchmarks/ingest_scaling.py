@@ -42,8 +42,17 @@ def acked(port: int) -> float:
     return 0.0
 
 
-def run(broker: MosquittoBroker, workdir: Path, workers: int, lines: list[list[bytes]]) -> float:
-    """Seconds for ``workers`` ingest processes to store and ack the published ``lines``."""
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(
+    broker: MosquittoBroker, workdir: Path, workers: int, lines: list[list[bytes]]
+) -> tuple[float, float, float]:
+    """``(seconds, worker CPU s, broker CPU s)`` for ``workers`` ingest processes to store and
+    ack the published ``lines``; CPU counted over the drain only."""
     prefix = f"b{time.monotonic_ns() % 10**9}"
     meta_url = f"sqlite:///{workdir / 'metadata.db'}"
     meta = MetadataStore(meta_url)
@@ -102,13 +111,18 @@ def run(broker: MosquittoBroker, workdir: Path, workers: int, lines: list[list[b
     time.sleep(0.5)  # the subscriptions follow the connect
     stop(procs)
     publish_backlog(broker.port, prefix, lines)
+    assert broker.process is not None
+    broker_cpu = cpu_s(broker.process.pid)
     procs, ports, began = start("drain")
+    worker_cpu = sum(cpu_s(proc.pid) for proc in procs)
     try:
         while sum(acked(port) for port in ports) < messages:
             if time.perf_counter() - began > 600:
                 raise RuntimeError("timed out")
             time.sleep(0.02)
-        return time.perf_counter() - began
+        elapsed = time.perf_counter() - began
+        worker_cpu = sum(cpu_s(proc.pid) for proc in procs) - worker_cpu
+        return elapsed, worker_cpu, cpu_s(broker.process.pid) - broker_cpu
     finally:
         stop(procs)
 
@@ -143,16 +157,20 @@ def main() -> None:
                 messages = sum(len(x) for x in lines)
                 rates = {}
                 for workers in (1, args.workers):
-                    times = []
+                    runs = []
                     for r in range(args.repeats):
                         workdir = root / f"{name[:6]}-{workers}-{r}"
                         workdir.mkdir()
-                        times.append(run(broker, workdir, workers, lines))
+                        runs.append(run(broker, workdir, workers, lines))
+                    times = [t for t, _, _ in runs]
                     rates[workers] = messages / statistics.median(times)
+                    worker_ms = statistics.median(w for _, w, _ in runs) / messages * 1e6
+                    broker_ms = statistics.median(b for _, _, b in runs) / messages * 1e6
                     print(
                         f"{name}: {workers} worker(s): {rates[workers]:,.0f} msg/s = "
                         f"{rates[workers] * per_message:,.0f} readings/s "
-                        f"(times {', '.join(f'{t:.2f}' for t in times)} s)"
+                        f"(times {', '.join(f'{t:.2f}' for t in times)} s); CPU per 1,000 "
+                        f"messages: workers {worker_ms:.0f} ms, broker {broker_ms:.0f} ms"
                     )
                 ratio = rates[args.workers] / rates[1]
                 print(f"{name}: ratio {args.workers} workers / 1 = {ratio:.2f}")
