@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -28,10 +29,12 @@ class Answer:
 
 
 class RecordingServer:
-    """``answers[path]`` is a queue of answers for that path (default: an empty 204)."""
+    """``answers[path]`` is a queue of answers for that path; when it is empty, ``responder``
+    (if given) answers from the request, else an empty 204."""
 
-    def __init__(self) -> None:
+    def __init__(self, responder: Callable[[Request], Answer] | None = None) -> None:
         self.requests: list[Request] = []
+        self.responder = responder
         self.answers: dict[str, deque[Answer]] = {}
         fake = self
 
@@ -52,17 +55,21 @@ class RecordingServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 parts = urlsplit(self.path)
-                fake.requests.append(
-                    Request(
-                        self.command,
-                        parts.path,
-                        {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                    )
+                request = Request(
+                    self.command,
+                    parts.path,
+                    {k: v[-1] for k, v in parse_qs(parts.query).items()},
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
                 )
+                fake.requests.append(request)
                 queue = fake.answers.get(parts.path)
-                answer = queue.popleft() if queue else Answer(204)
+                if queue:
+                    answer = queue.popleft()
+                elif fake.responder is not None:
+                    answer = fake.responder(request)
+                else:
+                    answer = Answer(204)
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
                 for name, value in answer.headers.items():

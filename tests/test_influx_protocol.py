@@ -10,13 +10,18 @@ import base64
 import json
 import math
 import socket
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import paho.mqtt.client as mqtt
 import pytest
 from http_fake import Answer, RecordingServer
+from paho.mqtt.enums import CallbackAPIVersion
 
+from noiselab.config import parse_mqtt_url
 from noiselab.errors import (
     ConfigError,
     QueryError,
@@ -24,9 +29,11 @@ from noiselab.errors import (
     StoreError,
     StoreUnavailable,
 )
+from noiselab.ingest.worker import IngestSettings, IngestWorker
 from noiselab.model import Reading
 from noiselab.store.influx import InfluxStore, open_influx_store
 from noiselab.store.influx_flux import flux_string, flux_time, raw_query
+from noiselab.store.metadata import MetadataStore, Sensor
 from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import HIST_DTYPE
 
@@ -264,3 +271,70 @@ def test_open_needs_a_token(monkeypatch):
     monkeypatch.delenv("NOISELAB_INFLUX_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="NOISELAB_INFLUX_TOKEN"):
         open_influx_store("influxdb://localhost:8086?org=lab&bucket=noise")
+
+
+def test_the_ingest_quarantines_what_influxdb_refuses_and_acks_the_rest(tmp_path, broker, prefix):
+    """A real worker on a real broker over the InfluxDB adapter: InfluxDB refuses one point
+    (422, a field type conflict), so the batch is written reading by reading; the refused one is
+    quarantined with InfluxDB's reason and every message is acknowledged (no redelivery loop)."""
+    bad_ts = b" 1772366405000"  # the point InfluxDB refuses, by its timestamp
+    conflict = json.dumps(
+        {"code": "unprocessable entity", "message": "partial write: field type conflict"}
+    ).encode()
+
+    def respond(request):
+        if request.path == "/api/v2/query":
+            return Answer(200, b"\r\n", CSV)
+        lines = request.body.split(b"\n")
+        if any(line.startswith(b"noise,") and line.endswith(bad_ts) for line in lines):
+            return Answer(422, conflict)
+        return Answer(204)
+
+    server = RecordingServer(respond)
+    influx = InfluxStore(url=server.url, token="t", org="lab", bucket="noise")
+    meta = MetadataStore(f"sqlite:///{tmp_path / 'metadata.db'}")
+    meta.add_sensors([Sensor(id="s1", name="s1", source="road")])
+    settings = IngestSettings(
+        mqtt=parse_mqtt_url(broker.url),
+        client_id=f"{prefix}-influx",
+        topic_prefix=prefix,
+        share_group=None,
+        flush_interval_s=0.2,
+        max_future_s=1e12,
+    )
+    worker = IngestWorker(settings, influx, meta)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        assert worker.wait_connected(20)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        for i in range(10):
+            body = json.dumps({"ts": T0 + i, "laeq": 60.0 + i}).encode()
+            client.publish(f"{prefix}/s1/levels", body, qos=1).wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+        deadline = time.monotonic() + 30
+        while worker.metrics.acked._value.get() < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.metrics.acked._value.get() == 10
+        (entry,) = meta.list_quarantine()
+        assert "HTTP 422" in entry.reason
+        assert "field type conflict" in entry.reason
+        assert json.loads(entry.raw)["laeq"] == 65.0
+        written = [
+            line
+            for r in server.requests
+            if r.path == "/api/v2/write"
+            for line in r.body.split(b"\n")
+            if line.startswith(b"noise,") and not line.endswith(bad_ts)
+        ]
+        stamps = {line.rsplit(b" ", 1)[1] for line in written}
+        assert len(stamps) == 9  # every other reading reached InfluxDB
+    finally:
+        worker.request_stop()
+        thread.join(30)
+        influx.close()
+        meta.close()
+        server.close()
