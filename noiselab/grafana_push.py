@@ -92,6 +92,8 @@ def push_dashboards(
         raise NoiselabError(f"Grafana at {grafana_url}: {_describe(exc)}") from exc
     except OSError as exc:
         raise NoiselabError(f"Grafana at {grafana_url}: cannot connect ({exc})") from exc
+    finally:
+        api.client.s.close()  # the client's HTTP session and its pooled connections
     return pushed
 
 

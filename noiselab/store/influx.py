@@ -22,6 +22,12 @@ Roll-up
     histogram base64-encoded). Late and re-delivered data therefore keep the roll-up exact, which
     a scheduled downsampling task over "the last few minutes" would not.
 
+Reads
+    Flux (:mod:`noiselab.store.influx_flux`): raw readings for ``series`` and ``1s`` levels,
+    ``noise_1m`` for ``minute_series`` and coarser levels, hourly sums of the band energies
+    for ``hourly_bands``, ``noise_activity`` for ``activity``. Levels use the SQLite store's
+    bucket arithmetic (:mod:`noiselab.store.level_buckets`), so both stores answer alike.
+
 Errors
     429 and 5xx answers, timeouts and connection errors raise ``StoreUnavailable`` (the ingest
     retries with backoff, unacknowledged); 400 and 422 on a write raise ``ReadingRejected``
