@@ -75,6 +75,9 @@ class RecordingServer:
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer.body)))
+                # One request per connection: clients close their sockets at once instead of
+                # pooling them until garbage collection.
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(answer.body)
 
