@@ -138,10 +138,11 @@ class Demo:
         try:
             if keys_file.exists():
                 self.keys = json.loads(keys_file.read_text())
-            else:
+            if not self.keys or not all(_key_is_live(meta, key) for key in self.keys.values()):
                 _, staff = create_key(meta, role="staff", name="demo-staff")
                 _, vendor = create_key(meta, role="vendor", name=DEMO_VENDOR)
                 self.keys = {"staff": staff, "vendor": vendor}
+                keys_file.unlink(missing_ok=True)
                 keys_file.touch(mode=0o600)
                 keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
             self.trial = self._demo_trial(TrialStore(meta))
@@ -154,7 +155,8 @@ class Demo:
         if not {"trial-blade-treated", "trial-blade-control"} <= ids:
             return None
         barrier = datetime.fromtimestamp(self.barrier_at, UTC)
-        half = timedelta(seconds=math.ceil(parse_duration(self.backfill) / 2 / 3600) * 3600)
+        hours = max(1, math.ceil(parse_duration(self.backfill) / 2 / 3600))  # whole, at least 1
+        half = timedelta(hours=hours)
         trial = Trial(
             id=DEMO_TRIAL_ID,
             name="Low-noise barrier blade (demo)",
@@ -263,6 +265,13 @@ class Demo:
                 process.wait()
         self.broker.stop()
         print("noiselab demo stopped", flush=True)
+
+
+def _key_is_live(meta: MetadataStore, key: str) -> bool:
+    """Whether ``key`` (``nl_<id>_<secret>``) is still in ``meta`` and not revoked."""
+    parts = key.split("_")
+    found = meta.api_key_secret(parts[1]) if len(parts) >= 3 else None
+    return found is not None and found[0].revoked_at is None
 
 
 def _check_port_free(port: int) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 from noiselab.broker import free_port
@@ -100,3 +101,33 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         ["pgrep", "-f", str(data)], capture_output=True, text=True, check=False
     ).stdout
     assert leftover.strip() == "", f"processes left running: {leftover}"
+
+
+def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_trial(
+    tmp_path: Path,
+) -> None:
+    from noiselab.demo import DEMO_TRIAL_ID, Demo
+    from noiselab.sensors_sim.register import register_sim_sensors
+    from noiselab.store.metadata import MetadataStore
+
+    def prepared() -> Demo:
+        demo = Demo(data_dir=tmp_path, api_port=0, backfill="0", rate=1.0, sensors="default")
+        demo.data_dir.mkdir(exist_ok=True)
+        register_sim_sensors(demo.meta_url, demo.sensors)
+        demo._prepare_users()
+        return demo
+
+    first = prepared()
+    assert first.trial is not None
+    assert first.trial.id == DEMO_TRIAL_ID
+    assert first.trial.before_end - first.trial.before_start == timedelta(hours=1)
+    again = prepared()
+    assert again.keys == first.keys  # reused from demo-keys.json
+    meta = MetadataStore(first.meta_url)
+    try:
+        meta.revoke_api_key(first.keys["staff"].split("_")[1])
+    finally:
+        meta.close()
+    fresh = prepared()
+    assert fresh.keys["staff"] != first.keys["staff"]  # a revoked key is replaced
+    assert json.loads((tmp_path / "demo-keys.json").read_text()) == fresh.keys
