@@ -12,6 +12,8 @@ default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`
 - ``baci``: Before-After-Control-Impact with a day-block bootstrap; insertion loss
 - ``quality``: coverage, gaps, message-counter gaps, stuck sensors
 - ``guidelines``: the Danish guideline values and a classification against them
+- ``weighting`` (import it directly; needs scipy, extra ``sensor``): A-weighting and Fast
+  time weighting of sampled pressure per IEC 61672-1, a block-wise sound level meter
 - ``alerting``: sliding-window levels, local-hour masks and rates for alert rules
 - ``trial``: vendor-trial evaluation (sensor groups, matched hours, BACI, verdict, bands)
 """
