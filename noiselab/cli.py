@@ -18,6 +18,7 @@ from noiselab.config import (
     parse_hours,
     parse_mqtt_url,
     parse_store_url,
+    parse_zone,
 )
 from noiselab.errors import NoiselabError
 from noiselab.logs import configure_logging
@@ -474,20 +475,14 @@ def alerts(
     log_json: LogJsonOpt = False,
 ) -> None:
     """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
-    from noiselab.errors import ConfigError
     from noiselab.store import open_store
     from noiselab.store.alerts import AlertRepository
     from noiselab.store.metadata import MetadataStore
 
     configure_logging(log_level, as_json=log_json)
     try:
-        try:
-            tz = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"--zone {zone!r}: unknown IANA name") from exc
+        tz = parse_zone("--zone", zone)
         periods = parse_hours("--day", day), parse_hours("--evening", evening)
         meta_url = _meta_url(store, meta)
         reading_store = open_store(store)

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from noiselab.errors import ConfigError
 
@@ -23,6 +24,7 @@ __all__ = [
     "parse_hours",
     "parse_mqtt_url",
     "parse_store_url",
+    "parse_zone",
 ]
 
 
@@ -126,6 +128,14 @@ def parse_duration(text: str) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ConfigError(f"duration {text!r}: must be a finite, non-negative time")
     return seconds
+
+
+def parse_zone(name: str, text: str) -> ZoneInfo:
+    """The IANA time zone ``text``; ``ConfigError`` naming ``name`` when there is none."""
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name} {text!r}: unknown IANA name") from exc
 
 
 def parse_hours(name: str, text: str) -> tuple[int, int]:

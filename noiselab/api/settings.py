@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from noiselab.config import parse_store_url
+from noiselab.config import parse_store_url, parse_zone
 from noiselab.errors import ConfigError
 
 __all__ = ["ApiSettings"]
@@ -74,7 +74,7 @@ class ApiSettings:
             raise ConfigError(f"public rate {self.public_rate_per_s}/s: need 0..1000000 (0: off)")
         if not 0 <= self.public_burst <= 1_000_000:
             raise ConfigError(f"public burst {self.public_burst}: need 0..1000000 (0: off)")
-        _load_zone(self.zone)
+        parse_zone("time zone", self.zone)
         self._check_map()
         (d0, d1), (e0, e1) = self.day, self.evening
         if not (0 <= d0 < d1 == e0 < e1 <= 24 and e1 - d0 < 24):
@@ -113,11 +113,4 @@ class ApiSettings:
     @property
     def tz(self) -> ZoneInfo:
         """The local time zone."""
-        return _load_zone(self.zone)
-
-
-def _load_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"time zone {name!r}: unknown IANA name") from exc
+        return parse_zone("time zone", self.zone)

@@ -58,7 +58,7 @@ from urllib3.exceptions import HTTPError
 
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.config import parse_store_url
-from noiselab.errors import ConfigError, QueryError, ReadingRejected, StoreError, StoreUnavailable
+from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
 from noiselab.model import Reading, ts_key
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
 from noiselab.store.influx_flux import activity_query, bands_query, minute_query, raw_query
@@ -69,7 +69,13 @@ from noiselab.store.influx_lines import (
     format_float,
     readings_payload,
 )
-from noiselab.store.level_buckets import Buckets, checked_edges, minute_buckets, second_buckets
+from noiselab.store.level_buckets import (
+    Buckets,
+    checked_edges,
+    minute_buckets,
+    parse_every,
+    second_buckets,
+)
 from noiselab.store.sqlite_rollup import (
     MINUTE_MS,
     MinuteRollup,
@@ -190,11 +196,7 @@ class InfluxStore:
         """Energetic levels of one sensor in ``every`` buckets covering ``[start, end)``, with
         the SQLite store's arithmetic (:mod:`noiselab.store.level_buckets`): ``1s`` from the raw
         readings, coarser buckets from ``noise_1m``."""
-        try:
-            step = Every(every)
-        except ValueError:
-            choices = ", ".join(e.value for e in Every)
-            raise QueryError(f"every must be one of {choices}, not {every!r}") from None
+        step = parse_every(every)
         edges = checked_edges(start, end, step, zone)
         if step is Every.S1:
             buckets = self._second_buckets(sensor_id, edges)

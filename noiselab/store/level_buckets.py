@@ -28,6 +28,7 @@ __all__ = [
     "Buckets",
     "checked_edges",
     "minute_buckets",
+    "parse_every",
     "second_buckets",
 ]
 
@@ -158,6 +159,15 @@ def second_buckets(edges: FloatArray, rows: Rows) -> Buckets:
         lafmax=rows.lafmax[row],
         levels=(bucket[order], laeq[order], ms[order]),
     )
+
+
+def parse_every(every: Every | str) -> Every:
+    """``every`` as an ``Every``; ``QueryError`` listing the choices otherwise."""
+    try:
+        return Every(every)
+    except ValueError:
+        choices = ", ".join(e.value for e in Every)
+        raise QueryError(f"every must be one of {choices}, not {every!r}") from None
 
 
 def checked_edges(start: datetime, end: datetime, every: Every, zone: ZoneInfo) -> FloatArray:

@@ -66,6 +66,7 @@ from noiselab.store.level_buckets import (
     Buckets,
     checked_edges,
     minute_buckets,
+    parse_every,
     second_buckets,
 )
 from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
@@ -186,11 +187,7 @@ class SqliteStore:
         capped at 1 (readings overlapping in time could exceed it). Raises ``QueryError`` for
         more than ``MAX_POINTS`` buckets or a bad range, before reading any data.
         """
-        try:
-            step = Every(every)
-        except ValueError:
-            choices = ", ".join(e.value for e in Every)
-            raise QueryError(f"every must be one of {choices}, not {every!r}") from None
+        step = parse_every(every)
         edges = checked_edges(start, end, step, zone)
         with self._lock, _translated("levels query"):
             if step is Every.S1:

@@ -21,7 +21,13 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from noiselab.analysis.events import Event, detect_events
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import cache_headers, resolve_window, rfc3339, visible_sensor
+from noiselab.api.routes.sensors import (
+    SENSOR_ERRORS,
+    cache_headers,
+    resolve_window,
+    rfc3339,
+    visible_sensor,
+)
 from noiselab.api.schemas import ErrorOut, EventsOut
 
 __all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "READ_AHEAD_S", "method", "router"]
@@ -54,13 +60,8 @@ def method(threshold: float | None) -> str:
     summary="Pass-by events of one sensor",
     response_model=EventsOut,
     responses={
-        401: {"model": ErrorOut, "description": "A bad or revoked API key."},
-        404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
+        **SENSOR_ERRORS,
         422: {"model": ErrorOut, "description": "A bad start, end or threshold."},
-        429: {
-            "model": ErrorOut,
-            "description": "Too many requests without a key from this address; see `Retry-After`.",
-        },
     },
 )
 def get_events(

@@ -37,6 +37,7 @@ from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.routes.sensors import (
     PUBLIC_FRESH_S,
     PUBLIC_SETTLED_S,
+    SENSOR_ERRORS,
     cache_headers,
     parse_instant,
     rfc3339,
@@ -74,13 +75,8 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     summary="Daily Lden and period levels of one sensor",
     response_model=IndicatorsOut,
     responses={
-        401: {"model": ErrorOut, "description": "A bad or revoked API key."},
-        404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
+        **SENSOR_ERRORS,
         422: {"model": ErrorOut, "description": "A bad start or end."},
-        429: {
-            "model": ErrorOut,
-            "description": "Too many requests without a key from this address; see `Retry-After`.",
-        },
     },
 )
 def get_indicators(

@@ -39,6 +39,7 @@ __all__ = [
     "PUBLIC_EVERY",
     "PUBLIC_FRESH_S",
     "PUBLIC_SETTLED_S",
+    "SENSOR_ERRORS",
     "cache_headers",
     "fine_data_allowed",
     "parse_instant",
@@ -73,11 +74,13 @@ _TOO_MANY: dict[str, Any] = {
     "model": ErrorOut,
     "description": "Too many requests without a key from this address; see `Retry-After`.",
 }
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+SENSOR_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Unknown sensor, or one the caller may not see."},
     401: {"model": ErrorOut, "description": "A bad or revoked API key."},
     429: _TOO_MANY,
 }
+"""The errors of every route under /api/v1/sensors/{id}: unknown or hidden sensor, bad key,
+rate limit."""
 
 
 @router.get(
@@ -110,7 +113,7 @@ def list_sensors(
 @router.get(
     "/{sensor_id}",
     summary="One sensor",
-    responses={**_NOT_FOUND, 422: {"model": ErrorOut, "description": "A bad request."}},
+    responses={**SENSOR_ERRORS, 422: {"model": ErrorOut, "description": "A bad request."}},
 )
 def get_sensor(
     sensor_id: str,
@@ -134,7 +137,7 @@ def get_sensor(
     summary="Levels of one sensor",
     response_model=LevelsOut,
     responses={
-        **_NOT_FOUND,
+        **SENSOR_ERRORS,
         400: {"model": ErrorOut, "description": "Too many buckets: narrow the range."},
         403: {
             "model": ErrorOut,
