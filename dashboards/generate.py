@@ -99,11 +99,11 @@ def panel(
     }
 
 
-def variable_sensor() -> dict[str, Any]:
-    query = documented_queries()["sensors"]
+def _variable(name: str, query: dict[str, Any], default: str) -> dict[str, Any]:
+    """A dashboard variable from an Infinity list query: ``id`` as value, ``name`` as text."""
     return {
-        "name": "sensor",
-        "label": "Sensor",
+        "name": name,
+        "label": name.capitalize(),
         "type": "query",
         "datasource": API,
         "query": {
@@ -116,37 +116,27 @@ def variable_sensor() -> dict[str, Any]:
             },
             "queryType": "infinity",
         },
-        "current": {"text": DEFAULT_SENSOR, "value": DEFAULT_SENSOR},
+        "current": {"text": default, "value": default},
         "refresh": 1,
     }
+
+
+def variable_sensor() -> dict[str, Any]:
+    return _variable("sensor", documented_queries()["sensors"], DEFAULT_SENSOR)
 
 
 def variable_trial() -> dict[str, Any]:
-    return {
-        "name": "trial",
-        "label": "Trial",
-        "type": "query",
-        "datasource": API,
-        "query": {
-            "infinityQuery": {
-                "refId": "trials",
-                "type": "json",
-                "source": "url",
-                "parser": "backend",
-                "format": "table",
-                "url": "/api/v1/trials",
-                "url_options": {"method": "GET", "params": []},
-                "root_selector": "",
-                "columns": [
-                    {"selector": "id", "text": "value", "type": "string"},
-                    {"selector": "name", "text": "text", "type": "string"},
-                ],
-            },
-            "queryType": "infinity",
-        },
-        "current": {"text": DEFAULT_TRIAL, "value": DEFAULT_TRIAL},
-        "refresh": 1,
+    trials = {
+        "refId": "trials",
+        "type": "json",
+        "source": "url",
+        "parser": "backend",
+        "format": "table",
+        "url": "/api/v1/trials",
+        "url_options": {"method": "GET", "params": []},
+        "root_selector": "",
     }
+    return _variable("trial", trials, DEFAULT_TRIAL)
 
 
 def dashboard(
