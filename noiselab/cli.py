@@ -22,6 +22,7 @@ from noiselab.config import (
 )
 from noiselab.errors import NoiselabError
 from noiselab.logs import configure_logging
+from noiselab.sensor.cli import sensor_app
 
 __all__ = ["app", "main"]
 
@@ -38,6 +39,7 @@ keys_app = typer.Typer(help="API keys (sent as Authorization: Bearer KEY).", no_
 app.add_typer(keys_app, name="keys")
 dashboards_app = typer.Typer(help="The Grafana dashboards of dashboards/.", no_args_is_help=True)
 app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(sensor_app, name="sensor")
 
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 DEFAULT_STORE = "sqlite:///noiselab-data/readings.db"
@@ -146,6 +148,14 @@ def ingest(
             help="Address of /metrics (0.0.0.0 in a container for Prometheus).",
         ),
     ] = "127.0.0.1",
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources",
+            envvar="NOISELAB_INGEST_SOURCES",
+            help="TOML file of foreign-format sources to read too (docs/devices.md).",
+        ),
+    ] = None,
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
@@ -153,6 +163,7 @@ def ingest(
     import threading
 
     from noiselab.ingest.slots import SlotLease, claim_slot, slot_client_id, watch_slot
+    from noiselab.ingest.sources import load_sources
     from noiselab.ingest.worker import IngestSettings, IngestWorker, default_client_id
     from noiselab.store import open_store
     from noiselab.store.metadata import MetadataStore
@@ -160,6 +171,7 @@ def ingest(
     configure_logging(log_level, as_json=log_json)
     lease: SlotLease | None = None
     try:
+        source_list = load_sources(sources) if sources is not None else ()
         meta_url = _meta_url(store, meta)
         if client_id == "slot":
             lease = claim_slot(meta_url, share_group or "noiselab-ingest")
@@ -174,6 +186,7 @@ def ingest(
             flush_interval_s=flush_interval,
             receive_maximum=receive_maximum,
             max_future_s=max_future,
+            sources=source_list,
         )
         registry = MetadataStore(meta_url)
         reading_store = open_store(store, source_of=registry.source_of)
@@ -519,6 +532,98 @@ def alerts(
 
 
 @app.command()
+def fiware(
+    mqtt_url: MqttOpt = DEFAULT_MQTT,
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+    every: Annotated[
+        str,
+        typer.Option(envvar="NOISELAB_FIWARE_EVERY", help="Interval of each entity: 1m 5m 15m 1h."),
+    ] = "15m",
+    topic_prefix: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_FIWARE_TOPIC_PREFIX",
+            help="Entities go to PREFIX/{sensor_id}/NoiseLevelObserved (retained, QoS 1).",
+        ),
+    ] = "fiware/noiselab",
+    min_coverage: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_FIWARE_MIN_COVERAGE",
+            min=0.0,
+            max=1.0,
+            help="Publish an interval only when this share of it was measured.",
+        ),
+    ] = 0.75,
+    settle: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_FIWARE_SETTLE", min=0, help="Seconds to wait for late readings."
+        ),
+    ] = 60.0,
+    include_private: Annotated[
+        bool,
+        typer.Option(
+            "--include-private",
+            envvar="NOISELAB_FIWARE_INCLUDE_PRIVATE",
+            help="Also publish sensors that are not public (vendors' sensors).",
+        ),
+    ] = False,
+    once: Annotated[
+        bool,
+        typer.Option("--once", envvar="NOISELAB_FIWARE_ONCE", help="Publish the latest, exit."),
+    ] = False,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
+) -> None:
+    """Re-publish each completed interval of every public sensor as a FIWARE
+    NoiseLevelObserved entity (NGSI-LD key-values) over MQTT."""
+    from noiselab.analysis.buckets import Every
+    from noiselab.errors import ConfigError
+    from noiselab.export.fiware_service import FiwarePublisher, FiwareSettings
+    from noiselab.store import open_store
+    from noiselab.store.metadata import MetadataStore
+
+    configure_logging(log_level, as_json=log_json)
+    try:
+        try:
+            settings = FiwareSettings(
+                mqtt=parse_mqtt_url(mqtt_url),
+                every=Every(every) if every in {e.value for e in Every} else Every.D1,
+                topic_prefix=topic_prefix.strip("/"),
+                min_coverage=min_coverage,
+                settle_s=settle,
+                include_private=include_private,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"--every {every!r}: must be one of 1m, 5m, 15m, 1h") from exc
+        meta_url = _meta_url(store, meta)
+        reading_store = open_store(store)
+        try:
+            registry = MetadataStore(meta_url)
+        except BaseException:
+            reading_store.close()
+            raise
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    publisher = FiwarePublisher(settings, reading_store, registry)
+    try:
+        publisher.start()
+        if once:
+            typer.echo(f"published {publisher.publish_due()} entities")
+        else:
+            _on_signals(publisher.request_stop)
+            publisher.run()
+    except NoiselabError as exc:
+        raise _fail(exc) from exc
+    finally:
+        publisher.close()
+        reading_store.close()
+        registry.close()
+
+
+@app.command()
 def demo(
     data_dir: Annotated[
         Path, typer.Option(envvar="NOISELAB_DATA_DIR", help="Where all demo data lives.")
@@ -654,10 +759,14 @@ def sensors_import(
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="vendor, staff or admin.")],
+    role: Annotated[str, typer.Option(help="vendor, staff, admin or sensor.")],
     name: Annotated[str, typer.Option(help="Who holds the key, e.g. the vendor's name.")],
     sensors: Annotated[
-        str, typer.Option(help="Vendor keys: the vendor's sensor ids, comma-separated.")
+        str,
+        typer.Option(
+            help="Vendor keys: the vendor's sensor ids; sensor keys: the sensors they may push "
+            "readings for (comma-separated)."
+        ),
     ] = "",
     store: StoreOpt = DEFAULT_STORE,
     meta: MetaOpt = None,
@@ -669,7 +778,7 @@ def keys_create(
 
     try:
         if role not in ROLES:
-            raise ConfigError(f"--role {role!r}: must be one of admin, staff, vendor")
+            raise ConfigError(f"--role {role!r}: must be one of admin, staff, vendor, sensor")
         ids = tuple(dict.fromkeys(part.strip() for part in sensors.split(",") if part.strip()))
         registry = MetadataStore(_meta_url(store, meta))
     except NoiselabError as exc:

@@ -22,7 +22,7 @@ from support import Clock
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
-from noiselab.api.schemas import ErrorOut, LevelsOut
+from noiselab.api.schemas import PERCENTILES_NOTE, ErrorOut, LevelsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.errors import ConfigError
 from noiselab.model import Reading, Rejection
@@ -216,6 +216,33 @@ def test_levels_per_minute(levels_lab):
             "coverage": 1.0,
         },
     ]
+
+
+def test_levels_say_why_percentiles_are_missing_for_long_readings(lab):
+    """A DNMS-like sensor reports LAeq over 145-s intervals: its buckets keep the energetic
+    LAeq (two readings, 50 and 60 dB: 10·log10((145·10^5 + 145·10^6) / 290) = 57.40 dB) but
+    L10/L50/L90 are null, and the answer says why. A 1-s sensor's answer has no note."""
+    lab.sensors(sensor("dnms-1"), sensor("vb-road-1"))
+    lab.write(
+        [
+            Reading(sensor_id="dnms-1", ts=T0, laeq=50.0, duration=145.0),
+            Reading(sensor_id="dnms-1", ts=T0 + 145, laeq=60.0, duration=145.0),
+            *steady("vb-road-1", T0, 60, 60.0),
+        ],
+        received_at=T0 + 300,
+    )
+    with lab.client() as client:
+        window = {"start": rfc3339(T0), "end": rfc3339(T0 + 900), "every": "15m"}
+        body = client.get("/api/v1/sensors/dnms-1/levels", params=window).json()
+        LevelsOut.model_validate(body)
+        [point] = body["points"]
+        assert (point["laeq"], point["l10"], point["l50"], point["l90"]) == (57.4, None, None, None)
+        assert point["coverage"] == round(290 / 900, 4)
+        assert body["notes"] == [PERCENTILES_NOTE]
+        assert "cannot be computed" in body["notes"][0]
+        steady_body = client.get("/api/v1/sensors/vb-road-1/levels", params=window).json()
+        assert steady_body["points"][0]["l50"] == 60.0
+        assert steady_body["notes"] == []
 
 
 def test_levels_per_second(levels_lab):

@@ -334,7 +334,8 @@ def test_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--role", "boss", "--name", "x"], "--role 'boss'"),
-        (["--role", "staff", "--name", "x", "--sensors", "a1"], "only vendor keys"),
+        (["--role", "staff", "--name", "x", "--sensors", "a1"], "only vendor and sensor keys"),
+        (["--role", "sensor", "--name", "x"], "a sensor key must list the sensors"),
         (["--role", "vendor", "--name", " "], "name must be"),
         (["--role", "vendor", "--name", "x", "--sensors", "Bad_Id"], "sensor id 'Bad_Id'"),
     ],

@@ -4,7 +4,8 @@ deploy/mosquitto/mosquitto.conf is loaded with only its paths and port rewritten
 directory, and the password file is made by the compose stack's own script
 (deploy/mosquitto/make-config.sh) with the real mosquitto_passwd. A sensor may publish to its own
 topic and not to another sensor's; the simulator's user may publish for any sensor but read
-nothing; anonymous clients and wrong passwords are refused.
+nothing; the FIWARE re-publisher writes its entities only; anonymous clients and wrong
+passwords are refused.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def production_broker(tmp_path: Path) -> Iterator[int]:
             "SECRETS_DIR": str(secrets),
             "MQTT_INGEST_PASSWORD": "pw-i",
             "MQTT_SIM_PASSWORD": "pw-s",
+            "MQTT_FIWARE_PASSWORD": "pw-f",
         },
     )
     passwd = tmp_path / "passwd"
@@ -143,4 +145,25 @@ def test_simulator_may_publish_for_any_sensor_but_not_read(production_broker: in
     assert sorted(received) == ["noiselab/hbm-z/levels", "noiselab/kbm-a/levels"]
     assert sniffed == []
     sim.disconnect()
+    ingest.disconnect()
+
+
+def test_fiware_publisher_may_write_its_entities_only(production_broker: int) -> None:
+    port = production_broker
+    received: list[str] = []
+    ingest, _ = _client(port, "noiselab-ingest", "pw-i")
+    ingest.on_message = lambda _c, _u, msg: received.append(msg.topic)
+    ingest.subscribe("noiselab/+/levels", options=SubscribeOptions(qos=1))
+    fiware, reason = _client(port, "noiselab-fiware", "pw-f")
+    assert not reason.is_failure  # type: ignore[attr-defined]
+    sniffed: list[str] = []
+    fiware.on_message = lambda _c, _u, msg: sniffed.append(msg.topic)
+    fiware.subscribe("fiware/noiselab/#", options=SubscribeOptions(qos=1))
+    time.sleep(0.3)
+    fiware.publish("fiware/noiselab/kbm-a/NoiseLevelObserved", b"{}", qos=1).wait_for_publish(10)
+    fiware.publish("noiselab/kbm-a/levels", b'{"ts": 1795600800, "laeq": 50}', qos=1)
+    time.sleep(0.5)
+    assert received == []  # it cannot forge readings
+    assert sniffed == []  # and reads nothing, not even its own entities
+    fiware.disconnect()
     ingest.disconnect()

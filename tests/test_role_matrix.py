@@ -7,7 +7,9 @@ values of its path parameters, and the status class each role expects. Roles:
 - ``bad_key``: a well-formed key that does not exist;
 - ``vendor``: a vendor key owning the private sensor ``vb-acme-1``;
 - ``other_vendor``: a vendor key owning nothing (``vb-acme-1`` is hidden from it);
-- ``staff`` and ``admin``.
+- ``staff`` and ``admin``;
+- ``sensor``: a sensor key for ``esp8266-1``, which may push readings and otherwise sees what the
+  public sees.
 
 Expected values: ``OK`` (any 2xx), or 401, 403, 404 exactly.
 :func:`test_every_route_is_in_the_table` fails when the app has a route (method and path
@@ -42,13 +44,18 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-ROLES = ("public", "bad_key", "vendor", "other_vendor", "staff", "admin")
+ROLES = ("public", "bad_key", "vendor", "other_vendor", "staff", "admin", "sensor")
 OK = "2xx"
 Expect = dict[str, str | int]
 
 PUBLIC_SENSOR = "vb-road-1"
 PRIVATE_SENSOR = "vb-acme-1"  # owned by the `vendor` key
 UNKNOWN_SENSOR = "vb-nowhere"
+PUSHING_SENSOR = "esp8266-1"  # the `sensor` key's
+PUSH_BODY: dict[str, Any] = {
+    "software_version": "NRZ-2020-133",
+    "sensordatavalues": [{"value_type": "noise_LAeq", "value": "54.52"}],
+}
 # Placeholders in path parameters, replaced by ids the fixture creates:
 REVOKED_KEY = "<revocable key>"  # a staff key nobody uses
 OWN_TRIAL = "<acme trial>"  # a trial of the `vendor` key's vendor ("acme")
@@ -78,6 +85,7 @@ def hidden_from_public() -> Expect:
         "other_vendor": 404,
         "staff": OK,
         "admin": OK,
+        "sensor": 404,
     }
 
 
@@ -90,7 +98,7 @@ def roles_only(*allowed: str, missing: int | None = None) -> Expect:
     """Keys of ``allowed`` roles (with ``missing``: the resource is unknown, so that status);
     other keys 403; no key or a bad one 401."""
     expect: Expect = {"public": 401, "bad_key": 401}
-    for role in ("vendor", "other_vendor", "staff", "admin"):
+    for role in ("vendor", "other_vendor", "staff", "admin", "sensor"):
         role_name = "vendor" if role == "other_vendor" else role
         if role_name in allowed:
             expect[role] = OK if missing is None else missing
@@ -137,6 +145,7 @@ class Row:
     expect: Expect = field(default_factory=anyone)
     query: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         url = self.path
@@ -253,6 +262,14 @@ ROWS: list[Row] = [
     Row("GET", "/", expect=open_to_all()),
     Row("GET", "/map", expect=open_to_all()),
     Row("GET", "/static/{path:path}", {"path:path": "map.js"}, open_to_all()),
+    # devices pushing over HTTP (sensor keys)
+    Row(
+        "POST",
+        "/api/v1/push/sensor-community",
+        expect=roles_only("sensor"),
+        body=PUSH_BODY,
+        headers={"X-Sensor": PUSHING_SENSOR},
+    ),
 ]
 
 
@@ -281,6 +298,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             [
                 Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
                 Sensor(id=PRIVATE_SENSOR, name="acme", source="road", public=False),
+                Sensor(id=PUSHING_SENSOR, name="diy", source="road", public=False),
             ]
         )
         texts = {
@@ -288,6 +306,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             "other_vendor": create_key(meta, role="vendor", name="other")[1],
             "staff": create_key(meta, role="staff", name="kommune")[1],
             "admin": create_key(meta, role="admin", name="ops")[1],
+            "sensor": create_key(meta, role="sensor", name="diy", sensors=(PUSHING_SENSOR,))[1],
         }
         revocable = create_key(meta, role="staff", name="to revoke")[0].id
     finally:
@@ -367,7 +386,7 @@ def test_role_gets_the_expected_status(matrix: Matrix, row: Row, role: str) -> N
         url,
         params=row.query,
         json=row.body,
-        headers=matrix.headers[role],
+        headers=matrix.headers[role] | row.headers,
     )
     expected = row.expect[role]
     if expected == OK:

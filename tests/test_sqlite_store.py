@@ -7,6 +7,7 @@ import multiprocessing
 import sqlite3
 import tempfile
 from collections import defaultdict
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from noiselab.model import Reading, Spectrum, ts_key
 from noiselab.store import sqlite_schema
 from noiselab.store.base import WriteResult
 from noiselab.store.sqlite import MAX_POINTS, SqliteStore
-from noiselab.store.sqlite_rollup import decode_hist
+from noiselab.store.sqlite_rollup import HIST_DTYPE, decode_hist
 
 H = 1_779_998_400  # 2026-05-28T20:00:00Z: a whole hour, so also a whole minute
 RECEIVED = 1_780_000_000.0
@@ -41,7 +42,8 @@ def reading(ts: float, laeq: float, duration: float = 1.0, sensor: str = "s-1", 
 
 
 def naive_rollup(readings: list[Reading]) -> dict[int, tuple[float, float, float | None, dict]]:
-    """Minute -> (energy, seconds, lafmax, {bin: ms}) by plain loops over each reading."""
+    """Minute -> (energy, seconds, lafmax, {bin: ms}) by plain loops over each reading; only
+    readings of at most 1 s enter the histogram."""
     minutes: dict[int, list] = defaultdict(lambda: [0.0, 0, None, defaultdict(int)])
     for r in readings:
         start = ts_key(r.ts)
@@ -53,7 +55,8 @@ def naive_rollup(readings: list[Reading]) -> dict[int, tuple[float, float, float
             cell[1] += overlap
             if r.lafmax is not None:
                 cell[2] = r.lafmax if cell[2] is None else max(cell[2], r.lafmax)
-            cell[3][round(r.laeq * 10)] += overlap
+            if end - start <= 1000:
+                cell[3][round(r.laeq * 10)] += overlap
     return {m: (c[0], c[1] / 1000, c[2], dict(c[3])) for m, c in minutes.items()}
 
 
@@ -162,7 +165,7 @@ def test_late_and_out_of_order_data(store):
 def test_reading_crossing_minute_boundaries(store):
     """70 dB from H+50 s for 80 s: 10 s in minute 0, 60 s in minute 1, 10 s in minute 2.
     Energy = overlap·10^(70/10) = 10·10^7 = 1e8, 60·10^7 = 6e8 and 1e8; its LAFmax 82 dB goes
-    to all three minutes (an upper bound)."""
+    to all three minutes (an upper bound). Longer than 1 s, it stays out of the histograms."""
     store.write([reading(H + 50, 70.0, duration=80.0, lafmax=82.0, lafmin=61.0)], RECEIVED)
     rows = store.rollup_rows("s-1")
     minute = H // 60
@@ -172,7 +175,7 @@ def test_reading_crossing_minute_boundaries(store):
         (minute + 2, 10.0, 82.0, 61.0),
     ]
     np.testing.assert_allclose([r[2] for r in rows], [1e8, 6e8, 1e8], rtol=1e-12)
-    assert [decode_hist(r[6])[0].tolist() for r in rows] == [[700]] * 3
+    assert [decode_hist(r[6])[0].tolist() for r in rows] == [[]] * 3
 
 
 def test_sensors_are_kept_apart(store):
@@ -230,14 +233,16 @@ def expected_result(model: dict[tuple[str, int], Reading], batch: list[Reading])
 
 @pytest.fixture
 def levels_store(store):
-    """60 dB at H for 1 s (LAFmax 65), 70 dB at H+1 for 1.5 s (75), 80 dB at H+2.5 for 0.5 s
-    (85), 50 dB at H+110 for 20 s (58): minute 0 holds 3 s, minutes 1 and 2 hold 10 s each."""
+    """60 dB at H for 1 s (LAFmax 65), 70 dB at H+1 for 1 s and at H+2 for 0.5 s (75), 80 dB at
+    H+2.5 for 0.5 s (85), 50 dB at H+110 for twenty 1-s readings (58): minute 0 holds 3 s,
+    minutes 1 and 2 hold 10 s each. All readings are at most 1 s, so all have percentiles."""
     store.write(
         [
             reading(H, 60.0, lafmax=65.0),
-            reading(H + 1, 70.0, duration=1.5, lafmax=75.0),
+            reading(H + 1, 70.0, lafmax=75.0),
+            reading(H + 2, 70.0, duration=0.5, lafmax=75.0),
             reading(H + 2.5, 80.0, duration=0.5, lafmax=85.0),
-            reading(H + 110, 50.0, duration=20.0, lafmax=58.0),
+            *(reading(H + 110 + k, 50.0, lafmax=58.0) for k in range(20)),
         ],
         RECEIVED,
     )
@@ -305,6 +310,29 @@ def test_levels_1s_spreads_a_long_reading(store):
     ]
 
 
+def test_percentiles_only_from_readings_of_at_most_one_second(store):
+    """Minute 0: sixty 1-s readings, 70 dB for 7 s and 40 dB for 53 s: L10 = 70 (7/60 > 10 %
+    above 40 dB), L50 = L90 = 40; LAeq 10·log10((7·10^7 + 53·10^4) / 60) = 60.702 dB.
+    Minute 1: one 60-s reading of that LAeq: no percentiles, whatever its level.
+    Minute 2: thirty 1-s readings and one 30-s reading: no percentiles either. Over the hour
+    the 1-s and 60-s readings mix, so the hour has none."""
+    minute_0 = [reading(H + k, 70.0 if k < 7 else 40.0) for k in range(60)]
+    minute_1 = [reading(H + 60, 60.702, duration=60.0)]
+    minute_2 = [reading(H + 120 + k, 50.0) for k in range(30)]
+    store.write([*minute_0, *minute_1, *minute_2, reading(H + 150, 50.0, 30.0)], RECEIVED)
+    points = store.levels("s-1", utc(H), utc(H + 180), "1m")
+    assert [(p.l10, p.l50, p.l90) for p in points] == [
+        (70.0, 40.0, 40.0),
+        (None, None, None),
+        (None, None, None),
+    ]
+    assert [round(p.laeq, 3) for p in points] == [60.702, 60.702, 50.0]
+    [hour] = store.levels("s-1", utc(H), utc(H + 3600), "1h")
+    assert (hour.l10, hour.l50, hour.l90) == (None, None, None)
+    seconds = store.levels("s-1", utc(H + 59), utc(H + 61), "1s")
+    assert [(p.l10, round(p.laeq, 3)) for p in seconds] == [(40.0, 40.0), (None, 60.702)]
+
+
 def hourly(start: datetime, hours: int, levels: list[float]) -> list[Reading]:
     return [
         reading((start + timedelta(hours=h)).timestamp(), levels[h % len(levels)], 3600.0)
@@ -316,7 +344,8 @@ def test_levels_1d_on_the_23_hour_day(store):
     """Sunday 2026-03-29 in Copenhagen runs 2026-03-28T23:00Z to 2026-03-29T22:00Z (23 h).
     Ten hourly readings alternating 50/60 dB from 23:00Z: energetic mean
     10·log10((5·10^5 + 5·10^6) / 10) = 57.403627 dB; coverage 10 h / 23 h = 0.434783.
-    The hours before and after belong to the neighbouring days."""
+    The hours before and after belong to the neighbouring days. Hour-long readings give no
+    percentiles."""
     midnight = datetime(2026, 3, 28, 23, tzinfo=UTC)
     store.write(
         [
@@ -328,7 +357,7 @@ def test_levels_1d_on_the_23_hour_day(store):
     )
     day = datetime(2026, 3, 29, 12, tzinfo=UTC)
     [point] = store.levels("s-1", day, day + timedelta(hours=1), "1d")
-    assert point_tuple(point) == (midnight, 57.403627, None, 60.0, 50.0, 50.0, 0.434783)
+    assert point_tuple(point) == (midnight, 57.403627, None, None, None, None, 0.434783)
 
 
 def test_levels_1d_on_the_25_hour_day(store):
@@ -341,8 +370,8 @@ def test_levels_1d_on_the_25_hour_day(store):
     store.write([*readings, *hourly(next_midnight, 1, [70.0])], RECEIVED)
     points = store.levels("s-1", midnight, next_midnight + timedelta(hours=1), "1d")
     assert [point_tuple(p) for p in points] == [
-        (midnight, 60.0, None, 60.0, 60.0, 60.0, 0.96),
-        (next_midnight, 70.0, None, 70.0, 70.0, 70.0, round(1 / 24, 6)),
+        (midnight, 60.0, None, None, None, None, 0.96),
+        (next_midnight, 70.0, None, None, None, None, round(1 / 24, 6)),
     ]
 
 
@@ -500,3 +529,26 @@ def test_two_processes_write_one_file(tmp_path):
         assert store.count_readings() == 30 * 100
         for sensor in (f"s-{i}" for i in range(10)):
             assert_rollup_matches(store, sensor, store.readings(sensor, H - 60, H + 3600))
+
+
+def test_schema_2_drops_long_readings_from_old_histograms(tmp_path):
+    """A file written before schema 2 has the 80-s reading's 70 dB in its minute histograms;
+    opening it recomputes those minutes (and only those), so its percentiles disappear."""
+    path = tmp_path / "old.db"
+    with SqliteStore(path) as store:
+        store.write(
+            [reading(H + 50, 70.0, duration=80.0), reading(H + 600, 55.0), reading(H + 131, 60.0)],
+            RECEIVED,
+        )
+        current = store.rollup_rows("s-1")
+    old = np.zeros(1, dtype=HIST_DTYPE)
+    old["bin"], old["ms"] = 700, 10_000
+    conn = sqlite3.connect(path, isolation_level=None)
+    with closing(conn):
+        conn.execute("UPDATE rollup_1m SET hist = ? WHERE minute = ?", (old.tobytes(), H // 60))
+        conn.execute("PRAGMA user_version = 1")
+    with SqliteStore(path) as store:
+        assert store.rollup_rows("s-1") == current
+        assert store.rollup_rows("s-1") == store.recompute_rollup_from_raw("s-1")
+        [first] = store.levels("s-1", utc(H), utc(H + 60), "1m")
+        assert (first.l10, round(first.laeq, 6)) == (None, 70.0)

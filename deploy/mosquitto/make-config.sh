@@ -3,6 +3,7 @@
 # directory, and a password file hashed by mosquitto_passwd for
 #   - the ingest (user noiselab-ingest, MQTT_INGEST_PASSWORD),
 #   - the simulator (user noiselab-sim, MQTT_SIM_PASSWORD; only when set),
+#   - the FIWARE re-publisher (user noiselab-fiware, MQTT_FIWARE_PASSWORD; only when set),
 #   - every sensor listed in /secrets/mqtt-sensors.txt, one "SENSOR_ID PASSWORD" per line
 #     (a sensor's user name is its id: the ACL lets it publish under its own id only).
 # Runs in the eclipse-mosquitto image before the broker starts; rerun it to change passwords.
@@ -21,6 +22,9 @@ mosquitto_passwd -b "$tmp" noiselab-ingest "$MQTT_INGEST_PASSWORD"
 if [ -n "${MQTT_SIM_PASSWORD:-}" ]; then
     mosquitto_passwd -b "$tmp" noiselab-sim "$MQTT_SIM_PASSWORD"
 fi
+if [ -n "${MQTT_FIWARE_PASSWORD:-}" ]; then
+    mosquitto_passwd -b "$tmp" noiselab-fiware "$MQTT_FIWARE_PASSWORD"
+fi
 sensors=0
 if [ -f "$secrets/mqtt-sensors.txt" ]; then
     while read -r sensor password; do
@@ -33,4 +37,4 @@ if id mosquitto >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     chown mosquitto:mosquitto "$tmp" "$out/acl" "$out/mosquitto.conf"
 fi
 mv "$tmp" "$out/passwd"
-echo "mosquitto config written: ingest, sim=${MQTT_SIM_PASSWORD:+yes}, $sensors sensors"
+echo "mosquitto config written: ingest, sim=${MQTT_SIM_PASSWORD:+yes}, fiware=${MQTT_FIWARE_PASSWORD:+yes}, $sensors sensors"

@@ -27,6 +27,7 @@ from noiselab.api.routes import (
     indicators,
     keys,
     public_map,
+    push,
     sensors,
     staff,
     trials,
@@ -101,5 +102,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(public_map.router)
     app.include_router(keys.router)
+    app.include_router(push.router)
     app.include_router(health.router)
     return app

@@ -20,7 +20,8 @@ A missing, malformed, unknown or revoked key where one is needed answers 401 wit
 ``WWW-Authenticate: Bearer``; a key presented on a public endpoint must be valid too (401
 otherwise, so a client with a broken key learns it instead of silently seeing less). A wrong
 role answers 403. Visibility: the public sees public sensors; a vendor public sensors and its
-own; staff and admin all.
+own; staff and admin all. A ``sensor`` key pushes readings over HTTP for the sensors it lists
+(:mod:`noiselab.api.routes.push`) and otherwise sees what the public sees.
 
 Vendors and trials: a vendor key sees the trials whose ``vendor`` equals the key's ``name``
 (:mod:`noiselab.store.trials`) and the treated and control sensors of those trials, besides the
@@ -42,7 +43,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 
 from noiselab.api.ratelimit import RateLimiter, client_address, too_many_requests
 from noiselab.store.metadata import ApiKey, MetadataStore, Role, Sensor
@@ -59,6 +65,7 @@ __all__ = [
     "hash_secret",
     "optional_principal",
     "require_role",
+    "sensor_principal",
     "visible",
 ]
 
@@ -74,6 +81,12 @@ bearer_scheme = HTTPBearer(
     "endpoints, where it may widen what is visible.",
 )
 
+basic_scheme = HTTPBasic(
+    auto_error=False,
+    description="For devices that only speak HTTP Basic (the Sensor.Community firmware's own-API "
+    "setting): any user name, the API key as the password. Only on the push endpoints.",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -85,15 +98,24 @@ class Principal:
     role: Role
     sensors: frozenset[str] = frozenset()
 
+    @property
+    def sees_all(self) -> bool:
+        """Staff and admin see every sensor and trial."""
+        return self.role in ("staff", "admin")
+
+    def owns(self, sensor_id: str) -> bool:
+        """Whether ``sensor_id`` is one of a vendor's own sensors."""
+        return self.role == "vendor" and sensor_id in self.sensors
+
     def sees(self, sensor: Sensor) -> bool:
         """Whether this caller may see ``sensor``: staff and admin all, a vendor public
-        sensors and its own."""
-        return self.role != "vendor" or sensor.public or sensor.id in self.sensors
+        sensors and its own, a sensor key (which only pushes data) public sensors."""
+        return self.sees_all or sensor.public or self.owns(sensor.id)
 
     def sees_trial(self, trial: Trial) -> bool:
         """Whether this caller may see ``trial``: staff and admin all, a vendor the trials
-        naming it (``trial.vendor == name``)."""
-        return self.role != "vendor" or trial.vendor == self.name
+        naming it (``trial.vendor == name``), a sensor key none."""
+        return self.sees_all or (self.role == "vendor" and trial.vendor == self.name)
 
 
 def visible(principal: Principal | None, sensor: Sensor) -> bool:
@@ -225,6 +247,32 @@ def _charge(limiter: RateLimiter, address: str) -> None:
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def sensor_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
+) -> Principal:
+    """A ``sensor`` key, sent as ``Bearer KEY`` or as the password of HTTP Basic: 401 without
+    a valid key (failures count against the address like on public endpoints), 403 for a key
+    of another role."""
+    presented = bearer.credentials if bearer is not None else basic.password if basic else ""
+    if not presented.strip():
+        _charge(request.app.state.limiter, _address(request))
+        raise _unauthorized("Authorization: expected 'Bearer <API key>' or Basic with the key")
+    verifier: KeyVerifier = request.app.state.keys
+    principal = verifier.verify(presented.strip())
+    if principal is None:
+        _charge(request.app.state.limiter, _address(request))
+        raise _unauthorized("invalid or revoked API key")
+    if principal.role != "sensor":
+        raise HTTPException(403, f"a {principal.role} key may not push readings; needs sensor")
+    return principal
+
+
+def _address(request: Request) -> str:
+    return client_address(request, request.app.state.settings.trusted_proxies)
 
 
 def get_principal(principal: OptionalPrincipal) -> Principal:

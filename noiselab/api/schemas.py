@@ -160,10 +160,21 @@ class LevelPointOut(_Out):
     t: UtcTime = Field(description="Bucket start.")
     laeq: float = Field(description="LAeq, energetic mean over the measured seconds, dB.")
     lafmax: float | None = Field(description="Highest LAFmax reported, dB; null: none.")
-    l10: float = Field(description="Level exceeded 10 % of the measured time, dB.")
-    l50: float = Field(description="Level exceeded 50 % of the measured time, dB.")
-    l90: float = Field(description="Level exceeded 90 % of the measured time, dB.")
+    l10: float | None = Field(
+        description="Level exceeded 10 % of the measured time, dB; null when the bucket holds "
+        "readings longer than 1 s (see `notes`)."
+    )
+    l50: float | None = Field(description="Level exceeded 50 % of the measured time, dB; or null.")
+    l90: float | None = Field(description="Level exceeded 90 % of the measured time, dB; or null.")
     coverage: float = Field(description="Measured seconds over the bucket's real length.")
+
+
+PERCENTILES_NOTE = (
+    "l10, l50 and l90 are null where a bucket holds readings longer than 1 s: exceedance levels "
+    "describe the distribution of short-term levels, which an interval average (e.g. a "
+    "Sensor.Community DNMS LAeq over about 145 s, or a 1-minute LAeq) does not reveal, so they "
+    "cannot be computed from it."
+)
 
 
 class LevelsOut(_Out):
@@ -175,6 +186,7 @@ class LevelsOut(_Out):
         start="2026-11-25T14:00:00Z",
         end="2026-11-25T15:00:00Z",
         points=[_POINT_EXAMPLE],
+        notes=[],
     )
 
     sensor_id: str
@@ -182,6 +194,9 @@ class LevelsOut(_Out):
     start: UtcTime
     end: UtcTime
     points: list[LevelPointOut]
+    notes: list[str] = Field(
+        description="Why values are missing, e.g. why L10/L50/L90 are null for some buckets."
+    )
 
 
 class HealthOut(_Out):
@@ -331,8 +346,11 @@ class KeyOut(_Out):
 
     id: str = Field(examples=["3f9c1a7b2d4e6f80"])
     name: str = Field(examples=["acme"])
-    role: Literal["vendor", "staff", "admin"]
-    sensors: list[str] = Field(description="Vendor keys: the private sensors they may see.")
+    role: Literal["vendor", "staff", "admin", "sensor"]
+    sensors: list[str] = Field(
+        description="Vendor keys: the private sensors they may see; sensor keys: the sensors "
+        "they may push readings for."
+    )
     created: AwareDatetime
     revoked_at: AwareDatetime | None
     last_used: AwareDatetime | None
@@ -350,7 +368,8 @@ class KeyCreatedOut(KeyOut):
 
 
 class KeyIn(BaseModel):
-    """A key to create: vendor keys may name the sensors they may see besides public ones."""
+    """A key to create: vendor keys may name the sensors they may see besides public ones;
+    sensor keys must name the sensors they may push readings for."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -360,5 +379,17 @@ class KeyIn(BaseModel):
     )
 
     name: str = Field(min_length=1, max_length=200, examples=["acme"])
-    role: Literal["vendor", "staff", "admin"]
+    role: Literal["vendor", "staff", "admin", "sensor"]
     sensors: list[str] = Field(default_factory=list, max_length=1000, examples=[["vb-road-1"]])
+
+
+class PushOut(_Out):
+    """What a push stored: readings written (a re-sent one counts again, it changes nothing)
+    and readings quarantined, with the reasons."""
+
+    model_config = _example(sensor_id="esp8266-12345678", stored=1, quarantined=0, reasons=[])
+
+    sensor_id: str
+    stored: int = Field(description="Readings durably stored (or already stored identically).")
+    quarantined: int = Field(description="Readings refused and kept in quarantine.")
+    reasons: list[str] = Field(description="Why each quarantined reading was refused.")

@@ -38,6 +38,8 @@ __all__ = [
     "MIN_PLAUSIBLE_TS",
     "RAW_CAP_BYTES",
     "ParsedMessage",
+    "is_sensor_id",
+    "judge_reading",
     "parse_message",
     "sensor_id_from_topic",
 ]
@@ -122,6 +124,34 @@ def _sensor_id_from_short_topic(topic: str, prefix: str) -> str | None:
         return None
     candidate = topic[len(head) : -len("/levels")]
     return candidate if _SENSOR_ID.fullmatch(candidate) else None
+
+
+def is_sensor_id(text: str) -> bool:
+    """True if ``text`` is a valid sensor id (``[a-z0-9][a-z0-9-]{1,63}``)."""
+    return _SENSOR_ID.fullmatch(text) is not None
+
+
+def judge_reading(
+    item: dict[str, Any],
+    *,
+    topic: str,
+    sensor_id: str,
+    received_at: float,
+    max_future_s: float = 300.0,
+) -> Reading | str:
+    """Judge one already-decoded reading object exactly as a reading of a native message.
+
+    ``item`` holds the fields of the MQTT contract (``ts`` in Unix seconds or RFC 3339,
+    ``laeq``, optional ``duration``, ``lafmax``, ``lafmin``, ...), as a payload adapter maps
+    them from a foreign format. Returns the :class:`~noiselab.model.Reading` of ``sensor_id``
+    or the reason it is refused; never raises. The rules and the reason texts are those of
+    :func:`parse_message` (the same typed check decides, the same validator explains).
+    """
+    try:
+        raw = msgspec.json.encode(item)
+    except (TypeError, ValueError, OverflowError) as exc:
+        return f"reading could not be encoded as JSON: {exc}"
+    return _judge_one(raw, _Context(topic, sensor_id, received_at, max_future_s))
 
 
 def parse_message(

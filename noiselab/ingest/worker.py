@@ -23,16 +23,23 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from noiselab.config import MqttUrl
 from noiselab.errors import NoiselabError, ReadingRejected, StoreError
+from noiselab.ingest.adapters import AdapterContext
+from noiselab.ingest.commit import split_unknown, write_isolating
 from noiselab.ingest.inbox import Inbound, Inbox
-from noiselab.ingest.message import parse_message
+from noiselab.ingest.message import (
+    RAW_CAP_BYTES,
+    ParsedMessage,
+    parse_message,
+    sensor_id_from_topic,
+)
 from noiselab.ingest.metrics import IngestMetrics
+from noiselab.ingest.sources import Source, SourceRouter
 from noiselab.logs import event
 from noiselab.model import Reading, Rejection
 from noiselab.mqtt import connect_properties, new_client
@@ -69,12 +76,19 @@ class IngestSettings:
     max_future_s: float = 300.0
     registry_refresh_s: float = 5.0
     stats_interval_s: float = 30.0
+    sources: tuple[Source, ...] = ()
+    """Foreign-format sources (``--sources FILE``); our own topic takes precedence."""
 
     @property
     def topic_filter(self) -> str:
         """The subscription: shared (``$share/GROUP/PREFIX/+/levels``) unless no group."""
         topic = f"{self.topic_prefix}/+/levels"
         return f"$share/{self.share_group}/{topic}" if self.share_group else topic
+
+    @property
+    def subscriptions(self) -> list[str]:
+        """Every filter to subscribe to: our own, then each source's, shared alike."""
+        return [self.topic_filter, *(s.subscription(self.share_group) for s in self.sources)]
 
 
 class SensorRegistry(Protocol):
@@ -116,6 +130,7 @@ class IngestWorker:
             max_pending=settings.receive_maximum,
             max_pending_bytes=settings.max_pending_bytes,
         )
+        self._router = SourceRouter(settings.sources)
         self._known: frozenset[str] = frozenset()
         self._checked_at: dict[str, float] = {}
         self._client = self._make_client()
@@ -184,7 +199,7 @@ class IngestWorker:
             session_present=flags.session_present,
         )
         # Subscribe on every connect: a broker that lost the session must learn it again.
-        client.subscribe(self.settings.topic_filter, options=SubscribeOptions(qos=1))
+        client.subscribe([(f, SubscribeOptions(qos=1)) for f in self.settings.subscriptions])
 
     def _on_subscribe(
         self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any
@@ -282,18 +297,33 @@ class IngestWorker:
     def _parse(self, batch: list[Inbound]) -> tuple[list[Reading], list[Rejection]]:
         readings: list[Reading] = []
         rejections: list[Rejection] = []
-        s = self.settings
         for item in batch:
-            parsed = parse_message(
+            parsed = self._parse_one(item)
+            readings.extend(parsed.readings)
+            rejections.extend(parsed.rejections)
+        return readings, rejections
+
+    def _parse_one(self, item: Inbound) -> ParsedMessage:
+        """Our own topic first; otherwise the first source whose filter matches the topic."""
+        s = self.settings
+        if not s.sources or sensor_id_from_topic(item.topic, s.topic_prefix) is not None:
+            return parse_message(
                 item.topic,
                 item.payload,
                 item.received_at,
                 prefix=s.topic_prefix,
                 max_future_s=s.max_future_s,
             )
-            readings.extend(parsed.readings)
-            rejections.extend(parsed.rejections)
-        return readings, rejections
+        source = self._router.match(item.topic)
+        if source is None:
+            reason = (
+                f"no source matches topic {item.topic!r}, and it is not "
+                f"{s.topic_prefix}/<sensor_id>/levels"
+            )
+            raw = bytes(item.payload[:RAW_CAP_BYTES])
+            return ParsedMessage([], [Rejection(item.topic, None, raw, reason, item.received_at)])
+        ctx = AdapterContext(item.topic, item.received_at, source.options, s.max_future_s)
+        return source.parser(item.payload, ctx)
 
     def _check_registered(self, readings: list[Reading]) -> tuple[list[Reading], list[Rejection]]:
         missing = {r.sensor_id for r in readings} - self._known
@@ -314,10 +344,7 @@ class IngestWorker:
             self._known = self._known | missing
             event(log, "sensors auto-registered", sensors=",".join(sorted(missing)))
             return readings, []
-        kept = [r for r in readings if r.sensor_id not in missing]
-        prefix = self.settings.topic_prefix
-        rejected = [_unknown_sensor(r, prefix, now) for r in readings if r.sensor_id in missing]
-        return kept, rejected
+        return split_unknown(readings, missing, self._native_topic, now)
 
     def _commit(self, readings: list[Reading], rejections: list[Rejection]) -> None:
         """Durably store readings and rejections (raises ``_AbandonedError`` on a forced
@@ -335,23 +362,26 @@ class IngestWorker:
         reading alone and quarantine the ones it still refuses, so one bad reading cannot
         block the stream. Any other store failure is an outage: retried, never quarantined."""
         now = time.time()
-        try:
-            return self._durably(lambda: self.store.write(readings, now))
-        except ReadingRejected as exc:
-            event(log, "store refused a reading; isolating", level=logging.ERROR, error=str(exc))
-        totals = [0, 0, 0]
-        for reading in readings:
+
+        def write(batch: Sequence[Reading]) -> WriteResult:
             try:
-                part = self._durably(partial(self.store.write, [reading], now))
+                return self._durably(partial(self.store.write, batch, now))
             except ReadingRejected as exc:
-                rejections.append(_store_refused(reading, self.settings.topic_prefix, now, exc))
-                continue
-            totals = [
-                totals[0] + part.inserted,
-                totals[1] + part.replaced,
-                totals[2] + part.unchanged,
-            ]
-        return WriteResult(*totals)
+                if len(batch) > 1:
+                    event(
+                        log,
+                        "store refused a reading; isolating",
+                        level=logging.ERROR,
+                        error=str(exc),
+                    )
+                raise
+
+        result, refused = write_isolating(write, readings, self._native_topic, now)
+        rejections.extend(refused)
+        return result
+
+    def _native_topic(self, reading: Reading) -> str:
+        return f"{self.settings.topic_prefix}/{reading.sensor_id}/levels"
 
     def _durably(self, operation: Callable[[], _T]) -> _T:
         """Run ``operation`` until it succeeds, backing off on store errors (an outage, a lock,
@@ -391,34 +421,3 @@ class IngestWorker:
 
 class _AbandonedError(Exception):
     """Shutdown was forced while the store refused a batch."""
-
-
-def _reading_json(reading: Reading) -> bytes:
-    return msgspec.json.encode(reading)
-
-
-def _topic(prefix: str, sensor_id: str) -> str:
-    return f"{prefix}/{sensor_id}/levels"
-
-
-def _unknown_sensor(reading: Reading, prefix: str, now: float) -> Rejection:
-    return Rejection(
-        topic=_topic(prefix, reading.sensor_id),
-        sensor_id=reading.sensor_id,
-        raw=_reading_json(reading),
-        reason=(
-            f"unknown sensor {reading.sensor_id!r}: register it (noiselab sensors add) "
-            "or run the ingest with --auto-register"
-        ),
-        received_at=now,
-    )
-
-
-def _store_refused(reading: Reading, prefix: str, now: float, exc: ReadingRejected) -> Rejection:
-    return Rejection(
-        topic=_topic(prefix, reading.sensor_id),
-        sensor_id=reading.sensor_id,
-        raw=_reading_json(reading),
-        reason=f"the store refused the reading: {exc}",
-        received_at=now,
-    )

@@ -45,18 +45,19 @@ class LevelPoint:
     """One bucket of a levels query.
 
     ``t`` is the bucket start (UTC, aware). ``laeq`` is the energetic mean over the measured
-    seconds in the bucket, ``lafmax`` the highest LAFmax reported for it (``None`` when no reading
-    carried one), ``l10/l50/l90`` the levels exceeded 10/50/90 % of the measured time,
-    ``coverage`` the measured seconds over the bucket's real length (0..1, a 23-h or 25-h day
-    counts its real seconds).
+    seconds in the bucket, ``lafmax`` the highest LAFmax reported for it (``None`` when no
+    reading carried one), ``l10/l50/l90`` the levels exceeded 10/50/90 % of the measured time
+    (``None`` when the bucket holds readings longer than 1 s, from which they cannot be
+    computed), ``coverage`` the measured seconds over the bucket's real length (0..1, a 23-h or
+    25-h day counts its real seconds).
     """
 
     t: datetime
     laeq: float
     lafmax: float | None
-    l10: float
-    l50: float
-    l90: float
+    l10: float | None
+    l50: float | None
+    l90: float | None
     coverage: float
 
 

@@ -3,7 +3,9 @@
 Shared by the SQLite and InfluxDB stores, so both answer ``levels()`` with the same arithmetic:
 energy and seconds summed per bucket, LAFmax the highest reported, L10/L50/L90 from the 0.1 dB
 histograms (minute buckets, within ±0.05 dB of the raw values) or the raw levels weighted by
-their milliseconds (1-s buckets).
+their milliseconds (1-s buckets). Exceedance levels come from readings of at most 1 s only; a
+bucket that holds any longer reading has none (``None``): they cannot be computed from
+interval averages.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from noiselab.analysis.buckets import Every, bucket_edges
 from noiselab.analysis.levels import energy, exceedance_levels_by_group, level_from_energy
 from noiselab.errors import QueryError
 from noiselab.store.base import LevelPoint
-from noiselab.store.sqlite_rollup import Rows, decode_hist, merge_hists, spread, sum_by
+from noiselab.store.sqlite_rollup import (
+    PERCENTILE_MAX_MS,
+    Rows,
+    decode_hist,
+    merge_hists,
+    spread,
+    sum_by,
+)
 
 __all__ = [
     "MAX_POINTS",
@@ -67,19 +76,28 @@ class Buckets:
         lafmax: FloatArray,
         levels: tuple[IntArray, FloatArray, IntArray],
     ) -> Buckets:
-        """From per-item bucket numbers and values; ``levels`` is ``(bucket, level, weight)``
-        sorted by bucket then level, for the exceedance levels."""
+        """From per-item bucket numbers and values; ``levels`` is ``(bucket, level, weight_ms)``
+        sorted by bucket then level, for the exceedance levels. A bucket gets exceedance levels
+        only when ``levels`` covers all of its seconds (see ``PERCENTILE_MAX_MS``), else NaN."""
+        index = np.unique(bucket)
+        total_s = sum_by(bucket, seconds, n)
+        exceedance = np.full((index.size, 3), np.nan)
         group, level, weight = levels
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        index = group[starts]
+        if group.size:
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            present = group[starts]
+            measured_ms = np.add.reduceat(weight, starts)
+            complete = measured_ms + 0.5 >= np.rint(total_s[present] * 1000.0)
+            found = exceedance_levels_by_group(level, weight, starts)
+            exceedance[np.searchsorted(index, present[complete])] = found[complete]
         peak = np.full(n, np.nan)
         np.fmax.at(peak, bucket, lafmax)
         return cls(
             index,
             sum_by(bucket, energies, n)[index],
-            sum_by(bucket, seconds, n)[index],
+            total_s[index],
             peak[index],
-            exceedance_levels_by_group(level, weight, starts),
+            exceedance,
         )
 
     def points(self, edges: FloatArray) -> list[LevelPoint]:
@@ -100,10 +118,10 @@ class Buckets:
                 LevelPoint(
                     t=datetime.fromtimestamp(float(edges[i]), UTC),
                     laeq=level_from_energy(total, seconds),
-                    lafmax=None if math.isnan(lafmax) else lafmax,
-                    l10=l10,
-                    l50=l50,
-                    l90=l90,
+                    lafmax=_present(lafmax),
+                    l10=_present(l10),
+                    l50=_present(l50),
+                    l90=_present(l90),
                     coverage=min(1.0, seconds / length),
                 )
             )
@@ -150,15 +168,21 @@ def second_buckets(edges: FloatArray, rows: Rows) -> Buckets:
     if row.size == 0:
         return Buckets.empty()
     laeq = rows.laeq[row]
-    order = np.lexsort((laeq, bucket))
+    short = (rows.end_ms - rows.ts_ms)[row] <= PERCENTILE_MAX_MS
+    order = np.lexsort((laeq[short], bucket[short]))
     return Buckets.of(
         edges.size - 1,
         bucket=bucket,
         energies=energy(laeq, ms / 1000.0),
         seconds=ms / 1000.0,
         lafmax=rows.lafmax[row],
-        levels=(bucket[order], laeq[order], ms[order]),
+        levels=(bucket[short][order], laeq[short][order], ms[short][order]),
     )
+
+
+def _present(value: float) -> float | None:
+    """NaN (nothing to report) as ``None``."""
+    return None if math.isnan(value) else value
 
 
 def parse_every(every: Every | str) -> Every:

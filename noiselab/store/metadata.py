@@ -71,8 +71,9 @@ SensorSource = Literal["road", "rail", "background"]
 
 SOURCES: frozenset[str] = frozenset(get_args(SensorSource))
 
-Role = Literal["vendor", "staff", "admin"]
-"""The role of an API key; callers without a key are the public."""
+Role = Literal["vendor", "staff", "admin", "sensor"]
+"""The role of an API key; callers without a key are the public. A ``sensor`` key only pushes
+readings over HTTP for the sensors it lists."""
 
 ROLES: frozenset[str] = frozenset(get_args(Role))
 
@@ -137,7 +138,8 @@ class QuarantineEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     """An API key as stored, without its secret. ``sensors`` are the ids a vendor key may see
-    besides the public sensors (empty for other roles). ``revoked_at`` and ``last_used`` are
+    besides the public sensors, or the ids a sensor key may push readings for (empty for
+    staff and admin). ``revoked_at`` and ``last_used`` are
     aware UTC times or ``None``."""
 
     id: str
@@ -152,9 +154,11 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
         if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
             raise ValueError(f"name must be 1-{MAX_NAME_LENGTH} characters")
         if self.role not in ROLES:
-            raise ValueError(f"role {self.role!r} must be one of vendor, staff, admin")
-        if self.sensors and self.role != "vendor":
-            raise ValueError("only vendor keys are limited to sensors; staff and admin see all")
+            raise ValueError(f"role {self.role!r} must be one of vendor, staff, admin, sensor")
+        if self.sensors and self.role not in ("vendor", "sensor"):
+            raise ValueError("only vendor and sensor keys list sensors; staff and admin see all")
+        if self.role == "sensor" and not self.sensors:
+            raise ValueError("a sensor key must list the sensors it may push readings for")
         for sensor_id in self.sensors:
             _check_sensor_id(sensor_id)
 
@@ -255,7 +259,7 @@ api_keys_table = sa.Table(
     sa.Column("created", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
     sa.Column("last_used", UtcDateTime, nullable=True),
-    sa.CheckConstraint("role IN ('vendor', 'staff', 'admin')", name="role"),
+    sa.CheckConstraint("role IN ('vendor', 'staff', 'admin', 'sensor')", name="role"),
 )
 
 

@@ -11,7 +11,11 @@ queries) in proportion to the overlap:
   A reading only says its maximum happened *somewhere* in its interval, so for a reading that
   spans several cells this is an upper bound (resp. lower bound) of the cell's true value;
 * ``hist``: overlap milliseconds per 0.1 dB bin of LAeq (``bin = round(LAeq·10)``), from which
-  L10/L50/L90 follow to within ±0.05 dB.
+  L10/L50/L90 follow to within ±0.05 dB. Only readings of at most
+  :data:`PERCENTILE_MAX_MS` (1 s) enter it: exceedance levels describe the distribution of
+  short-term levels, and the LAeq of a longer interval (a Sensor.Community DNMS reading covers
+  about 145 s, a CESVA TA120 ``-N`` one a minute) hides it. A minute whose histogram holds
+  fewer milliseconds than its ``seconds`` therefore has no valid exceedance levels.
 
 Exactness: the roll-up of a minute is always computed from *all* readings overlapping it, in
 ``ts`` order, with sequential sums (``np.bincount``) and integer millisecond weights, so
@@ -33,6 +37,7 @@ from noiselab.analysis.levels import energy
 __all__ = [
     "HIST_DTYPE",
     "MINUTE_MS",
+    "PERCENTILE_MAX_MS",
     "MinuteRollup",
     "Rows",
     "bins_fit",
@@ -52,6 +57,8 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 MINUTE_MS = 60_000
+PERCENTILE_MAX_MS = 1000
+"""Longest reading (ms) whose LAeq enters the exceedance-level histograms."""
 HIST_DTYPE = np.dtype([("bin", "<u2"), ("ms", "<u4")])
 """One histogram record: LAeq bin (0.1 dB steps) and the milliseconds measured at that level."""
 
@@ -157,13 +164,14 @@ def rollup_minutes(rows: Rows, keys: IntArray) -> MinuteRollup:
     row, slot, overlap = row[inside], slot[inside], overlap[inside]
     n = keys.size
     terms = energy(rows.laeq[row], overlap / 1000.0) if row.size else np.zeros(0)
+    short = ((rows.end_ms - rows.ts_ms) <= PERCENTILE_MAX_MS)[row]
     return MinuteRollup(
         keys=keys,
         energy=sum_by(slot, terms, n),
         seconds=sum_by(slot, overlap, n) / 1000.0,
         lafmax=_reduce_at(np.fmax, n, slot, rows.lafmax[row]),
         lafmin=_reduce_at(np.fmin, n, slot, rows.lafmin[row]),
-        hists=_hists(n, slot, hist_bins(rows.laeq)[row], overlap),
+        hists=_hists(n, slot[short], hist_bins(rows.laeq[row[short]]), overlap[short]),
     )
 
 

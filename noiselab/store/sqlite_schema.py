@@ -1,9 +1,10 @@
 """Schema of the SQLite time-series file, as ordered migration steps.
 
-Migration ``n`` (1-based) is ``MIGRATIONS[n - 1]``; ``PRAGMA user_version`` records how many have
-been applied. ``migrate()`` applies the missing ones in order inside one ``BEGIN IMMEDIATE``
-transaction, so two processes opening the same new file cannot both migrate it and a failed
-step leaves the file as it was. To change the schema, append a step; never edit a released one.
+Migration ``n`` (1-based) is ``MIGRATIONS[n - 1]``, SQL statements or Python steps given the
+connection; ``PRAGMA user_version`` records how many have been applied. ``migrate()`` applies
+the missing ones in order inside one ``BEGIN IMMEDIATE`` transaction, so two processes opening
+the same new file cannot both migrate it and a failed step leaves the file as it was. To change
+the schema, append a step; never edit a released one.
 
 Tables (version 1):
 
@@ -18,18 +19,67 @@ Tables (version 1):
 ``sensor_state``
     Per sensor: the longest duration stored (ms; bounds the raw scan of a minute), the latest
     ``ts_ms``, the latest interval end (ms) and the receive time (s) of the write that stored it.
+
+Version 2 keeps the tables and recomputes the roll-up minutes that readings longer than 1 s
+overlap, whose histograms now leave those readings out (``sqlite_rollup.PERCENTILE_MAX_MS``).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import suppress
 
+import numpy as np
+
 from noiselab.errors import StoreError
+from noiselab.store.sqlite_rollup import (
+    MINUTE_MS,
+    PERCENTILE_MAX_MS,
+    minute_keys,
+    rollup_minutes,
+)
+from noiselab.store.sqlite_write import rollup_changes, rows_of
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "user_version"]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+Step = str | Callable[[sqlite3.Connection], None]
+
+_REBUILD_DAYS = 1
+"""Roll-up minutes recomputed per query of migration 2, in days of minutes."""
+
+
+def _histograms_of_short_readings_only(conn: sqlite3.Connection) -> None:
+    """Recompute every roll-up minute that a reading longer than ``PERCENTILE_MAX_MS``
+    overlaps, from all raw readings overlapping it, a day of minutes at a time."""
+    sensors = conn.execute(
+        "SELECT sensor_id, max_duration_ms FROM sensor_state WHERE max_duration_ms > ?",
+        (PERCENTILE_MAX_MS,),
+    ).fetchall()
+    for sensor_id, lookback_ms in sensors:
+        long_rows = rows_of(
+            conn.execute(
+                "SELECT ts_ms, duration, laeq, lafmax, lafmin FROM readings"
+                " WHERE sensor_id = ? AND duration * 1000 > ? ORDER BY ts_ms",
+                (sensor_id, PERCENTILE_MAX_MS),
+            ).fetchall()
+        )
+        keys = minute_keys(long_rows.code, long_rows.ts_ms, long_rows.end_ms)
+        day = (keys // (1440 * _REBUILD_DAYS)).astype(np.int64)
+        for part in np.split(keys, np.flatnonzero(np.diff(day)) + 1):
+            first, last = int(part[0]), int(part[-1])
+            rows = rows_of(
+                conn.execute(
+                    "SELECT ts_ms, duration, laeq, lafmax, lafmin FROM readings"
+                    " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
+                    (sensor_id, first * MINUTE_MS - lookback_ms, (last + 1) * MINUTE_MS),
+                ).fetchall()
+            )
+            puts, _ = rollup_changes(rollup_minutes(rows, part), [sensor_id])
+            conn.executemany("INSERT OR REPLACE INTO rollup_1m VALUES (?, ?, ?, ?, ?, ?, ?)", puts)
+
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE readings (
             sensor_id   TEXT    NOT NULL,
@@ -61,6 +111,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             last_received   REAL    NOT NULL
         )""",
     ),
+    (_histograms_of_short_readings_only,),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -86,8 +137,11 @@ def migrate(conn: sqlite3.Connection) -> int:
         version = user_version(conn)  # again, under the write lock: another process may have won
         _check_known(version)
         for number in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[number - 1]:
-                conn.execute(statement)
+            for step in MIGRATIONS[number - 1]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
             conn.execute(f"PRAGMA user_version = {number}")
         conn.execute("COMMIT")
     except BaseException:

@@ -126,9 +126,11 @@ def _visibility(principal: Principal | None) -> Hashable:
     """What decides which sensors a caller sees: the public, everything, or a vendor's set."""
     if principal is None:
         return "public"
-    if principal.role != "vendor":
+    if principal.sees_all:
         return "all"
-    return ("vendor", principal.sensors)
+    if principal.role == "vendor":
+        return ("vendor", principal.sensors)
+    return "public"
 
 
 async def _snapshot(request: Request, principal: Principal | None) -> MapSnapshot:

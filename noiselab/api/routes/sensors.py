@@ -23,6 +23,7 @@ from noiselab.analysis.buckets import Every
 from noiselab.api.auth import OptionalPrincipal, Principal, visible
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.schemas import (
+    PERCENTILES_NOTE,
     ErrorOut,
     LevelsOut,
     SensorDetail,
@@ -193,6 +194,7 @@ def get_levels(
         "start": rfc3339(first),
         "end": rfc3339(last),
         "points": [_point_json(point) for point in points],
+        "notes": [PERCENTILES_NOTE] if any(p.l10 is None for p in points) else [],
     }
     # Encoded directly: up to 100,000 points, ~5x faster than building pydantic models.
     # LevelsOut documents the shape (tests check the body against it).
@@ -210,7 +212,7 @@ def fine_data_allowed(principal: Principal | None, sensor: Sensor) -> bool:
     admin always, a vendor on its own sensors, the public never."""
     if principal is None:
         return False
-    return principal.role != "vendor" or sensor.id in principal.sensors
+    return principal.sees_all or principal.owns(sensor.id)
 
 
 def cache_headers(response: Response, principal: Principal | None, *, settled: bool) -> None:
@@ -273,11 +275,16 @@ def _point_json(point: LevelPoint) -> dict[str, object]:
         "t": rfc3339(point.t),
         "laeq": round(point.laeq, 2),
         "lafmax": None if point.lafmax is None else round(point.lafmax, 2),
-        "l10": round(point.l10, 2),
-        "l50": round(point.l50, 2),
-        "l90": round(point.l90, 2),
+        "l10": rounded(point.l10),
+        "l50": rounded(point.l50),
+        "l90": rounded(point.l90),
         "coverage": round(point.coverage, 4),
     }
+
+
+def rounded(level: float | None) -> float | None:
+    """A level in dB to 0.01, ``None`` kept."""
+    return None if level is None else round(level, 2)
 
 
 def _bad(name: str, problem: str) -> HTTPException:

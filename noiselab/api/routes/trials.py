@@ -33,7 +33,7 @@ from noiselab.analysis.trial import (
     DayValues,
     PhaseSummary,
 )
-from noiselab.api.auth import CurrentPrincipal, Principal, require_role
+from noiselab.api.auth import Principal, require_role
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.report import render_report
 from noiselab.api.routes.sensors import cache_headers, parse_instant, rfc3339
@@ -70,6 +70,7 @@ _CSV_COLUMNS = ("sensor_id", "role", "t", "laeq", "lafmax", "l10", "l50", "l90",
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No API key, or a bad or revoked one."},
+    403: {"model": ErrorOut, "description": "A sensor key, which may only push readings."},
 }
 _READ: dict[int | str, dict[str, Any]] = {
     **_AUTH,
@@ -109,18 +110,18 @@ def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
 TrialsDep = Annotated[TrialStore, Depends(get_trials)]
 EvaluationsDep = Annotated[EvaluationCache, Depends(get_evaluations)]
 StaffOrAdmin = Annotated[Principal, Depends(require_role("staff", "admin"))]
+Reader = Annotated[Principal, Depends(require_role("vendor", "staff", "admin"))]
+"""Trials are read by vendors (their own), staff and admin; sensor keys only push data."""
 
 
 # --------------------------------------------------------------------------- CRUD
 
 
 @router.get("", summary="List trials", responses=_AUTH)
-def list_trials(
-    response: Response, trials: TrialsDep, principal: CurrentPrincipal
-) -> list[TrialOut]:
+def list_trials(response: Response, trials: TrialsDep, principal: Reader) -> list[TrialOut]:
     """The trials the caller may see, newest first: a vendor its own, staff and admin all."""
     cache_headers(response, principal, settled=False)
-    vendor = principal.name if principal.role == "vendor" else None
+    vendor = None if principal.sees_all else principal.name
     return [_trial_out(trial) for trial in trials.list(vendor=vendor)]
 
 
@@ -140,9 +141,7 @@ def create_trial(
 
 
 @router.get("/{trial_id}", summary="One trial", responses=_READ)
-def get_trial(
-    trial_id: str, response: Response, trials: TrialsDep, principal: CurrentPrincipal
-) -> TrialOut:
+def get_trial(trial_id: str, response: Response, trials: TrialsDep, principal: Reader) -> TrialOut:
     """One trial the caller may see."""
     cache_headers(response, principal, settled=False)
     return _trial_out(visible_trial(trials, trial_id, principal))
@@ -196,7 +195,7 @@ def get_evaluation(
     trials: TrialsDep,
     store: StoreDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: Reader,
     evaluations: EvaluationsDep,
 ) -> EvaluationOut:
     """The BACI effect (dB) with its 95 % interval, per-period levels of treated and control,
@@ -215,7 +214,7 @@ def get_daily(
     trials: TrialsDep,
     store: StoreDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: Reader,
     evaluations: EvaluationsDep,
 ) -> list[DailyRowOut]:
     """One row per local date and period: treated, control and their difference (dB)."""
@@ -232,7 +231,7 @@ def get_summary(
     trials: TrialsDep,
     store: StoreDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: Reader,
     evaluations: EvaluationsDep,
 ) -> list[SummaryRowOut]:
     """A one-row array: effect, interval, period levels, coverage and the verdict."""
@@ -250,7 +249,7 @@ def get_bands(
     trials: TrialsDep,
     store: StoreDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: Reader,
     evaluations: EvaluationsDep,
 ) -> list[BandEffectOut]:
     """One row per third-octave band; empty when the sensors sent no spectra."""
@@ -271,7 +270,7 @@ def get_report(
     trials: TrialsDep,
     store: StoreDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: Reader,
     evaluations: EvaluationsDep,
     download: Annotated[
         bool, Query(description="1: send as an attachment (`Content-Disposition`).")
@@ -307,7 +306,7 @@ def export_csv(
     trials: TrialsDep,
     store: StoreDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: Reader,
     every: Annotated[Every, Query(description="Bucket width; 1d at local midnight.")] = Every.H1,
     start: Annotated[
         str | None,
@@ -379,6 +378,11 @@ def _chunks(first: datetime, last: datetime, every: Every) -> Iterator[tuple[dat
         lo = hi
 
 
+def _blank(level: float | None) -> object:
+    """A level to 0.01 dB for the CSV; an empty field when there is none."""
+    return "" if level is None else round(level, 2)
+
+
 def _csv_row(sensor_id: str, role: str, point: LevelPoint) -> list[object]:
     return [
         sensor_id,
@@ -386,9 +390,9 @@ def _csv_row(sensor_id: str, role: str, point: LevelPoint) -> list[object]:
         rfc3339(point.t),
         round(point.laeq, 2),
         "" if point.lafmax is None else round(point.lafmax, 2),
-        round(point.l10, 2),
-        round(point.l50, 2),
-        round(point.l90, 2),
+        _blank(point.l10),
+        _blank(point.l50),
+        _blank(point.l90),
         round(point.coverage, 4),
     ]
 

@@ -1,0 +1,1 @@
+"""Publishing what noiselab measured to other systems."""

@@ -1,0 +1,1 @@
+"""The edge sensor client: audio in, per-second A-weighted levels out over MQTT."""
