@@ -17,7 +17,7 @@ from paho.mqtt.properties import Properties
 
 from noiselab.config import MqttUrl
 
-__all__ = ["connect_properties", "new_client"]
+__all__ = ["connect_properties", "new_client", "stop_client"]
 
 
 def new_client(url: MqttUrl, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
@@ -46,3 +46,25 @@ def connect_properties(
     if receive_maximum:
         props.ReceiveMaximum = receive_maximum
     return props
+
+
+def stop_client(client: mqtt.Client) -> None:
+    """Disconnect, stop the network thread and close every socket the client holds.
+
+    paho closes its network socket on a clean disconnect, but the socket pair that wakes its
+    network thread (made by ``loop_start``) only in ``Client.__del__``. Our clients sit in
+    reference cycles (their callbacks are bound methods of the object holding them), so that
+    runs late, in the cyclic garbage collector, possibly after the sockets' own finalizers:
+    the descriptors stay open until then and Python warns about unclosed sockets. Closing
+    them here, once the thread has stopped, releases them at once.
+    """
+    client.disconnect()
+    client.loop_stop()
+    leftover = client.socket()
+    if leftover is not None:
+        leftover.close()
+    for name in ("_sockpairR", "_sockpairW"):  # paho-mqtt 2.x's wake-up pair
+        pair_end = getattr(client, name, None)
+        if pair_end is not None:
+            pair_end.close()
+            setattr(client, name, None)

@@ -34,7 +34,7 @@ from noiselab.config import MqttUrl
 from noiselab.errors import NoiselabError
 from noiselab.export.fiware import noise_level_observed
 from noiselab.logs import event
-from noiselab.mqtt import new_client
+from noiselab.mqtt import new_client, stop_client
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore, Sensor
 
@@ -110,9 +110,8 @@ class FiwarePublisher:
             raise NoiselabError(f"no MQTT connection to {s} within {timeout_s:g} s")
 
     def close(self) -> None:
-        """Disconnect and stop paho's thread."""
-        self._client.disconnect()
-        self._client.loop_stop()
+        """Disconnect, stop paho's thread and close its sockets."""
+        stop_client(self._client)
 
     def request_stop(self) -> None:
         """End :meth:`run` after the current pass (signal-handler safe)."""

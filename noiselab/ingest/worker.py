@@ -42,7 +42,7 @@ from noiselab.ingest.metrics import IngestMetrics
 from noiselab.ingest.sources import Source, SourceRouter
 from noiselab.logs import event
 from noiselab.model import Reading, Rejection
-from noiselab.mqtt import connect_properties, new_client
+from noiselab.mqtt import connect_properties, new_client, stop_client
 from noiselab.store.base import ReadingStore, WriteResult
 
 __all__ = ["IngestSettings", "IngestWorker", "SensorRegistry", "default_client_id"]
@@ -162,8 +162,7 @@ class IngestWorker:
         try:
             self._consume()
         finally:
-            self._client.disconnect()
-            self._client.loop_stop()
+            stop_client(self._client)
             log.info("ingest stopped", extra={"fields": self.metrics.snapshot()})
         if self._fatal:
             raise NoiselabError(self._fatal)

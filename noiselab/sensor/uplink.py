@@ -29,7 +29,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from noiselab.config import MqttUrl
 from noiselab.logs import event
-from noiselab.mqtt import new_client
+from noiselab.mqtt import new_client, stop_client
 from noiselab.sensor.buffer import Pending, ReadingBuffer
 
 __all__ = ["MAX_BATCH", "MAX_PAYLOAD_BYTES", "Uplink", "UplinkSettings"]
@@ -143,8 +143,7 @@ class Uplink:
                 self.settings.status_topic, self._status("offline"), qos=1, retain=True
             )
             info.wait_for_publish(3)
-        self._client.disconnect()
-        self._client.loop_stop()
+        stop_client(self._client)
         event(
             log,
             "sensor uplink stopped",

@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 
 from noiselab.config import MqttUrl
 from noiselab.logs import event
-from noiselab.mqtt import new_client
+from noiselab.mqtt import new_client, stop_client
 from noiselab.sensors_sim.faults import FaultInjector, FaultSettings, Outgoing, Planned
 from noiselab.sensors_sim.generate import (
     DAY_S,
@@ -209,8 +209,7 @@ class Simulator:
             for out in self._faults.flush():
                 self._publish(out)
             self._set_status("offline")
-            self._client.disconnect()
-            self._client.loop_stop()
+            stop_client(self._client)
             event(log, "simulator stopped", published=self.published)
 
     def _set_status(self, state: str) -> None:
