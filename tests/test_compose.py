@@ -7,6 +7,7 @@ decides whether the stack loses data or leaks secrets.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -27,6 +28,8 @@ def compose() -> dict:
 def test_docker_compose_config_accepts_the_file_with_the_example_env():
     tool = shutil.which("docker-compose")
     if tool is None:
+        # The test command installs it; under CI its absence is a failure, not a skip.
+        assert not os.environ.get("CI"), "docker-compose is missing: bash scripts/test installs it"
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
     result = subprocess.run(
         [tool, "-f", str(COMPOSE), "--env-file", str(ROOT / ".env.example"), "config"],
