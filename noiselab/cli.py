@@ -5,24 +5,29 @@ Settings are validated here, before anything connects, and the error names the b
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
+from noiselab.cli_support import fail, on_signals
 from noiselab.config import (
     default_meta_url,
     parse_duration,
     parse_hours,
     parse_mqtt_url,
     parse_store_url,
+    parse_utc_time,
     parse_zone,
 )
 from noiselab.errors import NoiselabError
 from noiselab.logs import configure_logging
 from noiselab.sensor.cli import sensor_app
+
+if TYPE_CHECKING:
+    from noiselab.store.base import ReadingStore
+    from noiselab.store.metadata import MetadataStore
 
 __all__ = ["app", "main"]
 
@@ -74,18 +79,22 @@ LogJsonOpt = Annotated[
 ]
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"noiselab: {exc}", err=True)
-    return typer.Exit(2)
-
-
 def _meta_url(store: str, meta: str | None) -> str:
     return meta or default_meta_url(parse_store_url(store))
 
 
-def _on_signals(handler: Any) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda _s, _f: handler())
+def _open_stores(store: str, meta: str | None) -> tuple[ReadingStore, MetadataStore]:
+    """The time-series store and the metadata database; neither is left open on failure."""
+    from noiselab.store import open_store
+    from noiselab.store.metadata import MetadataStore
+
+    meta_url = _meta_url(store, meta)
+    reading_store = open_store(store)
+    try:
+        return reading_store, MetadataStore(meta_url)
+    except BaseException:
+        reading_store.close()
+        raise
 
 
 @app.command()
@@ -193,13 +202,13 @@ def ingest(
     except NoiselabError as exc:
         if lease is not None:
             lease.release()
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     worker = IngestWorker(settings, reading_store, registry)
     if metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port, addr=metrics_host, registry=worker.metrics.registry)
-    _on_signals(worker.request_stop)
+    on_signals(worker.request_stop)
     slot_lost = threading.Event()
     if lease is not None:
 
@@ -211,31 +220,19 @@ def ingest(
     try:
         worker.run()
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         reading_store.close()
         registry.close()
         if lease is not None:
             lease.release()
     if lease is not None and slot_lost.is_set():
-        raise _fail(NoiselabError(f"lost ingest slot {lease.slot}; stopped to avoid a duplicate"))
+        raise fail(NoiselabError(f"lost ingest slot {lease.slot}; stopped to avoid a duplicate"))
 
 
 def _parse_when(name: str, text: str) -> float:
     """``YYYY-MM-DD`` (UTC midnight) or an ISO 8601 / RFC 3339 time (UTC if no offset)."""
-    from datetime import UTC, datetime
-
-    from noiselab.errors import ConfigError
-
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(
-            f"{name} {text!r}: expected YYYY-MM-DD or an ISO 8601 time like 2026-05-01T06:00Z"
-        ) from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+    return parse_utc_time(name, text, "YYYY-MM-DD or an ISO 8601 time like 2026-05-01T06:00Z")
 
 
 @app.command()
@@ -349,9 +346,9 @@ def simulate(
         if meta:
             register_sim_sensors(meta, sim_sensors)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     simulator = Simulator(settings)
-    _on_signals(simulator.request_stop)
+    on_signals(simulator.request_stop)
     simulator.run()
 
 
@@ -447,7 +444,7 @@ def api(
         )
         parse_store_url(store)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     uvicorn.run(
         create_app(settings), host=host, port=port, log_config=None, log_level=log_level.lower()
     )
@@ -489,23 +486,15 @@ def alerts(
 ) -> None:
     """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
     from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
-    from noiselab.store import open_store
     from noiselab.store.alerts import AlertRepository
-    from noiselab.store.metadata import MetadataStore
 
     configure_logging(log_level, as_json=log_json)
     try:
         tz = parse_zone("--zone", zone)
         periods = parse_hours("--day", day), parse_hours("--evening", evening)
-        meta_url = _meta_url(store, meta)
-        reading_store = open_store(store)
-        try:
-            registry = MetadataStore(meta_url)
-        except BaseException:
-            reading_store.close()
-            raise
+        reading_store, registry = _open_stores(store, meta)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     notifier = WebhookNotifier(
         AlertRepository(registry), attempts=webhook_attempts, timeout_s=webhook_timeout
     )
@@ -524,7 +513,7 @@ def alerts(
                 f"resolved {len(outcome.resolved)}, failed checks {outcome.failed}"
             )
         else:
-            _on_signals(service.request_stop)
+            on_signals(service.request_stop)
             service.run()
     finally:
         reading_store.close()
@@ -579,44 +568,35 @@ def fiware(
 ) -> None:
     """Re-publish each completed interval of every public sensor as a FIWARE
     NoiseLevelObserved entity (NGSI-LD key-values) over MQTT."""
-    from noiselab.analysis.buckets import Every
     from noiselab.errors import ConfigError
-    from noiselab.export.fiware_service import FiwarePublisher, FiwareSettings
-    from noiselab.store import open_store
-    from noiselab.store.metadata import MetadataStore
+    from noiselab.export.fiware_service import PUBLISHABLE, FiwarePublisher, FiwareSettings
 
     configure_logging(log_level, as_json=log_json)
+    widths = {e.value: e for e in PUBLISHABLE}
     try:
-        try:
-            settings = FiwareSettings(
-                mqtt=parse_mqtt_url(mqtt_url),
-                every=Every(every) if every in {e.value for e in Every} else Every.D1,
-                topic_prefix=topic_prefix.strip("/"),
-                min_coverage=min_coverage,
-                settle_s=settle,
-                include_private=include_private,
-            )
-        except ValueError as exc:
-            raise ConfigError(f"--every {every!r}: must be one of 1m, 5m, 15m, 1h") from exc
-        meta_url = _meta_url(store, meta)
-        reading_store = open_store(store)
-        try:
-            registry = MetadataStore(meta_url)
-        except BaseException:
-            reading_store.close()
-            raise
+        if every not in widths:
+            raise ConfigError(f"--every {every!r}: must be one of {', '.join(widths)}")
+        settings = FiwareSettings(
+            mqtt=parse_mqtt_url(mqtt_url),
+            every=widths[every],
+            topic_prefix=topic_prefix.strip("/"),
+            min_coverage=min_coverage,
+            settle_s=settle,
+            include_private=include_private,
+        )
+        reading_store, registry = _open_stores(store, meta)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     publisher = FiwarePublisher(settings, reading_store, registry)
     try:
         publisher.start()
         if once:
             typer.echo(f"published {publisher.publish_due()} entities")
         else:
-            _on_signals(publisher.request_stop)
+            on_signals(publisher.request_stop)
             publisher.run()
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         publisher.close()
         reading_store.close()
@@ -650,8 +630,8 @@ def demo(
         )
         runner.start()
     except NoiselabError as exc:
-        raise _fail(exc) from exc
-    _on_signals(runner.request_stop)
+        raise fail(exc) from exc
+    on_signals(runner.request_stop)
     sys.exit(runner.wait())
 
 
@@ -699,7 +679,7 @@ def sensors_add(
         )
         registry = MetadataStore(_meta_url(store, meta))
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     try:
         registry.add_sensors([sensor], replace=True)
     finally:
@@ -749,7 +729,7 @@ def sensors_import(
             source = str(path)
         registry = MetadataStore(_meta_url(store, meta))
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     try:
         count = registry.add_sensors(sensors, replace=True)
     finally:
@@ -782,11 +762,11 @@ def keys_create(
         ids = tuple(dict.fromkeys(part.strip() for part in sensors.split(",") if part.strip()))
         registry = MetadataStore(_meta_url(store, meta))
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     try:
         key, text = create_key(registry, role=cast("Role", role), name=name, sensors=ids)
     except ValueError as exc:
-        raise _fail(ConfigError(str(exc))) from exc
+        raise fail(ConfigError(str(exc))) from exc
     finally:
         registry.close()
     typer.echo(text)
@@ -858,12 +838,12 @@ def dashboards_push(
     try:
         from noiselab.grafana_push import load_dashboards, push_dashboards
     except ImportError as exc:
-        raise _fail(
+        raise fail(
             NoiselabError("dashboards push needs grafana-client: pip install 'noiselab[grafana]'")
         ) from exc
     try:
         pushed = push_dashboards(load_dashboards(directory), grafana_url, token)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for dashboard in pushed:
         typer.echo(f"{dashboard.uid}  v{dashboard.version}  {dashboard.title}  {dashboard.url}")

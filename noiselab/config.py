@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,7 @@ __all__ = [
     "parse_hours",
     "parse_mqtt_url",
     "parse_store_url",
+    "parse_utc_time",
     "parse_zone",
 ]
 
@@ -148,3 +150,15 @@ def parse_hours(name: str, text: str) -> tuple[int, int]:
     if not 0 <= first < last <= 24:
         raise ConfigError(f"{name} {text!r}: need 0 <= FROM < TO <= 24")
     return first, last
+
+
+def parse_utc_time(name: str, text: str, expected: str) -> float:
+    """Unix seconds of an ISO 8601 / RFC 3339 time or date (UTC when it has no offset);
+    ``ConfigError`` naming ``name`` and saying what was ``expected`` otherwise."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"{name} {text!r}: expected {expected}") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()

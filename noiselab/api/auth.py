@@ -220,28 +220,31 @@ def optional_principal(
     empty); a valid key takes nothing and is never limited by the public bucket. The hash of a
     bad key is still computed before the 429 (telling a valid key from a bad one needs it).
     """
-    limiter: RateLimiter = request.app.state.limiter
-    settings = request.app.state.settings
     if "authorization" not in request.headers:
-        wait = limiter.take(client_address(request, settings.trusted_proxies))
-        if wait is not None:
-            raise too_many_requests(wait)
+        _charge(request)
         return None
-    address = client_address(request, settings.trusted_proxies)
-    if credentials is None or not credentials.credentials.strip():
-        _charge(limiter, address)
-        raise _unauthorized("Authorization: expected 'Bearer <API key>'")
+    presented = credentials.credentials if credentials is not None else ""
+    return _verified(request, presented, "Authorization: expected 'Bearer <API key>'")
+
+
+def _verified(request: Request, presented: str, malformed: str) -> Principal:
+    """The principal of the key ``presented``; 401 (``malformed`` when there is no key at all)
+    after charging the caller's address for the failure."""
+    if not presented.strip():
+        _charge(request)
+        raise _unauthorized(malformed)
     verifier: KeyVerifier = request.app.state.keys
-    principal = verifier.verify(credentials.credentials.strip())
+    principal = verifier.verify(presented.strip())
     if principal is None:
-        _charge(limiter, address)
+        _charge(request)
         raise _unauthorized("invalid or revoked API key")
     return principal
 
 
-def _charge(limiter: RateLimiter, address: str) -> None:
-    """Count a failed authentication against ``address``: 429 when it has no token left."""
-    wait = limiter.take(address)
+def _charge(request: Request) -> None:
+    """Take a token from the caller's address bucket: 429 when it has none left."""
+    limiter: RateLimiter = request.app.state.limiter
+    wait = limiter.take(client_address(request, request.app.state.settings.trusted_proxies))
     if wait is not None:
         raise too_many_requests(wait)
 
@@ -258,21 +261,12 @@ def sensor_principal(
     a valid key (failures count against the address like on public endpoints), 403 for a key
     of another role."""
     presented = bearer.credentials if bearer is not None else basic.password if basic else ""
-    if not presented.strip():
-        _charge(request.app.state.limiter, _address(request))
-        raise _unauthorized("Authorization: expected 'Bearer <API key>' or Basic with the key")
-    verifier: KeyVerifier = request.app.state.keys
-    principal = verifier.verify(presented.strip())
-    if principal is None:
-        _charge(request.app.state.limiter, _address(request))
-        raise _unauthorized("invalid or revoked API key")
+    principal = _verified(
+        request, presented, "Authorization: expected 'Bearer <API key>' or Basic with the key"
+    )
     if principal.role != "sensor":
         raise HTTPException(403, f"a {principal.role} key may not push readings; needs sensor")
     return principal
-
-
-def _address(request: Request) -> str:
-    return client_address(request, request.app.state.settings.trusted_proxies)
 
 
 def get_principal(principal: OptionalPrincipal) -> Principal:

@@ -7,17 +7,15 @@ without them.
 
 from __future__ import annotations
 
-import re
-import signal
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from noiselab.config import parse_mqtt_url
+from noiselab.cli_support import fail, on_signals
+from noiselab.config import parse_mqtt_url, parse_utc_time
 from noiselab.errors import ConfigError, NoiselabError
 from noiselab.logs import configure_logging
 
@@ -28,13 +26,6 @@ sensor_app = typer.Typer(
     invoke_without_command=True,
 )
 
-_SENSOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"noiselab: {exc}", err=True)
-    return typer.Exit(2)
-
 
 def parse_start(text: str) -> float:
     """``--start``: Unix seconds, or an RFC 3339 time (``2026-11-25T10:00:00Z``; a time without
@@ -43,15 +34,9 @@ def parse_start(text: str) -> float:
         return float(text)
     except ValueError:
         pass
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(
-            f"--start {text!r}: expected Unix seconds or an RFC 3339 time like 2026-11-25T10:00:00Z"
-        ) from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+    return parse_utc_time(
+        "--start", text, "Unix seconds or an RFC 3339 time like 2026-11-25T10:00:00Z"
+    )
 
 
 @sensor_app.callback()
@@ -149,6 +134,7 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
     if ctx.invoked_subcommand is not None:
         return
     from noiselab import __version__
+    from noiselab.ingest.message import is_sensor_id
     from noiselab.sensor.buffer import ReadingBuffer
     from noiselab.sensor.runner import run_sensor
     from noiselab.sensor.sources import AudioSource, DeviceSource, WavSource
@@ -158,7 +144,7 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
     try:
         if sensor_id is None:
             raise ConfigError("--id SENSOR_ID is required (or NOISELAB_SENSOR_ID)")
-        if not _SENSOR_ID.fullmatch(sensor_id):
+        if not is_sensor_id(sensor_id):
             raise ConfigError(f"--id {sensor_id!r}: expected [a-z0-9][a-z0-9-]{{1,63}}")
         if (device is None) == (wav is None):
             raise ConfigError("give exactly one of --device NAME and --wav FILE")
@@ -170,12 +156,12 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
         else:
             source = DeviceSource(device or "", fs=sample_rate)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     try:
         outbox = ReadingBuffer(buffer or Path(f"noiselab-sensor-{sensor_id}.db"), sensor_id)
     except NoiselabError as exc:
         source.close()
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     settings = UplinkSettings(
         mqtt=url,
         sensor_id=sensor_id,
@@ -191,8 +177,7 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
         },
     )
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda _s, _f: stop.set())
+    on_signals(stop.set)
     try:
         run_sensor(
             source,
@@ -205,7 +190,7 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
             flush_timeout_s=flush_timeout,
         )
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         source.close()
         outbox.close()
@@ -241,7 +226,7 @@ def calibrate(
             source.close()
         result = compute(samples, source.fs, reference_db=reference_db, frequency_hz=frequency)
     except NoiselabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(
         f"tone {result.frequency_hz:.1f} Hz ({result.tone_share:.1%} of the power), "
         f"{result.measured_db:.2f} dB uncalibrated (sample 1.0 = 1 Pa), "

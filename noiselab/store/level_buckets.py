@@ -28,6 +28,7 @@ from noiselab.store.sqlite_rollup import (
     Rows,
     decode_hist,
     merge_hists,
+    nan_to_none,
     spread,
     sum_by,
 )
@@ -79,7 +80,7 @@ class Buckets:
         """From per-item bucket numbers and values; ``levels`` is ``(bucket, level, weight_ms)``
         sorted by bucket then level, for the exceedance levels. A bucket gets exceedance levels
         only when ``levels`` covers all of its seconds (see ``PERCENTILE_MAX_MS``), else NaN."""
-        index = np.unique(bucket)
+        index = np.flatnonzero(np.bincount(bucket, minlength=n))  # buckets with any item
         total_s = sum_by(bucket, seconds, n)
         exceedance = np.full((index.size, 3), np.nan)
         group, level, weight = levels
@@ -118,10 +119,10 @@ class Buckets:
                 LevelPoint(
                     t=datetime.fromtimestamp(float(edges[i]), UTC),
                     laeq=level_from_energy(total, seconds),
-                    lafmax=_present(lafmax),
-                    l10=_present(l10),
-                    l50=_present(l50),
-                    l90=_present(l90),
+                    lafmax=nan_to_none(lafmax),
+                    l10=nan_to_none(l10),
+                    l50=nan_to_none(l50),
+                    l90=nan_to_none(l90),
                     coverage=min(1.0, seconds / length),
                 )
             )
@@ -178,11 +179,6 @@ def second_buckets(edges: FloatArray, rows: Rows) -> Buckets:
         lafmax=rows.lafmax[row],
         levels=(bucket[short][order], laeq[short][order], ms[short][order]),
     )
-
-
-def _present(value: float) -> float | None:
-    """NaN (nothing to report) as ``None``."""
-    return None if math.isnan(value) else value
 
 
 def parse_every(every: Every | str) -> Every:

@@ -27,6 +27,7 @@ sorted by bin, one record per non-empty bin.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,7 @@ __all__ = [
     "merge_hists",
     "minute_key",
     "minute_keys",
+    "nan_to_none",
     "rollup_minutes",
     "split_key",
     "spread",
@@ -230,3 +232,8 @@ def bins_fit(laeq: FloatArray) -> npt.NDArray[np.bool_]:
     """Which LAeq values fit a histogram bin: finite, 0 to 6553.5 dB."""
     with np.errstate(invalid="ignore"):
         return np.isfinite(laeq) & (laeq >= 0) & (laeq * 10.0 <= _BIN_LIMIT)
+
+
+def nan_to_none(value: float) -> float | None:
+    """NaN (no value in an aggregate) as ``None``."""
+    return None if math.isnan(value) else value

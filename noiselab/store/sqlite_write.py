@@ -9,7 +9,6 @@ new and their old interval, from all raw rows overlapping it (see ``noiselab.sto
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from noiselab.store.sqlite_rollup import (
     duration_ms,
     minute_key,
     minute_keys,
+    nan_to_none,
     rollup_minutes,
     split_key,
 )
@@ -345,7 +345,15 @@ def rollup_changes(
         code, minute = split_key(key)
         if seconds > 0:
             puts.append(
-                (sensor_ids[code], minute, total, seconds, _none(lafmax), _none(lafmin), hist)
+                (
+                    sensor_ids[code],
+                    minute,
+                    total,
+                    seconds,
+                    nan_to_none(lafmax),
+                    nan_to_none(lafmin),
+                    hist,
+                )
             )
         else:
             drops.append((sensor_ids[code], minute))
@@ -369,8 +377,3 @@ def rows_of(found: list[Record], codes: Sequence[int] | None = None) -> Rows:
         np.array(lafmax, np.float64),
         np.array(lafmin, np.float64),
     )
-
-
-def _none(value: float) -> float | None:
-    """NaN (no value in an aggregate) as ``None``."""
-    return None if math.isnan(value) else value

@@ -140,8 +140,7 @@ def _commit(
 ) -> tuple[int, list[Rejection]]:
     """Store ``readings`` of registered sensors and quarantine everything refused; returns how
     many readings are stored and the rejections."""
-    known = meta.known_ids()
-    unknown = {r.sensor_id for r in readings} - known
+    unknown = {i for i in {r.sensor_id for r in readings} if meta.get_sensor(i) is None}
     kept, refused = split_unknown(readings, unknown, lambda _: TOPIC, now)
     rejections.extend(refused)
     stored = 0

@@ -114,6 +114,22 @@ Reader = Annotated[Principal, Depends(require_role("vendor", "staff", "admin"))]
 """Trials are read by vendors (their own), staff and admin; sensor keys only push data."""
 
 
+def evaluated_trial(
+    trial_id: str,
+    *,
+    trials: TrialsDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: Reader,
+    evaluations: EvaluationsDep,
+) -> TrialResult:
+    """The (cached) evaluation of the trial in the path, if the caller may see the trial."""
+    return evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz)
+
+
+Evaluated = Annotated[TrialResult, Depends(evaluated_trial)]
+
+
 # --------------------------------------------------------------------------- CRUD
 
 
@@ -192,17 +208,14 @@ def get_evaluation(
     trial_id: str,
     *,
     response: Response,
-    trials: TrialsDep,
-    store: StoreDep,
     settings: SettingsDep,
     principal: Reader,
-    evaluations: EvaluationsDep,
+    result: Evaluated,
 ) -> EvaluationOut:
     """The BACI effect (dB) with its 95 % interval, per-period levels of treated and control,
     daily values, per-band effects when spectra exist, coverage and a plain-language verdict
     (which says when the data are insufficient)."""
     cache_headers(response, principal, settled=False)
-    result = evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz)
     return evaluation_out(result, settings.tz.key)
 
 
@@ -211,50 +224,30 @@ def get_daily(
     trial_id: str,
     *,
     response: Response,
-    trials: TrialsDep,
-    store: StoreDep,
     settings: SettingsDep,
     principal: Reader,
-    evaluations: EvaluationsDep,
+    result: Evaluated,
 ) -> list[DailyRowOut]:
     """One row per local date and period: treated, control and their difference (dB)."""
     cache_headers(response, principal, settled=False)
-    result = evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz)
     return [_daily_row(day, settings.tz) for day in result.evaluation.daily]
 
 
 @router.get("/{trial_id}/summary", summary="The evaluation as one flat row", responses=_EVAL)
 def get_summary(
-    trial_id: str,
-    *,
-    response: Response,
-    trials: TrialsDep,
-    store: StoreDep,
-    settings: SettingsDep,
-    principal: Reader,
-    evaluations: EvaluationsDep,
+    trial_id: str, *, response: Response, principal: Reader, result: Evaluated
 ) -> list[SummaryRowOut]:
     """A one-row array: effect, interval, period levels, coverage and the verdict."""
     cache_headers(response, principal, settled=False)
-    return [
-        summary_row(evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz))
-    ]
+    return [summary_row(result)]
 
 
 @router.get("/{trial_id}/bands", summary="Per-band effects (flat rows)", responses=_EVAL)
 def get_bands(
-    trial_id: str,
-    *,
-    response: Response,
-    trials: TrialsDep,
-    store: StoreDep,
-    settings: SettingsDep,
-    principal: Reader,
-    evaluations: EvaluationsDep,
+    trial_id: str, *, response: Response, principal: Reader, result: Evaluated
 ) -> list[BandEffectOut]:
     """One row per third-octave band; empty when the sensors sent no spectra."""
     cache_headers(response, principal, settled=False)
-    result = evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz)
     return [_band_out(band) for band in result.bands]
 
 
@@ -267,18 +260,14 @@ def get_bands(
 def get_report(
     trial_id: str,
     *,
-    trials: TrialsDep,
-    store: StoreDep,
     settings: SettingsDep,
-    principal: Reader,
-    evaluations: EvaluationsDep,
+    result: Evaluated,
     download: Annotated[
         bool, Query(description="1: send as an attachment (`Content-Disposition`).")
     ] = False,
 ) -> HTMLResponse:
     """An HTML page with inline charts and styles, no scripts or external resources: treated
     vs control per day, daily differences, the effect with its interval, method and caveats."""
-    result = evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz)
     generated = datetime.fromtimestamp(settings.clock(), UTC)
     page = render_report(result, zone=settings.tz, generated=generated)
     headers = {"Cache-Control": "private, no-store", "Vary": "Authorization"}

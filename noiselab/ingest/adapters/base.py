@@ -39,7 +39,7 @@ __all__ = [
     "TopicLevel",
     "decode_json",
     "describe",
-    "guarded",
+    "json_adapter",
     "map_device_id",
     "number",
     "parse_rfc3339",
@@ -317,21 +317,29 @@ def describe(value: Any) -> str:
     return "an array" if type(value) is list else "an object"
 
 
-def guarded(
-    fmt: str, parse: Callable[[bytes, AdapterContext], ParsedMessage]
+def json_adapter(
+    fmt: str, read: Callable[[Any, Collector, AdapterContext], None]
 ) -> Callable[[bytes, AdapterContext], ParsedMessage]:
-    """``parse`` that never raises: an unexpected error refuses the whole message."""
+    """A parser for JSON payloads of format ``fmt``: the payload is decoded (a payload that is
+    not JSON is refused whole), then ``read(document, collector, ctx)`` maps it. The parser
+    never raises: an unexpected error refuses the whole message."""
 
-    def safe(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
+    def parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
+        out = Collector(fmt, payload, ctx)
         try:
-            return parse(payload, ctx)
+            document = decode_json(payload)
+            if isinstance(document, Problem):
+                out.reject(document.reason)
+            else:
+                out.use_document(document)
+                read(document, out, ctx)
         except Exception as exc:
-            collector = Collector(fmt, payload, ctx)
-            collector.reject(
+            out = Collector(fmt, payload, ctx)
+            out.reject(
                 f"internal error while parsing ({type(exc).__name__}: {exc}); please report it"
             )
-            return collector.result()
+        return out.result()
 
-    safe.__name__ = getattr(parse, "__name__", "parse")
-    safe.__doc__ = parse.__doc__
-    return safe
+    parse.__name__ = f"parse_{fmt}"
+    parse.__doc__ = read.__doc__
+    return parse

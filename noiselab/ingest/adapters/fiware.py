@@ -25,14 +25,12 @@ from noiselab.ingest.adapters.base import (
     Collector,
     Mapped,
     Problem,
-    decode_json,
     describe,
-    guarded,
+    json_adapter,
     number,
     parse_rfc3339,
     show,
 )
-from noiselab.ingest.message import ParsedMessage
 
 __all__ = ["ENTITY_TYPE", "parse_fiware"]
 
@@ -41,17 +39,11 @@ LABEL: Final = "fiware"
 _MAX_ENTITIES: Final = 10_000
 
 
-def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
-    out = Collector(LABEL, payload, ctx)
-    document = decode_json(payload)
-    if isinstance(document, Problem):
-        out.reject(document.reason)
-        return out.result()
-    out.use_document(document)
+def _read(document: Any, out: Collector, ctx: AdapterContext) -> None:
     entities = _entities(document)
     if isinstance(entities, Problem):
         out.reject(entities.reason)
-        return out.result()
+        return
     several = isinstance(document, list) or (isinstance(document, dict) and "data" in document)
     for i, entity in enumerate(entities):
         index = i if several else None
@@ -60,7 +52,6 @@ def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
             out.reject(mapped.reason, index=index)
         else:
             out.add(mapped._replace(position=index))
-    return out.result()
 
 
 def _entities(document: Any) -> list[Any] | Problem:
@@ -191,5 +182,5 @@ def _device_id(entity_id: str, kind: str) -> str:
     return device.removeprefix(short_kind + ":") or entity_id
 
 
-parse_fiware = guarded(LABEL, _parse)
+parse_fiware = json_adapter(LABEL, _read)
 """Readings of one FIWARE ``NoiseLevelObserved`` payload; never raises."""

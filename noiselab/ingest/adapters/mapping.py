@@ -21,15 +21,13 @@ from noiselab.ingest.adapters.base import (
     Mapped,
     MappingFields,
     Problem,
-    decode_json,
     describe,
-    guarded,
+    json_adapter,
     number,
     parse_rfc3339,
     show,
 )
 from noiselab.ingest.adapters.pointer import PointerError, resolve
-from noiselab.ingest.message import ParsedMessage
 
 __all__ = ["TS_FORMATS", "parse_mapping", "parse_timestamp"]
 
@@ -59,21 +57,15 @@ def parse_timestamp(value: Any, ts_format: str) -> float:
     return moment.timestamp()
 
 
-def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
-    out = Collector(LABEL, payload, ctx)
+def _read(document: Any, out: Collector, ctx: AdapterContext) -> None:
     fields = ctx.options.fields
     if fields is None:
         out.reject("the source has no [source.fields]")
-        return out.result()
-    document = decode_json(payload)
-    if isinstance(document, Problem):
-        out.reject(document.reason)
-        return out.result()
-    out.use_document(document)
+        return
     items = _items(document, fields)
     if isinstance(items, Problem):
         out.reject(items.reason)
-        return out.result()
+        return
     for i, element in enumerate(items):
         index = i if fields.items is not None else None
         label = f"item [{i}]" if index is not None else "reading"
@@ -82,7 +74,6 @@ def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
             out.reject(f"{label}: {mapped.reason}", index=index)
         else:
             out.add(mapped._replace(position=index))
-    return out.result()
 
 
 def _items(document: Any, fields: MappingFields) -> list[Any] | Problem:
@@ -175,5 +166,5 @@ def _device(element: Any, fields: MappingFields) -> str | Problem | None:
     return Problem(f"sensor_id {fields.sensor_id!r} gives {describe(found)}, not a string")
 
 
-parse_mapping = guarded(LABEL, _parse)
+parse_mapping = json_adapter(LABEL, _read)
 """Readings of one payload mapped by the source's JSON pointers; never raises."""

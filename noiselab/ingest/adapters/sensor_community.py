@@ -24,9 +24,8 @@ from noiselab.ingest.adapters.base import (
     FixedId,
     Mapped,
     Problem,
-    decode_json,
     describe,
-    guarded,
+    json_adapter,
     number,
     show,
 )
@@ -62,16 +61,10 @@ def parse_sensor_community(
     return parse_dnms(payload, ctx)
 
 
-def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
-    out = Collector(LABEL, payload, ctx)
-    document = decode_json(payload)
-    if isinstance(document, Problem):
-        out.reject(document.reason)
-        return out.result()
-    out.use_document(document)
+def _read(document: Any, out: Collector, ctx: AdapterContext) -> None:
     values = _values(document, out)
     if values is None:
-        return out.result()
+        return
     interval = DEFAULT_INTERVAL_S if ctx.options.interval_s is None else ctx.options.interval_s
     item: dict[str, Any] = {"ts": ctx.received_at - interval, "duration": interval}
     for value_type, field in _FIELDS.items():
@@ -80,13 +73,12 @@ def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
         level = number(value_type, values[value_type])
         if isinstance(level, Problem):
             out.reject(level.reason)
-            return out.result()
+            return
         item[field] = level
     if "laeq" not in item:
         out.reject("no noise_LAeq (or DNMS_noise_LAeq) value in sensordatavalues")
-        return out.result()
+        return
     out.add(Mapped(None, item, "reading"))
-    return out.result()
 
 
 def _values(document: Any, out: Collector) -> dict[str, Any] | None:
@@ -116,5 +108,5 @@ def _values(document: Any, out: Collector) -> dict[str, Any] | None:
     return values
 
 
-parse_dnms = guarded(LABEL, _parse)
+parse_dnms = json_adapter(LABEL, _read)
 """Readings of one Sensor.Community payload received on a configured MQTT source."""

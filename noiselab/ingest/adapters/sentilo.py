@@ -34,13 +34,11 @@ from noiselab.ingest.adapters.base import (
     Collector,
     Mapped,
     Problem,
-    decode_json,
     describe,
-    guarded,
+    json_adapter,
     number,
     show,
 )
-from noiselab.ingest.message import ParsedMessage
 
 __all__ = ["parse_sentilo", "parse_sentilo_time"]
 
@@ -97,17 +95,11 @@ def _zone(name: str) -> tzinfo:
         raise ValueError(f"unknown time zone {name!r} in the timestamp") from None
 
 
-def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
-    out = Collector(LABEL, payload, ctx)
-    document = decode_json(payload)
-    if isinstance(document, Problem):
-        out.reject(document.reason)
-        return out.result()
-    out.use_document(document)
+def _read(document: Any, out: Collector, ctx: AdapterContext) -> None:
     sensors = _sensors(document, ctx)
     if isinstance(sensors, Problem):
         out.reject(sensors.reason)
-        return out.result()
+        return
     found = [
         (i, mapped) for i, entry in enumerate(sensors) for mapped in _map_sensor(entry, i, ctx)
     ]
@@ -119,7 +111,6 @@ def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
             out.reject(mapped.reason, index=i)
         elif _is_second(mapped) or _end(mapped) not in seconds:
             out.add(mapped)
-    return out.result()
 
 
 def _is_second(mapped: Mapped) -> bool:
@@ -211,5 +202,5 @@ def _seconds(device: str, value: Any, at: float, label: str) -> list[Mapped | Pr
     return found
 
 
-parse_sentilo = guarded(LABEL, _parse)
+parse_sentilo = json_adapter(LABEL, _read)
 """Readings of one Sentilo (CESVA TA120) payload; never raises."""

@@ -25,13 +25,11 @@ from noiselab.ingest.adapters.base import (
     Collector,
     Mapped,
     Problem,
-    decode_json,
     describe,
-    guarded,
+    json_adapter,
     number,
     parse_rfc3339,
 )
-from noiselab.ingest.message import ParsedMessage
 
 __all__ = ["DEFAULT_INTERVAL_S", "parse_ws302"]
 
@@ -51,23 +49,16 @@ class _Uplink(NamedTuple):
     envelope: str
 
 
-def _parse(payload: bytes, ctx: AdapterContext) -> ParsedMessage:
-    out = Collector(LABEL, payload, ctx)
-    document = decode_json(payload)
-    if isinstance(document, Problem):
-        out.reject(document.reason)
-        return out.result()
-    out.use_document(document)
+def _read(document: Any, out: Collector, ctx: AdapterContext) -> None:
     uplink = _unwrap(document, ctx)
     if isinstance(uplink, Problem):
         out.reject(uplink.reason)
-        return out.result()
+        return
     mapped = _map(uplink, ctx)
     if isinstance(mapped, Problem):
         out.reject(mapped.reason)
     else:
         out.add(mapped)
-    return out.result()
 
 
 def _unwrap(document: Any, ctx: AdapterContext) -> _Uplink | Problem:
@@ -124,5 +115,5 @@ def _map(uplink: _Uplink, ctx: AdapterContext) -> Mapped | Problem:
     return Mapped(uplink.device_id, item, label)
 
 
-parse_ws302 = guarded(LABEL, _parse)
+parse_ws302 = json_adapter(LABEL, _read)
 """Readings of one Milesight WS302 uplink (TTN v3, ChirpStack v4 or bare); never raises."""
