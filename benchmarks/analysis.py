@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from noiselab.analysis.levels import leq
+from noiselab.analysis.decibels import leq
 from noiselab.analysis.periods import lden
 from noiselab.analysis.resample import resample
 

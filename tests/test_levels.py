@@ -9,43 +9,46 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from noiselab.analysis.levels import (
-    energetic_mean,
+from noiselab.analysis.decibels import (
+    energetic_sum,
     energy,
-    exceedance_levels,
-    exceedance_levels_by_group,
+    leq,
+    leq_along,
     level_from_energy,
+    round_db,
+    round_db_or_none,
 )
+from noiselab.analysis.levels import exceedance_levels, exceedance_levels_by_group
 
 
 def test_energetic_mean_python_acoustics_worked_case():
     """python-acoustics' test case: Leq(80, 80.3, 80.6, 80.4, 79.7, 76.9) = 79.806989166 dB."""
     levels = [80.0, 80.3, 80.6, 80.4, 79.7, 76.9]
-    np.testing.assert_allclose(energetic_mean(levels), 79.806989166, atol=1e-9)
+    np.testing.assert_allclose(leq(levels), 79.806989166, atol=1e-9)
 
 
 def test_energetic_mean_of_60_and_70_db():
     """60 dB and 70 dB for 1 s each: 10·log10((10^6 + 10^7) / 2) = 10·log10(5.5·10^6)
     = 60 + 10·log10(5.5) = 60 + 7.403627 = 67.403627 dB (not the arithmetic 65 dB)."""
-    np.testing.assert_allclose(energetic_mean([60.0, 70.0]), 67.403627, atol=1e-6)
-    np.testing.assert_allclose(energetic_mean([60.0, 70.0], [1.0, 1.0]), 67.403627, atol=1e-6)
+    np.testing.assert_allclose(leq([60.0, 70.0]), 67.403627, atol=1e-6)
+    np.testing.assert_allclose(leq([60.0, 70.0], [1.0, 1.0]), 67.403627, atol=1e-6)
 
 
 def test_energetic_mean_weights_by_duration():
     """60 dB for 9 s and 70 dB for 1 s: 10·log10((9·10^6 + 10^7) / 10) = 10·log10(1.9·10^6)
     = 62.787536 dB; the same as ten 1-s readings (nine of 60 dB, one of 70 dB)."""
-    weighted = energetic_mean([60.0, 70.0], [9.0, 1.0])
+    weighted = leq([60.0, 70.0], [9.0, 1.0])
     np.testing.assert_allclose(weighted, 60 + 10 * math.log10(1.9), atol=1e-9)
-    np.testing.assert_allclose(weighted, energetic_mean([60.0] * 9 + [70.0]), atol=1e-9)
+    np.testing.assert_allclose(weighted, leq([60.0] * 9 + [70.0]), atol=1e-9)
 
 
 def test_energetic_mean_of_equal_levels_is_that_level():
-    np.testing.assert_allclose(energetic_mean([55.5] * 7, [0.5, 1, 2, 3, 4, 5, 3600]), 55.5)
+    np.testing.assert_allclose(leq([55.5] * 7, [0.5, 1, 2, 3, 4, 5, 3600]), 55.5)
 
 
 def test_energetic_mean_survives_extreme_levels():
     """10^(L/10) overflows float64 above ≈ 3083 dB; the mean must not."""
-    np.testing.assert_allclose(energetic_mean([4000.0, 4000.0]), 4000.0)
+    np.testing.assert_allclose(leq([4000.0, 4000.0]), 4000.0)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +63,7 @@ def test_energetic_mean_survives_extreme_levels():
 )
 def test_energetic_mean_rejects_bad_input(levels, durations, message):
     with pytest.raises(ValueError, match=message):
-        energetic_mean(levels, durations)
+        leq(levels, durations)
 
 
 def test_energy_and_level_from_energy_round_trip():
@@ -141,3 +144,42 @@ def test_exceedance_levels_by_group_equals_exceedance_levels(groups):
         part = slice(bounds[g], bounds[g + 1])
         expected = exceedance_levels(levels[part], weights[part])
         assert tuple(result[g]) == expected
+
+
+def test_energetic_sum_of_two_equal_levels_is_3_01_db_more():
+    """10·log10(2·10^6) = 60 + 10·log10(2) = 63.0103 dB."""
+    np.testing.assert_allclose(energetic_sum([60.0, 60.0]), 63.010300, atol=1e-6)
+
+
+def test_energetic_sum_of_60_and_70_db():
+    """10·log10(10^6 + 10^7) = 70 + 10·log10(1.1) = 70.4139 dB."""
+    np.testing.assert_allclose(energetic_sum([60.0, 70.0]), 70.413927, atol=1e-6)
+
+
+def test_energetic_sum_survives_extreme_levels():
+    np.testing.assert_allclose(energetic_sum([4000.0, 4000.0]), 4003.0103, atol=1e-4)
+
+
+def test_leq_along_an_axis_is_the_energetic_mean_of_each_column():
+    """Columns (60, 70) and (70, 70): 67.4036 and 70.0 dB; NaN stays NaN."""
+    stack = np.array([[60.0, 70.0, np.nan], [70.0, 70.0, 50.0]])
+    result = leq_along(stack, axis=0)
+    np.testing.assert_allclose(result[:2], [67.403627, 70.0], atol=1e-6)
+    assert np.isnan(result[2])
+
+
+def test_leq_along_refuses_infinite_levels():
+    with pytest.raises(ValueError, match="finite"):
+        leq_along([[np.inf, 60.0]], axis=1)
+
+
+@pytest.mark.parametrize(
+    ("level", "rounded"), [(67.403627, 67.4), (59.994999, 59.99), (59.995001, 60.0), (-0.004, -0.0)]
+)
+def test_round_db_keeps_hundredths(level, rounded):
+    assert round_db(level) == rounded
+    assert round_db_or_none(level) == rounded
+
+
+def test_round_db_or_none_passes_none():
+    assert round_db_or_none(None) is None

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from noiselab.analysis.baci import baci
+from noiselab.analysis.decibels import leq
 from noiselab.analysis.events import detect_events
-from noiselab.analysis.levels import leq, percentile_level
+from noiselab.analysis.levels import percentile_level
 from noiselab.ingest.message import parse_message
 from noiselab.sensors_sim import physics
 from noiselab.sensors_sim.generate import (

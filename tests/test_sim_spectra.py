@@ -211,7 +211,7 @@ def test_rain_and_wind_raise_the_background_from_their_start() -> None:
     plain = generate(site, start, end, SEED)
     wet = generate(site, start, end, SEED, weather=weather, spectra=True)
     wind, rain = weather.at(plain.ts)
-    expected = physics.energetic_sum(
+    expected = physics.level_of_energies(
         10.0 ** (plain.background_laeq / 10.0), physics.weather_noise_energy(wind, rain)
     )
     np.testing.assert_allclose(wet.background_laeq, expected, atol=1e-9)

@@ -21,7 +21,7 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from support import Clock
 
-from noiselab.analysis.levels import leq
+from noiselab.analysis.decibels import leq
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.settings import ApiSettings

@@ -23,6 +23,7 @@ from noiselab.analysis.alerting import (
     quarantine_rate,
     window_levels,
 )
+from noiselab.analysis.decibels import round_db
 from noiselab.analysis.periods import lden
 from noiselab.analysis.quality import find_stuck
 from noiselab.store.alerts import AlertRule
@@ -78,7 +79,7 @@ def _iso(ts: float) -> str:
 
 
 def _db(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, 2)
+    return None if value is None or math.isnan(value) else round_db(value)
 
 
 def _level(rule: AlertRule, sensor_id: str, ctx: Context) -> Finding:
@@ -208,7 +209,7 @@ def _stuck(rule: AlertRule, sensor_id: str, ctx: Context) -> Finding:
     evidence: dict[str, Any] = {"min_duration_s": rule.window_s, "tolerance_db": tolerance}
     if run is not None:
         evidence |= {
-            "level_db": round(run.level, 2),
+            "level_db": round_db(run.level),
             "run_start": _iso(run.start),
             "run_end": _iso(run.end),
             "duration_s": round(run.duration_s, 1),

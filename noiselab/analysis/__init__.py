@@ -4,7 +4,9 @@ Levels are dB re 20 µPa (A-weighted unless a name says Z), durations in seconds
 Unix seconds (UTC); local periods are computed in a named time zone (Europe/Copenhagen by
 default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)``.
 
-- ``levels``: ``leq``, ``to_energy``, ``to_level``, ``percentile_level`` (L_N, time-weighted)
+- ``decibels``: ``leq``, ``energetic_sum``, ``to_energy``, ``to_level``, ``round_db`` (0.01 dB)
+- ``levels``: ``percentile_level``, ``exceedance_levels`` (L_N, time-weighted)
+- ``arrays``: the ``FloatArray`` and ``IntArray`` types
 - ``resample``: energetic aggregation into fixed or local-day buckets
 - ``periods``: Lday, Levening, Lnight, Lden (Danish 12/3/9 h by default), Ldn, LAeq,24h
 - ``events``: pass-by detection over a running background, SEL, NA-style counts
@@ -26,6 +28,15 @@ from noiselab.analysis.alerting import (
 )
 from noiselab.analysis.baci import BaciResult, baci, insertion_loss, insertion_loss_paired
 from noiselab.analysis.buckets import Every, bucket_edges
+from noiselab.analysis.decibels import (
+    energetic_sum,
+    leq,
+    leq_along,
+    round_db,
+    round_db_or_none,
+    to_energy,
+    to_level,
+)
 from noiselab.analysis.events import (
     Event,
     detect_events,
@@ -34,14 +45,7 @@ from noiselab.analysis.events import (
     time_above,
 )
 from noiselab.analysis.guidelines import GUIDELINES, GuidelineAssessment, classify, guideline_for
-from noiselab.analysis.levels import (
-    energetic_mean,
-    exceedance_levels,
-    leq,
-    percentile_level,
-    to_energy,
-    to_level,
-)
+from noiselab.analysis.levels import exceedance_levels, percentile_level
 from noiselab.analysis.periods import DayIndicators, composite_rating_level, lden
 from noiselab.analysis.quality import coverage, find_gaps, find_stuck, seq_gaps
 from noiselab.analysis.resample import Resampled, resample
@@ -71,7 +75,7 @@ __all__ = [
     "composite_rating_level",
     "coverage",
     "detect_events",
-    "energetic_mean",
+    "energetic_sum",
     "evaluate_trial",
     "exceedance_levels",
     "find_gaps",
@@ -82,11 +86,14 @@ __all__ = [
     "insertion_loss_paired",
     "lden",
     "leq",
+    "leq_along",
     "local_hours_mask",
     "number_above",
     "percentile_level",
     "quarantine_rate",
     "resample",
+    "round_db",
+    "round_db_or_none",
     "running_background",
     "seq_gaps",
     "third_octave_centres",

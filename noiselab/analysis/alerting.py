@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
+
 __all__ = ["held_throughout", "local_hours_mask", "quarantine_rate", "window_levels"]
 
-FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 

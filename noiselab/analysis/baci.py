@@ -26,12 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from noiselab.analysis.levels import energetic_mean
+from noiselab.analysis.arrays import FloatArray, IntArray
+from noiselab.analysis.decibels import leq
 
 __all__ = ["BaciResult", "baci", "insertion_loss", "insertion_loss_paired"]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 HOURS_PER_DAY = 24
 """Block length (hours) of the day bootstrap when no day index is given."""
@@ -46,16 +45,16 @@ def insertion_loss(
     """Insertion loss at one position: ``IL = Leq(before) - Leq(after)`` in dB.
 
     Each side is the energetic mean of its levels (dB), weighted by ``durations_*`` (s) when
-    given (see :func:`noiselab.analysis.levels.energetic_mean`). Positive means quieter after the
+    given (see :func:`noiselab.analysis.decibels.leq`). Positive means quieter after the
     measure. This is the *direct method* of ISO 10847:1997 reduced to its arithmetic: it is an
     estimate of the barrier's effect only if the source, propagation conditions (wind,
     temperature gradient, ground) and background are equivalent in the two periods; when they
     are not, use :func:`insertion_loss_paired` or :func:`baci`. Example: 70 dB before and 64 dB
     after give 6 dB; 60 and 70 dB for equal times before (Leq 67.40 dB) and 60 dB after give
-    7.40 dB. Raises ``ValueError`` as ``energetic_mean`` does (no, non-finite levels; bad
+    7.40 dB. Raises ``ValueError`` as ``leq`` does (no, non-finite levels; bad
     durations).
     """
-    return energetic_mean(before, durations_before) - energetic_mean(after, durations_after)
+    return leq(before, durations_before) - leq(after, durations_after)
 
 
 def insertion_loss_paired(
@@ -207,8 +206,8 @@ def _phase(
     c_day = np.asarray(np.bincount(day_of, weights=c_energy, minlength=n_days), dtype=np.float64)
     hours = float(w.sum())
     return _Phase(
-        t_level=energetic_mean(t, w),
-        c_level=energetic_mean(c, w),
+        t_level=leq(t, w),
+        c_level=leq(c, w),
         hours=hours,
         t_ref=t_ref,
         c_ref=c_ref,

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.levels import exceedance_levels_by_group
 from noiselab.analysis.quality import (
     _as_durations,
@@ -54,8 +55,6 @@ __all__ = [
     "time_above",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 BACKGROUND_STEPS = 10
 """The background window is evaluated every ``window / BACKGROUND_STEPS`` seconds."""

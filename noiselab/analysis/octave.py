@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.spectra import (
     NOMINAL_THIRD_OCTAVE_HZ,
     third_octave_centres,
@@ -64,7 +65,6 @@ __all__ = [
     "third_octave_sos",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 P_REF = 20e-6
 """Reference sound pressure, Pa."""

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.resample import DEFAULT_TZ, Readings, SegmentSums, segment_sums
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "lden",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 DANISH_PENALTIES: tuple[float, float, float] = (0.0, 5.0, 10.0)
 """Day, evening, night penalties in dB: EU Directive 2002/49/EC Annex I, 1 (Lden formula)."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
+
 __all__ = [
     "Gap",
     "SeqGap",
@@ -31,7 +33,6 @@ __all__ = [
     "seq_resets",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 DEFAULT_GAP_FRACTION = 0.5

@@ -29,17 +29,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import Every, bucket_edges
-from noiselab.analysis.levels import (
-    CHUNK,
-    DEFAULT_PERCENTS,
-    exceedance_levels_by_group,
-    relative_energy,
-)
+from noiselab.analysis.decibels import CHUNK, relative_energy
+from noiselab.analysis.levels import DEFAULT_PERCENTS, exceedance_levels_by_group
 
 __all__ = ["Readings", "Resampled", "SegmentSums", "resample", "segment_sums"]
 
-FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
 
 DEFAULT_TZ = "Europe/Copenhagen"

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
+
 __all__ = [
     "A1000_DB",
     "C1000_DB",
@@ -34,7 +36,6 @@ __all__ = [
     "third_octave_centres",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 REFERENCE_FREQUENCY_HZ = 1000.0
 """Reference frequency ``f_r`` of the band system. IEC 61260-1:2014 (equation 2)."""

@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.baci import BaciResult, baci
 
 __all__ = [
@@ -54,8 +55,6 @@ __all__ = [
     "verdict",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
 MIN_HOUR_COVERAGE = 0.5

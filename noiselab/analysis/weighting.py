@@ -26,6 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from noiselab.analysis.arrays import FloatArray
+
 __all__ = [
     "FAST_TAU_S",
     "P_REF",
@@ -41,8 +43,6 @@ FAST_TAU_S = 0.125
 """Time constant of the Fast time weighting, s (IEC 61672-1)."""
 
 _F1, _F2, _F3, _F4 = 20.598997, 107.65265, 737.86223, 12194.217
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def a_weighting_sos(fs: float) -> FloatArray:

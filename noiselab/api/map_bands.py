@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from noiselab.analysis.decibels import round_db
+
 __all__ = ["BANDS", "NO_DATA_COLOUR", "Band", "band_for"]
 
 
@@ -57,5 +59,5 @@ def band_for(level: float | None) -> Band | None:
     """The class of ``level`` (dB) after rounding to 0.01 dB; ``None`` for ``None``."""
     if level is None:
         return None
-    shown = round(level, 2)
+    shown = round_db(level)
     return next(band for band in BANDS if band.holds(shown))

@@ -25,8 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 import numpy as np
 
+from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import guideline_for
-from noiselab.analysis.levels import leq
 from noiselab.analysis.periods import lden
 from noiselab.api.map_bands import NO_DATA_COLOUR, band_for
 from noiselab.api.routes.sensors import rfc3339, sensor_status
@@ -119,10 +119,6 @@ def sensor_levels(
     )
 
 
-def _db(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
 def _properties(
     sensor: Sensor,
     levels: SensorLevels,
@@ -140,11 +136,11 @@ def _properties(
         "last_seen": None
         if activity is None
         else rfc3339(datetime.fromtimestamp(activity.last_ts, UTC)),
-        "laeq_15min": _db(levels.laeq_15min),
+        "laeq_15min": round_db_or_none(levels.laeq_15min),
         "coverage_15min": round(levels.coverage_15min, 4),
-        "laeq_1h": _db(levels.laeq_1h),
+        "laeq_1h": round_db_or_none(levels.laeq_1h),
         "coverage_1h": round(levels.coverage_1h, 4),
-        "lden_yesterday": _db(levels.lden),
+        "lden_yesterday": round_db_or_none(levels.lden),
         "lden_date": levels.lden_date.isoformat(),
         "coverage_lden": round(levels.coverage_lden, 4),
         "band": None if band is None else band.label,

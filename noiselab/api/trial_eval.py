@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import Every
+from noiselab.analysis.decibels import leq_along
 from noiselab.analysis.trial import (
     MIN_HOUR_COVERAGE,
     BandEffect,
@@ -37,7 +39,6 @@ from noiselab.store.trials import Trial
 
 __all__ = ["EvaluationCache", "TrialResult", "day_date", "evaluate"]
 
-FloatArray = npt.NDArray[np.float64]
 HOUR_S = 3600
 
 
@@ -138,8 +139,7 @@ def _group_bands(
     stack = np.stack(per_sensor)  # (sensors, hours, bands)
     cov = np.stack(coverage)
     ok = (cov >= MIN_HOUR_COVERAGE).all(axis=0) & ~np.isnan(stack).any(axis=(0, 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        combined = 10.0 * np.log10(np.power(10.0, stack / 10.0).mean(axis=0))
+    combined = leq_along(stack, axis=0)
     combined[~ok] = np.nan
     return bands_hz, combined, np.where(ok, np.minimum(cov.min(axis=0), 1.0), 0.0)
 

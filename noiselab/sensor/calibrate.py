@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from noiselab.analysis.decibels import round_db
 from noiselab.analysis.weighting import P_REF
 from noiselab.errors import NoiselabError
 from noiselab.sensor.sources import FloatArray
@@ -100,7 +101,7 @@ def calibrate(
             f"{MIN_TONE_SHARE:.0%}); the recording is not a single steady tone"
         )
     return CalibrationResult(
-        offset_db=round(reference_db - measured, 2),
+        offset_db=round_db(reference_db - measured),
         measured_db=measured,
         spread_db=spread,
         frequency_hz=dominant,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy.typing as npt
 
+from noiselab.analysis.decibels import round_db
 from noiselab.analysis.weighting import AWeightedMeter, SecondLevels
 
 __all__ = ["ReadingMaker", "level"]
@@ -28,7 +29,7 @@ __all__ = ["ReadingMaker", "level"]
 
 def level(value: float) -> float:
     """``value`` in dB rounded to 0.01 dB, and at least 0.0 (see the module docstring)."""
-    return max(0.0, round(value, 2))
+    return max(0.0, round_db(value))
 
 
 class ReadingMaker:

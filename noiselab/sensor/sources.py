@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.errors import NoiselabError
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "pcm_to_float",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 _SUPPORTED_WIDTHS = (2, 3, 4)
 """Bytes per sample of the PCM formats read: 16, 24 and 32-bit signed integers."""

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.sensors_sim import physics
 from noiselab.sensors_sim import spectra as sim_spectra
 
@@ -56,8 +57,6 @@ __all__ = [
     "site_from_json",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 DAY_S = 86_400
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -398,7 +397,9 @@ def _day(
     bg = physics.background_level(rng, clock.hour, site.background_db, step)
     if weather is not None:
         wind, rain = weather.at(ts)
-        bg = physics.energetic_sum(10.0 ** (bg / 10.0), physics.weather_noise_energy(wind, rain))
+        bg = physics.level_of_energies(
+            10.0 ** (bg / 10.0), physics.weather_noise_energy(wind, rain)
+        )
     shared_met = physics.smooth_noise(
         _stream(seed, "weather", day), n, step, corr_s=3600.0, sigma_db=1.0
     )
@@ -412,7 +413,7 @@ def _day(
     rail, train_t, train_k = _rail(site, ts, step, seed)
     if site.rail is not None:
         rail = _propagated(rail, shared_met, rng, site.rail.distance_m, step)
-    laeq = physics.energetic_sum(mitigated, rail, 10.0 ** (bg / 10.0))
+    laeq = physics.level_of_energies(mitigated, rail, 10.0 ** (bg / 10.0))
     lafmax, lafmin = physics.fast_extremes(rng, laeq)
     road_l = _level(road) if site.road is not None else _neg_inf(n)
     spectrum = None

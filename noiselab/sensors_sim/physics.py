@@ -47,6 +47,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray, IntArray
+
 __all__ = [
     "AIR_ABSORPTION_DB_PER_M",
     "HEAVY",
@@ -57,9 +59,9 @@ __all__ = [
     "TrainKind",
     "VehicleEmission",
     "background_level",
-    "energetic_sum",
     "fast_extremes",
     "heavy_share_by_hour",
+    "level_of_energies",
     "line_source_level",
     "passby_kernel",
     "passby_kernel_ft",
@@ -76,8 +78,6 @@ __all__ = [
     "weather_noise_energy",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 AIR_ABSORPTION_DB_PER_M = 0.005
 """Air absorption (dB/m) near 1 kHz at 20 °C, 70 % RH (ISO 9613-1:1993, Table 1: ~5 dB/km)."""
@@ -464,7 +464,7 @@ def _gaussian_ft(m: int, sigma: float) -> npt.NDArray[np.complex128]:
     return result
 
 
-def energetic_sum(*energies: FloatArray) -> FloatArray:
+def level_of_energies(*energies: FloatArray) -> FloatArray:
     """Level (dB) of energies added: ``10·log10(Σ Eᵢ)``."""
     total = np.sum(np.stack(energies), axis=0)
     result: FloatArray = 10.0 * np.log10(total)

@@ -33,8 +33,8 @@ site's A-weighted road level stays exactly ``road - IL`` as in the broadband mod
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.spectra import a_weighting, third_octave_centres
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "lzeq_spectrum",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 _EXACT, _NOMINAL = third_octave_centres(100.0, 5000.0)
 BANDS_HZ: FloatArray = _NOMINAL

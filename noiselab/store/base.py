@@ -12,9 +12,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import numpy.typing as npt
-
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.model import Reading
 
@@ -26,8 +24,6 @@ __all__ = [
     "Series",
     "WriteResult",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,13 +49,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.config import parse_store_url
 from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
@@ -102,7 +102,6 @@ MAX_DURATION_S = 3600.0
 """The longest reading the contract allows: how far before a minute a reading overlapping it
 may start, so how far back the roll-up reads."""
 
-FloatArray = npt.NDArray[np.float64]
 SourceOf = Callable[[str], str | None]
 
 

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.buckets import Every, bucket_edges
-from noiselab.analysis.levels import energy, exceedance_levels_by_group, level_from_energy
+from noiselab.analysis.decibels import energy, level_from_energy
+from noiselab.analysis.levels import exceedance_levels_by_group
 from noiselab.errors import QueryError
 from noiselab.store.base import LevelPoint
 from noiselab.store.sqlite_rollup import (
@@ -45,8 +46,6 @@ __all__ = [
 MAX_POINTS = 100_000
 """Most buckets one ``levels()`` query may return."""
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 _SHORTEST_DAY_S = 23 * 3600
 

@@ -55,8 +55,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
-import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
@@ -81,8 +81,6 @@ MAX_SPECTRA_ROWS = 1_000_000
 """Readings with a spectrum one ``hourly_bands()`` call decodes at most (about 150 MB of
 arrays for 18 bands: 11 days of 1-s readings, 1.9 years of 1-min readings)."""
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 _RETRYABLE = frozenset(
     {

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from noiselab.analysis.levels import energy
+from noiselab.analysis.arrays import FloatArray, IntArray
+from noiselab.analysis.decibels import energy
 
 __all__ = [
     "HIST_DTYPE",
@@ -55,8 +56,6 @@ __all__ = [
     "sum_by",
 ]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 MINUTE_MS = 60_000
 PERCENTILE_MAX_MS = 1000

@@ -20,6 +20,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.errors import ReadingRejected
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import WriteResult
@@ -38,8 +39,6 @@ from noiselab.store.sqlite_rollup import (
 
 __all__ = ["Batch", "Record", "RollupRow", "Writer", "rollup_changes", "rows_of"]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 Record = tuple[Any, ...]
 """A row as sqlite3 takes or returns it."""
 

@@ -18,6 +18,7 @@ from typing import Annotated
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from noiselab.analysis.decibels import round_db
 from noiselab.analysis.events import Event, detect_events
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
@@ -124,11 +125,11 @@ def _event_json(event: Event) -> dict[str, object]:
         "start": rfc3339(datetime.fromtimestamp(event.start, UTC)),
         "end": rfc3339(datetime.fromtimestamp(event.end, UTC)),
         "duration_s": round(event.duration_s, 3),
-        "lmax": round(event.lmax, 2),
+        "lmax": round_db(event.lmax),
         "lmax_is_fast": event.lmax_is_fast,
-        "sel": round(event.sel, 2),
-        "leq": round(event.leq, 2),
-        "background": round(event.background, 2),
-        "threshold": round(event.threshold, 2),
+        "sel": round_db(event.sel),
+        "leq": round_db(event.leq),
+        "background": round_db(event.background),
+        "threshold": round_db(event.threshold),
         "duration_10db": None if event.duration_10db is None else round(event.duration_10db, 3),
     }

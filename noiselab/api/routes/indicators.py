@@ -26,9 +26,9 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
-import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
 from noiselab.api.auth import OptionalPrincipal
@@ -220,10 +220,6 @@ def _date(name: str, value: str, zone: ZoneInfo, *, ceil: bool = False) -> date:
     return parsed
 
 
-def _db(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
 def _guideline_json(source: str | None, days: list[DayIndicators]) -> dict[str, object] | None:
     """The range's mean Lden against the Danish guideline for dwellings of the sensor's source
     (None for a source without one). Guideline values refer to a long-term (yearly) average
@@ -232,18 +228,16 @@ def _guideline_json(source: str | None, days: list[DayIndicators]) -> dict[str, 
     if source not in ("road", "rail"):
         return None
     values = [day.lden for day in days if day.lden is not None]
-    mean = (
-        float(10.0 * np.log10(np.mean(np.power(10.0, np.array(values) / 10.0)))) if values else None
-    )
+    mean = leq(values) if values else None
     assessment = classify(source, lden=mean)
     if assessment.guideline is None:
         return None
     return {
-        "lden_mean": None if mean is None else round(mean, 2),
+        "lden_mean": round_db_or_none(mean),
         "days_with_lden": len(values),
         "lden_db": assessment.guideline.value_db,
         "above": assessment.above_guideline,
-        "margin_db": None if assessment.margin_db is None else round(assessment.margin_db, 2),
+        "margin_db": round_db_or_none(assessment.margin_db),
         "strongly_affected": assessment.strongly_affected,
         "label_en": assessment.label_en,
         "label_da": assessment.label_da,
@@ -264,12 +258,12 @@ def _day_json(day: DayIndicators, zone: ZoneInfo) -> dict[str, object]:
     return {
         "date": day.date.isoformat(),
         "t": rfc3339(midnight),
-        "lday": _db(day.lday),
-        "levening": _db(day.levening),
-        "lnight": _db(day.lnight),
-        "lden": _db(day.lden),
-        "ldn": _db(day.ldn),
-        "laeq24": _db(day.laeq24),
+        "lday": round_db_or_none(day.lday),
+        "levening": round_db_or_none(day.levening),
+        "lnight": round_db_or_none(day.lnight),
+        "lden": round_db_or_none(day.lden),
+        "ldn": round_db_or_none(day.ldn),
+        "laeq24": round_db_or_none(day.laeq24),
         "coverage": coverage,
         **{f"coverage_{period}": value for period, value in coverage.items()},
     }

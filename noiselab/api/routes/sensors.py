@@ -20,6 +20,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.buckets import Every
+from noiselab.analysis.decibels import round_db, round_db_or_none
 from noiselab.api.auth import OptionalPrincipal, Principal, visible
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
 from noiselab.api.schemas import (
@@ -273,8 +274,8 @@ def _point_json(point: LevelPoint) -> dict[str, object]:
     """A point as ``LevelPointOut`` describes it: dB to 0.01, coverage to 0.0001, UTC ``Z``."""
     return {
         "t": rfc3339(point.t),
-        "laeq": round(point.laeq, 2),
-        "lafmax": None if point.lafmax is None else round(point.lafmax, 2),
+        "laeq": round_db(point.laeq),
+        "lafmax": round_db_or_none(point.lafmax),
         "l10": rounded(point.l10),
         "l50": rounded(point.l50),
         "l90": rounded(point.l90),
@@ -284,7 +285,7 @@ def _point_json(point: LevelPoint) -> dict[str, object]:
 
 def rounded(level: float | None) -> float | None:
     """A level in dB to 0.01, ``None`` kept."""
-    return None if level is None else round(level, 2)
+    return round_db_or_none(level)
 
 
 def _bad(name: str, problem: str) -> HTTPException:

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from noiselab.analysis.buckets import Every
+from noiselab.analysis.decibels import round_db, round_db_or_none
 from noiselab.analysis.trial import (
     MIN_DAY_FRACTION,
     MIN_DAYS,
@@ -369,7 +370,7 @@ def _chunks(first: datetime, last: datetime, every: Every) -> Iterator[tuple[dat
 
 def _blank(level: float | None) -> object:
     """A level to 0.01 dB for the CSV; an empty field when there is none."""
-    return "" if level is None else round(level, 2)
+    return "" if level is None else round_db(level)
 
 
 def _csv_row(sensor_id: str, role: str, point: LevelPoint) -> list[object]:
@@ -377,8 +378,8 @@ def _csv_row(sensor_id: str, role: str, point: LevelPoint) -> list[object]:
         sensor_id,
         role,
         rfc3339(point.t),
-        round(point.laeq, 2),
-        "" if point.lafmax is None else round(point.lafmax, 2),
+        round_db(point.laeq),
+        "" if point.lafmax is None else round_db(point.lafmax),
         _blank(point.l10),
         _blank(point.l50),
         _blank(point.l90),
@@ -448,10 +449,6 @@ def _filename(trial: Trial) -> str:
     return f"trial-{trial.id}-{slug}" if slug else f"trial-{trial.id}"
 
 
-def _db(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
 def _daily_row(day: DayValues, zone: ZoneInfo | str) -> DailyRowOut:
     date = day_date(day.day)
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
@@ -459,9 +456,9 @@ def _daily_row(day: DayValues, zone: ZoneInfo | str) -> DailyRowOut:
         t=datetime(date.year, date.month, date.day, tzinfo=tz).astimezone(UTC),
         date=date.isoformat(),
         phase=day.phase,
-        treated_db=_db(day.treated_db),
-        control_db=_db(day.control_db),
-        difference_db=_db(day.difference_db),
+        treated_db=round_db_or_none(day.treated_db),
+        control_db=round_db_or_none(day.control_db),
+        difference_db=round_db_or_none(day.difference_db),
         matched_hours=day.matched_hours,
         selected_hours=day.selected_hours,
     )
@@ -470,9 +467,9 @@ def _daily_row(day: DayValues, zone: ZoneInfo | str) -> DailyRowOut:
 def _band_out(band: BandEffect) -> BandEffectOut:
     return BandEffectOut(
         band_hz=band.band_hz,
-        effect_db=_db(band.effect_db),
-        ci_low_db=_db(band.ci_low),
-        ci_high_db=_db(band.ci_high),
+        effect_db=round_db_or_none(band.effect_db),
+        ci_low_db=round_db_or_none(band.ci_low),
+        ci_high_db=round_db_or_none(band.ci_high),
         days_before=band.days_before,
         days_after=band.days_after,
     )
@@ -482,9 +479,9 @@ def _phase_out(phase: PhaseSummary, start: datetime, end: datetime) -> PhaseOut:
     return PhaseOut(
         start=start,
         end=end,
-        treated_db=_db(phase.treated_db),
-        control_db=_db(phase.control_db),
-        difference_db=_db(phase.difference_db),
+        treated_db=round_db_or_none(phase.treated_db),
+        control_db=round_db_or_none(phase.control_db),
+        difference_db=round_db_or_none(phase.difference_db),
         matched_hours=phase.matched_hours,
         selected_hours=phase.selected_hours,
         coverage=round(phase.coverage, 4),
@@ -499,14 +496,14 @@ def evaluation_out(result: TrialResult, zone: str) -> EvaluationOut:
     effect = None
     if r is not None:
         effect = EffectOut(
-            effect_db=round(r.effect_db, 2),
-            reduction_db=round(r.reduction_db, 2),
-            ci_low_db=round(r.ci_low, 2),
-            ci_high_db=round(r.ci_high, 2),
+            effect_db=round_db(r.effect_db),
+            reduction_db=round_db(r.reduction_db),
+            ci_low_db=round_db(r.ci_low),
+            ci_high_db=round_db(r.ci_high),
             confidence=r.confidence,
             n_boot=r.n_boot,
-            delta_before_db=round(r.delta_before, 2),
-            delta_after_db=round(r.delta_after, 2),
+            delta_before_db=round_db(r.delta_before),
+            delta_after_db=round_db(r.delta_after),
             days_before=r.days_before,
             days_after=r.days_after,
         )
@@ -547,14 +544,14 @@ def summary_row(result: TrialResult) -> SummaryRowOut:
         name=trial.name,
         vendor=trial.vendor,
         status=ev.verdict.status,
-        effect_db=None if r is None else round(r.effect_db, 2),
-        reduction_db=None if r is None else round(r.reduction_db, 2),
-        ci_low_db=None if r is None else round(r.ci_low, 2),
-        ci_high_db=None if r is None else round(r.ci_high, 2),
-        treated_before_db=_db(ev.before.treated_db),
-        control_before_db=_db(ev.before.control_db),
-        treated_after_db=_db(ev.after.treated_db),
-        control_after_db=_db(ev.after.control_db),
+        effect_db=None if r is None else round_db(r.effect_db),
+        reduction_db=None if r is None else round_db(r.reduction_db),
+        ci_low_db=None if r is None else round_db(r.ci_low),
+        ci_high_db=None if r is None else round_db(r.ci_high),
+        treated_before_db=round_db_or_none(ev.before.treated_db),
+        control_before_db=round_db_or_none(ev.before.control_db),
+        treated_after_db=round_db_or_none(ev.after.treated_db),
+        control_after_db=round_db_or_none(ev.after.control_db),
         coverage_before=round(ev.before.coverage, 4),
         coverage_after=round(ev.after.coverage, 4),
         complete_days_before=ev.before.complete_days,
