@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from noiselab.ingest import message
 from noiselab.ingest.message import (
     RAW_CAP_BYTES,
     ParsedMessage,
     parse_message,
     sensor_id_from_topic,
 )
+from noiselab.ingest.reading_rules import ReadingContext, problems
 from noiselab.model import Reading, Rejection, Spectrum
 
 TOPIC = "noiselab/vb-001/levels"
@@ -223,8 +223,8 @@ def test_ts_as_unix_seconds_int_or_float() -> None:
     [
         (True, "ts: must be Unix seconds (a number) or an RFC 3339 string, got boolean true"),
         (None, "ts: must be Unix seconds (a number) or an RFC 3339 string, got null"),
-        ([NOW], "ts: must be Unix seconds (a number) or an RFC 3339 string, got array"),
-        ({"s": NOW}, "ts: must be Unix seconds (a number) or an RFC 3339 string, got object"),
+        ([NOW], "ts: must be Unix seconds (a number) or an RFC 3339 string, got an array"),
+        ({"s": NOW}, "ts: must be Unix seconds (a number) or an RFC 3339 string, got an object"),
     ],
 )
 def test_ts_wrong_types(value: Any, reason: str) -> None:
@@ -288,7 +288,7 @@ def test_level_out_of_range(field: str, value: float) -> None:
 @pytest.mark.parametrize("field", ["laeq", "lafmax", "lafmin"])
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(True, "boolean true"), (False, "boolean false"), ("55", "string '55'"), ([55], "array")],
+    [(True, "boolean true"), (False, "boolean false"), ("55", "string '55'"), ([55], "an array")],
 )
 def test_level_wrong_types(field: str, value: Any, shown: str) -> None:
     assert refused(good(**{field: value})) == f"{field}: must be a number, got {shown}"
@@ -779,10 +779,10 @@ def test_a_readings_fate_does_not_depend_on_its_neighbours(item: Any) -> None:
 @given(readings_ish)
 def test_the_explanation_agrees_with_the_decision(item: Any) -> None:
     decoded = msgspec.json.decode(encode(item))
-    context = message._Context(TOPIC, "vb-001", NOW, 300.0)
-    problems = message._problems(decoded, context)
+    context = ReadingContext(TOPIC, "vb-001", NOW, 300.0)
+    found = problems(decoded, context)
     verdict = judge([item]) if not isinstance(item, dict) else judge(item)
     if isinstance(verdict, Reading):
-        assert problems == []
+        assert found == []
     else:
-        assert verdict == "; ".join(problems)
+        assert verdict == "; ".join(found)

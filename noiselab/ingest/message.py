@@ -20,22 +20,27 @@ reading was refused, so a reading's fate never depends on its neighbours in a ba
 
 from __future__ import annotations
 
-import math
 import operator
 import re
-from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any, Final, NamedTuple
 
 import msgspec
 
+from noiselab.ingest.reading_rules import (
+    MAX_BANDS,
+    MAX_DURATION_S,
+    MAX_LEVEL_DB,
+    MAX_SEQ,
+    MIN_PLAUSIBLE_TS,
+    ReadingContext,
+    problems,
+    rfc3339_to_unix,
+)
+from noiselab.ingest.reasons import show
 from noiselab.model import Reading, Rejection, Spectrum
 
 __all__ = [
-    "MAX_BANDS",
-    "MAX_LEVEL_DB",
-    "MIN_PLAUSIBLE_TS",
     "RAW_CAP_BYTES",
     "ParsedMessage",
     "is_sensor_id",
@@ -44,25 +49,11 @@ __all__ = [
     "sensor_id_from_topic",
 ]
 
-MIN_PLAUSIBLE_TS: Final = 946_684_800.0
-"""2000-01-01T00:00:00Z in Unix seconds: anything earlier is a sensor without a clock."""
-MAX_LEVEL_DB: Final = 160.0
-MAX_DURATION_S: Final = 3600.0
-MAX_BANDS: Final = 64
-MAX_SEQ: Final = 2**63 - 1
-"""``seq`` must fit a signed 64-bit integer column."""
 RAW_CAP_BYTES: Final = 64 * 1024
 """``Rejection.raw`` keeps at most this many bytes of the offending JSON."""
 
-_SHOW_CHARS: Final = 60
 _MAX_TOPIC_EXTRA: Final = len("/") + 64 + len("/levels")
 _SENSOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
-    re.ASCII,
-)
-_MISSING: Final = object()
-
 _Level = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_LEVEL_DB)]
 _Duration = Annotated[float, msgspec.Meta(gt=0.0, le=MAX_DURATION_S)]
 _Band = Annotated[float, msgspec.Meta(gt=0.0)]
@@ -98,13 +89,6 @@ class ParsedMessage(NamedTuple):
 
     readings: list[Reading]
     rejections: list[Rejection]
-
-
-class _Context(NamedTuple):
-    topic: str
-    sensor_id: str
-    received_at: float
-    max_future_s: float
 
 
 def sensor_id_from_topic(topic: str, prefix: str = "noiselab") -> str | None:
@@ -151,7 +135,7 @@ def judge_reading(
         raw = msgspec.json.encode(item)
     except (TypeError, ValueError, OverflowError) as exc:
         return f"reading could not be encoded as JSON: {exc}"
-    return _judge_one(raw, _Context(topic, sensor_id, received_at, max_future_s))
+    return _judge_one(raw, ReadingContext(topic, sensor_id, received_at, max_future_s))
 
 
 def parse_message(
@@ -207,7 +191,7 @@ def _parse_thoroughly(
     """The whole procedure, for messages the fast path did not accept at once."""
     sensor_id = sensor_id_from_topic(topic, prefix)
     if sensor_id is None:
-        reason = f"bad topic: expected {prefix}/<sensor_id>/levels, got {_show(topic)}"
+        reason = f"bad topic: expected {prefix}/<sensor_id>/levels, got {show(topic)}"
         return _whole(topic, None, payload, received_at, reason)
     problem = _payload_problem(payload, max_payload_bytes)
     if problem is None:
@@ -217,7 +201,9 @@ def _parse_thoroughly(
         problem = outcome
     if problem is not None:
         return _whole(topic, sensor_id, payload, received_at, problem)
-    return _judge_each(payload, _Context(topic, sensor_id, received_at, max_future_s), max_batch)
+    return _judge_each(
+        payload, ReadingContext(topic, sensor_id, received_at, max_future_s), max_batch
+    )
 
 
 def _payload_problem(payload: bytes, max_payload_bytes: int) -> str | None:
@@ -267,7 +253,7 @@ def _not_json(payload: bytes, exc: Exception) -> str:
         return reason
     pos = int(at.group(1))
     near = payload[max(0, pos - 20) : pos + 20].decode("utf-8", "replace")
-    reason += f" near {_show(near)}"
+    reason += f" near {show(near)}"
     window = payload[max(0, pos - 8) : pos + 9].lower()
     if b"nan" in window or b"inf" in window:
         reason += " (NaN and Infinity are not JSON numbers: send a finite number or omit the field)"
@@ -289,7 +275,7 @@ def _accept_one(raw: _RawReading, sensor_id: str, latest: float) -> Reading | No
     ts = raw.ts
     if isinstance(ts, str):
         try:
-            ts = _rfc3339_to_unix(ts)
+            ts = rfc3339_to_unix(ts)
         except ValueError:
             return None
     if not MIN_PLAUSIBLE_TS <= ts <= latest:
@@ -309,22 +295,7 @@ def _accept_one(raw: _RawReading, sensor_id: str, latest: float) -> Reading | No
     return Reading(sensor_id, ts, raw.laeq, duration, lafmax, lafmin, spectrum, raw.seq)
 
 
-def _rfc3339_to_unix(text: str) -> float:
-    """Unix seconds of an RFC 3339 date-time with offset; ``ValueError`` says what is wrong."""
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(
-            f"{_show(text)} is not an RFC 3339 date-time (e.g. 2026-03-29T01:30:00+01:00)"
-        )
-    if match["offset"] is None:
-        raise ValueError(f"{_show(text)} has no UTC offset: add Z or +hh:mm")
-    try:
-        return datetime.fromisoformat(text.upper()).timestamp()
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"{_show(text)} is not a valid date-time ({exc})") from None
-
-
-def _judge_each(payload: bytes, ctx: _Context, max_batch: int) -> ParsedMessage:
+def _judge_each(payload: bytes, ctx: ReadingContext, max_batch: int) -> ParsedMessage:
     """Judge every reading of a message the fast path did not accept as a whole."""
     try:
         shape = _SHAPE.decode(payload)
@@ -356,11 +327,11 @@ def _judge_each(payload: bytes, ctx: _Context, max_batch: int) -> ParsedMessage:
     return ParsedMessage(readings, rejections)
 
 
-def _judge_one(raw: bytes, ctx: _Context) -> Reading | str:
+def _judge_one(raw: bytes, ctx: ReadingContext) -> Reading | str:
     """The reading, or the reason it is refused.
 
     The typed check decides, so a reading is accepted exactly when it would be on the fast
-    path; :func:`_problems` only explains a refusal.
+    path; :func:`problems` only explains a refusal.
     """
     latest = ctx.received_at + ctx.max_future_s
     try:
@@ -375,219 +346,10 @@ def _judge_one(raw: bytes, ctx: _Context) -> Reading | str:
         item = _ANY.decode(raw)
     except (msgspec.DecodeError, RecursionError) as exc:
         return f"reading could not be decoded: {exc}"
-    problems = _problems(item, ctx)
-    if problems:
-        return "; ".join(problems)
+    found = problems(item, ctx)
+    if found:
+        return "; ".join(found)
     return f"reading refused by the schema ({typed_error}); please report this unexplained case"
-
-
-def _problems(item: Any, ctx: _Context) -> list[str]:
-    """Every reason, in field order, why a decoded JSON value is not a valid reading."""
-    if not isinstance(item, dict):
-        return [f"reading must be a JSON object, got {_describe(item)}"]
-    errors: list[str] = []
-    _check_ts(item.get("ts", _MISSING), ctx, errors)
-    _check_level("laeq", item.get("laeq", _MISSING), errors, required=True)
-    _check_duration(item.get("duration"), errors)
-    lafmax = _check_level("lafmax", item.get("lafmax"), errors)
-    lafmin = _check_level("lafmin", item.get("lafmin"), errors)
-    if lafmax is not None and lafmin is not None and lafmin > lafmax:
-        errors.append(f"lafmin {_show(lafmin)} dB is above lafmax {_show(lafmax)} dB")
-    _check_spectrum(item.get("spectrum"), errors)
-    _check_seq(item.get("seq"), errors)
-    _check_sensor_id(item.get("sensor_id"), ctx.sensor_id, errors)
-    return errors
-
-
-def _number(name: str, value: Any, errors: list[str]) -> float | None:
-    """``value`` as a finite float, or ``None`` after recording why it is not one."""
-    if type(value) is float:
-        number = value
-    elif type(value) is int:
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf if value > 0 else -math.inf
-    else:
-        errors.append(f"{name}: must be a number, got {_describe(value)}")
-        return None
-    if not math.isfinite(number):
-        sign = "-" if number < 0 else ""
-        errors.append(
-            f"{name}: must be a finite number, got {sign}infinity "
-            "(the JSON number is beyond the float range)"
-        )
-        return None
-    return number
-
-
-def _check_ts(value: Any, ctx: _Context, errors: list[str]) -> None:
-    ts = _ts_seconds(value, errors)
-    if ts is None:
-        return
-    if ts < MIN_PLAUSIBLE_TS:
-        errors.append(f"ts: {_show(ts)} is before 2000-01-01T00:00:00Z, implausible")
-    elif ts > ctx.received_at + ctx.max_future_s:
-        ahead = _seconds_over(ts - ctx.received_at, ctx.max_future_s)
-        errors.append(
-            f"ts: {ahead} s in the future of the receive time (limit {ctx.max_future_s:g} s)"
-        )
-
-
-def _seconds_over(seconds: float, limit: float) -> str:
-    """``seconds`` to 0.1 s, or finer when that rounding would make it look within ``limit``."""
-    return f"{seconds:.1f}" if round(seconds, 1) > limit else f"{seconds:.6f}".rstrip("0")
-
-
-def _ts_seconds(value: Any, errors: list[str]) -> float | None:
-    """``ts`` in Unix seconds, or ``None`` after recording why it cannot be read."""
-    if value is _MISSING:
-        errors.append("ts: required (Unix seconds or an RFC 3339 string with offset)")
-        return None
-    if type(value) in (int, float):
-        return _number("ts", value, errors)
-    if type(value) is not str:
-        errors.append(
-            f"ts: must be Unix seconds (a number) or an RFC 3339 string, got {_describe(value)}"
-        )
-        return None
-    try:
-        return _rfc3339_to_unix(value)
-    except ValueError as exc:
-        errors.append(f"ts: {exc}")
-        return None
-
-
-def _check_level(
-    name: str, value: Any, errors: list[str], *, required: bool = False
-) -> float | None:
-    if value is None and not required:
-        return None
-    if value is _MISSING:
-        errors.append(f"{name}: required (a level in dB)")
-        return None
-    level = _number(name, value, errors)
-    if level is not None and not 0.0 <= level <= MAX_LEVEL_DB:
-        errors.append(f"{name}: must be between 0 and {MAX_LEVEL_DB:g} dB, got {_show(value)}")
-        return None
-    return level
-
-
-def _check_duration(value: Any, errors: list[str]) -> None:
-    if value is None:
-        return
-    duration = _number("duration", value, errors)
-    if duration is not None and not 0.0 < duration <= MAX_DURATION_S:
-        errors.append(
-            f"duration: must be more than 0 and at most {MAX_DURATION_S:g} s, got {_show(value)}"
-        )
-
-
-def _check_spectrum(value: Any, errors: list[str]) -> None:
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        errors.append(
-            f"spectrum: must be an object with bands_hz and lzeq arrays, got {_describe(value)}"
-        )
-        return
-    bands = _check_series(
-        "spectrum.bands_hz", value.get("bands_hz", _MISSING), _band_problem, errors
-    )
-    lzeq = _check_series("spectrum.lzeq", value.get("lzeq", _MISSING), _level_problem, errors)
-    if bands is not None and lzeq is not None:
-        problem = _spectrum_shape_problem(bands, lzeq)
-        if problem:
-            errors.append(problem)
-
-
-def _check_series(
-    name: str,
-    value: Any,
-    element_problem: Callable[[str, float], str | None],
-    errors: list[str],
-) -> list[float] | None:
-    """The numbers of a spectrum array, or ``None`` after recording its first problem."""
-    if value is _MISSING:
-        errors.append(f"{name}: required")
-        return None
-    if not isinstance(value, list):
-        errors.append(f"{name}: must be an array of numbers, got {_describe(value)}")
-        return None
-    numbers: list[float] = []
-    for i, element in enumerate(value):
-        number = _number(f"{name}[{i}]", element, errors)
-        if number is None:
-            return None
-        problem = element_problem(f"{name}[{i}]", number)
-        if problem:
-            errors.append(problem)
-            return None
-        numbers.append(number)
-    return numbers
-
-
-def _band_problem(name: str, band: float) -> str | None:
-    return None if band > 0.0 else f"{name}: must be a positive frequency in Hz, got {band!r}"
-
-
-def _level_problem(name: str, level: float) -> str | None:
-    if 0.0 <= level <= MAX_LEVEL_DB:
-        return None
-    return f"{name}: must be between 0 and {MAX_LEVEL_DB:g} dB, got {level!r}"
-
-
-def _spectrum_shape_problem(bands: list[float], lzeq: list[float]) -> str | None:
-    if not 1 <= len(bands) <= MAX_BANDS:
-        return f"spectrum: must have 1 to {MAX_BANDS} bands, got {len(bands)}"
-    if len(bands) != len(lzeq):
-        return f"spectrum: bands_hz has {len(bands)} values but lzeq has {len(lzeq)}"
-    for i in range(1, len(bands)):
-        if bands[i] <= bands[i - 1]:
-            return (
-                f"spectrum.bands_hz: must be strictly increasing, but [{i}] = {bands[i]!r} "
-                f"follows [{i - 1}] = {bands[i - 1]!r}"
-            )
-    return None
-
-
-def _check_seq(value: Any, errors: list[str]) -> None:
-    if value is None:
-        return
-    if type(value) is not int:
-        errors.append(f"seq: must be an integer >= 0, got {_describe(value)}")
-    elif not 0 <= value <= MAX_SEQ:
-        errors.append(f"seq: must be an integer from 0 to 2**63 - 1, got {_show(value)}")
-
-
-def _check_sensor_id(value: Any, topic_sensor_id: str | None, errors: list[str]) -> None:
-    if value is None or value == topic_sensor_id:
-        return
-    if type(value) is not str:
-        errors.append(f"sensor_id: must be a string, got {_describe(value)}")
-    else:
-        errors.append(f"sensor_id {_show(value)} differs from the topic's {_show(topic_sensor_id)}")
-
-
-def _describe(value: Any) -> str:
-    """A JSON value's type, with the value itself when it is a short scalar."""
-    if value is None:
-        return "null"
-    if type(value) is bool:
-        return f"boolean {'true' if value else 'false'}"
-    if type(value) is str:
-        return f"string {_show(value)}"
-    if type(value) in (int, float):
-        return f"number {_show(value)}"
-    return "array" if type(value) is list else "object"
-
-
-def _show(value: Any) -> str:
-    """A short printable form of a value for a reason text."""
-    if type(value) is int and value.bit_length() > 64:
-        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value[: _SHOW_CHARS + 1] if isinstance(value, str) else value)
-    return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 3] + "..."
 
 
 def _kind_of_first_value(payload: bytes) -> str:

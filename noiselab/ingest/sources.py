@@ -36,7 +36,8 @@ from noiselab.ingest.adapters import FORMATS, AdapterOptions, Parser
 from noiselab.ingest.adapters.base import FixedId, IdRule, MappingFields, PointerId, TopicLevel
 from noiselab.ingest.adapters.mapping import TS_FORMATS
 from noiselab.ingest.adapters.pointer import PointerError, parse_pointer
-from noiselab.ingest.message import MAX_DURATION_S, is_sensor_id
+from noiselab.ingest.message import is_sensor_id
+from noiselab.ingest.reading_rules import MAX_DURATION_S
 
 __all__ = ["Source", "SourceRouter", "load_sources", "parse_sources"]
 

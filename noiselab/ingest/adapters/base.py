@@ -22,6 +22,7 @@ import msgspec
 
 from noiselab.ingest.adapters.pointer import PointerError, resolve
 from noiselab.ingest.message import RAW_CAP_BYTES, ParsedMessage, is_sensor_id, judge_reading
+from noiselab.ingest.reasons import describe, show
 from noiselab.model import Reading, Rejection
 
 __all__ = [
@@ -296,25 +297,6 @@ def _offset_zone(offset: str) -> timezone:
     if hours > 23 or minutes > 59:
         raise ValueError(f"UTC offset {offset!r} is out of range")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-def show(value: Any) -> str:
-    """A short printable form of a value for a reason text."""
-    text = repr(value[: _SHOW_CHARS + 1] if isinstance(value, str) else value)
-    return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 3] + "..."
-
-
-def describe(value: Any) -> str:
-    """A JSON value's type, with the value itself when it is a short scalar."""
-    if value is None:
-        return "null"
-    if type(value) is bool:
-        return f"boolean {'true' if value else 'false'}"
-    if type(value) is str:
-        return f"string {show(value)}"
-    if type(value) in (int, float):
-        return f"number {show(value)}"
-    return "an array" if type(value) is list else "an object"
 
 
 def json_adapter(

@@ -1,0 +1,258 @@
+"""The rules a sensor reading must meet, and the validator that says which ones a refused
+reading breaks.
+
+:mod:`noiselab.ingest.message` decides acceptance with typed decoding (fast); when it refuses a
+reading, :func:`problems` lists every broken rule in field order, in words a sensor owner can
+act on. Both use the limits below. Units: ``ts`` Unix seconds (UTC) or RFC 3339 with an offset;
+levels dB re 20 µPa; ``duration`` s.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final, NamedTuple
+
+from noiselab.ingest.reasons import describe, show
+
+__all__ = [
+    "MAX_BANDS",
+    "MAX_DURATION_S",
+    "MAX_LEVEL_DB",
+    "MAX_SEQ",
+    "MIN_PLAUSIBLE_TS",
+    "MISSING",
+    "ReadingContext",
+    "problems",
+    "rfc3339_to_unix",
+]
+
+MIN_PLAUSIBLE_TS: Final = 946_684_800.0
+"""2000-01-01T00:00:00Z in Unix seconds: anything earlier is a sensor without a clock."""
+MAX_LEVEL_DB: Final = 160.0
+MAX_DURATION_S: Final = 3600.0
+MAX_BANDS: Final = 64
+MAX_SEQ: Final = 2**63 - 1
+"""``seq`` must fit a signed 64-bit integer column."""
+
+MISSING: Final = object()
+"""Marks a field absent from the reading (an explicit ``null`` is ``None``)."""
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
+)
+
+
+class ReadingContext(NamedTuple):
+    """Where a reading came from: its topic and sensor, and the receive time (Unix s) with the
+    tolerance for clocks ahead (s)."""
+
+    topic: str
+    sensor_id: str
+    received_at: float
+    max_future_s: float
+
+
+def problems(item: Any, ctx: ReadingContext) -> list[str]:
+    """Every reason, in field order, why a decoded JSON value is not a valid reading."""
+    if not isinstance(item, dict):
+        return [f"reading must be a JSON object, got {describe(item)}"]
+    errors: list[str] = []
+    _check_ts(item.get("ts", MISSING), ctx, errors)
+    _check_level("laeq", item.get("laeq", MISSING), errors, required=True)
+    _check_duration(item.get("duration"), errors)
+    lafmax = _check_level("lafmax", item.get("lafmax"), errors)
+    lafmin = _check_level("lafmin", item.get("lafmin"), errors)
+    if lafmax is not None and lafmin is not None and lafmin > lafmax:
+        errors.append(f"lafmin {show(lafmin)} dB is above lafmax {show(lafmax)} dB")
+    _check_spectrum(item.get("spectrum"), errors)
+    _check_seq(item.get("seq"), errors)
+    _check_sensor_id(item.get("sensor_id"), ctx.sensor_id, errors)
+    return errors
+
+
+def _number(name: str, value: Any, errors: list[str]) -> float | None:
+    """``value`` as a finite float, or ``None`` after recording why it is not one."""
+    if type(value) is float:
+        number = value
+    elif type(value) is int:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf if value > 0 else -math.inf
+    else:
+        errors.append(f"{name}: must be a number, got {describe(value)}")
+        return None
+    if not math.isfinite(number):
+        sign = "-" if number < 0 else ""
+        errors.append(
+            f"{name}: must be a finite number, got {sign}infinity "
+            "(the JSON number is beyond the float range)"
+        )
+        return None
+    return number
+
+
+def _check_ts(value: Any, ctx: ReadingContext, errors: list[str]) -> None:
+    ts = _ts_seconds(value, errors)
+    if ts is None:
+        return
+    if ts < MIN_PLAUSIBLE_TS:
+        errors.append(f"ts: {show(ts)} is before 2000-01-01T00:00:00Z, implausible")
+    elif ts > ctx.received_at + ctx.max_future_s:
+        ahead = _seconds_over(ts - ctx.received_at, ctx.max_future_s)
+        errors.append(
+            f"ts: {ahead} s in the future of the receive time (limit {ctx.max_future_s:g} s)"
+        )
+
+
+def _seconds_over(seconds: float, limit: float) -> str:
+    """``seconds`` to 0.1 s, or finer when that rounding would make it look within ``limit``."""
+    return f"{seconds:.1f}" if round(seconds, 1) > limit else f"{seconds:.6f}".rstrip("0")
+
+
+def _ts_seconds(value: Any, errors: list[str]) -> float | None:
+    """``ts`` in Unix seconds, or ``None`` after recording why it cannot be read."""
+    if value is MISSING:
+        errors.append("ts: required (Unix seconds or an RFC 3339 string with offset)")
+        return None
+    if type(value) in (int, float):
+        return _number("ts", value, errors)
+    if type(value) is not str:
+        errors.append(
+            f"ts: must be Unix seconds (a number) or an RFC 3339 string, got {describe(value)}"
+        )
+        return None
+    try:
+        return rfc3339_to_unix(value)
+    except ValueError as exc:
+        errors.append(f"ts: {exc}")
+        return None
+
+
+def _check_level(
+    name: str, value: Any, errors: list[str], *, required: bool = False
+) -> float | None:
+    if value is None and not required:
+        return None
+    if value is MISSING:
+        errors.append(f"{name}: required (a level in dB)")
+        return None
+    level = _number(name, value, errors)
+    if level is not None and not 0.0 <= level <= MAX_LEVEL_DB:
+        errors.append(f"{name}: must be between 0 and {MAX_LEVEL_DB:g} dB, got {show(value)}")
+        return None
+    return level
+
+
+def _check_duration(value: Any, errors: list[str]) -> None:
+    if value is None:
+        return
+    duration = _number("duration", value, errors)
+    if duration is not None and not 0.0 < duration <= MAX_DURATION_S:
+        errors.append(
+            f"duration: must be more than 0 and at most {MAX_DURATION_S:g} s, got {show(value)}"
+        )
+
+
+def _check_spectrum(value: Any, errors: list[str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        errors.append(
+            f"spectrum: must be an object with bands_hz and lzeq arrays, got {describe(value)}"
+        )
+        return
+    bands = _check_series(
+        "spectrum.bands_hz", value.get("bands_hz", MISSING), _band_problem, errors
+    )
+    lzeq = _check_series("spectrum.lzeq", value.get("lzeq", MISSING), _level_problem, errors)
+    if bands is not None and lzeq is not None:
+        problem = _spectrum_shape_problem(bands, lzeq)
+        if problem:
+            errors.append(problem)
+
+
+def _check_series(
+    name: str,
+    value: Any,
+    element_problem: Callable[[str, float], str | None],
+    errors: list[str],
+) -> list[float] | None:
+    """The numbers of a spectrum array, or ``None`` after recording its first problem."""
+    if value is MISSING:
+        errors.append(f"{name}: required")
+        return None
+    if not isinstance(value, list):
+        errors.append(f"{name}: must be an array of numbers, got {describe(value)}")
+        return None
+    numbers: list[float] = []
+    for i, element in enumerate(value):
+        number = _number(f"{name}[{i}]", element, errors)
+        if number is None:
+            return None
+        problem = element_problem(f"{name}[{i}]", number)
+        if problem:
+            errors.append(problem)
+            return None
+        numbers.append(number)
+    return numbers
+
+
+def _band_problem(name: str, band: float) -> str | None:
+    return None if band > 0.0 else f"{name}: must be a positive frequency in Hz, got {band!r}"
+
+
+def _level_problem(name: str, level: float) -> str | None:
+    if 0.0 <= level <= MAX_LEVEL_DB:
+        return None
+    return f"{name}: must be between 0 and {MAX_LEVEL_DB:g} dB, got {level!r}"
+
+
+def _spectrum_shape_problem(bands: list[float], lzeq: list[float]) -> str | None:
+    if not 1 <= len(bands) <= MAX_BANDS:
+        return f"spectrum: must have 1 to {MAX_BANDS} bands, got {len(bands)}"
+    if len(bands) != len(lzeq):
+        return f"spectrum: bands_hz has {len(bands)} values but lzeq has {len(lzeq)}"
+    for i in range(1, len(bands)):
+        if bands[i] <= bands[i - 1]:
+            return (
+                f"spectrum.bands_hz: must be strictly increasing, but [{i}] = {bands[i]!r} "
+                f"follows [{i - 1}] = {bands[i - 1]!r}"
+            )
+    return None
+
+
+def _check_seq(value: Any, errors: list[str]) -> None:
+    if value is None:
+        return
+    if type(value) is not int:
+        errors.append(f"seq: must be an integer >= 0, got {describe(value)}")
+    elif not 0 <= value <= MAX_SEQ:
+        errors.append(f"seq: must be an integer from 0 to 2**63 - 1, got {show(value)}")
+
+
+def _check_sensor_id(value: Any, topic_sensor_id: str | None, errors: list[str]) -> None:
+    if value is None or value == topic_sensor_id:
+        return
+    if type(value) is not str:
+        errors.append(f"sensor_id: must be a string, got {describe(value)}")
+    else:
+        errors.append(f"sensor_id {show(value)} differs from the topic's {show(topic_sensor_id)}")
+
+
+def rfc3339_to_unix(text: str) -> float:
+    """Unix seconds of an RFC 3339 date-time with offset; ``ValueError`` says what is wrong."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"{show(text)} is not an RFC 3339 date-time (e.g. 2026-03-29T01:30:00+01:00)"
+        )
+    if match["offset"] is None:
+        raise ValueError(f"{show(text)} has no UTC offset: add Z or +hh:mm")
+    try:
+        return datetime.fromisoformat(text.upper()).timestamp()
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{show(text)} is not a valid date-time ({exc})") from None
