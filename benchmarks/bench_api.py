@@ -97,7 +97,8 @@ def build(year: int, rate_hz: float, cache: Path) -> Data:
     """The cached store for ``year`` at ``rate_hz`` readings/s, built first if needed."""
     from noiselab.api.auth import create_key
     from noiselab.model import Reading
-    from noiselab.sensors_sim.generate import generate_chunks, site_by_id
+    from noiselab.sensors_sim.generate import generate_chunks
+    from noiselab.sensors_sim.site_specs import site_by_id
     from noiselab.store import open_store
     from noiselab.store.metadata import MetadataStore, Sensor
 

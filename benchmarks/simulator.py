@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from noiselab.sensors_sim.generate import generate_chunks, site_by_id
+from noiselab.sensors_sim.generate import generate_chunks
+from noiselab.sensors_sim.site_specs import site_by_id
 
 CPH = ZoneInfo("Europe/Copenhagen")
 START = datetime(2026, 1, 1, tzinfo=CPH)

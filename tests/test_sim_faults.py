@@ -21,7 +21,8 @@ from noiselab.sensors_sim.faults import (
     apply_faults,
     parse_faults,
 )
-from noiselab.sensors_sim.generate import generate, load_sites, readings
+from noiselab.sensors_sim.generate import generate, readings
+from noiselab.sensors_sim.site_specs import load_sites
 from noiselab.sensors_sim.sites import registry_sensors
 from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore

@@ -21,14 +21,8 @@ from noiselab.analysis.events import detect_events
 from noiselab.analysis.levels import percentile_level
 from noiselab.ingest.message import parse_message
 from noiselab.sensors_sim import physics
-from noiselab.sensors_sim.generate import (
-    Barrier,
-    Generated,
-    generate,
-    load_sites,
-    readings,
-    site_by_id,
-)
+from noiselab.sensors_sim.generate import Generated, generate, readings
+from noiselab.sensors_sim.site_specs import Barrier, load_sites, site_by_id
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TUESDAY = datetime(2026, 1, 6, tzinfo=CPH)

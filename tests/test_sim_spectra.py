@@ -13,7 +13,8 @@ import pytest
 from noiselab.analysis.spectra import a_weighting, band_levels_to_laeq
 from noiselab.sensors_sim import physics
 from noiselab.sensors_sim import spectra as sim_spectra
-from noiselab.sensors_sim.generate import Barrier, Generated, Weather, generate, site_by_id
+from noiselab.sensors_sim.generate import Generated, Weather, generate
+from noiselab.sensors_sim.site_specs import Barrier, site_by_id
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TUESDAY = datetime(2026, 1, 6, tzinfo=CPH)

@@ -14,13 +14,14 @@ from noiselab.cli import app
 from noiselab.config import parse_mqtt_url
 from noiselab.errors import ConfigError
 from noiselab.ingest.message import parse_message
-from noiselab.sensors_sim.generate import generate, load_sites, readings
+from noiselab.sensors_sim.generate import generate, readings
 from noiselab.sensors_sim.publisher import (
     SimulatorSettings,
     _LiveDays,
     barrier_for,
     plan_backfill,
 )
+from noiselab.sensors_sim.site_specs import load_sites
 from noiselab.sensors_sim.sites import (
     load_site_file,
     numbered_sensors,

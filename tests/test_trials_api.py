@@ -35,7 +35,8 @@ from noiselab.api.trial_schemas import (
 )
 from noiselab.model import Reading, Spectrum
 from noiselab.sensors_sim import spectra as sim_spectra
-from noiselab.sensors_sim.generate import Barrier, Generated, generate, site_by_id
+from noiselab.sensors_sim.generate import Generated, generate
+from noiselab.sensors_sim.site_specs import Barrier, site_by_id
 from noiselab.store import open_store
 from noiselab.store.metadata import MetadataStore, Sensor
 

@@ -30,14 +30,13 @@ from noiselab.mqtt import new_client, stop_client
 from noiselab.sensors_sim.faults import FaultInjector, FaultSettings, Outgoing, Planned
 from noiselab.sensors_sim.generate import (
     DAY_S,
-    Barrier,
     ContractReading,
     Generated,
-    Site,
     generate,
     generate_chunks,
     readings,
 )
+from noiselab.sensors_sim.site_specs import Barrier, Site
 from noiselab.sensors_sim.sites import default_sites
 
 __all__ = ["Simulator", "SimulatorSettings", "barrier_for", "plan_backfill"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from noiselab.sensors_sim.generate import Site
+from noiselab.sensors_sim.site_specs import Site
 from noiselab.sensors_sim.sites import registry_sensors
 from noiselab.store.metadata import MetadataStore
 

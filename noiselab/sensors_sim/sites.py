@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from noiselab.errors import ConfigError
-from noiselab.sensors_sim.generate import Site, load_sites, site_from_json
+from noiselab.sensors_sim.site_specs import Site, load_sites, site_from_json
 from noiselab.store.metadata import Sensor
 
 __all__ = [
