@@ -21,9 +21,9 @@ from noiselab.config import (
     parse_utc_time,
     parse_zone,
 )
+from noiselab.edge.cli import sensor_app
 from noiselab.errors import NoiselabError
 from noiselab.logs import configure_logging
-from noiselab.sensor.cli import sensor_app
 
 if TYPE_CHECKING:
     from noiselab.store.base import ReadingStore

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from noiselab.analysis.weighting import P_REF
+from noiselab.edge.sources import FloatArray
 from noiselab.errors import NoiselabError
-from noiselab.sensor.sources import FloatArray
 
 __all__ = [
     "MAX_FREQUENCY_ERROR",

@@ -1,4 +1,4 @@
-"""``noiselab sensor``: run the edge sensor client, or calibrate it.
+"""``noiselab sensor``: run the edge client, or calibrate it.
 
 Every option also reads a ``NOISELAB_*`` environment variable. scipy (the meters) and
 sounddevice (``--device``) are imported inside the commands, so ``noiselab --help`` works
@@ -134,11 +134,11 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
     if ctx.invoked_subcommand is not None:
         return
     from noiselab import __version__
+    from noiselab.edge.buffer import ReadingBuffer
+    from noiselab.edge.runner import run_sensor
+    from noiselab.edge.sources import AudioSource, DeviceSource, WavSource
+    from noiselab.edge.uplink import UplinkSettings
     from noiselab.ingest.message import is_sensor_id
-    from noiselab.sensor.buffer import ReadingBuffer
-    from noiselab.sensor.runner import run_sensor
-    from noiselab.sensor.sources import AudioSource, DeviceSource, WavSource
-    from noiselab.sensor.uplink import UplinkSettings
 
     configure_logging(log_level, as_json=log_json)
     try:
@@ -215,8 +215,8 @@ def calibrate(
     1 kHz); the first and last second are skipped."""
     import numpy as np
 
-    from noiselab.sensor.calibrate import calibrate as compute
-    from noiselab.sensor.sources import WavSource
+    from noiselab.edge.calibrate import calibrate as compute
+    from noiselab.edge.sources import WavSource
 
     try:
         source = WavSource(wav, start=time.time())
