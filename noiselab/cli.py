@@ -169,65 +169,47 @@ def ingest(
     log_json: LogJsonOpt = False,
 ) -> None:
     """Consume readings from MQTT into the store (at least once, idempotent)."""
-    import threading
-
-    from noiselab.ingest.slots import SlotLease, claim_slot, slot_client_id, watch_slot
+    from noiselab.ingest.lease import hold_client_id
     from noiselab.ingest.sources import load_sources
-    from noiselab.ingest.worker import IngestSettings, IngestWorker, default_client_id
+    from noiselab.ingest.worker import IngestSettings, IngestWorker
     from noiselab.store import open_store
     from noiselab.store.metadata import MetadataStore
 
     configure_logging(log_level, as_json=log_json)
-    lease: SlotLease | None = None
     try:
         source_list = load_sources(sources) if sources is not None else ()
         meta_url = _meta_url(store, meta)
-        if client_id == "slot":
-            lease = claim_slot(meta_url, share_group or "noiselab-ingest")
-            client_id = slot_client_id(share_group or "noiselab-ingest", lease.slot)
-        settings = IngestSettings(
-            mqtt=parse_mqtt_url(mqtt),
-            client_id=client_id or default_client_id(),
-            topic_prefix=topic_prefix,
-            share_group=share_group or None,
-            auto_register=auto_register,
-            batch_messages=batch_messages,
-            flush_interval_s=flush_interval,
-            receive_maximum=receive_maximum,
-            max_future_s=max_future,
-            sources=source_list,
-        )
-        registry = MetadataStore(meta_url)
-        reading_store = open_store(store, source_of=registry.source_of)
-    except NoiselabError as exc:
-        if lease is not None:
-            lease.release()
-        raise fail(exc) from exc
-    worker = IngestWorker(settings, reading_store, registry)
-    if metrics_port:
-        from prometheus_client import start_http_server
+        with hold_client_id(client_id, meta_url, share_group) as held:
+            settings = IngestSettings(
+                mqtt=parse_mqtt_url(mqtt),
+                client_id=held.client_id,
+                topic_prefix=topic_prefix,
+                share_group=share_group or None,
+                auto_register=auto_register,
+                batch_messages=batch_messages,
+                flush_interval_s=flush_interval,
+                receive_maximum=receive_maximum,
+                max_future_s=max_future,
+                sources=source_list,
+            )
+            registry = MetadataStore(meta_url)
+            reading_store = open_store(store, source_of=registry.source_of)
+            worker = IngestWorker(settings, reading_store, registry)
+            try:
+                if metrics_port:
+                    from prometheus_client import start_http_server
 
-        start_http_server(metrics_port, addr=metrics_host, registry=worker.metrics.registry)
-    on_signals(worker.request_stop)
-    slot_lost = threading.Event()
-    if lease is not None:
-
-        def lost() -> None:
-            slot_lost.set()
-            worker.request_stop()
-
-        watch_slot(lease, lost)
-    try:
-        worker.run()
+                    start_http_server(
+                        metrics_port, addr=metrics_host, registry=worker.metrics.registry
+                    )
+                on_signals(worker.request_stop)
+                held.watch(worker.request_stop)
+                worker.run()
+            finally:
+                reading_store.close()
+                registry.close()
     except NoiselabError as exc:
         raise fail(exc) from exc
-    finally:
-        reading_store.close()
-        registry.close()
-        if lease is not None:
-            lease.release()
-    if lease is not None and slot_lost.is_set():
-        raise fail(NoiselabError(f"lost ingest slot {lease.slot}; stopped to avoid a duplicate"))
 
 
 def _parse_when(name: str, text: str) -> float:
