@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from noiselab.cli_support import fail, on_signals
+from noiselab.cli.common import fail, on_signals
+from noiselab.cli.edge import sensor_app
 from noiselab.config import (
     default_meta_url,
     parse_duration,
@@ -21,7 +22,6 @@ from noiselab.config import (
     parse_utc_time,
     parse_zone,
 )
-from noiselab.edge.cli import sensor_app
 from noiselab.errors import NoiselabError
 from noiselab.logs import configure_logging
 

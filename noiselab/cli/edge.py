@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from noiselab.cli_support import fail, on_signals
+from noiselab.cli.common import fail, on_signals
 from noiselab.config import parse_mqtt_url, parse_utc_time
 from noiselab.errors import ConfigError, NoiselabError
 from noiselab.logs import configure_logging
@@ -40,7 +40,7 @@ def parse_start(text: str) -> float:
 
 
 @sensor_app.callback()
-def run(  # noqa: PLR0917 - typer declares the options as parameters
+def run(
     ctx: typer.Context,
     mqtt: Annotated[
         str,
