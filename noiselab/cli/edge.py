@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from noiselab.cli.common import fail, on_signals
+from noiselab.cli.options import DEFAULT_MQTT, EdgeMqttOpt, LogJsonOpt, LogLevelOpt, PrefixOpt
 from noiselab.config import parse_mqtt_url, parse_utc_time
 from noiselab.errors import ConfigError, NoiselabError
 from noiselab.logs import configure_logging
@@ -42,10 +43,7 @@ def parse_start(text: str) -> float:
 @sensor_app.callback()
 def run(
     ctx: typer.Context,
-    mqtt: Annotated[
-        str,
-        typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://\\[user:pass@]host\\[:port]"),
-    ] = "mqtt://127.0.0.1:1883",
+    mqtt: EdgeMqttOpt = DEFAULT_MQTT,
     sensor_id: Annotated[
         str | None,
         typer.Option("--id", envvar="NOISELAB_SENSOR_ID", help="Sensor id: a-z, 0-9, -."),
@@ -81,9 +79,7 @@ def run(
             help="Send third-octave LZeq spectra (25 Hz-10 kHz) with every reading.",
         ),
     ] = False,
-    topic_prefix: Annotated[
-        str, typer.Option(envvar="NOISELAB_TOPIC_PREFIX", help="MQTT topic prefix.")
-    ] = "noiselab",
+    topic_prefix: PrefixOpt = "noiselab",
     buffer: Annotated[
         Path | None,
         typer.Option(
@@ -119,12 +115,8 @@ def run(
             envvar="NOISELAB_SENSOR_FLUSH_TIMEOUT", min=0, help="Publishing after a stop, s."
         ),
     ] = 5.0,
-    log_level: Annotated[
-        str, typer.Option(envvar="NOISELAB_LOG_LEVEL", help="debug|info|warning|error")
-    ] = "info",
-    log_json: Annotated[
-        bool, typer.Option("--log-json", envvar="NOISELAB_LOG_JSON", help="Log JSON lines.")
-    ] = False,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
 ) -> None:
     """Measure a microphone (--device) or a WAV file (--wav) and publish a reading per second.
 
