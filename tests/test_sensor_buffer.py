@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from noiselab.sensor.buffer import OutboxError, ReadingBuffer
+from noiselab.edge.buffer import OutboxError, ReadingBuffer
 
 T0 = 1_795_600_800.0  # 2026-11-25T10:00:00Z
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from noiselab.sensor.calibrate import CalibrationError, calibrate
+from noiselab.edge.calibrate import CalibrationError, calibrate
 
 FS = 48_000
 

@@ -34,8 +34,8 @@ from paho.mqtt.properties import Properties
 from noiselab.analysis.octave import DEFAULT_BANDS_HZ
 from noiselab.analysis.weighting import AWeightedMeter
 from noiselab.broker import MosquittoBroker, free_port
+from noiselab.edge.buffer import ReadingBuffer
 from noiselab.model import Reading
-from noiselab.sensor.buffer import ReadingBuffer
 from noiselab.store.sqlite import SqliteStore
 
 FS = 48_000

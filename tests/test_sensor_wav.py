@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from noiselab.sensor.sources import AudioError, WavSource, pcm_to_float
+from noiselab.edge.sources import AudioError, WavSource, pcm_to_float
 
 FS = 48_000
 

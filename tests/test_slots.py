@@ -8,12 +8,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from functools import partial
 
 import pytest
 
-from noiselab.errors import ConfigError, StoreError
-from noiselab.ingest.slots import claim_slot, slot_client_id
+from noiselab.errors import ConfigError, NoiselabError, StoreError
+from noiselab.ingest import lease as lease_module
+from noiselab.ingest.lease import hold_client_id
+from noiselab.ingest.slots import claim_slot, slot_client_id, watch_slot
+from noiselab.ingest.worker import default_client_id
 
 
 def test_lowest_free_slot_is_claimed_and_reused(meta_url):
@@ -86,3 +91,38 @@ def test_client_ids_and_bad_urls():
     assert slot_client_id("noiselab-ingest", 3) == "noiselab-ingest-3"
     with pytest.raises(ConfigError, match="slots need"):
         claim_slot("sqlite://", "noiselab-ingest")
+
+
+def test_a_given_or_default_client_id_holds_no_slot(meta_url):
+    with hold_client_id("mine", meta_url, "noiselab-ingest") as held:
+        assert (held.client_id, held.slot) == ("mine", None)
+    with hold_client_id(None, meta_url, "noiselab-ingest") as held:
+        assert held.client_id == default_client_id()
+        assert held.slot is None
+
+
+def test_a_slot_client_id_is_held_for_the_block(meta_url):
+    with hold_client_id("slot", meta_url, "") as held:
+        assert held.client_id == "noiselab-ingest-1"
+        other = claim_slot(meta_url, "noiselab-ingest")
+        assert other.slot == 2
+        other.release()
+    again = claim_slot(meta_url, "noiselab-ingest")
+    assert again.slot == 1
+    again.release()
+
+
+def test_a_lost_slot_stops_the_worker_and_fails(meta_url, monkeypatch):
+    monkeypatch.setattr(lease_module, "watch_slot", partial(watch_slot, interval_s=0.01))
+    stopped = threading.Event()
+
+    def run_until_the_slot_is_lost() -> None:
+        with hold_client_id("slot", meta_url, "group") as held:
+            held.watch(stopped.set)
+            assert held.slot is not None
+            held.slot.release()  # as a dropped PostgreSQL session does
+            assert stopped.wait(10)
+            assert held.lost
+
+    with pytest.raises(NoiselabError, match="lost ingest slot 1; stopped to avoid a duplicate"):
+        run_until_the_slot_is_lost()

@@ -28,9 +28,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from noiselab.config import MqttUrl
+from noiselab.edge.buffer import Pending, ReadingBuffer
 from noiselab.logs import event
 from noiselab.mqtt import new_client, stop_client
-from noiselab.sensor.buffer import Pending, ReadingBuffer
 
 __all__ = ["MAX_BATCH", "MAX_PAYLOAD_BYTES", "Uplink", "UplinkSettings"]
 
@@ -78,7 +78,7 @@ class _InFlight:
 
 
 class Uplink:
-    """The MQTT side of the sensor client; call :meth:`pump` from one thread only."""
+    """The MQTT side of the edge client; call :meth:`pump` from one thread only."""
 
     def __init__(self, settings: UplinkSettings, buffer: ReadingBuffer) -> None:
         self.settings = settings

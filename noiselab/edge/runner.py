@@ -1,4 +1,4 @@
-"""The sensor client's main loop: read a block, measure, buffer, publish.
+"""The edge client's main loop: read a block, measure, buffer, publish.
 
 Everything runs on the calling thread except paho's network loop: a block of audio goes
 through the meters, the finished seconds are committed to the buffer, then the uplink
@@ -16,11 +16,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+from noiselab.edge.buffer import ReadingBuffer
+from noiselab.edge.levels import ReadingMaker
+from noiselab.edge.sources import AudioSource
+from noiselab.edge.uplink import Uplink, UplinkSettings
 from noiselab.logs import event
-from noiselab.sensor.buffer import ReadingBuffer
-from noiselab.sensor.levels import ReadingMaker
-from noiselab.sensor.sources import AudioSource
-from noiselab.sensor.uplink import Uplink, UplinkSettings
 
 __all__ = ["RunOutcome", "run_sensor"]
 

@@ -1,8 +1,8 @@
-"""Audio sources of the sensor client: blocks of samples in full-scale units.
+"""Audio sources of the edge client: blocks of samples in full-scale units.
 
 A source yields blocks of float64 samples in ``[-1, 1)`` (full scale, FS) at ``fs`` Hz and
 knows the Unix time of its first sample. The client treats a sample value of 1.0 as 1 Pa before
-the calibration offset is added (see :mod:`noiselab.sensor.levels`).
+the calibration offset is added (see :mod:`noiselab.edge.levels`).
 
 - :class:`WavSource` reads a PCM WAV file with the standard library's :mod:`wave`: 16-, 24- or
   32-bit signed integers, mono or the first channel of several. 8-bit, floating-point and

@@ -1,4 +1,4 @@
-"""``noiselab sensor``: run the edge sensor client, or calibrate it.
+"""``noiselab sensor``: run the edge client, or calibrate it.
 
 Every option also reads a ``NOISELAB_*`` environment variable. scipy (the meters) and
 sounddevice (``--device``) are imported inside the commands, so ``noiselab --help`` works
@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from noiselab.cli_support import fail, on_signals
+from noiselab.cli.common import fail, on_signals
+from noiselab.cli.options import DEFAULT_MQTT, EdgeMqttOpt, LogJsonOpt, LogLevelOpt, PrefixOpt
 from noiselab.config import parse_mqtt_url, parse_utc_time
 from noiselab.errors import ConfigError, NoiselabError
 from noiselab.logs import configure_logging
@@ -40,12 +41,9 @@ def parse_start(text: str) -> float:
 
 
 @sensor_app.callback()
-def run(  # noqa: PLR0917 - typer declares the options as parameters
+def run(
     ctx: typer.Context,
-    mqtt: Annotated[
-        str,
-        typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://\\[user:pass@]host\\[:port]"),
-    ] = "mqtt://127.0.0.1:1883",
+    mqtt: EdgeMqttOpt = DEFAULT_MQTT,
     sensor_id: Annotated[
         str | None,
         typer.Option("--id", envvar="NOISELAB_SENSOR_ID", help="Sensor id: a-z, 0-9, -."),
@@ -81,9 +79,7 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
             help="Send third-octave LZeq spectra (25 Hz-10 kHz) with every reading.",
         ),
     ] = False,
-    topic_prefix: Annotated[
-        str, typer.Option(envvar="NOISELAB_TOPIC_PREFIX", help="MQTT topic prefix.")
-    ] = "noiselab",
+    topic_prefix: PrefixOpt = "noiselab",
     buffer: Annotated[
         Path | None,
         typer.Option(
@@ -119,12 +115,8 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
             envvar="NOISELAB_SENSOR_FLUSH_TIMEOUT", min=0, help="Publishing after a stop, s."
         ),
     ] = 5.0,
-    log_level: Annotated[
-        str, typer.Option(envvar="NOISELAB_LOG_LEVEL", help="debug|info|warning|error")
-    ] = "info",
-    log_json: Annotated[
-        bool, typer.Option("--log-json", envvar="NOISELAB_LOG_JSON", help="Log JSON lines.")
-    ] = False,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
 ) -> None:
     """Measure a microphone (--device) or a WAV file (--wav) and publish a reading per second.
 
@@ -134,11 +126,11 @@ def run(  # noqa: PLR0917 - typer declares the options as parameters
     if ctx.invoked_subcommand is not None:
         return
     from noiselab import __version__
+    from noiselab.edge.buffer import ReadingBuffer
+    from noiselab.edge.runner import run_sensor
+    from noiselab.edge.sources import AudioSource, DeviceSource, WavSource
+    from noiselab.edge.uplink import UplinkSettings
     from noiselab.ingest.message import is_sensor_id
-    from noiselab.sensor.buffer import ReadingBuffer
-    from noiselab.sensor.runner import run_sensor
-    from noiselab.sensor.sources import AudioSource, DeviceSource, WavSource
-    from noiselab.sensor.uplink import UplinkSettings
 
     configure_logging(log_level, as_json=log_json)
     try:
@@ -215,8 +207,8 @@ def calibrate(
     1 kHz); the first and last second are skipped."""
     import numpy as np
 
-    from noiselab.sensor.calibrate import calibrate as compute
-    from noiselab.sensor.sources import WavSource
+    from noiselab.edge.calibrate import calibrate as compute
+    from noiselab.edge.sources import WavSource
 
     try:
         source = WavSource(wav, start=time.time())

@@ -27,8 +27,8 @@ import numpy as np
 
 from noiselab.analysis.decibels import round_db
 from noiselab.analysis.weighting import P_REF
+from noiselab.edge.sources import FloatArray
 from noiselab.errors import NoiselabError
-from noiselab.sensor.sources import FloatArray
 
 __all__ = [
     "MAX_FREQUENCY_ERROR",

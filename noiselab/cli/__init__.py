@@ -1,0 +1,42 @@
+"""The ``noiselab`` command. Every option also reads a ``NOISELAB_*`` environment variable.
+
+Each command validates its settings before anything connects, and the error names the bad
+value. One module per command or group of subcommands; the options they share are in
+:mod:`noiselab.cli.options`, the helpers in :mod:`noiselab.cli.common`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from noiselab.cli import alerts, api, demo, fiware, ingest, simulate
+from noiselab.cli.dashboards import dashboards_app
+from noiselab.cli.edge import sensor_app
+from noiselab.cli.keys import keys_app
+from noiselab.cli.registry import sensors_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="noiselab",
+    help="Data platform of the Vallensbæk noise Living Lab.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.command()(ingest.ingest)
+app.command()(simulate.simulate)
+app.command()(api.api)
+app.command()(alerts.alerts)
+app.command()(fiware.fiware)
+app.command()(demo.demo)
+app.add_typer(sensors_app, name="sensors")
+app.add_typer(keys_app, name="keys")
+app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(sensor_app, name="sensor")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

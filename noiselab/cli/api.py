@@ -1,0 +1,116 @@
+"""``noiselab api``: serve the HTTP API and the public noise map."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from noiselab.cli.common import fail, metadata_url
+from noiselab.cli.options import (
+    DEFAULT_STORE,
+    DayOpt,
+    EveningOpt,
+    LogJsonOpt,
+    LogLevelOpt,
+    MetaOpt,
+    StoreOpt,
+)
+from noiselab.config import parse_hours, parse_store_url
+from noiselab.errors import NoiselabError
+from noiselab.logs import configure_logging
+
+__all__ = ["api"]
+
+
+def api(
+    store: StoreOpt = DEFAULT_STORE,
+    meta: MetaOpt = None,
+    host: Annotated[str, typer.Option(envvar="NOISELAB_API_HOST", help="Bind address.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(envvar="NOISELAB_API_PORT", help="Port.")] = 8000,
+    zone: Annotated[
+        str, typer.Option(envvar="NOISELAB_ZONE", help="Local time zone (IANA) for days.")
+    ] = "Europe/Copenhagen",
+    day: DayOpt = "7-19",
+    evening: EveningOpt = "19-22",
+    public_rate: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_PUBLIC_RATE",
+            min=0,
+            help="Requests/s per client address without a key (0: no limit).",
+        ),
+    ] = 20.0,
+    public_burst: Annotated[
+        int,
+        typer.Option(
+            envvar="NOISELAB_PUBLIC_BURST",
+            min=0,
+            help="Burst of requests per client address without a key (0: no limit).",
+        ),
+    ] = 100,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="NOISELAB_TRUSTED_PROXIES",
+            help="Peer address whose X-Forwarded-For is believed (repeatable).",
+        ),
+    ] = None,
+    tile_url: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_TILE_URL",
+            help="Map tile URL template with {z}/{x}/{y}; empty: no tiles.",
+        ),
+    ] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    tile_attribution: Annotated[
+        str, typer.Option(envvar="NOISELAB_TILE_ATTRIBUTION", help="Who the tiles credit.")
+    ] = "© OpenStreetMap contributors",
+    tile_attribution_url: Annotated[
+        str,
+        typer.Option(envvar="NOISELAB_TILE_ATTRIBUTION_URL", help="Link of the attribution."),
+    ] = "https://www.openstreetmap.org/copyright",
+    map_refresh: Annotated[
+        float,
+        typer.Option(envvar="NOISELAB_MAP_REFRESH", min=5, max=86400, help="Map page refresh, s."),
+    ] = 60.0,
+    map_cache: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_MAP_CACHE", min=0, max=3600, help="/api/v1/map cache, s (0: off)."
+        ),
+    ] = 15.0,
+    log_level: LogLevelOpt = "info",
+    log_json: LogJsonOpt = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) and the public noise map (at /)."""
+    import uvicorn
+
+    from noiselab.api.app import create_app
+    from noiselab.api.settings import ApiSettings
+
+    configure_logging(log_level, as_json=log_json)
+    try:
+        settings = ApiSettings(
+            store_url=store,
+            meta_url=metadata_url(store, meta),
+            zone=zone,
+            day=parse_hours("--day", day),
+            evening=parse_hours("--evening", evening),
+            public_rate_per_s=public_rate,
+            public_burst=public_burst,
+            trusted_proxies=tuple(trusted_proxy or ()),
+            tile_url=tile_url,
+            tile_attribution=tile_attribution,
+            tile_attribution_url=tile_attribution_url,
+            map_refresh_s=map_refresh,
+            map_cache_s=map_cache,
+        )
+        parse_store_url(store)
+    except NoiselabError as exc:
+        raise fail(exc) from exc
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, log_level=log_level.lower()
+    )

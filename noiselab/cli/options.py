@@ -1,0 +1,72 @@
+"""The options several ``noiselab`` commands share, and their defaults.
+
+Each is an ``Annotated`` type for a typer parameter, named by the option it declares; every
+option also reads its ``NOISELAB_*`` environment variable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+__all__ = [
+    "DEFAULT_MQTT",
+    "DEFAULT_STORE",
+    "DayOpt",
+    "EdgeMqttOpt",
+    "EveningOpt",
+    "LogJsonOpt",
+    "LogLevelOpt",
+    "MetaOpt",
+    "MqttOpt",
+    "PrefixOpt",
+    "StoreOpt",
+]
+
+DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
+DEFAULT_STORE = "sqlite:///noiselab-data/readings.db"
+
+MqttOpt = Annotated[
+    str, typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://[user:pass@]host[:port]")
+]
+# The edge client's --mqtt: its help escapes the brackets from rich markup, so it shows the
+# credentials part that MqttOpt's help loses (kept apart so no command's help changes).
+EdgeMqttOpt = Annotated[
+    str,
+    typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://\\[user:pass@]host\\[:port]"),
+]
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        envvar="NOISELAB_STORE",
+        help="sqlite:///PATH or influxdb://HOST:PORT?org=&bucket=",
+    ),
+]
+MetaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--meta",
+        envvar="NOISELAB_META",
+        help="Metadata database (SQLAlchemy URL); default metadata.db beside a SQLite store.",
+    ),
+]
+PrefixOpt = Annotated[
+    str, typer.Option("--topic-prefix", envvar="NOISELAB_TOPIC_PREFIX", help="MQTT topic prefix.")
+]
+DayOpt = Annotated[
+    str, typer.Option("--day", envvar="NOISELAB_DAY", help="Day period, local hours FROM-TO.")
+]
+EveningOpt = Annotated[
+    str,
+    typer.Option(
+        "--evening", envvar="NOISELAB_EVENING", help="Evening period, local hours FROM-TO."
+    ),
+]
+LogLevelOpt = Annotated[
+    str, typer.Option("--log-level", envvar="NOISELAB_LOG_LEVEL", help="debug|info|warning|error")
+]
+LogJsonOpt = Annotated[
+    bool, typer.Option("--log-json", envvar="NOISELAB_LOG_JSON", help="Log JSON lines.")
+]

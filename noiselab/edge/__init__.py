@@ -1,0 +1,1 @@
+"""The edge client: audio in, per-second A-weighted levels out over MQTT."""

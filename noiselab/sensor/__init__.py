@@ -1,1 +1,0 @@
-"""The edge sensor client: audio in, per-second A-weighted levels out over MQTT."""
