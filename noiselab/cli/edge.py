@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from noiselab.cli.common import fail, on_signals
-from noiselab.cli.options import DEFAULT_MQTT, EdgeMqttOpt, LogJsonOpt, LogLevelOpt, PrefixOpt
+from noiselab.cli.options import DEFAULT_MQTT, LogJsonOpt, LogLevelOpt, MqttOpt, PrefixOpt
 from noiselab.config import parse_mqtt_url, parse_utc_time
 from noiselab.errors import ConfigError, NoiselabError
 from noiselab.logs import configure_logging
@@ -43,7 +43,7 @@ def parse_start(text: str) -> float:
 @sensor_app.callback()
 def run(
     ctx: typer.Context,
-    mqtt: EdgeMqttOpt = DEFAULT_MQTT,
+    mqtt: MqttOpt = DEFAULT_MQTT,
     sensor_id: Annotated[
         str | None,
         typer.Option("--id", envvar="NOISELAB_SENSOR_ID", help="Sensor id: a-z, 0-9, -."),

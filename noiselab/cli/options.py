@@ -14,7 +14,6 @@ __all__ = [
     "DEFAULT_MQTT",
     "DEFAULT_STORE",
     "DayOpt",
-    "EdgeMqttOpt",
     "EveningOpt",
     "LogJsonOpt",
     "LogLevelOpt",
@@ -28,12 +27,8 @@ DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 DEFAULT_STORE = "sqlite:///noiselab-data/readings.db"
 
 MqttOpt = Annotated[
-    str, typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://[user:pass@]host[:port]")
-]
-# The edge client's --mqtt: its help escapes the brackets from rich markup, so it shows the
-# credentials part that MqttOpt's help loses (kept apart so no command's help changes).
-EdgeMqttOpt = Annotated[
     str,
+    # The brackets are escaped from rich markup, which would swallow "[user:pass@]".
     typer.Option("--mqtt", envvar="NOISELAB_MQTT", help="mqtt://\\[user:pass@]host\\[:port]"),
 ]
 StoreOpt = Annotated[
