@@ -6,7 +6,7 @@ sensors); any other trial answers 404 like an unknown one. Without a key: 401. A
 a write: 403. Every answer is ``Cache-Control: private, no-store``.
 
 The evaluation is computed on request from the store's hourly levels
-(:mod:`noiselab.api.trial_eval`, :mod:`noiselab.analysis.trial`); ``/daily``, ``/summary``
+(:mod:`noiselab.trials.evaluation`, :mod:`noiselab.analysis.trial`); ``/daily``, ``/summary``
 and ``/bands`` give it as flat rows for Grafana's Infinity data source.
 """
 
@@ -36,11 +36,9 @@ from noiselab.analysis.trial import (
 )
 from noiselab.api.auth import Principal, require_role
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.report import render_report
 from noiselab.api.routes.sensors import cache_headers, parse_instant, rfc3339
 from noiselab.api.schemas import ErrorOut
 from noiselab.api.settings import ApiSettings
-from noiselab.api.trial_eval import EvaluationCache, TrialResult, day_date
 from noiselab.api.trial_schemas import (
     BandEffectOut,
     DailyRowOut,
@@ -55,6 +53,8 @@ from noiselab.api.trial_schemas import (
 )
 from noiselab.store.base import LevelPoint, ReadingStore
 from noiselab.store.trials import Trial, TrialStore, UnknownSensors, new_trial_id
+from noiselab.trials.evaluation import EvaluationCache, TrialResult, day_date
+from noiselab.trials.report import render_report
 
 __all__ = ["MAX_EXPORT_SPAN", "MAX_EXPORT_SPAN_1S", "router"]
 
