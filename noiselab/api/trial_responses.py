@@ -40,7 +40,7 @@ METHOD = (
     "measured at least half of; matched hours (treated and control both present, in the "
     "selected local hours of day) weighted by the smaller coverage."
 )
-"""How the evaluation reads the store; `evaluation_out` appends the BACI result's own method."""
+"""How the evaluation reads the store; ``evaluation_out`` appends the BACI result's own method."""
 
 
 def trial_out(trial: Trial) -> TrialOut:
