@@ -23,10 +23,10 @@ from support import Clock
 
 from noiselab.alerts.evaluate import Evaluator
 from noiselab.alerts.webhook import WebhookNotifier
-from noiselab.api import alert_schemas
-from noiselab.api.alert_schemas import AlertDetailOut, AlertOut, RuleOut
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
+from noiselab.api.schemas import alerts as alert_schemas
+from noiselab.api.schemas.alerts import AlertDetailOut, AlertOut, RuleOut
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading
 from noiselab.store.alerts import AlertRepository, AlertRule

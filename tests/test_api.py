@@ -22,7 +22,8 @@ from support import Clock
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
-from noiselab.api.schemas import PERCENTILES_NOTE, ErrorOut, LevelsOut
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.errors import ConfigError
 from noiselab.model import Reading, Rejection

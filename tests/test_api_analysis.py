@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_api import Lab, sensor, steady
 
-from noiselab.api.schemas import EventsOut, IndicatorsOut
+from noiselab.api.schemas.events import EventsOut
+from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.model import Reading
 
 CPH = ZoneInfo("Europe/Copenhagen")

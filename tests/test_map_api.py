@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from support import Clock
 
-from noiselab.api import map_schemas
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.map_bands import BANDS, band_for
 from noiselab.api.map_features import last_full_day
-from noiselab.api.map_schemas import MapConfigOut, MapOut, MapRowOut
+from noiselab.api.schemas import map as map_schemas
+from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
 from noiselab.errors import ConfigError

@@ -20,7 +20,9 @@ from support import Clock
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.routes.push import MAX_PUSH_BYTES, TOPIC
-from noiselab.api.schemas import PERCENTILES_NOTE, ErrorOut, PushOut
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.push import PushOut
+from noiselab.api.schemas.sensors import PERCENTILES_NOTE
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading
 from noiselab.store.metadata import MetadataStore, Sensor

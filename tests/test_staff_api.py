@@ -13,9 +13,9 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from support import Clock
 
-from noiselab.api.alert_schemas import QuarantineDetailOut, QuarantineOut, SensorHealthOut
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
+from noiselab.api.schemas.alerts import QuarantineDetailOut, QuarantineOut, SensorHealthOut
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Rejection
 from noiselab.store.alerts import AlertRepository, AlertRule

@@ -24,8 +24,7 @@ from support import Clock
 from noiselab.analysis.decibels import leq
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
-from noiselab.api.trial_schemas import (
+from noiselab.api.schemas.trials import (
     BandEffectOut,
     DailyRowOut,
     EvaluationOut,
@@ -33,6 +32,7 @@ from noiselab.api.trial_schemas import (
     TrialIn,
     TrialOut,
 )
+from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Spectrum
 from noiselab.sensors_sim import spectra as sim_spectra
 from noiselab.sensors_sim.generate import Generated, generate

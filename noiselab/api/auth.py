@@ -1,4 +1,4 @@
-"""API keys and roles: who is calling, and what they may see.
+"""API keys and roles: who is calling (what a caller may then see: :mod:`noiselab.api.access`).
 
 A key reads ``nl_<id>_<secret>``: ``id`` (16 hex digits) finds the row, ``secret`` is
 ``secrets.token_urlsafe(32)`` (256 random bits). Only a per-key random 16-byte salt and
@@ -16,12 +16,15 @@ Callers send ``Authorization: Bearer KEY``. Routes declare what they need::
     def route(principal: OptionalPrincipal): ...          # public; a key may widen visibility
     def route(principal: Annotated[Principal, Depends(require_role("staff", "admin"))]): ...
 
+(:mod:`noiselab.api.access` names the usual ones: ``Staff``, ``Admin``, ``Reader``.)
+
 A missing, malformed, unknown or revoked key where one is needed answers 401 with
 ``WWW-Authenticate: Bearer``; a key presented on a public endpoint must be valid too (401
 otherwise, so a client with a broken key learns it instead of silently seeing less). A wrong
-role answers 403. Visibility: the public sees public sensors; a vendor public sensors and its
-own; staff and admin all. A ``sensor`` key pushes readings over HTTP for the sensors it lists
-(:mod:`noiselab.api.routes.push`) and otherwise sees what the public sees.
+role answers 403. Visibility (applied by :mod:`noiselab.api.access`): the public sees public
+sensors; a vendor public sensors and its own; staff and admin all. A ``sensor`` key pushes
+readings over HTTP for the sensors it lists (:mod:`noiselab.api.routes.push`) and otherwise
+sees what the public sees.
 
 Vendors and trials: a vendor key sees the trials whose ``vendor`` equals the key's ``name``
 (:mod:`noiselab.store.trials`) and the treated and control sensors of those trials, besides the
@@ -66,7 +69,6 @@ __all__ = [
     "optional_principal",
     "require_role",
     "sensor_principal",
-    "visible",
 ]
 
 KEY_PREFIX = "nl"
@@ -116,11 +118,6 @@ class Principal:
         """Whether this caller may see ``trial``: staff and admin all, a vendor the trials
         naming it (``trial.vendor == name``), a sensor key none."""
         return self.sees_all or (self.role == "vendor" and trial.vendor == self.name)
-
-
-def visible(principal: Principal | None, sensor: Sensor) -> bool:
-    """Whether ``principal`` (``None``: the public) may see ``sensor``."""
-    return sensor.public if principal is None else principal.sees(sensor)
 
 
 def hash_secret(secret: str, salt: bytes) -> bytes:

@@ -1,7 +1,8 @@
 """Request dependencies: the shared resources the lifespan put on ``app.state``.
 
 Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``settings: SettingsDep``; the
-caller's identity comes from :mod:`noiselab.api.auth` (``OptionalPrincipal``, ``require_role``).
+caller's identity comes from :mod:`noiselab.api.auth` (``OptionalPrincipal``, ``require_role``)
+and what it may see and do from :mod:`noiselab.api.access` (``Staff``, ``visible_sensor``, ...).
 """
 
 from __future__ import annotations

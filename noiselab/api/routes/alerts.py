@@ -12,9 +12,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
-from noiselab.api.alert_schemas import (
+from noiselab.api.access import GUARDED, Staff, no_store
+from noiselab.api.auth import Principal
+from noiselab.api.deps import MetaDep, SettingsDep
+from noiselab.api.params import MAX_ID, RowId, parse_instant
+from noiselab.api.schemas.alerts import (
     AlertDetailOut,
     AlertEventOut,
     AlertOut,
@@ -22,10 +26,7 @@ from noiselab.api.alert_schemas import (
     RuleIn,
     RuleOut,
 )
-from noiselab.api.auth import Principal, require_role
-from noiselab.api.deps import MetaDep, SettingsDep
-from noiselab.api.routes.sensors import parse_instant
-from noiselab.api.schemas import ErrorOut
+from noiselab.api.schemas.errors import ErrorOut
 from noiselab.store.alerts import (
     Alert,
     AlertRepository,
@@ -36,20 +37,10 @@ from noiselab.store.alerts import (
 )
 from noiselab.store.metadata import MetadataStore
 
-__all__ = ["GUARDED", "MAX_ID", "RowId", "Staff", "alert_fields", "no_store", "router"]
+__all__ = ["alert_fields", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
-Staff = Annotated[Principal, Depends(require_role("staff", "admin"))]
-"""A staff or admin key (401 without a key, 403 for a vendor key)."""
-MAX_ID = 2**63 - 1
-"""Ids are 64-bit integers; larger numbers answer 422, not a database error."""
-RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-GUARDED: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No key, or a bad or revoked one."},
-    403: {"model": ErrorOut, "description": "Not a staff or admin key."},
-}
 _BAD: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "A bad value (the detail names it)."}
 }
@@ -62,11 +53,6 @@ _NO_ALERT: dict[int | str, dict[str, Any]] = {
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "The alert's state does not allow this."}
 }
-
-
-def no_store(response: Response) -> None:
-    """Staff answers are never cached."""
-    response.headers["Cache-Control"] = "private, no-store"
 
 
 def _repo(meta: MetadataStore) -> AlertRepository:

@@ -20,16 +20,12 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.decibels import round_db
 from noiselab.analysis.events import Event, detect_events
+from noiselab.api.access import SENSOR_ERRORS, cache_headers, visible_sensor
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import (
-    SENSOR_ERRORS,
-    cache_headers,
-    resolve_window,
-    rfc3339,
-    visible_sensor,
-)
-from noiselab.api.schemas import ErrorOut, EventsOut
+from noiselab.api.params import resolve_window, rfc3339
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.events import EventsOut
 
 __all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "READ_AHEAD_S", "method", "router"]
 

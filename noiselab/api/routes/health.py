@@ -10,7 +10,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from noiselab.api.deps import MetaDep, StoreDep
 from noiselab.api.metrics import ApiMetrics
-from noiselab.api.schemas import ErrorOut, HealthOut
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.health import HealthOut
 
 __all__ = ["router"]
 

@@ -31,19 +31,19 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
-from noiselab.api.auth import OptionalPrincipal
-from noiselab.api.day_cache import DayCache
-from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.sensors import (
+from noiselab.api.access import (
     PUBLIC_FRESH_S,
     PUBLIC_SETTLED_S,
     SENSOR_ERRORS,
     cache_headers,
-    parse_instant,
-    rfc3339,
     visible_sensor,
 )
-from noiselab.api.schemas import ErrorOut, IndicatorsOut
+from noiselab.api.auth import OptionalPrincipal
+from noiselab.api.day_cache import DayCache
+from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.params import parse_instant, rfc3339
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
 from noiselab.store.base import ReadingStore

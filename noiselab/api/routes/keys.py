@@ -7,20 +7,21 @@ notice within their ``auth_cache_s``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
-from noiselab.api.auth import KeyVerifier, Principal, create_key, require_role
+from noiselab.api.access import Admin, no_store
+from noiselab.api.auth import KeyVerifier, create_key
 from noiselab.api.deps import MetaDep
-from noiselab.api.schemas import ErrorOut, KeyCreatedOut, KeyIn, KeyOut
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.keys import KeyCreatedOut, KeyIn, KeyOut
 from noiselab.store.metadata import ApiKey
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
-Admin = Annotated[Principal, Depends(require_role("admin"))]
 _GUARDED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No key, or a bad or revoked one."},
     403: {"model": ErrorOut, "description": "Not an admin key."},
@@ -44,14 +45,10 @@ def _out(key: ApiKey) -> dict[str, Any]:
     }
 
 
-def _no_store(response: Response) -> None:
-    response.headers["Cache-Control"] = "private, no-store"
-
-
 @router.get("", summary="List API keys", responses=_GUARDED)
 def list_keys(response: Response, meta: MetaDep, _admin: Admin) -> list[KeyOut]:
     """All keys, revoked ones included, oldest first; never their secrets."""
-    _no_store(response)
+    no_store(response)
     return [KeyOut(**_out(key)) for key in meta.list_api_keys()]
 
 
@@ -63,7 +60,7 @@ def list_keys(response: Response, meta: MetaDep, _admin: Admin) -> list[KeyOut]:
 )
 def create(body: KeyIn, response: Response, meta: MetaDep, _admin: Admin) -> KeyCreatedOut:
     """Create a key and return it with its text, which is shown only this once."""
-    _no_store(response)
+    no_store(response)
     sensors = tuple(dict.fromkeys(s.strip() for s in body.sensors if s.strip()))
     try:
         key, text = create_key(meta, role=body.role, name=body.name, sensors=sensors)

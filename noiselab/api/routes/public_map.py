@@ -8,7 +8,7 @@ encoded bytes with an ETag (:mod:`noiselab.api.map_cache`). A cache hit costs no
 and, for a public caller, no key check: the route is ``async``, resolves the caller itself
 (:func:`map_principal`), and only a miss or a presented key goes to a worker thread. The
 public sees public sensors, a vendor key also its own, staff and admin all
-(:func:`noiselab.api.auth.visible`).
+(:func:`noiselab.api.access.visible`).
 
 The data routes are rate-limited for callers without a key like every public endpoint; the
 page and its static files are not (they are the same bytes for everybody, cacheable).
@@ -28,13 +28,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from noiselab.analysis.guidelines import STRONGLY_AFFECTED_LDEN_DB, guideline_for
-from noiselab.api.auth import Principal, bearer_scheme, optional_principal, visible
+from noiselab.api.access import cache_headers, visible
+from noiselab.api.auth import Principal, bearer_scheme, optional_principal
 from noiselab.api.map_bands import BANDS, NO_DATA_COLOUR
 from noiselab.api.map_features import MapSnapshot, build_snapshot
-from noiselab.api.map_schemas import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.ratelimit import client_address, too_many_requests
-from noiselab.api.routes.sensors import cache_headers
-from noiselab.api.schemas import ErrorOut
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
 from noiselab.store.base import ReadingStore

@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from noiselab.api.auth import Principal, sensor_principal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.schemas import ErrorOut, PushOut
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.push import PushOut
 from noiselab.ingest.adapters.sensor_community import parse_sensor_community
 from noiselab.ingest.commit import split_unknown, write_isolating
 from noiselab.model import Reading, Rejection

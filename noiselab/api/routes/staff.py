@@ -15,12 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.analysis.buckets import Every
-from noiselab.api.alert_schemas import QuarantineDetailOut, QuarantineOut, SensorHealthOut
+from noiselab.api.access import GUARDED, Staff, no_store
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.routes.alerts import GUARDED, MAX_ID, RowId, Staff, no_store
-from noiselab.api.routes.sensors import parse_instant, sensor_status
-from noiselab.api.schemas import ErrorOut
+from noiselab.api.params import MAX_ID, RowId, parse_instant
+from noiselab.api.schemas.alerts import QuarantineDetailOut, QuarantineOut, SensorHealthOut
+from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.settings import ApiSettings
+from noiselab.api.status import sensor_status
 from noiselab.store.alerts import AlertRepository
 from noiselab.store.base import ReadingStore, SensorActivity
 from noiselab.store.metadata import QuarantineEntry, Sensor

@@ -6,55 +6,45 @@ sensors); any other trial answers 404 like an unknown one. Without a key: 401. A
 a write: 403. Every answer is ``Cache-Control: private, no-store``.
 
 The evaluation is computed on request from the store's hourly levels
-(:mod:`noiselab.api.trial_eval`, :mod:`noiselab.analysis.trial`); ``/daily``, ``/summary``
-and ``/bands`` give it as flat rows for Grafana's Infinity data source.
+(:mod:`noiselab.trials.evaluation`, :mod:`noiselab.analysis.trial`); ``/daily``, ``/summary``
+and ``/bands`` give it as flat rows for Grafana's Infinity data source
+(:mod:`noiselab.api.trial_responses` builds the models); ``export.csv`` streams
+:mod:`noiselab.api.trial_csv`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from noiselab.analysis.buckets import Every
-from noiselab.analysis.decibels import round_db, round_db_or_none
-from noiselab.analysis.trial import (
-    MIN_DAY_FRACTION,
-    MIN_DAYS,
-    MIN_HOUR_COVERAGE,
-    MIN_PHASE_COVERAGE,
-    BandEffect,
-    DayValues,
-    PhaseSummary,
-)
-from noiselab.api.auth import Principal, require_role
+from noiselab.api.access import Reader, Staff, cache_headers, unknown_trial, visible_trial
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.report import render_report
-from noiselab.api.routes.sensors import cache_headers, parse_instant, rfc3339
-from noiselab.api.schemas import ErrorOut
-from noiselab.api.settings import ApiSettings
-from noiselab.api.trial_eval import EvaluationCache, TrialResult, day_date
-from noiselab.api.trial_schemas import (
+from noiselab.api.params import parse_instant, rfc3339
+from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.schemas.trials import (
     BandEffectOut,
     DailyRowOut,
-    EffectOut,
     EvaluationOut,
-    PhaseOut,
     SummaryRowOut,
-    ThresholdsOut,
     TrialIn,
     TrialOut,
-    VerdictOut,
 )
-from noiselab.store.base import LevelPoint, ReadingStore
+from noiselab.api.trial_csv import csv_rows
+from noiselab.api.trial_responses import (
+    band_out,
+    daily_row,
+    evaluation_out,
+    summary_row,
+    trial_out,
+)
 from noiselab.store.trials import Trial, TrialStore, UnknownSensors, new_trial_id
+from noiselab.trials.evaluation import EvaluationCache, TrialResult
+from noiselab.trials.report import render_report
 
 __all__ = ["MAX_EXPORT_SPAN", "MAX_EXPORT_SPAN_1S", "router"]
 
@@ -66,8 +56,6 @@ MAX_EXPORT_SPAN = timedelta(days=800)
 """Longest range ``export.csv`` serves at any ``every`` (two maximal periods and a gap)."""
 EVALUATION_CACHE_S = 60.0
 """How long an evaluation is reused by the trial's endpoints (s)."""
-_CHUNK_BUCKETS = 50_000  # buckets per store query while streaming an export
-_CSV_COLUMNS = ("sensor_id", "role", "t", "laeq", "lafmax", "l10", "l50", "l90", "coverage")
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No API key, or a bad or revoked one."},
@@ -110,9 +98,6 @@ def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
 
 TrialsDep = Annotated[TrialStore, Depends(get_trials)]
 EvaluationsDep = Annotated[EvaluationCache, Depends(get_evaluations)]
-StaffOrAdmin = Annotated[Principal, Depends(require_role("staff", "admin"))]
-Reader = Annotated[Principal, Depends(require_role("vendor", "staff", "admin"))]
-"""Trials are read by vendors (their own), staff and admin; sensor keys only push data."""
 
 
 def evaluated_trial(
@@ -139,12 +124,12 @@ def list_trials(response: Response, trials: TrialsDep, principal: Reader) -> lis
     """The trials the caller may see, newest first: a vendor its own, staff and admin all."""
     cache_headers(response, principal, settled=False)
     vendor = None if principal.sees_all else principal.name
-    return [_trial_out(trial) for trial in trials.list(vendor=vendor)]
+    return [trial_out(trial) for trial in trials.list(vendor=vendor)]
 
 
 @router.post("", summary="Create a trial", status_code=201, responses=_WRITE)
 def create_trial(
-    body: TrialIn, response: Response, trials: TrialsDep, principal: StaffOrAdmin
+    body: TrialIn, response: Response, trials: TrialsDep, principal: Staff
 ) -> TrialOut:
     """Create a trial (staff, admin). Its id is generated."""
     cache_headers(response, principal, settled=False)
@@ -154,14 +139,14 @@ def create_trial(
     except UnknownSensors as exc:
         raise HTTPException(422, str(exc)) from exc
     response.headers["Location"] = f"{router.prefix}/{trial.id}"
-    return _trial_out(trial)
+    return trial_out(trial)
 
 
 @router.get("/{trial_id}", summary="One trial", responses=_READ)
 def get_trial(trial_id: str, response: Response, trials: TrialsDep, principal: Reader) -> TrialOut:
     """One trial the caller may see."""
     cache_headers(response, principal, settled=False)
-    return _trial_out(visible_trial(trials, trial_id, principal))
+    return trial_out(visible_trial(trials, trial_id, principal))
 
 
 @router.put(
@@ -174,7 +159,7 @@ def replace_trial(
     body: TrialIn,
     response: Response,
     trials: TrialsDep,
-    principal: StaffOrAdmin,
+    principal: Staff,
 ) -> TrialOut:
     """Replace every field of a trial (staff, admin); ``created`` is kept."""
     cache_headers(response, principal, settled=False)
@@ -184,8 +169,8 @@ def replace_trial(
     except UnknownSensors as exc:
         raise HTTPException(422, str(exc)) from exc
     if stored is None:  # deleted meanwhile
-        raise _not_found(trial_id)
-    return _trial_out(stored)
+        raise unknown_trial(trial_id)
+    return trial_out(stored)
 
 
 @router.delete(
@@ -194,10 +179,10 @@ def replace_trial(
     status_code=204,
     responses={**_AUTH, 403: _WRITE[403], 404: {"model": ErrorOut, "description": "Unknown."}},
 )
-def delete_trial(trial_id: str, trials: TrialsDep, principal: StaffOrAdmin) -> Response:
+def delete_trial(trial_id: str, trials: TrialsDep, principal: Staff) -> Response:
     """Delete a trial (staff, admin). Its sensors and their data stay."""
     if not trials.delete(trial_id):
-        raise _not_found(trial_id)
+        raise unknown_trial(trial_id)
     return Response(status_code=204, headers={"Cache-Control": "private, no-store"})
 
 
@@ -231,7 +216,7 @@ def get_daily(
 ) -> list[DailyRowOut]:
     """One row per local date and period: treated, control and their difference (dB)."""
     cache_headers(response, principal, settled=False)
-    return [_daily_row(day, settings.tz) for day in result.evaluation.daily]
+    return [daily_row(day, settings.tz) for day in result.evaluation.daily]
 
 
 @router.get("/{trial_id}/summary", summary="The evaluation as one flat row", responses=_EVAL)
@@ -249,7 +234,7 @@ def get_bands(
 ) -> list[BandEffectOut]:
     """One row per third-octave band; empty when the sensors sent no spectra."""
     cache_headers(response, principal, settled=False)
-    return [_band_out(band) for band in result.bands]
+    return [band_out(band) for band in result.bands]
 
 
 @router.get(
@@ -320,7 +305,7 @@ def export_csv(
         raise HTTPException(
             400, "every=1s exports at most one day: narrow start and end, or choose 1m or coarser"
         )
-    rows = _csv_rows(store, trial, first=first, last=last, every=every, settings=settings)
+    rows = csv_rows(store, trial, first=first, last=last, every=every, zone=settings.tz)
     headers = {
         "Content-Disposition": f'attachment; filename="{_filename(trial)}-{every.value}.csv"',
         "Cache-Control": "private, no-store",
@@ -328,79 +313,7 @@ def export_csv(
     return StreamingResponse(rows, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def _csv_rows(
-    store: ReadingStore,
-    trial: Trial,
-    *,
-    first: datetime,
-    last: datetime,
-    every: Every,
-    settings: ApiSettings,
-) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_CSV_COLUMNS)
-    roles = [(sid, "treated") for sid in trial.treated] + [
-        (sid, "control") for sid in trial.control
-    ]
-    for sensor_id, role in roles:
-        for lo, hi in _chunks(first, last, every):
-            for point in store.levels(sensor_id, lo, hi, every, settings.tz):
-                writer.writerow(_csv_row(sensor_id, role, point))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _chunks(first: datetime, last: datetime, every: Every) -> Iterator[tuple[datetime, datetime]]:
-    """``[first, last)`` cut at multiples of ``_CHUNK_BUCKETS`` buckets (epoch-aligned, so no
-    bucket is split); ``1d`` in one piece (at most 732 days)."""
-    if every.seconds is None:
-        yield first, last
-        return
-    width = every.seconds * _CHUNK_BUCKETS
-    lo = first
-    while lo < last:
-        boundary = (lo.timestamp() // width + 1) * width
-        hi = min(last, datetime.fromtimestamp(boundary, UTC))
-        yield lo, hi
-        lo = hi
-
-
-def _blank(level: float | None) -> object:
-    """A level to 0.01 dB for the CSV; an empty field when there is none."""
-    return "" if level is None else round_db(level)
-
-
-def _csv_row(sensor_id: str, role: str, point: LevelPoint) -> list[object]:
-    return [
-        sensor_id,
-        role,
-        rfc3339(point.t),
-        round_db(point.laeq),
-        "" if point.lafmax is None else round_db(point.lafmax),
-        _blank(point.l10),
-        _blank(point.l50),
-        _blank(point.l90),
-        round(point.coverage, 4),
-    ]
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def visible_trial(trials: TrialStore, trial_id: str, principal: Principal) -> Trial:
-    """The trial if ``principal`` may see it, else a 404 that reads as for an unknown one."""
-    trial = trials.get(trial_id)
-    if trial is None or not principal.sees_trial(trial):
-        raise _not_found(trial_id)
-    return trial
-
-
-def _not_found(trial_id: str) -> HTTPException:
-    shown = trial_id if len(trial_id) <= 40 else trial_id[:40] + "..."
-    return HTTPException(404, f"unknown trial {shown!r}")
 
 
 def _trial_from(body: TrialIn, trial_id: str, created: datetime) -> Trial:
@@ -425,136 +338,7 @@ def _trial_from(body: TrialIn, trial_id: str, created: datetime) -> Trial:
         raise HTTPException(422, str(exc)) from exc
 
 
-def _trial_out(trial: Trial) -> TrialOut:
-    return TrialOut(
-        id=trial.id,
-        name=trial.name,
-        vendor=trial.vendor,
-        description=trial.description,
-        treated=list(trial.treated),
-        control=list(trial.control),
-        before_start=trial.before_start,
-        before_end=trial.before_end,
-        after_start=trial.after_start,
-        after_end=trial.after_end,
-        hours=list(trial.hours),
-        created=trial.created,
-        updated=trial.updated,
-    )
-
-
 def _filename(trial: Trial) -> str:
     """A safe file name stem: ``trial-<id>-<name as a-z0-9->``."""
     slug = re.sub(r"[^a-z0-9]+", "-", trial.name.lower()).strip("-")[:60]
     return f"trial-{trial.id}-{slug}" if slug else f"trial-{trial.id}"
-
-
-def _daily_row(day: DayValues, zone: ZoneInfo | str) -> DailyRowOut:
-    date = day_date(day.day)
-    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    return DailyRowOut(
-        t=datetime(date.year, date.month, date.day, tzinfo=tz).astimezone(UTC),
-        date=date.isoformat(),
-        phase=day.phase,
-        treated_db=round_db_or_none(day.treated_db),
-        control_db=round_db_or_none(day.control_db),
-        difference_db=round_db_or_none(day.difference_db),
-        matched_hours=day.matched_hours,
-        selected_hours=day.selected_hours,
-    )
-
-
-def _band_out(band: BandEffect) -> BandEffectOut:
-    return BandEffectOut(
-        band_hz=band.band_hz,
-        effect_db=round_db_or_none(band.effect_db),
-        ci_low_db=round_db_or_none(band.ci_low),
-        ci_high_db=round_db_or_none(band.ci_high),
-        days_before=band.days_before,
-        days_after=band.days_after,
-    )
-
-
-def _phase_out(phase: PhaseSummary, start: datetime, end: datetime) -> PhaseOut:
-    return PhaseOut(
-        start=start,
-        end=end,
-        treated_db=round_db_or_none(phase.treated_db),
-        control_db=round_db_or_none(phase.control_db),
-        difference_db=round_db_or_none(phase.difference_db),
-        matched_hours=phase.matched_hours,
-        selected_hours=phase.selected_hours,
-        coverage=round(phase.coverage, 4),
-        complete_days=phase.complete_days,
-        days_with_data=phase.days_with_data,
-    )
-
-
-def evaluation_out(result: TrialResult, zone: str) -> EvaluationOut:
-    """The JSON model of an evaluation (dB to 0.01, coverage to 0.0001)."""
-    trial, ev, r = result.trial, result.evaluation, result.evaluation.baci
-    effect = None
-    if r is not None:
-        effect = EffectOut(
-            effect_db=round_db(r.effect_db),
-            reduction_db=round_db(r.reduction_db),
-            ci_low_db=round_db(r.ci_low),
-            ci_high_db=round_db(r.ci_high),
-            confidence=r.confidence,
-            n_boot=r.n_boot,
-            delta_before_db=round_db(r.delta_before),
-            delta_after_db=round_db(r.delta_after),
-            days_before=r.days_before,
-            days_after=r.days_after,
-        )
-    return EvaluationOut(
-        trial_id=trial.id,
-        zone=zone,
-        hours=list(trial.hours),
-        effect=effect,
-        before=_phase_out(ev.before, trial.before_start, trial.before_end),
-        after=_phase_out(ev.after, trial.after_start, trial.after_end),
-        verdict=VerdictOut(status=ev.verdict.status, text=ev.verdict.text),
-        thresholds=ThresholdsOut(
-            min_hour_coverage=MIN_HOUR_COVERAGE,
-            min_day_fraction=MIN_DAY_FRACTION,
-            min_days=MIN_DAYS,
-            min_phase_coverage=MIN_PHASE_COVERAGE,
-        ),
-        daily=[_daily_row(day, zone) for day in ev.daily],
-        bands=[_band_out(band) for band in result.bands],
-        bands_note=result.bands_note,
-        method=METHOD if r is None else f"{METHOD} {r.method}.",
-    )
-
-
-METHOD = (
-    "Hourly LAeq,1h per sensor from the store; several treated (or control) sensors combined "
-    "per hour as the energetic mean of the sensors, in hours every sensor of the group "
-    "measured at least half of; matched hours (treated and control both present, in the "
-    "selected local hours of day) weighted by the smaller coverage."
-)
-
-
-def summary_row(result: TrialResult) -> SummaryRowOut:
-    """The evaluation as one flat row."""
-    trial, ev, r = result.trial, result.evaluation, result.evaluation.baci
-    return SummaryRowOut(
-        trial_id=trial.id,
-        name=trial.name,
-        vendor=trial.vendor,
-        status=ev.verdict.status,
-        effect_db=None if r is None else round_db(r.effect_db),
-        reduction_db=None if r is None else round_db(r.reduction_db),
-        ci_low_db=None if r is None else round_db(r.ci_low),
-        ci_high_db=None if r is None else round_db(r.ci_high),
-        treated_before_db=round_db_or_none(ev.before.treated_db),
-        control_before_db=round_db_or_none(ev.before.control_db),
-        treated_after_db=round_db_or_none(ev.after.treated_db),
-        control_after_db=round_db_or_none(ev.after.control_db),
-        coverage_before=round(ev.before.coverage, 4),
-        coverage_after=round(ev.after.coverage, 4),
-        complete_days_before=ev.before.complete_days,
-        complete_days_after=ev.after.complete_days,
-        verdict=ev.verdict.text,
-    )

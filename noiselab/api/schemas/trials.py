@@ -1,6 +1,6 @@
 """Request and response models of ``/api/v1/trials``.
 
-Conventions as in :mod:`noiselab.api.schemas`: times RFC 3339 UTC with ``Z``, local dates ISO
+Conventions as in :mod:`noiselab.api.schemas.base`: times RFC 3339 UTC with ``Z``, local dates ISO
 (``2026-03-02``, Europe/Copenhagen), levels dB re 20 µPa rounded to 0.01 dB, coverage 0..1
 rounded to 0.0001. Effects are ``(T_after - C_after) - (T_before - C_before)`` in dB: negative
 means the treated site got quieter relative to the control; ``reduction_db = -effect_db``.
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from noiselab.analysis.trial import VerdictStatus
-from noiselab.api.schemas import UtcTime
+from noiselab.api.schemas.base import Out, UtcTime
 
 __all__ = [
     "BandEffectOut",
@@ -120,10 +120,6 @@ SensorId = Annotated[str, Field(min_length=2, max_length=64, examples=["trial-bl
 Hour = Annotated[int, Field(ge=0, le=23, strict=True)]
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class TrialIn(BaseModel):
     """A trial to create or to replace. Periods are half-open ``[start, end)`` on whole hours,
     at most 366 days each; ``before`` ends no later than ``after`` starts. Treated and control
@@ -149,7 +145,7 @@ class TrialIn(BaseModel):
     hours: list[Hour] = Field(default_factory=list, max_length=24)
 
 
-class TrialOut(_Out):
+class TrialOut(Out):
     """A stored trial."""
 
     model_config = ConfigDict(
@@ -182,7 +178,7 @@ class TrialOut(_Out):
     updated: UtcTime
 
 
-class EffectOut(_Out):
+class EffectOut(Out):
     """The BACI effect with its percentile bootstrap interval (days resampled per phase)."""
 
     effect_db: float = Field(examples=[-5.62], description="ΔL_after - ΔL_before, dB.")
@@ -197,7 +193,7 @@ class EffectOut(_Out):
     days_after: int = Field(description="Days with matched hours after.")
 
 
-class PhaseOut(_Out):
+class PhaseOut(Out):
     """One period: energetic means over its matched hours (null without any) and coverage."""
 
     start: UtcTime
@@ -212,7 +208,7 @@ class PhaseOut(_Out):
     days_with_data: int = Field(description="Days with at least one matched hour.")
 
 
-class DailyRowOut(_Out):
+class DailyRowOut(Out):
     """One local date of a trial: energetic means over the day's matched hours."""
 
     model_config = ConfigDict(
@@ -244,7 +240,7 @@ class DailyRowOut(_Out):
     selected_hours: int
 
 
-class BandEffectOut(_Out):
+class BandEffectOut(Out):
     """BACI effect in one third-octave band (LZeq); null when the band lacks data."""
 
     model_config = ConfigDict(
@@ -263,7 +259,7 @@ BandRowOut = BandEffectOut
 """The rows of ``/bands`` are the band effects themselves (already flat)."""
 
 
-class VerdictOut(_Out):
+class VerdictOut(Out):
     """The outcome: ``insufficient_data``, ``reduction``, ``increase`` (both significant: the
     interval excludes 0) or ``no_significant_change``, and a sentence saying it."""
 
@@ -277,7 +273,7 @@ class VerdictOut(_Out):
     )
 
 
-class ThresholdsOut(_Out):
+class ThresholdsOut(Out):
     """The data requirements of a verdict (see docs/trials.md)."""
 
     min_hour_coverage: float = Field(description="Share of an hour a sensor must measure.")
@@ -286,7 +282,7 @@ class ThresholdsOut(_Out):
     min_phase_coverage: float = Field(description="Share of a period's hours matched.")
 
 
-class EvaluationOut(_Out):
+class EvaluationOut(Out):
     """The BACI evaluation of a trial."""
 
     model_config = ConfigDict(
@@ -309,7 +305,7 @@ class EvaluationOut(_Out):
     method: str
 
 
-class SummaryRowOut(_Out):
+class SummaryRowOut(Out):
     """The evaluation as one flat row (Grafana Infinity, tables)."""
 
     model_config = ConfigDict(

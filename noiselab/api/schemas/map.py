@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from noiselab.api.schemas import SensorStatus, UtcTime
+from noiselab.api.schemas.base import Out, UtcTime
+from noiselab.api.schemas.sensors import SensorStatus
 from noiselab.store.metadata import SensorSource
 
 __all__ = [
@@ -71,11 +72,7 @@ _CONFIG_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MapPropertiesOut(_Out):
+class MapPropertiesOut(Out):
     """What the map knows about one sensor."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_PROPERTIES_EXAMPLE]})
@@ -110,7 +107,7 @@ class MapPropertiesOut(_Out):
     )
 
 
-class PointOut(_Out):
+class PointOut(Out):
     """A GeoJSON Point: ``[longitude, latitude]`` in WGS 84 decimal degrees (RFC 7946)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_POINT_EXAMPLE]})
@@ -119,7 +116,7 @@ class PointOut(_Out):
     coordinates: tuple[float, float]
 
 
-class MapFeatureOut(_Out):
+class MapFeatureOut(Out):
     """One sensor as a GeoJSON Feature; ``geometry`` is null for a sensor without a position."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_FEATURE_EXAMPLE]})
@@ -130,7 +127,7 @@ class MapFeatureOut(_Out):
     properties: MapPropertiesOut
 
 
-class MapOut(_Out):
+class MapOut(Out):
     """A GeoJSON FeatureCollection (RFC 7946) of the sensors the caller may see."""
 
     model_config = ConfigDict(
@@ -162,7 +159,7 @@ class MapRowOut(MapPropertiesOut):
     lon: float | None
 
 
-class BandOut(_Out):
+class BandOut(Out):
     """One colour class: levels in ``[low, high)`` dB (null: unbounded)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_BAND_EXAMPLE]})
@@ -173,7 +170,7 @@ class BandOut(_Out):
     colour: str = Field(examples=["#FD8D3C"])
 
 
-class MapConfigOut(_Out):
+class MapConfigOut(Out):
     """What the map page needs to know: tiles, refresh, classes, guideline values."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_CONFIG_EXAMPLE]})

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from noiselab.api.schemas import SensorStatus, UtcTime
+from noiselab.api.schemas.base import Out, UtcTime
+from noiselab.api.schemas.sensors import SensorStatus
 from noiselab.store.alerts import AlertState, Metric, RuleKind
 from noiselab.store.metadata import SensorSource
 
@@ -83,10 +84,6 @@ _QUARANTINE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class RuleIn(BaseModel):
     """An alert rule to create or replace (see ``docs/alerts.md`` for each kind).
 
@@ -123,7 +120,7 @@ class RuleIn(BaseModel):
     enabled: bool = True
 
 
-class RuleOut(_Out):
+class RuleOut(Out):
     """A stored alert rule."""
 
     model_config = ConfigDict(
@@ -160,7 +157,7 @@ class RuleOut(_Out):
     updated: UtcTime
 
 
-class AlertOut(_Out):
+class AlertOut(Out):
     """An alert as one flat row; ``evidence`` is what the evaluator saw when it opened it."""
 
     model_config = ConfigDict(
@@ -186,7 +183,7 @@ class AlertOut(_Out):
     evidence: dict[str, Any]
 
 
-class AlertEventOut(_Out):
+class AlertEventOut(Out):
     """One line of an alert's history."""
 
     model_config = ConfigDict(
@@ -256,7 +253,7 @@ class NoteIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class QuarantineOut(_Out):
+class QuarantineOut(Out):
     """A rejected reading as one flat row; ``raw`` as UTF-8 text (bad bytes replaced),
     cut to 1000 characters in lists (``raw_truncated``)."""
 
@@ -291,7 +288,7 @@ class QuarantineDetailOut(QuarantineOut):
     raw_base64: str
 
 
-class SensorHealthOut(_Out):
+class SensorHealthOut(Out):
     """One sensor's health as one flat row."""
 
     model_config = ConfigDict(

@@ -23,7 +23,7 @@ from noiselab.analysis.trial import (
     DayValues,
     PhaseSummary,
 )
-from noiselab.api.trial_eval import TrialResult, day_date
+from noiselab.trials.evaluation import TrialResult, day_date
 
 __all__ = ["render_report"]
 
