@@ -4,11 +4,11 @@ roads/railway, the page at ``/`` and ``/map``, and the page's static files under
 The map is computed at most once per ``ApiSettings.map_cache_s`` seconds for each visibility
 (the public; staff and admin; each vendor's set of sensors) by one caller, while concurrent
 callers get the previous value (or, the first time, wait for that one computation), and kept as
-encoded bytes with an ETag (:mod:`noiselab.api.map_cache`). A cache hit costs no database query
-and, for a public caller, no key check: the route is ``async``, resolves the caller itself
-(:func:`map_principal`), and only a miss or a presented key goes to a worker thread. The
-public sees public sensors, a vendor key also its own, staff and admin all
-(:func:`noiselab.api.access.visible`).
+encoded bytes with an ETag (:func:`map_cache`, a :class:`~noiselab.api.ttl_cache.TtlCache`).
+A cache hit costs no database query and, for a public caller, no key check: the route is
+``async``, resolves the caller itself (:func:`map_principal`), and only a miss or a presented
+key goes to a worker thread. The public sees public sensors, a vendor key also its own, staff
+and admin all (:func:`noiselab.api.access.visible`).
 
 The data routes are rate-limited for callers without a key like every public endpoint; the
 page and its static files are not (they are the same bytes for everybody, cacheable).
