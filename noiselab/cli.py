@@ -198,7 +198,7 @@ def ingest(
             sources=source_list,
         )
         registry = MetadataStore(meta_url)
-        reading_store = open_store(store, source_of=registry.source_of)
+        reading_store = open_store(store, source_of=registry.sensors.source_of)
     except NoiselabError as exc:
         if lease is not None:
             lease.release()
@@ -486,7 +486,7 @@ def alerts(
 ) -> None:
     """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
     from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
-    from noiselab.store.alerts import AlertRepository
+    from noiselab.store.metadata import AlertRepository
 
     configure_logging(log_level, as_json=log_json)
     try:
@@ -642,7 +642,7 @@ def sensors_list(store: StoreOpt = DEFAULT_STORE, meta: MetaOpt = None) -> None:
 
     registry = MetadataStore(_meta_url(store, meta))
     try:
-        for s in registry.list_sensors():
+        for s in registry.sensors.all():
             where = f"{s.lat:.5f},{s.lon:.5f}" if s.lat is not None and s.lon is not None else "-"
             visibility = "public" if s.public else "private"
             typer.echo(f"{s.id}\t{s.source or '-'}\t{where}\t{visibility}\t{s.name}")
@@ -681,7 +681,7 @@ def sensors_add(
     except NoiselabError as exc:
         raise fail(exc) from exc
     try:
-        registry.add_sensors([sensor], replace=True)
+        registry.sensors.add([sensor], replace=True)
     finally:
         registry.close()
     typer.echo(f"registered {sensor.id}")
@@ -731,7 +731,7 @@ def sensors_import(
     except NoiselabError as exc:
         raise fail(exc) from exc
     try:
-        count = registry.add_sensors(sensors, replace=True)
+        count = registry.sensors.add(sensors, replace=True)
     finally:
         registry.close()
     typer.echo(f"imported {count} sensors from {source}")
@@ -754,7 +754,8 @@ def keys_create(
     """Create an API key and print it once (only its hash is stored)."""
     from noiselab.api.auth import create_key
     from noiselab.errors import ConfigError
-    from noiselab.store.metadata import ROLES, MetadataStore, Role
+    from noiselab.model import ROLES, Role
+    from noiselab.store.metadata import MetadataStore
 
     try:
         if role not in ROLES:
@@ -780,7 +781,7 @@ def keys_list(store: StoreOpt = DEFAULT_STORE, meta: MetaOpt = None) -> None:
 
     registry = MetadataStore(_meta_url(store, meta))
     try:
-        for key in registry.list_api_keys():
+        for key in registry.keys.all():
             revoked, used = key.revoked_at, key.last_used
             state = "active" if revoked is None else f"revoked {revoked:%Y-%m-%dT%H:%MZ}"
             used_at = "-" if used is None else f"{used:%Y-%m-%dT%H:%MZ}"
@@ -801,7 +802,7 @@ def keys_revoke(
 
     registry = MetadataStore(_meta_url(store, meta))
     try:
-        found = registry.revoke_api_key(key_id)
+        found = registry.keys.revoke(key_id)
     finally:
         registry.close()
     if not found:

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from noiselab.api.schemas import SensorStatus, UtcTime
-from noiselab.store.alerts import AlertState, Metric, RuleKind
-from noiselab.store.metadata import SensorSource
+from noiselab.model import SensorSource
+from noiselab.store.metadata import AlertState, Metric, RuleKind
 
 __all__ = [
     "AlertDetailOut",

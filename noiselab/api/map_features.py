@@ -31,8 +31,8 @@ from noiselab.analysis.periods import lden
 from noiselab.api.map_bands import NO_DATA_COLOUR, band_for
 from noiselab.api.routes.sensors import rfc3339, sensor_status
 from noiselab.api.settings import ApiSettings
+from noiselab.model import Sensor
 from noiselab.store.base import ReadingStore, SensorActivity, Series
-from noiselab.store.metadata import Sensor
 
 __all__ = ["MapSnapshot", "SensorLevels", "build_snapshot", "last_full_day", "sensor_levels"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from noiselab.api.schemas import SensorStatus, UtcTime
-from noiselab.store.metadata import SensorSource
+from noiselab.model import SensorSource
 
 __all__ = [
     "BandOut",

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from noiselab.analysis.buckets import Every
-from noiselab.store.metadata import SensorSource
+from noiselab.model import SensorSource
 
 __all__ = [
     "DayIndicatorsOut",

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Final, NamedTuple
 
 import msgspec
 
-from noiselab.model import Reading, Rejection, Spectrum
+from noiselab.model import SENSOR_ID_PATTERN, Reading, Rejection, Spectrum
 
 __all__ = [
     "MAX_BANDS",
@@ -56,7 +56,6 @@ RAW_CAP_BYTES: Final = 64 * 1024
 
 _SHOW_CHARS: Final = 60
 _MAX_TOPIC_EXTRA: Final = len("/") + 64 + len("/levels")
-_SENSOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
     re.ASCII,
@@ -123,12 +122,12 @@ def _sensor_id_from_short_topic(topic: str, prefix: str) -> str | None:
     if not (topic.startswith(head) and topic.endswith("/levels")):
         return None
     candidate = topic[len(head) : -len("/levels")]
-    return candidate if _SENSOR_ID.fullmatch(candidate) else None
+    return candidate if SENSOR_ID_PATTERN.fullmatch(candidate) else None
 
 
 def is_sensor_id(text: str) -> bool:
     """True if ``text`` is a valid sensor id (``[a-z0-9][a-z0-9-]{1,63}``)."""
-    return _SENSOR_ID.fullmatch(text) is not None
+    return SENSOR_ID_PATTERN.fullmatch(text) is not None
 
 
 def judge_reading(

@@ -26,15 +26,15 @@ from noiselab.api.auth import Principal, require_role
 from noiselab.api.deps import MetaDep, SettingsDep
 from noiselab.api.routes.sensors import parse_instant
 from noiselab.api.schemas import ErrorOut
-from noiselab.store.alerts import (
+from noiselab.store.metadata import (
     Alert,
     AlertRepository,
     AlertRule,
     AlertState,
+    MetadataStore,
     RuleInUse,
     TransitionError,
 )
-from noiselab.store.metadata import MetadataStore
 
 __all__ = ["GUARDED", "MAX_ID", "RowId", "Staff", "alert_fields", "no_store", "router"]
 
@@ -80,7 +80,7 @@ def _rule_out(rule: AlertRule) -> RuleOut:
 
 
 def _rule_from(body: RuleIn, meta: MetadataStore, now: datetime) -> AlertRule:
-    known = meta.known_ids()
+    known = meta.sensors.ids()
     unknown = [sid for sid in body.sensor_ids if sid not in known]
     if unknown:
         raise HTTPException(422, f"sensor_ids: unknown sensor {unknown[0]!r}")

@@ -31,8 +31,9 @@ from noiselab.api.schemas import (
     SensorStatus,
 )
 from noiselab.api.settings import ApiSettings
+from noiselab.model import Sensor
 from noiselab.store.base import LevelPoint, SensorActivity
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore
 
 __all__ = [
     "EARLIEST",
@@ -106,7 +107,7 @@ def list_sensors(
     seen = {activity.sensor_id: activity for activity in store.activity()}
     return [
         SensorOut(**_sensor_fields(sensor, seen.get(sensor.id), now, settings))
-        for sensor in meta.list_sensors()
+        for sensor in meta.sensors.all()
         if visible(principal, sensor)
     ]
 
@@ -258,7 +259,7 @@ def _sensor_fields(
 def visible_sensor(meta: MetadataStore, sensor_id: str, principal: Principal | None) -> Sensor:
     """The registered sensor ``sensor_id`` if ``principal`` (``None``: the public) may see it,
     else a 404 ``HTTPException`` that reads the same as for an unknown sensor."""
-    sensor = meta.get_sensor(sensor_id)
+    sensor = meta.sensors.get(sensor_id)
     if sensor is None or not visible(principal, sensor):
         raise HTTPException(status_code=404, detail=f"unknown sensor {sensor_id!r}")
     return sensor

@@ -53,7 +53,7 @@ from noiselab.api.trial_schemas import (
     VerdictOut,
 )
 from noiselab.store.base import LevelPoint, ReadingStore
-from noiselab.store.trials import Trial, TrialStore, UnknownSensors, new_trial_id
+from noiselab.store.metadata import Trial, TrialRepository, UnknownSensors, new_trial_id
 
 __all__ = ["MAX_EXPORT_SPAN", "MAX_EXPORT_SPAN_1S", "router"]
 
@@ -92,9 +92,9 @@ _EVAL: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_trials(meta: MetaDep) -> TrialStore:
+def get_trials(meta: MetaDep) -> TrialRepository:
     """The trial repository over the app's metadata database (cheap to construct)."""
-    return TrialStore(meta)
+    return TrialRepository(meta)
 
 
 def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
@@ -107,7 +107,7 @@ def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
     return cache
 
 
-TrialsDep = Annotated[TrialStore, Depends(get_trials)]
+TrialsDep = Annotated[TrialRepository, Depends(get_trials)]
 EvaluationsDep = Annotated[EvaluationCache, Depends(get_evaluations)]
 StaffOrAdmin = Annotated[Principal, Depends(require_role("staff", "admin"))]
 Reader = Annotated[Principal, Depends(require_role("vendor", "staff", "admin"))]
@@ -138,7 +138,7 @@ def list_trials(response: Response, trials: TrialsDep, principal: Reader) -> lis
     """The trials the caller may see, newest first: a vendor its own, staff and admin all."""
     cache_headers(response, principal, settled=False)
     vendor = None if principal.sees_all else principal.name
-    return [_trial_out(trial) for trial in trials.list(vendor=vendor)]
+    return [_trial_out(trial) for trial in trials.all(vendor=vendor)]
 
 
 @router.post("", summary="Create a trial", status_code=201, responses=_WRITE)
@@ -389,7 +389,7 @@ def _csv_row(sensor_id: str, role: str, point: LevelPoint) -> list[object]:
 # --------------------------------------------------------------------------- helpers
 
 
-def visible_trial(trials: TrialStore, trial_id: str, principal: Principal) -> Trial:
+def visible_trial(trials: TrialRepository, trial_id: str, principal: Principal) -> Trial:
     """The trial if ``principal`` may see it, else a 404 that reads as for an unknown one."""
     trial = trials.get(trial_id)
     if trial is None or not principal.sees_trial(trial):
