@@ -96,11 +96,11 @@ class Data:
 def build(year: int, rate_hz: float, cache: Path) -> Data:
     """The cached store for ``year`` at ``rate_hz`` readings/s, built first if needed."""
     from noiselab.api.auth import create_key
-    from noiselab.model import Reading
+    from noiselab.model import Reading, Sensor
     from noiselab.sensors_sim.generate import generate_chunks
     from noiselab.sensors_sim.site_specs import site_by_id
     from noiselab.store import open_store
-    from noiselab.store.metadata import MetadataStore, Sensor
+    from noiselab.store.metadata import MetadataStore
 
     data = Data(cache / f"{SITE}-{year}-seed{SEED}-{rate_hz:g}hz", year, rate_hz)
     if (data.root / "done").exists():
@@ -108,9 +108,8 @@ def build(year: int, rate_hz: float, cache: Path) -> Data:
     shutil.rmtree(data.root, ignore_errors=True)
     data.root.mkdir(parents=True)
     site = site_by_id(SITE)
-    meta = MetadataStore(data.meta_url)
-    try:
-        meta.add_sensors(
+    with MetadataStore(data.meta_url) as meta:
+        meta.sensors.add(
             [
                 Sensor(
                     id=SENSOR,
@@ -123,8 +122,6 @@ def build(year: int, rate_hz: float, cache: Path) -> Data:
             ]
         )
         (data.root / "staff.key").write_text(create_key(meta, role="staff", name="bench")[1])
-    finally:
-        meta.close()
     store = open_store(data.store_url)
     step = 1.0 / rate_hz
     started, count = time.perf_counter(), 0

@@ -31,7 +31,8 @@ from pathlib import Path
 from ingest_throughput import SENSORS, T0, batch_lines, publish_backlog, single_lines
 
 from noiselab.broker import MosquittoBroker, free_port
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Sensor
+from noiselab.store.metadata import MetadataStore
 
 
 def acked(port: int) -> float:
@@ -56,7 +57,7 @@ def run(
     prefix = f"b{time.monotonic_ns() % 10**9}"
     meta_url = f"sqlite:///{workdir / 'metadata.db'}"
     meta = MetadataStore(meta_url)
-    meta.add_sensors(
+    meta.sensors.add(
         [
             Sensor(id=f"s{s}", name=f"s{s}", source="road", created=datetime.now(UTC))
             for s in range(SENSORS)

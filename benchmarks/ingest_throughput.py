@@ -35,8 +35,9 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from noiselab.broker import MosquittoBroker
 from noiselab.config import parse_mqtt_url
 from noiselab.ingest.worker import IngestSettings, IngestWorker
+from noiselab.model import Sensor
 from noiselab.mqtt import connect_properties
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 SENSORS = 10
@@ -146,7 +147,7 @@ def raw_paho_drain(port: int, prefix: str, count: int) -> float:
 def make_worker(broker: MosquittoBroker, prefix: str, workdir: Path) -> IngestWorker:
     meta = MetadataStore(f"sqlite:///{workdir / 'metadata.db'}")
     now = datetime.now(UTC)
-    meta.add_sensors(
+    meta.sensors.add(
         [
             Sensor(
                 id=f"s{s}",

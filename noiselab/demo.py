@@ -33,8 +33,7 @@ from noiselab.errors import ConfigError
 from noiselab.logs import event
 from noiselab.sensors_sim.register import register_sim_sensors
 from noiselab.sensors_sim.sites import sensors_from_spec
-from noiselab.store.metadata import MetadataStore
-from noiselab.store.trials import Trial, TrialStore
+from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
 
 __all__ = ["DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo"]
 
@@ -145,11 +144,11 @@ class Demo:
                 keys_file.unlink(missing_ok=True)
                 keys_file.touch(mode=0o600)
                 keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
-            self.trial = self._demo_trial(TrialStore(meta))
+            self.trial = self._demo_trial(TrialRepository(meta))
         finally:
             meta.close()
 
-    def _demo_trial(self, trials: TrialStore) -> Trial | None:
+    def _demo_trial(self, trials: TrialRepository) -> Trial | None:
         """The barrier trial of the simulator's treated/control pair, if the sites have one."""
         ids = {site.id for site in self.sensors}
         if not {"trial-blade-treated", "trial-blade-control"} <= ids:
@@ -270,7 +269,7 @@ class Demo:
 def _key_is_live(meta: MetadataStore, key: str) -> bool:
     """Whether ``key`` (``nl_<id>_<secret>``) is still in ``meta`` and not revoked."""
     parts = key.split("_")
-    found = meta.api_key_secret(parts[1]) if len(parts) >= 3 else None
+    found = meta.keys.secret(parts[1]) if len(parts) >= 3 else None
     return found is not None and found[0].revoked_at is None
 
 

@@ -31,9 +31,9 @@ from noiselab.analysis.alerting import (
     window_levels,
 )
 from noiselab.errors import StoreUnavailable
-from noiselab.model import Reading, Rejection
-from noiselab.store.alerts import AlertRepository, AlertRule, alerts_table
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Rejection, Sensor
+from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
+from noiselab.store.metadata.tables import alerts_table
 from noiselab.store.sqlite import SqliteStore
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -51,7 +51,7 @@ class Bench:
         self.store = SqliteStore(root / "readings.db")
         self.meta = MetadataStore(meta_url)
         self.repo = AlertRepository(self.meta)
-        self.meta.add_sensors(
+        self.meta.sensors.add(
             [
                 Sensor(id="road-1", name="road 1", source="road"),
                 Sensor(id="rail-1", name="rail 1", source="rail"),
@@ -374,7 +374,7 @@ def test_offline_rule_fires_after_an_hour_of_silence(bench: Bench) -> None:
     ago not yet."""
     rule = bench.set_enabled(bench.builtin["offline"], enabled=True)
     old, new = datetime.fromtimestamp(T0 - 7200, UTC), datetime.fromtimestamp(T0 - 600, UTC)
-    bench.meta.add_sensors(
+    bench.meta.sensors.add(
         [
             Sensor(id="never-old", name="never old", source="road", created=old),
             Sensor(id="never-new", name="never new", source="road", created=new),
@@ -416,8 +416,8 @@ def test_quarantine_rate_rule(bench: Bench) -> None:
         topic = f"noiselab/{sensor_id}/levels"
         return Rejection(topic, sensor_id, raw, "laeq: missing", received_at=at)
 
-    bench.meta.quarantine([reject("road-1", i, T0 - 600) for i in range(10)])
-    bench.meta.quarantine([reject("rail-1", 0, T0 - 600), reject("rail-1", 1, T0 - 7200)])
+    bench.meta.quarantine.add([reject("road-1", i, T0 - 600) for i in range(10)])
+    bench.meta.quarantine.add([reject("rail-1", 0, T0 - 600), reject("rail-1", 1, T0 - 7200)])
     bench.run(T0)
     (alert,) = bench.alerts(rule)
     assert alert.sensor_id == "road-1"

@@ -28,9 +28,8 @@ from noiselab.api.auth import create_key
 from noiselab.api.schemas import alerts as alert_schemas
 from noiselab.api.schemas.alerts import AlertDetailOut, AlertOut, RuleOut
 from noiselab.api.settings import ApiSettings
-from noiselab.model import Reading
-from noiselab.store.alerts import AlertRepository, AlertRule
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Sensor
+from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -64,9 +63,8 @@ class Office:
         self.settings = ApiSettings(
             store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=self.clock
         )
-        meta = MetadataStore(self.meta_url)
-        try:
-            meta.add_sensors(
+        with MetadataStore(self.meta_url) as meta:
+            meta.sensors.add(
                 [
                     Sensor(id="road-1", name="road 1", source="road"),
                     Sensor(id="road-2", name="road 2", source="road", public=False),
@@ -77,21 +75,16 @@ class Office:
                 "staff": create_key(meta, role="staff", name="kommune")[1],
                 "vendor": create_key(meta, role="vendor", name="acme", sensors=("road-2",))[1],
             }
-        finally:
-            meta.close()
         self.headers = {who: {"Authorization": f"Bearer {k}"} for who, k in keys.items()}
         self.headers["public"] = {}
 
     def loud(self, sensor_id: str, start: float, minutes: int, laeq: float) -> None:
-        store = SqliteStore(self.store_path)
-        try:
+        with SqliteStore(self.store_path) as store:
             readings = [
                 Reading(sensor_id=sensor_id, ts=start + 60 * i, laeq=laeq, duration=60.0)
                 for i in range(minutes)
             ]
             store.write(readings, received_at=start + 60 * minutes)
-        finally:
-            store.close()
 
     def evaluate(self) -> None:
         store, meta = SqliteStore(self.store_path), MetadataStore(self.meta_url)
@@ -441,7 +434,7 @@ def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "readings.db")
     now = time.time()
     try:
-        meta.add_sensors([Sensor(id="road-1", name="road 1", source="road")])
+        meta.sensors.add([Sensor(id="road-1", name="road 1", source="road")])
         rule = AlertRule(name="loud", metric="laeq", window_s=300, threshold=70.0)
         AlertRepository(meta).add_rule(rule)
         start = (now // 60 - 10) * 60
@@ -471,11 +464,8 @@ def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "opened 1," in result.stdout
-    meta = MetadataStore(meta_url)
-    try:
+    with MetadataStore(meta_url) as meta:
         (alert,) = AlertRepository(meta).list_alerts(rule_id=4)
-    finally:
-        meta.close()
     assert alert.sensor_id == "road-1"
     assert alert.value == pytest.approx(75.0, abs=0.01)
 

@@ -26,8 +26,8 @@ from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.errors import ConfigError
-from noiselab.model import Reading, Rejection
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Rejection, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import MAX_POINTS, SqliteStore
 
 with warnings.catch_warnings():
@@ -51,18 +51,12 @@ class Lab:
         )
 
     def sensors(self, *sensors: Sensor) -> None:
-        meta = MetadataStore(self.meta_url)
-        try:
-            meta.add_sensors(sensors, replace=True)
-        finally:
-            meta.close()
+        with MetadataStore(self.meta_url) as meta:
+            meta.sensors.add(sensors, replace=True)
 
     def write(self, readings: list[Reading], received_at: float) -> None:
-        store = SqliteStore(self.store_path)
-        try:
+        with SqliteStore(self.store_path) as store:
             store.write(readings, received_at)
-        finally:
-            store.close()
 
     def client(self) -> TestClient:
         return TestClient(create_app(self.settings))
@@ -471,7 +465,7 @@ def test_a_broken_database_is_503_not_500(lab):
 
 def test_metrics_count_requests_by_route_template_and_show_gauges(levels_lab, lab):
     meta = MetadataStore(lab.meta_url)
-    meta.quarantine(
+    meta.quarantine.add(
         [
             Rejection(
                 topic="noiselab/x/levels",

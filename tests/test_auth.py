@@ -29,8 +29,8 @@ from noiselab.api.auth import Principal, create_key, require_role
 from noiselab.api.settings import ApiSettings
 from noiselab.cli import app as cli
 from noiselab.errors import ConfigError
-from noiselab.model import Reading
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -59,7 +59,7 @@ class Lab:
         store = SqliteStore(root / "readings.db")
         meta = MetadataStore(self.settings.meta_url)
         try:
-            meta.add_sensors(
+            meta.sensors.add(
                 Sensor(id=sid, name=sid, source="road", public=sid == "pub") for sid in SENSORS
             )
             for sid in SENSORS:
@@ -72,7 +72,7 @@ class Lab:
                 "admin": create_key(meta, role="admin", name="ops")[1],
             }
             revoked, self.keys["revoked"] = create_key(meta, role="staff", name="gone")
-            meta.revoke_api_key(revoked.id)
+            meta.keys.revoke(revoked.id)
         finally:
             meta.close()
             store.close()
@@ -255,11 +255,8 @@ def test_openapi_documents_the_bearer_scheme(client: TestClient) -> None:
 
 
 def revoke(lab: Lab, key: str) -> None:
-    meta = MetadataStore(lab.settings.meta_url)
-    try:
-        assert meta.revoke_api_key(key_id(key))
-    finally:
-        meta.close()
+    with MetadataStore(lab.settings.meta_url) as meta:
+        assert meta.keys.revoke(key_id(key))
 
 
 def test_revocation_takes_effect_at_once_without_a_cache(tmp_path: Path) -> None:
@@ -285,11 +282,8 @@ def test_verification_records_last_use(tmp_path: Path) -> None:
     lab = Lab(tmp_path)
     with lab.client() as client:
         client.get("/api/v1/sensors", headers=lab.headers("vendor"))
-    meta = MetadataStore(lab.settings.meta_url)
-    try:
-        used = {key.name: key.last_used for key in meta.list_api_keys()}
-    finally:
-        meta.close()
+    with MetadataStore(lab.settings.meta_url) as meta:
+        used = {key.name: key.last_used for key in meta.keys.all()}
     assert used["acme"] == datetime.fromtimestamp(lab.clock.now, UTC)
     assert used["ops"] is None
 
@@ -364,16 +358,13 @@ def test_migration_0002_keeps_the_data_of_a_0001_database(tmp_path: Path) -> Non
         )
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "api_keys" not in tables
-    meta = MetadataStore(url)
-    try:
-        old = meta.get_sensor("old-1")
+    with MetadataStore(url) as meta:
+        old = meta.sensors.get("old-1")
         assert old is not None
         assert old.name == "Old"
         assert not old.public
         created, _key = create_key(meta, role="staff", name="after")
-        assert [k.id for k in meta.list_api_keys()] == [created.id]
-    finally:
-        meta.close()
+        assert [k.id for k in meta.keys.all()] == [created.id]
     with sqlite3.connect(tmp_path / "meta.db") as conn:
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     assert int(version) >= 2  # migrated past 0002 (to whatever the head is now)

@@ -26,9 +26,8 @@ from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection, Spectrum
 from noiselab.store.influx import _activity_lines, _minute_lines
 from noiselab.store.influx_lines import reading_lines
-from noiselab.store.metadata import MetadataStore
+from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
 from noiselab.store.sqlite_rollup import Rows, minute_keys, rollup_minutes
-from noiselab.store.trials import Trial, TrialStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = ROOT / "dashboards"
@@ -171,13 +170,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     ]
     others = [Reading(control, r.ts, r.laeq + 1.0, r.duration) for r in minutes]
     lab.write(minutes + passby + others, received_at=T0 + 3600)
-    meta = MetadataStore(lab.meta_url)
-    try:
+    with MetadataStore(lab.meta_url) as meta:
         key = create_key(meta, role="staff", name="grafana")[1]
         topic = f"noiselab/{default_sensor}/levels"
-        meta.quarantine([Rejection(topic, default_sensor, b'{"laeq": 999}', "laeq: > 160", T0)])
+        meta.quarantine.add([Rejection(topic, default_sensor, b'{"laeq": 999}', "laeq: > 160", T0)])
         day = datetime(2026, 3, 1, 23, tzinfo=UTC)
-        TrialStore(meta).create(
+        TrialRepository(meta).create(
             Trial(
                 id=GENERATOR.DEFAULT_TRIAL,
                 name="Barrier",
@@ -190,8 +188,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
                 after_end=day + timedelta(days=2),
             )
         )
-    finally:
-        meta.close()
     with lab.client() as client:
         yield client, key
 

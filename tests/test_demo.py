@@ -123,11 +123,8 @@ def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_tri
     assert first.trial.before_end - first.trial.before_start == timedelta(hours=1)
     again = prepared()
     assert again.keys == first.keys  # reused from demo-keys.json
-    meta = MetadataStore(first.meta_url)
-    try:
-        meta.revoke_api_key(first.keys["staff"].split("_")[1])
-    finally:
-        meta.close()
+    with MetadataStore(first.meta_url) as meta:
+        meta.keys.revoke(first.keys["staff"].split("_")[1])
     fresh = prepared()
     assert fresh.keys["staff"] != first.keys["staff"]  # a revoked key is replaced
     assert json.loads((tmp_path / "demo-keys.json").read_text()) == fresh.keys

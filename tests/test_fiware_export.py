@@ -27,9 +27,9 @@ from noiselab.export.fiware import NGSI_LD_CONTEXT, noise_level_observed
 from noiselab.export.fiware_service import FiwarePublisher, FiwareSettings
 from noiselab.ingest.adapters.base import AdapterContext, AdapterOptions, FixedId
 from noiselab.ingest.adapters.fiware import parse_fiware
-from noiselab.model import Reading
+from noiselab.model import Reading, Sensor
 from noiselab.store.base import LevelPoint
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -111,17 +111,14 @@ def lab(tmp_path: Path) -> tuple[str, str]:
     a private one too, and a public one measured only 600 s of it (coverage 0.67)."""
     store_url = f"sqlite:///{tmp_path / 'readings.db'}"
     meta_url = f"sqlite:///{tmp_path / 'metadata.db'}"
-    meta = MetadataStore(meta_url)
-    try:
-        meta.add_sensors(
+    with MetadataStore(meta_url) as meta:
+        meta.sensors.add(
             [
                 ROAD,
                 Sensor(id="vb-acme-1", name="Acme", public=False),
                 Sensor(id="vb-gappy-1", name="Gappy"),
             ]
         )
-    finally:
-        meta.close()
     t0 = T0.timestamp()
     readings = [
         *(Reading("vb-road-1", t0 + i, 60.0 if i < 450 else 70.0, lafmax=75.0) for i in range(900)),

@@ -185,16 +185,13 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
         Reading("vb-private-1", r.ts, r.laeq + 5.0, r.duration, r.lafmax) for r in minutes + seconds
     ]
     lab.write(minutes + seconds + control, received_at=hour + 3600)
-    meta = MetadataStore(lab.meta_url)
-    try:
+    with MetadataStore(lab.meta_url) as meta:
         key = create_key(meta, role="staff", name="grafana")[1]
         admin = create_key(meta, role="admin", name="setup")[1]
         rejected = Rejection(
             "noiselab/vb-road-1/levels", "vb-road-1", b'{"laeq": 999}', "laeq: above 160 dB", hour
         )
-        meta.quarantine([rejected])
-    finally:
-        meta.close()
+        meta.quarantine.add([rejected])
     with lab.client() as client:
         trial = client.post(
             "/api/v1/trials",

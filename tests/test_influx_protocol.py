@@ -30,10 +30,10 @@ from noiselab.errors import (
     StoreUnavailable,
 )
 from noiselab.ingest.worker import IngestSettings, IngestWorker
-from noiselab.model import Reading
+from noiselab.model import Reading, Sensor
 from noiselab.store.influx import InfluxStore, open_influx_store
 from noiselab.store.influx_flux import flux_string, flux_time, raw_query
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import HIST_DTYPE
 
@@ -293,7 +293,7 @@ def test_the_ingest_quarantines_what_influxdb_refuses_and_acks_the_rest(tmp_path
     server = RecordingServer(respond)
     influx = InfluxStore(url=server.url, token="t", org="lab", bucket="noise")
     meta = MetadataStore(f"sqlite:///{tmp_path / 'metadata.db'}")
-    meta.add_sensors([Sensor(id="s1", name="s1", source="road")])
+    meta.sensors.add([Sensor(id="s1", name="s1", source="road")])
     settings = IngestSettings(
         mqtt=parse_mqtt_url(broker.url),
         client_id=f"{prefix}-influx",
@@ -319,7 +319,7 @@ def test_the_ingest_quarantines_what_influxdb_refuses_and_acks_the_rest(tmp_path
         while worker.metrics.acked._value.get() < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert worker.metrics.acked._value.get() == 10
-        (entry,) = meta.list_quarantine()
+        (entry,) = meta.quarantine.newest()
         assert "HTTP 422" in entry.reason
         assert "field type conflict" in entry.reason
         assert json.loads(entry.raw)["laeq"] == 65.0

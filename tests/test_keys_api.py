@@ -12,7 +12,8 @@ from starlette.exceptions import StarletteDeprecationWarning
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.settings import ApiSettings
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Sensor
+from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -28,16 +29,13 @@ def setup(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]
         meta_url=f"sqlite:///{tmp_path / 'metadata.db'}",
         auth_cache_s=60,
     )
-    meta = MetadataStore(settings.meta_url)
-    try:
-        meta.add_sensors([Sensor(id="mine", name="mine", source="road", public=False)])
+    with MetadataStore(settings.meta_url) as meta:
+        meta.sensors.add([Sensor(id="mine", name="mine", source="road", public=False)])
         texts = {
             "admin": create_key(meta, role="admin", name="ops")[1],
             "staff": create_key(meta, role="staff", name="kommune")[1],
             "vendor": create_key(meta, role="vendor", name="acme", sensors=("mine",))[1],
         }
-    finally:
-        meta.close()
     headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
     headers["public"] = {}
     with TestClient(create_app(settings)) as client:

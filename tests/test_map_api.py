@@ -30,8 +30,8 @@ from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
 from noiselab.errors import ConfigError
-from noiselab.model import Reading
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -82,26 +82,17 @@ class MapLab:
         )
 
     def sensors(self, *sensors: Sensor) -> None:
-        meta = MetadataStore(self.meta_url)
-        try:
-            meta.add_sensors(sensors, replace=True)
-        finally:
-            meta.close()
+        with MetadataStore(self.meta_url) as meta:
+            meta.sensors.add(sensors, replace=True)
 
     def key(self, role: str, sensors: tuple[str, ...] = ()) -> dict[str, str]:
-        meta = MetadataStore(self.meta_url)
-        try:
+        with MetadataStore(self.meta_url) as meta:
             text = create_key(meta, role=role, name=f"{role} key", sensors=sensors)[1]  # type: ignore[arg-type]
-        finally:
-            meta.close()
         return {"Authorization": f"Bearer {text}"}
 
     def write(self, readings: list[Reading], received_at: float) -> None:
-        store = SqliteStore(self.store_path)
-        try:
+        with SqliteStore(self.store_path) as store:
             store.write(readings, received_at)
-        finally:
-            store.close()
 
     def client(self) -> TestClient:
         return TestClient(create_app(self.settings))

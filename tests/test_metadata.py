@@ -20,14 +20,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from noiselab.errors import ConfigError, StoreError, StoreUnavailable
-from noiselab.model import Rejection
-from noiselab.store.metadata import (
-    METADATA,
-    MetadataStore,
-    Sensor,
-    load_sensors_file,
-    sensor_from_fields,
-)
+from noiselab.model import Rejection, Sensor
+from noiselab.store.metadata import METADATA, MetadataStore, load_sensors_file, sensor_from_fields
 
 MIGRATIONS = Path(__file__).parents[1] / "noiselab" / "store" / "migrations"
 T0 = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
@@ -97,13 +91,10 @@ def test_migrated_schema_matches_the_table_definitions(meta, meta_url):
 
 
 def test_reopening_is_a_no_op_and_keeps_data(sqlite_meta, db_path):
-    sqlite_meta.add_sensors([Sensor(id="vb-road-1", name="Road", created=T0)])
+    sqlite_meta.sensors.add([Sensor(id="vb-road-1", name="Road", created=T0)])
     sqlite_meta.close()
-    again = MetadataStore(f"sqlite:///{db_path}")
-    try:
-        assert [s.id for s in again.list_sensors()] == ["vb-road-1"]
-    finally:
-        again.close()
+    with MetadataStore(f"sqlite:///{db_path}") as again:
+        assert [s.id for s in again.sensors.all()] == ["vb-road-1"]
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
@@ -165,29 +156,29 @@ def test_add_and_list_sensors_round_trip(meta):
         created=T0,
     )
     rail = Sensor(id="vb-rail-1", name="Ringsted line", source="rail", public=False, created=T0)
-    assert meta.add_sensors([road, rail]) == 2
-    assert meta.list_sensors() == [rail, road]  # ordered by id
-    assert meta.get_sensor("vb-road-1") == road
-    assert meta.get_sensor("vb-road-1").created.tzinfo is UTC
-    assert meta.get_sensor("nope") is None
-    assert meta.known_ids() == frozenset({"vb-road-1", "vb-rail-1"})
+    assert meta.sensors.add([road, rail]) == 2
+    assert meta.sensors.all() == [rail, road]  # ordered by id
+    assert meta.sensors.get("vb-road-1") == road
+    assert meta.sensors.get("vb-road-1").created.tzinfo is UTC
+    assert meta.sensors.get("nope") is None
+    assert meta.sensors.ids() == frozenset({"vb-road-1", "vb-rail-1"})
 
 
 def test_adding_an_existing_sensor_without_replace_fails_and_writes_nothing(meta):
-    meta.add_sensors([Sensor(id="vb-road-1", name="Road", created=T0)])
+    meta.sensors.add([Sensor(id="vb-road-1", name="Road", created=T0)])
     with pytest.raises(StoreError, match="already registered: vb-road-1"):
-        meta.add_sensors([Sensor(id="vb-new-1", name="New"), Sensor(id="vb-road-1", name="X")])
-    assert meta.known_ids() == frozenset({"vb-road-1"})
+        meta.sensors.add([Sensor(id="vb-new-1", name="New"), Sensor(id="vb-road-1", name="X")])
+    assert meta.sensors.ids() == frozenset({"vb-road-1"})
     with pytest.raises(ValueError, match="twice"):
-        meta.add_sensors([Sensor(id="vb-a-1", name="A"), Sensor(id="vb-a-1", name="B")])
+        meta.sensors.add([Sensor(id="vb-a-1", name="A"), Sensor(id="vb-a-1", name="B")])
 
 
 def test_replace_updates_existing_sensors_and_keeps_created(meta):
-    meta.register_unknown(["vb-road-1"], now=T0.timestamp())
+    meta.sensors.register_unknown(["vb-road-1"], now=T0.timestamp())
     updated = Sensor(id="vb-road-1", name="Road", lat=55.6, lon=12.3, source="road")
     new = Sensor(id="vb-bg-1", name="Background", source="background", created=T0)
-    assert meta.add_sensors([updated, new], replace=True) == 2
-    stored = meta.get_sensor("vb-road-1")
+    assert meta.sensors.add([updated, new], replace=True) == 2
+    stored = meta.sensors.get("vb-road-1")
     assert stored is not None
     assert (stored.name, stored.lat, stored.lon, stored.source, stored.public) == (
         "Road",
@@ -197,20 +188,22 @@ def test_replace_updates_existing_sensors_and_keeps_created(meta):
         True,
     )
     assert stored.created == T0
-    assert meta.get_sensor("vb-bg-1") == new
-    assert meta.add_sensors([], replace=True) == 0
+    assert meta.sensors.get("vb-bg-1") == new
+    assert meta.sensors.add([], replace=True) == 0
 
 
 def test_register_unknown_adds_private_sensors_and_ignores_known_ones(meta):
-    meta.add_sensors([Sensor(id="vb-road-1", name="Road", source="road", created=T0)])
-    count = meta.register_unknown(["vb-road-1", "new-1", "new-1", "new-2"], now=T0.timestamp())
+    meta.sensors.add([Sensor(id="vb-road-1", name="Road", source="road", created=T0)])
+    count = meta.sensors.register_unknown(
+        ["vb-road-1", "new-1", "new-1", "new-2"], now=T0.timestamp()
+    )
     assert count == 2
-    new = meta.get_sensor("new-1")
+    new = meta.sensors.get("new-1")
     assert new == Sensor(id="new-1", name="new-1", source=None, public=False, created=T0)
-    assert meta.get_sensor("vb-road-1").name == "Road"
-    assert meta.register_unknown([], now=0.0) == 0
+    assert meta.sensors.get("vb-road-1").name == "Road"
+    assert meta.sensors.register_unknown([], now=0.0) == 0
     with pytest.raises(ValueError, match="sensor id"):
-        meta.register_unknown(["Bad_Id"], now=0.0)
+        meta.sensors.register_unknown(["Bad_Id"], now=0.0)
 
 
 @pytest.mark.parametrize(
@@ -240,8 +233,8 @@ def test_invalid_sensors_are_refused(fields, message):
 
 def test_quarantine_stores_rejections_with_their_fields(meta):
     rejections = [rejection(0), rejection(1, sensor_id=None, index=None, topic="bad/topic")]
-    assert meta.quarantine(rejections) == 2
-    newest, oldest = meta.list_quarantine()
+    assert meta.quarantine.add(rejections) == 2
+    newest, oldest = meta.quarantine.newest()
     assert (newest.topic, newest.sensor_id, newest.index) == ("bad/topic", None, None)
     assert (oldest.sensor_id, oldest.raw, oldest.reason, oldest.index) == (
         "vb-road-1",
@@ -250,62 +243,59 @@ def test_quarantine_stores_rejections_with_their_fields(meta):
         0,
     )
     assert oldest.received_at == datetime.fromtimestamp(1_774_785_600.0, UTC)
-    assert meta.quarantine_count() == 2
+    assert meta.quarantine.count() == 2
 
 
 def test_quarantine_is_idempotent_under_redelivery(meta):
     """The same message delivered again (later) is stored once, even when its reason is
     worded with a time-dependent figure; another topic, raw reading or position counts."""
-    assert meta.quarantine([rejection(0), rejection(0)]) == 1
-    assert meta.quarantine([rejection(0, received_at=2e9)]) == 0
-    assert meta.quarantine([rejection(0, reason="ts: 3599.3 s in the future")]) == 0
+    assert meta.quarantine.add([rejection(0), rejection(0)]) == 1
+    assert meta.quarantine.add([rejection(0, received_at=2e9)]) == 0
+    assert meta.quarantine.add([rejection(0, reason="ts: 3599.3 s in the future")]) == 0
     variants = [
         rejection(0, topic="noiselab/other/levels"),
         rejection(0, raw=b"{}"),
         rejection(0, index=None),
         rejection(0, index=1),
     ]
-    assert meta.quarantine(variants) == 4
-    assert meta.quarantine([*variants, rejection(0)]) == 0
-    assert meta.quarantine_count() == 5
-    assert meta.quarantine([]) == 0
+    assert meta.quarantine.add(variants) == 4
+    assert meta.quarantine.add([*variants, rejection(0)]) == 0
+    assert meta.quarantine.count() == 5
+    assert meta.quarantine.add([]) == 0
 
 
 def test_quarantine_survives_reopening(sqlite_meta, db_path):
-    sqlite_meta.quarantine([rejection(0)])
+    sqlite_meta.quarantine.add([rejection(0)])
     sqlite_meta.close()
-    again = MetadataStore(f"sqlite:///{db_path}")
-    try:
-        assert again.quarantine([rejection(0)]) == 0
-        assert again.quarantine_count() == 1
-    finally:
-        again.close()
+    with MetadataStore(f"sqlite:///{db_path}") as again:
+        assert again.quarantine.add([rejection(0)]) == 0
+        assert again.quarantine.count() == 1
 
 
 def test_a_locked_database_is_retryable(sqlite_meta, db_path, monkeypatch):
     """Another writer holds the lock past the busy timeout: StoreUnavailable (retryable)."""
-    monkeypatch.setattr("noiselab.store.metadata.SQLITE_BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr("noiselab.store.metadata.engine.SQLITE_BUSY_TIMEOUT_MS", 50)
     sqlite_meta.close()  # reconnect with the short timeout
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreUnavailable, match="database is locked") as caught:
-            sqlite_meta.quarantine([rejection(0)])
+            sqlite_meta.quarantine.add([rejection(0)])
         assert caught.value.retryable
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert sqlite_meta.quarantine([rejection(0)]) == 1
+    assert sqlite_meta.quarantine.add([rejection(0)]) == 1
 
 
 def test_list_quarantine_is_newest_first_with_limit_and_sensor_filter(meta):
-    meta.quarantine([rejection(n, sensor_id=f"s{n % 2}-x") for n in range(6)])
-    assert [e.index for e in meta.list_quarantine()] == [5, 4, 3, 2, 1, 0]
-    assert [e.index for e in meta.list_quarantine(limit=2)] == [5, 4]
-    assert [e.index for e in meta.list_quarantine(sensor_id="s0-x")] == [4, 2, 0]
-    assert meta.list_quarantine(sensor_id="nobody") == []
+    meta.quarantine.add([rejection(n, sensor_id=f"s{n % 2}-x") for n in range(6)])
+    assert [e.index for e in meta.quarantine.newest()] == [5, 4, 3, 2, 1, 0]
+    assert [e.index for e in meta.quarantine.newest(limit=2)] == [5, 4]
+    assert [e.index for e in meta.quarantine.newest(sensor_id="s0-x")] == [4, 2, 0]
+    assert meta.quarantine.newest(sensor_id="nobody") == []
     with pytest.raises(ValueError, match="limit"):
-        meta.list_quarantine(limit=0)
+        meta.quarantine.newest(limit=0)
 
 
 # --------------------------------------------------------------------------- sensor files

@@ -25,7 +25,8 @@ from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.settings import ApiSettings
 from noiselab.broker import MosquittoBroker
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 # 2026-11-25T10:00:00Z, a minute boundary in the past (so no reading is "in the future").
@@ -46,7 +47,7 @@ class Lab:
     def register(self, *sensor_ids: str) -> None:
         meta = MetadataStore(self.meta_url)
         now = datetime.now(UTC)
-        meta.add_sensors(
+        meta.sensors.add(
             [
                 Sensor(
                     id=s,
@@ -82,11 +83,8 @@ class Lab:
         return f"{self.prefix}/{sensor_id}/levels"
 
     def count(self) -> int:
-        store = SqliteStore(self.db)
-        try:
+        with SqliteStore(self.db) as store:
             return store.count_readings()
-        finally:
-            store.close()
 
     def wait_count(self, expected: int, timeout_s: float = 60) -> int:
         deadline = time.monotonic() + timeout_s
@@ -99,22 +97,16 @@ class Lab:
         raise AssertionError(f"stored {seen} readings, expected {expected}")
 
     def quarantine(self) -> list[object]:
-        meta = MetadataStore(self.meta_url)
-        try:
-            return list(meta.list_quarantine(limit=10_000))
-        finally:
-            meta.close()
+        with MetadataStore(self.meta_url) as meta:
+            return list(meta.quarantine.newest(limit=10_000))
 
     def api(self) -> TestClient:
         return TestClient(create_app(ApiSettings(store_url=self.store_url, meta_url=self.meta_url)))
 
     def staff(self) -> dict[str, str]:
         """Headers with a new staff key: buckets finer than 15m need a key."""
-        meta = MetadataStore(self.meta_url)
-        try:
+        with MetadataStore(self.meta_url) as meta:
             text = create_key(meta, role="staff", name="tests")[1]
-        finally:
-            meta.close()
         return {"Authorization": f"Bearer {text}"}
 
 
@@ -234,11 +226,8 @@ def test_mosquitto_pub_cli_reading_is_stored(
         timeout=30,
     )
     lab.wait_count(1)
-    store = SqliteStore(lab.db)
-    try:
+    with SqliteStore(lab.db) as store:
         [stored] = store.readings("cli-sensor", T0 - 3600, T0 + 3600)
-    finally:
-        store.close()
     assert stored.ts == T0  # 11:00+01:00 is 10:00Z
     assert (stored.laeq, stored.duration) == (55.25, 60.0)
 
@@ -286,11 +275,8 @@ def test_auto_register_accepts_unknown_sensors(
     ingest_factory(*lab.ingest_args("--auto-register"))
     publish_all(lab.broker, [(lab.topic("new-one"), json.dumps(reading(T0, 44.0)).encode())])
     lab.wait_count(1)
-    meta = MetadataStore(lab.meta_url)
-    try:
-        sensor = meta.get_sensor("new-one")
-    finally:
-        meta.close()
+    with MetadataStore(lab.meta_url) as meta:
+        sensor = meta.sensors.get("new-one")
     assert sensor is not None
     assert not sensor.public
 
@@ -323,16 +309,13 @@ def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
     ingest_factory(*lab.ingest_args(), name="second")
     assert lab.wait_count(len(messages), timeout_s=120) == len(messages)
     time.sleep(1.0)  # anything re-delivered late would show up now
-    store = SqliteStore(lab.db)
-    try:
+    with SqliteStore(lab.db) as store:
         assert store.count_readings() == len(messages)
         for s in range(sensors):
             got = store.readings(f"k{s}", T0, T0 + per_sensor)
             assert [r.ts for r in got] == [T0 + i for i in range(per_sensor)]
             assert [r.laeq for r in got] == [40.0 + (i * 7 + s) % 50 / 2 for i in range(per_sensor)]
             assert store.rollup_rows(f"k{s}") == store.recompute_rollup_from_raw(f"k{s}")
-    finally:
-        store.close()
     assert lab.quarantine() == []
 
 

@@ -24,8 +24,8 @@ from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.push import PushOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE
 from noiselab.api.settings import ApiSettings
-from noiselab.model import Reading
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -46,9 +46,8 @@ class Setup:
         self.settings = ApiSettings(
             store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=self.clock
         )
-        meta = MetadataStore(self.meta_url)
-        try:
-            meta.add_sensors(
+        with MetadataStore(self.meta_url) as meta:
+            meta.sensors.add(
                 [
                     Sensor(id=DEVICE, name="DIY DNMS", source="road", public=True),
                     Sensor(id="esp8266-99", name="another", source="road", public=True),
@@ -62,20 +61,15 @@ class Setup:
                 "staff": create_key(meta, role="staff", name="kommune")[1],
                 "vendor": create_key(meta, role="vendor", name="acme", sensors=(DEVICE,))[1],
             }
-        finally:
-            meta.close()
 
     def readings(self, sensor_id: str = DEVICE) -> list[Reading]:
         with SqliteStore(self.store_path) as store:
             return store.readings(sensor_id, 0, 2e9)
 
     def quarantine(self) -> list[tuple[str, str | None, str]]:
-        meta = MetadataStore(self.meta_url)
-        try:
-            page = meta.list_quarantine(limit=100)
+        with MetadataStore(self.meta_url) as meta:
+            page = meta.quarantine.newest(limit=100)
             return [(e.topic, e.sensor_id, e.reason) for e in page]
-        finally:
-            meta.close()
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from noiselab.api.auth import create_key
 from noiselab.api.ratelimit import RateLimiter
 from noiselab.api.settings import ApiSettings
 from noiselab.errors import ConfigError
-from noiselab.model import Reading
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Sensor
+from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -41,7 +41,7 @@ class Lab:
         store = SqliteStore(root / "readings.db")
         meta = MetadataStore(self.settings.meta_url)
         try:
-            meta.add_sensors(
+            meta.sensors.add(
                 [
                     Sensor(id="pub", name="pub", source="road", public=True),
                     Sensor(id="mine", name="mine", source="road", public=False),

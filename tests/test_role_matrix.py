@@ -38,7 +38,8 @@ from starlette.routing import BaseRoute
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.settings import ApiSettings
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Sensor
+from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -292,9 +293,8 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         public_rate_per_s=1e6,
         public_burst=1_000_000,
     )
-    meta = MetadataStore(settings.meta_url)
-    try:
-        meta.add_sensors(
+    with MetadataStore(settings.meta_url) as meta:
+        meta.sensors.add(
             [
                 Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
                 Sensor(id=PRIVATE_SENSOR, name="acme", source="road", public=False),
@@ -309,8 +309,6 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             "sensor": create_key(meta, role="sensor", name="diy", sensors=(PUSHING_SENSOR,))[1],
         }
         revocable = create_key(meta, role="staff", name="to revoke")[0].id
-    finally:
-        meta.close()
     headers = {role: {"Authorization": f"Bearer {text}"} for role, text in texts.items()}
     headers |= {"public": {}, "bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
     with TestClient(create_app(settings)) as client:

@@ -46,11 +46,8 @@ def build_app(root: Path) -> tuple[Any, str]:
     lab = Lab(root, now=NOW)
     lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
     lab.write(steady("vb-road-1", NOW - 3600, 3600, 62.0, lafmax=70.0), received_at=NOW)
-    meta = MetadataStore(lab.meta_url)
-    try:
+    with MetadataStore(lab.meta_url) as meta:
         key = create_key(meta, role="staff", name="schemathesis")[1]
-    finally:
-        meta.close()
     settings_ = ApiSettings(
         store_url=lab.settings.store_url,
         meta_url=lab.meta_url,

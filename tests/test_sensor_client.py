@@ -209,11 +209,8 @@ def stored(tmp_path: Path, sensor_id: str, expected: int, timeout_s: float = 30)
     rows: list[Reading] = []
     while time.monotonic() < deadline:
         if (tmp_path / "readings.db").exists():
-            store = SqliteStore(tmp_path / "readings.db")
-            try:
+            with SqliteStore(tmp_path / "readings.db") as store:
                 rows = list(store.readings(sensor_id, 0, 4e9))
-            finally:
-                store.close()
             if len(rows) >= expected:
                 return sorted(rows, key=lambda r: r.ts)
         time.sleep(0.1)

@@ -175,7 +175,7 @@ def test_ingest_stores_what_faulty_sensors_should_have_stored(
     lab = Lab(tmp_path, broker, prefix)
     sites = load_sites()[:2]
     meta = MetadataStore(lab.meta_url)
-    meta.add_sensors(registry_sensors(sites))
+    meta.sensors.add(registry_sensors(sites))
     meta.close()
     ingest_factory(*lab.ingest_args())
     plan = _plan(600)
@@ -200,11 +200,8 @@ def test_ingest_stores_what_faulty_sensors_should_have_stored(
     time.sleep(1.0)  # nothing more arrives
     assert lab.count() == expected
     assert len(lab.quarantine()) == len(log.malformed)
-    store = SqliteStore(lab.db)
-    try:
+    with SqliteStore(lab.db) as store:
         stored = {s.id: {r.ts for r in store.readings(s.id, T0 - 100, T0 + 1000)} for s in sites}
-    finally:
-        store.close()
     dropped = set(log.dropped)
     assert all(ts not in stored[s] for s, ts in dropped)
     sent_ts = {(s, planned): sent for s, planned, sent in log.skewed}

@@ -83,11 +83,8 @@ def test_sensors_import_takes_the_site_file_and_default_sites(tmp_path: Path) ->
     assert "imported 12 sensors" in result.output
     result = runner.invoke(app, ["sensors", "import", "--default-sites", "--meta", meta])
     assert result.exit_code == 0, result.output
-    registry = MetadataStore(meta)
-    try:
-        stored = {s.id: s for s in registry.list_sensors()}
-    finally:
-        registry.close()
+    with MetadataStore(meta) as registry:
+        stored = {s.id: s for s in registry.sensors.all()}
     assert len(stored) == 12
     assert stored["ring-25m"].source == "rail"
     assert stored["ring-25m"].lat == pytest.approx(55.64728)

@@ -318,8 +318,7 @@ def test_one_message_of_each_format_is_stored_and_a_bad_one_quarantined(
         ],
     )
     quarantined = _wait_quarantine(meta_url, 1)
-    store = SqliteStore(db)
-    try:
+    with SqliteStore(db) as store:
         deadline = time.monotonic() + 30
         while store.count_readings() < 67 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -348,8 +347,6 @@ def test_one_message_of_each_format_is_stored_and_a_bad_one_quarantined(
             (t0 + 60, 51.0, 60.0),
         ]
         assert [r.laeq for r in store.readings("native-1", *everything)] == [44.0]
-    finally:
-        store.close()
     [entry] = quarantined
     assert entry.reason == "dnms: noise_LAeq 'abc' is not a number"
     assert entry.topic == f"{prefix}/dnms/esp8266-43"
@@ -358,11 +355,8 @@ def test_one_message_of_each_format_is_stored_and_a_bad_one_quarantined(
 def _wait_quarantine(meta_url: str, expected: int) -> list[QuarantineEntry]:
     deadline = time.monotonic() + 30
     while True:
-        meta = MetadataStore(meta_url)
-        try:
-            entries = list(meta.list_quarantine(limit=100))
-        finally:
-            meta.close()
+        with MetadataStore(meta_url) as meta:
+            entries = list(meta.quarantine.newest(limit=100))
         if len(entries) >= expected or time.monotonic() > deadline:
             return entries
         time.sleep(0.1)

@@ -17,9 +17,8 @@ from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
 from noiselab.api.schemas.alerts import QuarantineDetailOut, QuarantineOut, SensorHealthOut
 from noiselab.api.settings import ApiSettings
-from noiselab.model import Reading, Rejection
-from noiselab.store.alerts import AlertRepository, AlertRule
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Rejection, Sensor
+from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -50,9 +49,8 @@ class Desk:
         self.settings = ApiSettings(
             store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=Clock(NOW)
         )
-        meta = MetadataStore(self.meta_url)
-        try:
-            meta.add_sensors(
+        with MetadataStore(self.meta_url) as meta:
+            meta.sensors.add(
                 [
                     Sensor(id="road-1", name="road 1", source="road"),
                     Sensor(id="road-2", name="road 2", source="road", public=False),
@@ -63,7 +61,7 @@ class Desk:
                 "staff": create_key(meta, role="staff", name="kommune")[1],
                 "vendor": create_key(meta, role="vendor", name="acme")[1],
             }
-            meta.quarantine(
+            meta.quarantine.add(
                 [
                     _reject("road-1", i, MIDNIGHT + 600 * (i + 1), "laeq: 999 is outside 0-160 dB")
                     for i in range(3)
@@ -91,16 +89,11 @@ class Desk:
                 unit="dB",
                 evidence={},
             )
-        finally:
-            meta.close()
-        store = SqliteStore(self.store_path)
-        try:
+        with SqliteStore(self.store_path) as store:
             # road-1: 30 one-minute readings today (1800 s) and one yesterday, before midnight.
             readings = [Reading("road-1", MIDNIGHT + 3600 + 60 * i, 55.0, 60.0) for i in range(30)]
             readings.append(Reading("road-1", MIDNIGHT - 600, 55.0, 60.0))
             store.write(readings, received_at=NOW - 20)
-        finally:
-            store.close()
         self.staff = {"Authorization": f"Bearer {self.keys['staff']}"}
 
 

@@ -17,10 +17,9 @@ from noiselab.analysis.trial import (
     evaluate_trial,
 )
 from noiselab.errors import StoreError
-from noiselab.model import Reading, Spectrum
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.model import Reading, Sensor, Spectrum
+from noiselab.store.metadata import MetadataStore, Trial, TrialRepository, UnknownSensors
 from noiselab.store.sqlite import SqliteStore
-from noiselab.store.trials import Trial, TrialStore, UnknownSensors
 
 L_60_70 = 10 * np.log10((1e6 + 1e7) / 2)  # 67.40 dB: the energetic mean of 60 and 70 dB
 
@@ -197,17 +196,16 @@ def _trial(**changes: object) -> Trial:
 
 
 def test_repository_round_trip_and_vendor_sensors(tmp_path: Path):
-    meta = MetadataStore(f"sqlite:///{tmp_path / 'm.db'}")
-    try:
-        meta.add_sensors([Sensor(id=i, name=i) for i in ("t-1", "c-1", "c-2", "t-9")])
-        trials = TrialStore(meta)
+    with MetadataStore(f"sqlite:///{tmp_path / 'm.db'}") as meta:
+        meta.sensors.add([Sensor(id=i, name=i) for i in ("t-1", "c-1", "c-2", "t-9")])
+        trials = TrialRepository(meta)
         trial = trials.create(_trial())
         assert trials.get(trial.id) == trial
         trials.create(_trial(id="tr-000000000002", vendor="rival", treated=("t-9",)))
         assert trials.vendor_sensors("acme") == {"t-1", "c-1", "c-2"}
         assert trials.vendor_sensors("nobody") == frozenset()
-        assert [t.id for t in trials.list(vendor="rival")] == ["tr-000000000002"]
-        assert len(trials.list()) == 2
+        assert [t.id for t in trials.all(vendor="rival")] == ["tr-000000000002"]
+        assert len(trials.all()) == 2
         renamed = trials.replace(_trial(name="Barrier v2", created=trial.created))
         assert renamed is not None
         assert renamed.name == "Barrier v2"
@@ -218,8 +216,6 @@ def test_repository_round_trip_and_vendor_sensors(tmp_path: Path):
             trials.create(_trial())
         assert trials.delete(trial.id)
         assert not trials.delete(trial.id)
-    finally:
-        meta.close()
 
 
 @pytest.mark.parametrize(

@@ -33,12 +33,12 @@ from noiselab.api.schemas.trials import (
     TrialOut,
 )
 from noiselab.api.settings import ApiSettings
-from noiselab.model import Reading, Spectrum
+from noiselab.model import Reading, Sensor, Spectrum
 from noiselab.sensors_sim import spectra as sim_spectra
 from noiselab.sensors_sim.generate import Generated, generate
 from noiselab.sensors_sim.site_specs import Barrier, site_by_id
 from noiselab.store import open_store
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -94,9 +94,8 @@ def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
         auth_cache_s=60,
         **({} if clock is None else {"clock": clock}),
     )
-    meta = MetadataStore(settings.meta_url)
-    try:
-        meta.add_sensors(
+    with MetadataStore(settings.meta_url) as meta:
+        meta.sensors.add(
             [
                 _sensor(TREATED),
                 _sensor(CONTROL),
@@ -110,8 +109,6 @@ def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
             "vendor": create_key(meta, role="vendor", name="acme")[1],
             "other": create_key(meta, role="vendor", name="rival")[1],
         }
-    finally:
-        meta.close()
     headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
     headers["public"] = {}
     with TestClient(create_app(settings)) as client:
@@ -304,11 +301,8 @@ def simulated_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, flo
     )
     c = generate(site_by_id(CONTROL), START, END, SEED, rate_hz=1 / 60, spectra=True)
     path = tmp_path_factory.mktemp("simulated") / "readings.db"
-    store = open_store(f"sqlite:///{path}")
-    try:
+    with open_store(f"sqlite:///{path}") as store:
         store.write(_readings(TREATED, t) + _readings(CONTROL, c), received_at=END.timestamp())
-    finally:
-        store.close()
     after = t.ts >= INSTALLED.timestamp()
     bg = np.power(10.0, t.background_laeq[after] / 10.0)
     with_barrier = 10 * np.log10(np.power(10.0, t.road_mitigated_laeq[after] / 10.0) + bg)
@@ -547,16 +541,13 @@ def test_evaluations_are_reused_for_a_minute(tmp_path: Path) -> None:
         tid = create(s)["id"]
         url, h = f"{TRIALS}/{tid}/summary", s.headers["staff"]
         assert s.client.get(url, headers=h).json()[0]["coverage_before"] == 0.0
-        store = open_store(s.store_url)
-        try:
+        with open_store(s.store_url) as store:
             day = START.timestamp()
             store.write(
                 [Reading(TREATED, day + i * 60, 60.0, duration=60.0) for i in range(60)]
                 + [Reading(CONTROL, day + i * 60, 60.0, duration=60.0) for i in range(60)],
                 received_at=day,
             )
-        finally:
-            store.close()
         assert s.client.get(url, headers=h).json()[0]["coverage_before"] == 0.0
         clock.now += 61
         assert s.client.get(url, headers=h).json()[0]["coverage_before"] == round(1 / 336, 4)

@@ -19,9 +19,9 @@ from noiselab.broker import MosquittoBroker
 from noiselab.config import parse_mqtt_url
 from noiselab.errors import ReadingRejected, StoreError, StoreUnavailable
 from noiselab.ingest.worker import IngestSettings, IngestWorker
-from noiselab.model import Reading, Rejection
+from noiselab.model import Reading, Rejection, Sensor
 from noiselab.store.base import WriteResult
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore, QuarantineRepository
 from noiselab.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 11, 25, 9, tzinfo=UTC).timestamp()
@@ -47,16 +47,25 @@ class FaultyStore(SqliteStore):
         return super().write(readings, received_at)
 
 
-class FaultyMeta(MetadataStore):
-    """The real metadata store, whose quarantine fails the first ``failures`` times."""
+class FaultyQuarantine(QuarantineRepository):
+    """The real quarantine, which fails the first ``failures`` times."""
 
     failures = 0
 
-    def quarantine(self, rejections: Sequence[Rejection]) -> int:
+    def add(self, rejections: Sequence[Rejection]) -> int:
         if self.failures:
             self.failures -= 1
             raise RuntimeError("unexpected bug in quarantine")
-        return super().quarantine(rejections)
+        return super().add(rejections)
+
+
+class FaultyMeta(MetadataStore):
+    """The real metadata store, whose quarantine fails the first ``quarantine.failures``
+    times."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.quarantine: FaultyQuarantine = FaultyQuarantine(self)
 
 
 class Rig:
@@ -67,7 +76,7 @@ class Rig:
         self.prefix = prefix
         self.store = FaultyStore(tmp_path / "readings.db")
         self.meta = FaultyMeta(f"sqlite:///{tmp_path / 'metadata.db'}")
-        self.meta.add_sensors([Sensor(id="s1", name="s1", lat=None, lon=None, source="road")])
+        self.meta.sensors.add([Sensor(id="s1", name="s1", lat=None, lon=None, source="road")])
         self.worker: IngestWorker | None = None
         self.thread: threading.Thread | None = None
 
@@ -153,7 +162,7 @@ def test_a_store_outage_is_waited_out_and_nothing_is_quarantined(rig: Rig) -> No
     rig.publish(_readings(300))
     rig.wait_acked(300)
     assert rig.store.count_readings() == 300
-    assert rig.meta.quarantine_count() == 0
+    assert rig.meta.quarantine.count() == 0
     assert worker.metrics.store_retries._value.get() == 3
 
 
@@ -165,19 +174,19 @@ def test_a_reading_the_store_refuses_is_quarantined_alone(rig: Rig) -> None:
     rig.publish([*_readings(20), msgspec.json.encode({"ts": T0 + 100, "laeq": 99.5})])
     rig.wait_acked(21)
     assert rig.store.count_readings() == 20
-    [entry] = rig.meta.list_quarantine()
+    [entry] = rig.meta.quarantine.newest()
     assert "cannot store laeq 99.5" in entry.reason
 
 
 def test_an_unexpected_error_is_retried_and_the_worker_survives(rig: Rig) -> None:
     """The quarantine write fails twice with a bug-like exception: the batch stays
     unacknowledged and is retried; the readings are stored once and the rejection once."""
-    rig.meta.failures = 2
+    rig.meta.quarantine.failures = 2
     worker = rig.start()
     rig.publish([*_readings(10), b"not json"])
     rig.wait_acked(11, timeout_s=30)
     assert rig.store.count_readings() == 10
-    assert rig.meta.quarantine_count() == 1
+    assert rig.meta.quarantine.count() == 1
     assert worker.metrics.errors._value.get() == 2
     assert rig.thread is not None
     assert rig.thread.is_alive()

@@ -5,7 +5,7 @@
 - ``webhook``: JSON POSTs with retries and backoff, off the evaluation loop
 - ``service``: the ``noiselab alerts`` loop (interval, errors, clean stop)
 
-The rules, alerts and history live in the metadata database (:mod:`noiselab.store.alerts`).
+The rules, alerts and history live in the metadata database (:mod:`noiselab.store.metadata.alerts`).
 """
 
 from noiselab.alerts.evaluate import Evaluator, Outcome, decide

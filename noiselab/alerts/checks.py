@@ -26,8 +26,8 @@ from noiselab.analysis.alerting import (
 from noiselab.analysis.decibels import round_db
 from noiselab.analysis.periods import lden
 from noiselab.analysis.quality import find_stuck
-from noiselab.store.alerts import AlertRule
 from noiselab.store.base import ReadingStore, SensorActivity
+from noiselab.store.metadata import AlertRule
 
 __all__ = ["Context", "Finding", "check"]
 

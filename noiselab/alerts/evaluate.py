@@ -26,9 +26,16 @@ from zoneinfo import ZoneInfo
 from noiselab.alerts.checks import Context, Finding, check
 from noiselab.errors import NoiselabError, QueryError
 from noiselab.logs import event
-from noiselab.store.alerts import EVALUATOR, Alert, AlertRepository, AlertRule, TransitionError
+from noiselab.model import Sensor
 from noiselab.store.base import ReadingStore
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import (
+    EVALUATOR,
+    Alert,
+    AlertRepository,
+    AlertRule,
+    MetadataStore,
+    TransitionError,
+)
 
 __all__ = ["Action", "Evaluator", "Outcome", "decide", "rule_sensors"]
 
@@ -100,7 +107,7 @@ class Evaluator:
         """One pass at ``now`` (Unix s). Store and database errors reading the rules or the
         sensors propagate (the caller retries); errors of one check are logged and counted."""
         rules = self._repo.list_rules(enabled_only=True)
-        sensors = self._meta.list_sensors()
+        sensors = self._meta.sensors.all()
         ctx = self._context(rules, sensors, now)
         outcome = Outcome()
         for rule in rules:
@@ -124,7 +131,8 @@ class Evaluator:
         activity = {a.sensor_id: a for a in self._store.activity()}
         windows = {r.window_s for r in rules if r.kind == "quarantine_rate"}
         counts = {
-            w: self._meta.quarantine_counts(datetime.fromtimestamp(now - w, UTC)) for w in windows
+            w: self._meta.quarantine.counts_by_sensor(datetime.fromtimestamp(now - w, UTC))
+            for w in windows
         }
         registered = {s.id: s.created.timestamp() for s in sensors}
         return Context(

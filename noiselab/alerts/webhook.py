@@ -21,7 +21,7 @@ import httpx
 
 from noiselab import __version__
 from noiselab.logs import event
-from noiselab.store.alerts import Alert, AlertRepository, AlertRule
+from noiselab.store.metadata import Alert, AlertRepository, AlertRule
 
 __all__ = ["RETRY_STATUSES", "WebhookNotifier", "payload"]
 

@@ -24,8 +24,8 @@ from fastapi import Depends, HTTPException, Response
 from noiselab.analysis.buckets import Every
 from noiselab.api.auth import Principal, require_role
 from noiselab.api.schemas.errors import ErrorOut
-from noiselab.store.metadata import MetadataStore, Sensor
-from noiselab.store.trials import Trial, TrialStore
+from noiselab.model import Sensor
+from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
 
 __all__ = [
     "GUARDED",
@@ -85,7 +85,7 @@ def visible(principal: Principal | None, sensor: Sensor) -> bool:
 def visible_sensor(meta: MetadataStore, sensor_id: str, principal: Principal | None) -> Sensor:
     """The registered sensor ``sensor_id`` if ``principal`` (``None``: the public) may see it,
     else a 404 ``HTTPException`` that reads the same as for an unknown sensor."""
-    sensor = meta.get_sensor(sensor_id)
+    sensor = meta.sensors.get(sensor_id)
     if sensor is None or not visible(principal, sensor):
         raise HTTPException(status_code=404, detail=f"unknown sensor {sensor_id!r}")
     return sensor
@@ -99,7 +99,7 @@ def fine_data_allowed(principal: Principal | None, sensor: Sensor) -> bool:
     return principal.sees_all or principal.owns(sensor.id)
 
 
-def visible_trial(trials: TrialStore, trial_id: str, principal: Principal) -> Trial:
+def visible_trial(trials: TrialRepository, trial_id: str, principal: Principal) -> Trial:
     """The trial if ``principal`` may see it, else a 404 that reads as for an unknown one."""
     trial = trials.get(trial_id)
     if trial is None or not principal.sees_trial(trial):

@@ -61,19 +61,10 @@ fully in the past); responses to a key are `private, no-store`.
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the time-series store and the metadata database; close both on shut-down."""
     settings: ApiSettings = app.state.settings
-    store = open_store(settings.store_url)
-    try:
-        meta = MetadataStore(settings.meta_url)
-    except BaseException:
-        store.close()
-        raise
-    app.state.store, app.state.meta = store, meta
-    app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
-    try:
+    with open_store(settings.store_url) as store, MetadataStore(settings.meta_url) as meta:
+        app.state.store, app.state.meta = store, meta
+        app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
         yield
-    finally:
-        meta.close()
-        store.close()
 
 
 def create_app(settings: ApiSettings) -> FastAPI:

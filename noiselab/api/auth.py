@@ -27,8 +27,8 @@ readings over HTTP for the sensors it lists (:mod:`noiselab.api.routes.push`) an
 sees what the public sees.
 
 Vendors and trials: a vendor key sees the trials whose ``vendor`` equals the key's ``name``
-(:mod:`noiselab.store.trials`) and the treated and control sensors of those trials, besides the
-sensors its key lists. The trial sensors are looked up on every request (one indexed query),
+(:mod:`noiselab.store.metadata.trials`) and the treated and control sensors of those trials, besides
+the sensors its key lists. The trial sensors are looked up on every request (one indexed query),
 not cached with the key: a trial created or changed by staff takes effect at once, while the
 expensive hash check stays cached.
 """
@@ -54,8 +54,8 @@ from fastapi.security import (
 )
 
 from noiselab.api.ratelimit import RateLimiter, client_address, too_many_requests
-from noiselab.store.metadata import ApiKey, MetadataStore, Role, Sensor
-from noiselab.store.trials import Trial, TrialStore
+from noiselab.model import ApiKey, Role, Sensor
+from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
 
 __all__ = [
     "CurrentPrincipal",
@@ -135,7 +135,7 @@ def create_key(
     key = ApiKey(id=secrets.token_hex(8), name=name.strip(), role=role, sensors=sensors)
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_bytes(SALT_BYTES)
-    meta.add_api_key(key, salt=salt, digest=hash_secret(secret, salt))
+    meta.keys.add(key, salt=salt, digest=hash_secret(secret, salt))
     return key, f"{KEY_PREFIX}_{key.id}_{secret}"
 
 
@@ -169,7 +169,7 @@ class KeyVerifier:
         """A vendor's principal widened by the sensors of its trials (read fresh each time)."""
         if principal.role != "vendor":
             return principal
-        extra = TrialStore(self._meta).vendor_sensors(principal.name)
+        extra = TrialRepository(self._meta).vendor_sensors(principal.name)
         if extra <= principal.sensors:
             return principal
         return replace(principal, sensors=principal.sensors | extra)
@@ -184,7 +184,7 @@ class KeyVerifier:
         match = _KEY.fullmatch(presented)
         if match is None:
             return None
-        found = self._meta.api_key_secret(match["id"])
+        found = self._meta.keys.secret(match["id"])
         if found is None:
             hash_secret(match["secret"], _DUMMY_SALT)  # same cost as for a known id
             return None
@@ -193,7 +193,7 @@ class KeyVerifier:
             return None
         if key.revoked_at is not None:
             return None
-        self._meta.touch_api_key(key.id, datetime.fromtimestamp(self._clock(), UTC))
+        self._meta.keys.touch(key.id, datetime.fromtimestamp(self._clock(), UTC))
         return Principal(key.id, key.name, key.role, frozenset(key.sensors))
 
     def _prune(self, now: float) -> None:

@@ -32,8 +32,8 @@ from noiselab.api.map_bands import NO_DATA_COLOUR, band_for
 from noiselab.api.params import rfc3339
 from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
+from noiselab.model import Sensor
 from noiselab.store.base import ReadingStore, SensorActivity, Series
-from noiselab.store.metadata import Sensor
 
 __all__ = ["MapSnapshot", "SensorLevels", "build_snapshot", "last_full_day", "sensor_levels"]
 

@@ -56,8 +56,8 @@ class ApiMetrics:
         """The Prometheus text exposition, with the gauges read from ``meta`` now (left at
         their last values when the metadata database does not answer)."""
         try:
-            self.sensors.set(len(meta.known_ids()))
-            self.quarantined.set(meta.quarantine_count())
+            self.sensors.set(len(meta.sensors.ids()))
+            self.quarantined.set(meta.quarantine.count())
         except NoiselabError as exc:
             log.warning("metrics: metadata gauges not refreshed", extra={"fields": {"error": exc}})
         return generate_latest(self.registry)

@@ -19,7 +19,7 @@ from noiselab.analysis.buckets import Every
 from noiselab.analysis.decibels import round_db
 from noiselab.api.params import rfc3339
 from noiselab.store.base import LevelPoint, ReadingStore
-from noiselab.store.trials import Trial
+from noiselab.store.metadata import Trial
 
 __all__ = ["CHUNK_BUCKETS", "CSV_COLUMNS", "chunks", "csv_rows"]
 

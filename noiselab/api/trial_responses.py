@@ -29,7 +29,7 @@ from noiselab.api.schemas.trials import (
     TrialOut,
     VerdictOut,
 )
-from noiselab.store.trials import Trial
+from noiselab.store.metadata import Trial
 from noiselab.trials.evaluation import TrialResult, day_date
 
 __all__ = ["METHOD", "band_out", "daily_row", "evaluation_out", "summary_row", "trial_out"]

@@ -54,7 +54,7 @@ def alerts(
 ) -> None:
     """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
     from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
-    from noiselab.store.alerts import AlertRepository
+    from noiselab.store.metadata import AlertRepository
 
     configure_logging(log_level, as_json=log_json)
     try:

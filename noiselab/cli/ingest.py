@@ -120,7 +120,7 @@ def ingest(
                 sources=source_list,
             )
             registry = MetadataStore(meta_url)
-            reading_store = open_store(store, source_of=registry.source_of)
+            reading_store = open_store(store, source_of=registry.sensors.source_of)
             worker = IngestWorker(settings, reading_store, registry)
             try:
                 if metrics_port:

@@ -32,7 +32,8 @@ def keys_create(
     """Create an API key and print it once (only its hash is stored)."""
     from noiselab.api.auth import create_key
     from noiselab.errors import ConfigError
-    from noiselab.store.metadata import ROLES, MetadataStore, Role
+    from noiselab.model import ROLES, Role
+    from noiselab.store.metadata import MetadataStore
 
     try:
         if role not in ROLES:
@@ -58,7 +59,7 @@ def keys_list(store: StoreOpt = DEFAULT_STORE, meta: MetaOpt = None) -> None:
 
     registry = MetadataStore(metadata_url(store, meta))
     try:
-        for key in registry.list_api_keys():
+        for key in registry.keys.all():
             revoked, used = key.revoked_at, key.last_used
             state = "active" if revoked is None else f"revoked {revoked:%Y-%m-%dT%H:%MZ}"
             used_at = "-" if used is None else f"{used:%Y-%m-%dT%H:%MZ}"
@@ -79,7 +80,7 @@ def keys_revoke(
 
     registry = MetadataStore(metadata_url(store, meta))
     try:
-        found = registry.revoke_api_key(key_id)
+        found = registry.keys.revoke(key_id)
     finally:
         registry.close()
     if not found:

@@ -23,7 +23,7 @@ def sensors_list(store: StoreOpt = DEFAULT_STORE, meta: MetaOpt = None) -> None:
 
     registry = MetadataStore(metadata_url(store, meta))
     try:
-        for s in registry.list_sensors():
+        for s in registry.sensors.all():
             where = f"{s.lat:.5f},{s.lon:.5f}" if s.lat is not None and s.lon is not None else "-"
             visibility = "public" if s.public else "private"
             typer.echo(f"{s.id}\t{s.source or '-'}\t{where}\t{visibility}\t{s.name}")
@@ -62,7 +62,7 @@ def sensors_add(
     except NoiselabError as exc:
         raise fail(exc) from exc
     try:
-        registry.add_sensors([sensor], replace=True)
+        registry.sensors.add([sensor], replace=True)
     finally:
         registry.close()
     typer.echo(f"registered {sensor.id}")
@@ -112,7 +112,7 @@ def sensors_import(
     except NoiselabError as exc:
         raise fail(exc) from exc
     try:
-        count = registry.add_sensors(sensors, replace=True)
+        count = registry.sensors.add(sensors, replace=True)
     finally:
         registry.close()
     typer.echo(f"imported {count} sensors from {source}")

@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from noiselab.model import Sensor
 from noiselab.store.base import LevelPoint
-from noiselab.store.metadata import Sensor
 
 __all__ = ["ENTITY_TYPE", "NGSI_LD_CONTEXT", "entity_id", "noise_level_observed"]
 

@@ -34,9 +34,10 @@ from noiselab.config import MqttUrl
 from noiselab.errors import NoiselabError
 from noiselab.export.fiware import noise_level_observed
 from noiselab.logs import event
+from noiselab.model import Sensor
 from noiselab.mqtt import new_client, stop_client
 from noiselab.store.base import ReadingStore
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import MetadataStore
 
 __all__ = ["MAX_CATCH_UP", "PUBLISHABLE", "FiwarePublisher", "FiwareSettings"]
 
@@ -149,7 +150,7 @@ class FiwarePublisher:
         return published
 
     def _sensors(self) -> list[Sensor]:
-        sensors = self._meta.list_sensors()
+        sensors = self._meta.sensors.all()
         return sensors if self.settings.include_private else [s for s in sensors if s.public]
 
     def _publish_interval(self, sensors: list[Sensor], start: float) -> int:

@@ -38,7 +38,7 @@ from noiselab.ingest.reading_rules import (
     rfc3339_to_unix,
 )
 from noiselab.ingest.reasons import show
-from noiselab.model import Reading, Rejection, Spectrum
+from noiselab.model import SENSOR_ID_PATTERN, Reading, Rejection, Spectrum
 
 __all__ = [
     "RAW_CAP_BYTES",
@@ -53,7 +53,6 @@ RAW_CAP_BYTES: Final = 64 * 1024
 """``Rejection.raw`` keeps at most this many bytes of the offending JSON."""
 
 _MAX_TOPIC_EXTRA: Final = len("/") + 64 + len("/levels")
-_SENSOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 _Level = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_LEVEL_DB)]
 _Duration = Annotated[float, msgspec.Meta(gt=0.0, le=MAX_DURATION_S)]
 _Band = Annotated[float, msgspec.Meta(gt=0.0)]
@@ -107,12 +106,12 @@ def _sensor_id_from_short_topic(topic: str, prefix: str) -> str | None:
     if not (topic.startswith(head) and topic.endswith("/levels")):
         return None
     candidate = topic[len(head) : -len("/levels")]
-    return candidate if _SENSOR_ID.fullmatch(candidate) else None
+    return candidate if SENSOR_ID_PATTERN.fullmatch(candidate) else None
 
 
 def is_sensor_id(text: str) -> bool:
     """True if ``text`` is a valid sensor id (``[a-z0-9][a-z0-9-]{1,63}``)."""
-    return _SENSOR_ID.fullmatch(text) is not None
+    return SENSOR_ID_PATTERN.fullmatch(text) is not None
 
 
 def judge_reading(

@@ -91,14 +91,28 @@ class IngestSettings:
         return [self.topic_filter, *(s.subscription(self.share_group) for s in self.sources)]
 
 
-class SensorRegistry(Protocol):
-    """The part of the metadata store the worker needs."""
+class _Sensors(Protocol):
+    """The sensor registry as the worker uses it (``MetadataStore.sensors``)."""
 
-    def known_ids(self) -> frozenset[str]: ...
+    def ids(self) -> frozenset[str]: ...
 
     def register_unknown(self, sensor_ids: Iterable[str], now: float) -> int: ...
 
-    def quarantine(self, rejections: Sequence[Rejection]) -> int: ...
+
+class _Quarantine(Protocol):
+    """Where the worker keeps rejections (``MetadataStore.quarantine``)."""
+
+    def add(self, rejections: Sequence[Rejection]) -> int: ...
+
+
+class SensorRegistry(Protocol):
+    """The part of the metadata store the worker needs."""
+
+    @property
+    def sensors(self) -> _Sensors: ...
+
+    @property
+    def quarantine(self) -> _Quarantine: ...
 
 
 class IngestWorker:
@@ -333,13 +347,13 @@ class IngestWorker:
         # with `noiselab sensors add` is accepted within registry_refresh_s.
         refresh = self.settings.registry_refresh_s
         if any(now - self._checked_at.get(i, float("-inf")) >= refresh for i in missing):
-            self._known = self._durably(self.registry.known_ids)
+            self._known = self._durably(self.registry.sensors.ids)
             missing -= self._known
             self._checked_at.update(dict.fromkeys(missing, now))
         if not missing:
             return readings, []
         if self.settings.auto_register:
-            self._durably(lambda: self.registry.register_unknown(missing, now))
+            self._durably(lambda: self.registry.sensors.register_unknown(missing, now))
             self._known = self._known | missing
             event(log, "sensors auto-registered", sensors=",".join(sorted(missing)))
             return readings, []
@@ -353,7 +367,7 @@ class IngestWorker:
             self.metrics.stored.inc(result.inserted + result.replaced)
             self.metrics.unchanged.inc(result.unchanged)
         if rejections:
-            self._durably(lambda: self.registry.quarantine(rejections))
+            self._durably(lambda: self.registry.quarantine.add(rejections))
             self.metrics.quarantined.inc(len(rejections))
 
     def _write_readings(self, readings: list[Reading], rejections: list[Rejection]) -> WriteResult:

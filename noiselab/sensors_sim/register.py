@@ -14,8 +14,5 @@ __all__ = ["register_sim_sensors"]
 def register_sim_sensors(meta_url: str, sensors: Sequence[Site]) -> int:
     """Add (or update) ``sensors`` as public sensors with their coordinates, source and
     description; returns how many were written."""
-    registry = MetadataStore(meta_url)
-    try:
-        return registry.add_sensors(registry_sensors(sensors), replace=True)
-    finally:
-        registry.close()
+    with MetadataStore(meta_url) as registry:
+        return registry.sensors.add(registry_sensors(sensors), replace=True)

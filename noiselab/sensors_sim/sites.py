@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from noiselab.errors import ConfigError
+from noiselab.model import Sensor
 from noiselab.sensors_sim.site_specs import Site, load_sites, site_from_json
-from noiselab.store.metadata import Sensor
 
 __all__ = [
     "default_sites",

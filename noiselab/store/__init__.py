@@ -15,7 +15,7 @@ def open_store(url: str, source_of: Callable[[str], str | None] | None = None) -
     """Open the store a ``--store`` URL names: a SQLite file (created with its directory) or
     InfluxDB (extra ``influx``; token in ``NOISELAB_INFLUX_TOKEN``). ``source_of(sensor_id)``
     gives the sensors' source types for InfluxDB's ``source`` tag (e.g.
-    ``MetadataStore.source_of``)."""
+    ``MetadataStore.sensors.source_of``)."""
     parsed = parse_store_url(url)
     if parsed.kind == "sqlite" and parsed.path is not None:
         from noiselab.store.sqlite import SqliteStore

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 from zoneinfo import ZoneInfo
 
 from noiselab.analysis.arrays import FloatArray
@@ -163,4 +164,17 @@ class ReadingStore(Protocol):
 
     def close(self) -> None:
         """Release connections. The store stays valid on disk."""
+        ...
+
+    def __enter__(self) -> Self:
+        """The store itself, closed when the ``with`` block ends."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
         ...

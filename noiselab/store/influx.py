@@ -45,7 +45,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -287,6 +288,17 @@ class InfluxStore:
         """Close the HTTP connections."""
         self._write_api.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _query(self, flux: str, action: str) -> list[dict[str, Any]]:
         with _translated(action, write=False):

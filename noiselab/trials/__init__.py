@@ -4,8 +4,8 @@
   :mod:`noiselab.analysis.trial`, and caches recent evaluations
 - ``report``: one evaluation as a self-contained HTML page (inline CSS and SVG, no scripts)
 
-The trials themselves live in the metadata database (:mod:`noiselab.store.trials`); the HTTP
-endpoints are in :mod:`noiselab.api.routes.trials`. Nothing here knows HTTP.
+The trials themselves live in the metadata database (:mod:`noiselab.store.metadata.trials`); the
+HTTP endpoints are in :mod:`noiselab.api.routes.trials`. Nothing here knows HTTP.
 """
 
 from noiselab.trials.evaluation import EvaluationCache, TrialResult, day_date, evaluate

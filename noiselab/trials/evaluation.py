@@ -35,7 +35,7 @@ from noiselab.analysis.trial import (
 )
 from noiselab.errors import QueryError
 from noiselab.store.base import ReadingStore
-from noiselab.store.trials import Trial
+from noiselab.store.metadata import Trial
 
 __all__ = ["EvaluationCache", "TrialResult", "day_date", "evaluate"]
 

@@ -27,15 +27,15 @@ from noiselab.api.schemas.alerts import (
     RuleOut,
 )
 from noiselab.api.schemas.errors import ErrorOut
-from noiselab.store.alerts import (
+from noiselab.store.metadata import (
     Alert,
     AlertRepository,
     AlertRule,
     AlertState,
+    MetadataStore,
     RuleInUse,
     TransitionError,
 )
-from noiselab.store.metadata import MetadataStore
 
 __all__ = ["alert_fields", "router"]
 
@@ -66,7 +66,7 @@ def _rule_out(rule: AlertRule) -> RuleOut:
 
 
 def _rule_from(body: RuleIn, meta: MetadataStore, now: datetime) -> AlertRule:
-    known = meta.known_ids()
+    known = meta.sensors.ids()
     unknown = [sid for sid in body.sensor_ids if sid not in known]
     if unknown:
         raise HTTPException(422, f"sensor_ids: unknown sensor {unknown[0]!r}")

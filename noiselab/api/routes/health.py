@@ -30,7 +30,7 @@ def healthz(response: Response, store: StoreDep, meta: MetaDep) -> HealthOut:
     response.headers["Cache-Control"] = "no-store"
     checks: dict[str, Callable[[], object]] = {
         "store": store.activity,
-        "metadata database": meta.quarantine_count,
+        "metadata database": meta.quarantine.count,
     }
     for name, check in checks.items():
         try:

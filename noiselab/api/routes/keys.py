@@ -16,7 +16,7 @@ from noiselab.api.auth import KeyVerifier, create_key
 from noiselab.api.deps import MetaDep
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.keys import KeyCreatedOut, KeyIn, KeyOut
-from noiselab.store.metadata import ApiKey
+from noiselab.model import ApiKey
 
 __all__ = ["router"]
 
@@ -49,7 +49,7 @@ def _out(key: ApiKey) -> dict[str, Any]:
 def list_keys(response: Response, meta: MetaDep, _admin: Admin) -> list[KeyOut]:
     """All keys, revoked ones included, oldest first; never their secrets."""
     no_store(response)
-    return [KeyOut(**_out(key)) for key in meta.list_api_keys()]
+    return [KeyOut(**_out(key)) for key in meta.keys.all()]
 
 
 @router.post(
@@ -82,7 +82,7 @@ def create(body: KeyIn, response: Response, meta: MetaDep, _admin: Admin) -> Key
 )
 def revoke(key_id: str, request: Request, meta: MetaDep, _admin: Admin) -> Response:
     """Revoke a key (revoking again keeps the first time). It stops working at once here."""
-    if not meta.revoke_api_key(key_id):
+    if not meta.keys.revoke(key_id):
         raise HTTPException(404, f"unknown API key {key_id!r}")
     verifier: KeyVerifier = request.app.state.keys
     verifier.forget(key_id)

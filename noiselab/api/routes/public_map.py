@@ -145,7 +145,7 @@ async def _snapshot(request: Request, principal: Principal | None) -> MapSnapsho
     settings: ApiSettings = state.settings
 
     def compute() -> MapSnapshot:
-        sensors = [s for s in meta.list_sensors() if visible(principal, s)]
+        sensors = [s for s in meta.sensors.all() if visible(principal, s)]
         return build_snapshot(store, sensors, settings.clock(), settings)
 
     return await run_in_threadpool(cached.get, key, compute)

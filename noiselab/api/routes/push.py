@@ -28,9 +28,9 @@ from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.push import PushOut
 from noiselab.ingest.adapters.sensor_community import parse_sensor_community
 from noiselab.ingest.commit import split_unknown, write_isolating
-from noiselab.model import Reading, Rejection
+from noiselab.model import SENSOR_ID_PATTERN, Reading, Rejection
 from noiselab.store.base import ReadingStore
-from noiselab.store.metadata import SENSOR_ID_PATTERN, MetadataStore
+from noiselab.store.metadata import MetadataStore
 
 __all__ = ["MAX_PUSH_BYTES", "router"]
 
@@ -141,7 +141,7 @@ def _commit(
 ) -> tuple[int, list[Rejection]]:
     """Store ``readings`` of registered sensors and quarantine everything refused; returns how
     many readings are stored and the rejections."""
-    unknown = {i for i in {r.sensor_id for r in readings} if meta.get_sensor(i) is None}
+    unknown = {i for i in {r.sensor_id for r in readings} if meta.sensors.get(i) is None}
     kept, refused = split_unknown(readings, unknown, lambda _: TOPIC, now)
     rejections.extend(refused)
     stored = 0
@@ -152,5 +152,5 @@ def _commit(
         rejections.extend(refused)
         stored = result.inserted + result.replaced + result.unchanged
     if rejections:
-        meta.quarantine(rejections)
+        meta.quarantine.add(rejections)
     return stored, rejections

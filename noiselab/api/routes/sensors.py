@@ -35,8 +35,8 @@ from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut, SensorDetail, SensorOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
+from noiselab.model import Sensor
 from noiselab.store.base import LevelPoint, SensorActivity
-from noiselab.store.metadata import Sensor
 
 __all__ = ["router"]
 
@@ -62,7 +62,7 @@ def list_sensors(
     seen = {activity.sensor_id: activity for activity in store.activity()}
     return [
         SensorOut(**_sensor_fields(sensor, seen.get(sensor.id), now, settings))
-        for sensor in meta.list_sensors()
+        for sensor in meta.sensors.all()
         if visible(principal, sensor)
     ]
 

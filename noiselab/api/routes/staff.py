@@ -22,9 +22,9 @@ from noiselab.api.schemas.alerts import QuarantineDetailOut, QuarantineOut, Sens
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
-from noiselab.store.alerts import AlertRepository
+from noiselab.model import Sensor
 from noiselab.store.base import ReadingStore, SensorActivity
-from noiselab.store.metadata import QuarantineEntry, Sensor
+from noiselab.store.metadata import AlertRepository, QuarantineEntry
 
 __all__ = ["router"]
 
@@ -85,7 +85,7 @@ def list_quarantine(
     last = parse_instant("end", end, settings.tz) if end else None
     if first is not None and last is not None and first >= last:
         raise HTTPException(422, "start: must be before end")
-    entries = meta.find_quarantine(
+    entries = meta.quarantine.find(
         sensor_id=sensor_id, reason=reason, start=first, end=last, before_id=before_id, limit=limit
     )
     if len(entries) == limit:
@@ -103,7 +103,7 @@ def get_quarantine(
 ) -> QuarantineDetailOut:
     """One rejected reading with its raw payload in full (text and base64)."""
     no_store(response)
-    entry = meta.get_quarantine(entry_id)
+    entry = meta.quarantine.get(entry_id)
     if entry is None:
         raise HTTPException(404, f"unknown quarantine entry {entry_id}")
     return QuarantineDetailOut(
@@ -121,8 +121,8 @@ def sensor_health(
     now = settings.clock()
     midnight = local_midnight(now, settings)
     seen = {activity.sensor_id: activity for activity in store.activity()}
-    today = meta.quarantine_counts(midnight)
-    day = meta.quarantine_counts(datetime.fromtimestamp(now, UTC) - timedelta(days=1))
+    today = meta.quarantine.counts_by_sensor(midnight)
+    day = meta.quarantine.counts_by_sensor(datetime.fromtimestamp(now, UTC) - timedelta(days=1))
     alerts = AlertRepository(meta).unresolved_counts()
     return [
         SensorHealthOut(
@@ -131,7 +131,7 @@ def sensor_health(
             quarantined_24h=day.get(sensor.id, 0),
             open_alerts=alerts.get(sensor.id, 0),
         )
-        for sensor in meta.list_sensors()
+        for sensor in meta.sensors.all()
     ]
 
 

@@ -42,7 +42,7 @@ from noiselab.api.trial_responses import (
     summary_row,
     trial_out,
 )
-from noiselab.store.trials import Trial, TrialStore, UnknownSensors, new_trial_id
+from noiselab.store.metadata import Trial, TrialRepository, UnknownSensors, new_trial_id
 from noiselab.trials.evaluation import EvaluationCache, TrialResult
 from noiselab.trials.report import render_report
 
@@ -81,9 +81,9 @@ _EVAL: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_trials(meta: MetaDep) -> TrialStore:
+def get_trials(meta: MetaDep) -> TrialRepository:
     """The trial repository over the app's metadata database (cheap to construct)."""
-    return TrialStore(meta)
+    return TrialRepository(meta)
 
 
 def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
@@ -96,7 +96,7 @@ def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
     return cache
 
 
-TrialsDep = Annotated[TrialStore, Depends(get_trials)]
+TrialsDep = Annotated[TrialRepository, Depends(get_trials)]
 EvaluationsDep = Annotated[EvaluationCache, Depends(get_evaluations)]
 
 
@@ -124,7 +124,7 @@ def list_trials(response: Response, trials: TrialsDep, principal: Reader) -> lis
     """The trials the caller may see, newest first: a vendor its own, staff and admin all."""
     cache_headers(response, principal, settled=False)
     vendor = None if principal.sees_all else principal.name
-    return [trial_out(trial) for trial in trials.list(vendor=vendor)]
+    return [trial_out(trial) for trial in trials.all(vendor=vendor)]
 
 
 @router.post("", summary="Create a trial", status_code=201, responses=_WRITE)

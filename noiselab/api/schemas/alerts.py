@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from noiselab.api.schemas.base import Out, UtcTime
 from noiselab.api.schemas.sensors import SensorStatus
-from noiselab.store.alerts import AlertState, Metric, RuleKind
-from noiselab.store.metadata import SensorSource
+from noiselab.model import SensorSource
+from noiselab.store.metadata import AlertState, Metric, RuleKind
 
 __all__ = [
     "AlertDetailOut",

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field
 
 from noiselab.api.schemas.base import Out, UtcTime
 from noiselab.api.schemas.sensors import SensorStatus
-from noiselab.store.metadata import SensorSource
+from noiselab.model import SensorSource
 
 __all__ = [
     "BandOut",

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from noiselab.analysis.buckets import Every
 from noiselab.api.schemas.base import Out, UtcTime, with_example
-from noiselab.store.metadata import SensorSource
+from noiselab.model import SensorSource
 
 __all__ = [
     "PERCENTILES_NOTE",

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from noiselab.store.metadata import METADATA
+from noiselab.store.metadata.tables import METADATA
 
 
 def _run(connection: Connection) -> None:

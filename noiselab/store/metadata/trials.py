@@ -11,9 +11,8 @@ Sensor lists are stored as JSON arrays (portable SQL: SQLite now, PostgreSQL lat
 
 Usage::
 
-    trials = TrialStore(meta)
-    trial = trials.create(new_trial(name="Blade barrier", vendor="acme", ...))
-    trials.for_vendor("acme")  # what a vendor key named "acme" may see
+    trial = meta.trials.create(Trial(id=new_trial_id(), name="Blade barrier", vendor="acme", ...))
+    meta.trials.vendor_sensors("acme")  # the sensors a vendor key named "acme" may see
 """
 
 from __future__ import annotations
@@ -21,30 +20,25 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import msgspec
 import sqlalchemy as sa
 
-from noiselab.store.metadata import (
-    MAX_NAME_LENGTH,
-    METADATA,
-    SENSOR_ID_PATTERN,
-    MetadataStore,
-    UtcDateTime,
-    translated,
-)
+from noiselab.model import MAX_NAME_LENGTH, SENSOR_ID_PATTERN, utcnow
+from noiselab.store.metadata.engine import Database, translated
+from noiselab.store.metadata.sensors import SensorRepository
+from noiselab.store.metadata.tables import trials_table
 
 __all__ = [
     "MAX_DESCRIPTION_LENGTH",
     "MAX_PHASE_DAYS",
     "MAX_SENSORS",
     "Trial",
-    "TrialStore",
+    "TrialRepository",
     "UnknownSensors",
     "new_trial_id",
-    "trials_table",
 ]
 
 MAX_PHASE_DAYS = 366
@@ -53,10 +47,6 @@ MAX_SENSORS = 20
 """Most sensors on each side (treated, control) of a trial."""
 MAX_DESCRIPTION_LENGTH = 10_000
 """Longest product description, characters."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_trial_id() -> str:
@@ -82,8 +72,8 @@ class Trial(msgspec.Struct, frozen=True, kw_only=True):
     after_end: datetime
     hours: tuple[int, ...] = ()
     description: str = ""
-    created: datetime = msgspec.field(default_factory=_utcnow)
-    updated: datetime = msgspec.field(default_factory=_utcnow)
+    created: datetime = msgspec.field(default_factory=utcnow)
+    updated: datetime = msgspec.field(default_factory=utcnow)
 
     def __post_init__(self) -> None:
         for field, value in (("name", self.name), ("vendor", self.vendor)):
@@ -150,30 +140,19 @@ def _check_period(phase: str, start: datetime, end: datetime) -> None:
             )
 
 
-trials_table = sa.Table(
-    "trials",
-    METADATA,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
-    sa.Column("vendor", sa.String(MAX_NAME_LENGTH), nullable=False),
-    sa.Column("treated", sa.Text, nullable=False),  # a JSON array of sensor ids
-    sa.Column("control", sa.Text, nullable=False),  # a JSON array of sensor ids
-    sa.Column("before_start", UtcDateTime, nullable=False),
-    sa.Column("before_end", UtcDateTime, nullable=False),
-    sa.Column("after_start", UtcDateTime, nullable=False),
-    sa.Column("after_end", UtcDateTime, nullable=False),
-    sa.Column("hours", sa.Text, nullable=False),  # a JSON array of local hours, [] = all
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("created", UtcDateTime, nullable=False),
-    sa.Column("updated", UtcDateTime, nullable=False),
-    sa.Index(None, "vendor"),
-)
+class _Registry(Database, Protocol):
+    """What trials use of the metadata store: its database and its sensor registry."""
+
+    @property
+    def sensors(self) -> SensorRepository:
+        """The registered sensors, which a trial's sensors must be."""
+        ...
 
 
-class TrialStore:
+class TrialRepository:
     """Trials in the metadata database of ``meta``; each method is one transaction."""
 
-    def __init__(self, meta: MetadataStore) -> None:
+    def __init__(self, meta: _Registry) -> None:
         self._meta = meta
         self._engine = meta.engine
 
@@ -192,7 +171,7 @@ class TrialStore:
             row = connection.execute(query).mappings().first()
         return None if row is None else _from_row(row)
 
-    def list(self, vendor: str | None = None) -> list[Trial]:
+    def all(self, vendor: str | None = None) -> list[Trial]:
         """All trials, or those of ``vendor``, newest first."""
         query = sa.select(trials_table).order_by(trials_table.c.created.desc(), trials_table.c.id)
         if vendor is not None:
@@ -228,7 +207,7 @@ class TrialStore:
         return frozenset(sid for row in rows for column in row for sid in json.loads(column))
 
     def _check_known(self, trial: Trial) -> None:
-        missing = sorted(set(trial.sensors) - self._meta.known_ids())
+        missing = sorted(set(trial.sensors) - self._meta.sensors.ids())
         if missing:
             raise UnknownSensors(missing)
 

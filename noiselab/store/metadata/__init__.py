@@ -1,0 +1,88 @@
+"""The metadata database: sensor registry, quarantine, API keys, alerts and vendor trials.
+
+:class:`MetadataStore` opens (and migrates) the database and holds one repository per concern:
+``meta.sensors`` (:class:`SensorRepository`), ``meta.quarantine``
+(:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
+(:class:`AlertRepository`) and ``meta.trials`` (:class:`TrialRepository`). The domain records
+they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
+:mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
+:mod:`noiselab.store.metadata.engine`.
+
+Modules inside this package import each other directly, never through this face.
+
+Usage::
+
+    with MetadataStore("sqlite:///var/noiselab/metadata.db") as meta:
+        meta.sensors.add(load_sensors_file("sensors.csv"), replace=True)
+        meta.quarantine.add(rejections)  # durable when it returns, idempotent
+"""
+
+from __future__ import annotations
+
+from noiselab.store.metadata.alert_rules import (
+    ALERT_STATES,
+    EVALUATOR,
+    RULE_KINDS,
+    Alert,
+    AlertEvent,
+    AlertRule,
+    AlertState,
+    Metric,
+    RuleInUse,
+    RuleKind,
+    TransitionError,
+)
+from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.engine import Database, translated
+from noiselab.store.metadata.keys import KeyRepository
+from noiselab.store.metadata.quarantine import (
+    QuarantineEntry,
+    QuarantineRepository,
+    rejection_digest,
+)
+from noiselab.store.metadata.sensor_files import load_sensors_file, sensor_from_fields
+from noiselab.store.metadata.sensors import SensorRepository
+from noiselab.store.metadata.store import MetadataStore
+from noiselab.store.metadata.tables import METADATA
+from noiselab.store.metadata.trials import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_PHASE_DAYS,
+    MAX_SENSORS,
+    Trial,
+    TrialRepository,
+    UnknownSensors,
+    new_trial_id,
+)
+
+__all__ = [
+    "ALERT_STATES",
+    "EVALUATOR",
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_PHASE_DAYS",
+    "MAX_SENSORS",
+    "METADATA",
+    "RULE_KINDS",
+    "Alert",
+    "AlertEvent",
+    "AlertRepository",
+    "AlertRule",
+    "AlertState",
+    "Database",
+    "KeyRepository",
+    "MetadataStore",
+    "Metric",
+    "QuarantineEntry",
+    "QuarantineRepository",
+    "RuleInUse",
+    "RuleKind",
+    "SensorRepository",
+    "TransitionError",
+    "Trial",
+    "TrialRepository",
+    "UnknownSensors",
+    "load_sensors_file",
+    "new_trial_id",
+    "rejection_digest",
+    "sensor_from_fields",
+    "translated",
+]

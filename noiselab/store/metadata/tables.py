@@ -1,0 +1,202 @@
+"""The tables of the metadata database, all on one :data:`METADATA`.
+
+``sensors``, ``quarantine`` and ``api_keys`` hold the registry; ``alert_rules``, ``alerts`` and
+``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`); ``trials`` the vendor
+trials. Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
+``env.py`` compares against :data:`METADATA`.
+
+Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
+stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
+text columns (portable SQL).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from noiselab.model import MAX_NAME_LENGTH
+from noiselab.store.metadata.alert_rules import MAX_NAME
+
+__all__ = [
+    "METADATA",
+    "UtcDateTime",
+    "alert_events_table",
+    "alert_rules_table",
+    "alerts_table",
+    "api_keys_table",
+    "quarantine_table",
+    "sensors_table",
+    "trials_table",
+]
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware UTC ``datetime``: ``timestamptz`` on PostgreSQL, naive UTC text on SQLite."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: expected timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+METADATA = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+"""The tables as the code sees them; ``migrations/`` must produce exactly this schema."""
+
+# --------------------------------------------------------------------------- the registry
+
+sensors_table = sa.Table(
+    "sensors",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("lon", sa.Float, nullable=True),
+    sa.Column("source", sa.String(16), nullable=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.CheckConstraint("source IN ('road', 'rail', 'background')", name="source"),
+)
+
+quarantine_table = sa.Table(
+    "quarantine",
+    METADATA,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("sensor_id", sa.String(64), nullable=True),
+    sa.Column("raw", sa.LargeBinary, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("batch_index", sa.Integer, nullable=True),
+    sa.Index(None, "received_at"),
+    sa.Index(None, "sensor_id", "received_at"),
+)
+
+
+api_keys_table = sa.Table(
+    "api_keys",
+    METADATA,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sensors", sa.Text, nullable=False),  # a JSON array of sensor ids
+    sa.Column("salt", sa.LargeBinary, nullable=False),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("last_used", UtcDateTime, nullable=True),
+    sa.CheckConstraint("role IN ('vendor', 'staff', 'admin', 'sensor')", name="role"),
+)
+
+# --------------------------------------------------------------------------- alerts
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+alert_rules_table = sa.Table(
+    "alert_rules",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(MAX_NAME), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("metric", sa.String(16), nullable=True),
+    sa.Column("window_s", sa.Integer, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=True),
+    sa.Column("sensor_ids", sa.Text, nullable=False),  # a JSON array of sensor ids
+    sa.Column("source", sa.String(16), nullable=True),
+    sa.Column("local_from", sa.Integer, nullable=True),
+    sa.Column("local_to", sa.Integer, nullable=True),
+    sa.Column("min_duration_s", sa.Integer, nullable=False),
+    sa.Column("cooldown_s", sa.Integer, nullable=False),
+    sa.Column("webhook_url", sa.Text, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("builtin", sa.Boolean, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("updated", UtcDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('level', 'offline', 'stuck', 'quarantine_rate')", name="kind"),
+)
+
+alerts_table = sa.Table(
+    "alerts",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("rule_id", _ID, sa.ForeignKey("alert_rules.id"), nullable=False),
+    sa.Column("sensor_id", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("open_key", sa.String(100), nullable=True, unique=True),
+    sa.Column("opened_at", UtcDateTime, nullable=False),
+    sa.Column("last_held_at", UtcDateTime, nullable=False),
+    sa.Column("acknowledged_at", UtcDateTime, nullable=True),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("last_value", sa.Float, nullable=True),
+    sa.Column("threshold", sa.Float, nullable=True),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),  # a JSON object
+    sa.CheckConstraint("state IN ('open', 'acknowledged', 'resolved')", name="state"),
+    sa.Index(None, "opened_at"),
+    sa.Index(None, "rule_id", "sensor_id"),
+)
+
+alert_events_table = sa.Table(
+    "alert_events",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", _ID, sa.ForeignKey("alerts.id"), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(MAX_NAME), nullable=False),
+    sa.Column("actor_key_id", sa.String(32), nullable=True),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Index(None, "alert_id"),
+)
+
+# --------------------------------------------------------------------------- trials
+
+trials_table = sa.Table(
+    "trials",
+    METADATA,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("vendor", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("treated", sa.Text, nullable=False),  # a JSON array of sensor ids
+    sa.Column("control", sa.Text, nullable=False),  # a JSON array of sensor ids
+    sa.Column("before_start", UtcDateTime, nullable=False),
+    sa.Column("before_end", UtcDateTime, nullable=False),
+    sa.Column("after_start", UtcDateTime, nullable=False),
+    sa.Column("after_end", UtcDateTime, nullable=False),
+    sa.Column("hours", sa.Text, nullable=False),  # a JSON array of local hours, [] = all
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("updated", UtcDateTime, nullable=False),
+    sa.Index(None, "vendor"),
+)
