@@ -144,7 +144,7 @@ class Demo:
                 keys_file.unlink(missing_ok=True)
                 keys_file.touch(mode=0o600)
                 keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
-            self.trial = self._demo_trial(TrialRepository(meta))
+            self.trial = self._demo_trial(meta.trials)
         finally:
             meta.close()
 

@@ -28,6 +28,7 @@ __all__ = [
     "SensorSource",
     "Spectrum",
     "check_sensor_id",
+    "rfc3339",
     "ts_key",
     "utcnow",
 ]
@@ -98,6 +99,12 @@ MAX_NAME_LENGTH = 200
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def rfc3339(instant: datetime) -> str:
+    """``instant`` as RFC 3339 in UTC with ``Z`` (microseconds only when there are some):
+    ``2026-03-29T01:30:00Z``. A naive ``instant`` is taken as local time, so pass aware ones."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def check_sensor_id(sensor_id: str) -> None:

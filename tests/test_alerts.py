@@ -32,7 +32,7 @@ from noiselab.analysis.alerting import (
 )
 from noiselab.errors import StoreUnavailable
 from noiselab.model import Reading, Rejection, Sensor
-from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
+from noiselab.store.metadata import AlertRule, MetadataStore
 from noiselab.store.metadata.tables import alerts_table
 from noiselab.store.sqlite import SqliteStore
 
@@ -50,7 +50,7 @@ class Bench:
     def __init__(self, root: Path, meta_url: str) -> None:
         self.store = SqliteStore(root / "readings.db")
         self.meta = MetadataStore(meta_url)
-        self.repo = AlertRepository(self.meta)
+        self.repo = self.meta.alerts
         self.meta.sensors.add(
             [
                 Sensor(id="road-1", name="road 1", source="road"),

@@ -26,7 +26,7 @@ from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection, Spectrum
 from noiselab.store.influx import _activity_lines, _minute_lines
 from noiselab.store.influx_lines import reading_lines
-from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
+from noiselab.store.metadata import MetadataStore, Trial
 from noiselab.store.sqlite_rollup import Rows, minute_keys, rollup_minutes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +175,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
         topic = f"noiselab/{default_sensor}/levels"
         meta.quarantine.add([Rejection(topic, default_sensor, b'{"laeq": 999}', "laeq: > 160", T0)])
         day = datetime(2026, 3, 1, 23, tzinfo=UTC)
-        TrialRepository(meta).create(
+        meta.trials.create(
             Trial(
                 id=GENERATOR.DEFAULT_TRIAL,
                 name="Barrier",

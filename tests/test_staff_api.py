@@ -18,7 +18,7 @@ from noiselab.api.auth import create_key
 from noiselab.api.schemas.alerts import QuarantineDetailOut, QuarantineOut, SensorHealthOut
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Rejection, Sensor
-from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
+from noiselab.store.metadata import AlertRule, MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -78,10 +78,10 @@ class Desk:
                     )
                 ]
             )
-            rule = AlertRepository(meta).add_rule(
+            rule = meta.alerts.add_rule(
                 AlertRule(name="loud", metric="laeq", threshold=60.0, window_s=900)
             )
-            AlertRepository(meta).open_new(
+            meta.alerts.open_new(
                 rule,
                 "road-1",
                 now=datetime.fromtimestamp(NOW, UTC),

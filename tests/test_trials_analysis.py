@@ -18,7 +18,7 @@ from noiselab.analysis.trial import (
 )
 from noiselab.errors import StoreError
 from noiselab.model import Reading, Sensor, Spectrum
-from noiselab.store.metadata import MetadataStore, Trial, TrialRepository, UnknownSensors
+from noiselab.store.metadata import MetadataStore, Trial, UnknownSensors
 from noiselab.store.sqlite import SqliteStore
 
 L_60_70 = 10 * np.log10((1e6 + 1e7) / 2)  # 67.40 dB: the energetic mean of 60 and 70 dB
@@ -198,7 +198,7 @@ def _trial(**changes: object) -> Trial:
 def test_repository_round_trip_and_vendor_sensors(tmp_path: Path):
     with MetadataStore(f"sqlite:///{tmp_path / 'm.db'}") as meta:
         meta.sensors.add([Sensor(id=i, name=i) for i in ("t-1", "c-1", "c-2", "t-9")])
-        trials = TrialRepository(meta)
+        trials = meta.trials
         trial = trials.create(_trial())
         assert trials.get(trial.id) == trial
         trials.create(_trial(id="tr-000000000002", vendor="rival", treated=("t-9",)))

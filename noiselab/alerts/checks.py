@@ -26,6 +26,7 @@ from noiselab.analysis.alerting import (
 from noiselab.analysis.decibels import round_db
 from noiselab.analysis.periods import lden
 from noiselab.analysis.quality import find_stuck
+from noiselab.model import rfc3339
 from noiselab.store.base import ReadingStore, SensorActivity
 from noiselab.store.metadata import AlertRule
 
@@ -75,7 +76,7 @@ def check(rule: AlertRule, sensor_id: str, ctx: Context) -> Finding:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return rfc3339(datetime.fromtimestamp(ts, UTC))
 
 
 def _db(value: float | None) -> float | None:

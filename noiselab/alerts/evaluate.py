@@ -31,7 +31,6 @@ from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import (
     EVALUATOR,
     Alert,
-    AlertRepository,
     AlertRule,
     MetadataStore,
     TransitionError,
@@ -99,7 +98,7 @@ class Evaluator:
         notify: Notify | None = None,
     ) -> None:
         self._store, self._meta = store, meta
-        self._repo = AlertRepository(meta)
+        self._repo = meta.alerts
         self._zone, self._day, self._evening = zone, day, evening
         self._notify = notify
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from noiselab import __version__
 from noiselab.logs import event
+from noiselab.model import rfc3339, utcnow
 from noiselab.store.metadata import Alert, AlertRepository, AlertRule
 
 __all__ = ["RETRY_STATUSES", "WebhookNotifier", "payload"]
@@ -31,7 +32,7 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def _iso(when: datetime | None) -> str | None:
-    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if when is None else rfc3339(when)
 
 
 def payload(rule: AlertRule, alert: Alert, what: str, now: datetime) -> dict[str, Any]:
@@ -84,7 +85,7 @@ class WebhookNotifier:
     def __call__(self, rule: AlertRule, alert: Alert, what: str) -> Future[bool]:
         """Queue a delivery of ``what`` (``opened``/``resolved``) for ``alert``."""
         assert rule.webhook_url is not None
-        body = payload(rule, alert, what, datetime.now(UTC))
+        body = payload(rule, alert, what, utcnow())
         return self._pool.submit(self._deliver, rule.webhook_url, body, alert.id)
 
     def _deliver(self, url: str, body: dict[str, Any], alert_id: int) -> bool:
@@ -110,7 +111,7 @@ class WebhookNotifier:
 
     def _record(self, alert_id: int, action: str, note: str) -> None:
         try:
-            self._repo.record(alert_id, action=action, note=note, now=datetime.now(UTC))
+            self._repo.record(alert_id, action=action, note=note, now=utcnow())
         except Exception as exc:  # a history line must not kill the worker
             event(log, "cannot record webhook outcome", level=logging.WARNING, error=str(exc))
 

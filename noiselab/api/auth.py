@@ -55,7 +55,7 @@ from fastapi.security import (
 
 from noiselab.api.ratelimit import RateLimiter, client_address, too_many_requests
 from noiselab.model import ApiKey, Role, Sensor
-from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
+from noiselab.store.metadata import MetadataStore, Trial
 
 __all__ = [
     "CurrentPrincipal",
@@ -169,7 +169,7 @@ class KeyVerifier:
         """A vendor's principal widened by the sensors of its trials (read fresh each time)."""
         if principal.role != "vendor":
             return principal
-        extra = TrialRepository(self._meta).vendor_sensors(principal.name)
+        extra = self._meta.trials.vendor_sensors(principal.name)
         if extra <= principal.sensors:
             return principal
         return replace(principal, sensors=principal.sensors | extra)

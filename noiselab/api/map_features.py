@@ -29,10 +29,9 @@ from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import guideline_for
 from noiselab.analysis.periods import lden
 from noiselab.api.map_bands import NO_DATA_COLOUR, band_for
-from noiselab.api.params import rfc3339
 from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
-from noiselab.model import Sensor
+from noiselab.model import Sensor, rfc3339
 from noiselab.store.base import ReadingStore, SensorActivity, Series
 
 __all__ = ["MapSnapshot", "SensorLevels", "build_snapshot", "last_full_day", "sensor_levels"]

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Path
 
+from noiselab.model import rfc3339
+
 __all__ = [
     "DEFAULT_SPAN",
     "EARLIEST",
@@ -24,7 +26,6 @@ __all__ = [
     "RowId",
     "parse_instant",
     "resolve_window",
-    "rfc3339",
 ]
 
 DEFAULT_SPAN = timedelta(hours=24)
@@ -99,8 +100,3 @@ def resolve_window(
 def _check_served(name: str, instant: datetime) -> None:
     if not EARLIEST <= instant <= LATEST:
         raise _bad(name, f"{rfc3339(instant)} is outside {rfc3339(EARLIEST)}..{rfc3339(LATEST)}")
-
-
-def rfc3339(instant: datetime) -> str:
-    """``instant`` as RFC 3339 in UTC with ``Z`` (microseconds only when there are some)."""
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

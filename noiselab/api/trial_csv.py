@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from noiselab.analysis.buckets import Every
 from noiselab.analysis.decibels import round_db
-from noiselab.api.params import rfc3339
+from noiselab.model import rfc3339
 from noiselab.store.base import LevelPoint, ReadingStore
 from noiselab.store.metadata import Trial
 

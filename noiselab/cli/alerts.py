@@ -54,7 +54,6 @@ def alerts(
 ) -> None:
     """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
     from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
-    from noiselab.store.metadata import AlertRepository
 
     configure_logging(log_level, as_json=log_json)
     try:
@@ -64,7 +63,7 @@ def alerts(
     except NoiselabError as exc:
         raise fail(exc) from exc
     notifier = WebhookNotifier(
-        AlertRepository(registry), attempts=webhook_attempts, timeout_s=webhook_timeout
+        registry.alerts, attempts=webhook_attempts, timeout_s=webhook_timeout
     )
     evaluator = Evaluator(
         reading_store, registry, zone=tz, day=periods[0], evening=periods[1], notify=notifier

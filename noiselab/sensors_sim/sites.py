@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from noiselab.errors import ConfigError
-from noiselab.model import Sensor
+from noiselab.model import Sensor, utcnow
 from noiselab.sensors_sim.site_specs import Site, load_sites, site_from_json
 
 __all__ = [
@@ -67,7 +67,7 @@ def load_site_file(path: str | Path) -> tuple[Site, ...]:
         if site.id in seen:
             raise ConfigError(f"{where}: site id {site.id!r} repeats")
         seen.add(site.id)
-        _to_sensor(site, datetime.now(UTC), where)  # checks id, name and coordinates
+        _to_sensor(site, utcnow(), where)  # checks id, name and coordinates
         sites.append(site)
     return tuple(sites)
 
@@ -139,5 +139,5 @@ def _to_sensor(site: Site, created: datetime, where: str) -> Sensor:
 
 def registry_sensors(sites: Sequence[Site], created: datetime | None = None) -> list[Sensor]:
     """The registry entries of ``sites``: public, with coordinates, source and description."""
-    when = created or datetime.now(UTC)
+    when = created or utcnow()
     return [_to_sensor(s, when, f"site {s.id!r}") for s in sites]

@@ -56,7 +56,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 
 
 def _repo(meta: MetadataStore) -> AlertRepository:
-    return AlertRepository(meta)
+    return meta.alerts
 
 
 def _rule_out(rule: AlertRule) -> RuleOut:

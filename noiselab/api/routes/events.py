@@ -23,9 +23,10 @@ from noiselab.analysis.events import Event, detect_events
 from noiselab.api.access import SENSOR_ERRORS, cache_headers, visible_sensor
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.params import resolve_window, rfc3339
+from noiselab.api.params import resolve_window
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.events import EventsOut
+from noiselab.model import rfc3339
 
 __all__ = ["BACKGROUND_WINDOW_S", "MAX_SPAN", "READ_AHEAD_S", "method", "router"]
 

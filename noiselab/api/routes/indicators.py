@@ -41,11 +41,12 @@ from noiselab.api.access import (
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.day_cache import DayCache
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.params import parse_instant, rfc3339
+from noiselab.api.params import parse_instant
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
+from noiselab.model import rfc3339
 from noiselab.store.base import ReadingStore
 
 __all__ = ["MAX_DAYS", "router"]

@@ -30,12 +30,12 @@ from noiselab.api.access import (
 )
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.params import resolve_window, rfc3339
+from noiselab.api.params import resolve_window
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut, SensorDetail, SensorOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
-from noiselab.model import Sensor
+from noiselab.model import Sensor, rfc3339
 from noiselab.store.base import LevelPoint, SensorActivity
 
 __all__ = ["router"]

@@ -24,7 +24,7 @@ from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
 from noiselab.model import Sensor
 from noiselab.store.base import ReadingStore, SensorActivity
-from noiselab.store.metadata import AlertRepository, QuarantineEntry
+from noiselab.store.metadata import QuarantineEntry
 
 __all__ = ["router"]
 
@@ -123,7 +123,7 @@ def sensor_health(
     seen = {activity.sensor_id: activity for activity in store.activity()}
     today = meta.quarantine.counts_by_sensor(midnight)
     day = meta.quarantine.counts_by_sensor(datetime.fromtimestamp(now, UTC) - timedelta(days=1))
-    alerts = AlertRepository(meta).unresolved_counts()
+    alerts = meta.alerts.unresolved_counts()
     return [
         SensorHealthOut(
             **_health_fields(sensor, seen.get(sensor.id), store, now, midnight, settings),

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from noiselab.analysis.buckets import Every
 from noiselab.api.access import Reader, Staff, cache_headers, unknown_trial, visible_trial
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.params import parse_instant, rfc3339
+from noiselab.api.params import parse_instant
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.trials import (
     BandEffectOut,
@@ -42,6 +42,7 @@ from noiselab.api.trial_responses import (
     summary_row,
     trial_out,
 )
+from noiselab.model import rfc3339, utcnow
 from noiselab.store.metadata import Trial, TrialRepository, UnknownSensors, new_trial_id
 from noiselab.trials.evaluation import EvaluationCache, TrialResult
 from noiselab.trials.report import render_report
@@ -83,7 +84,7 @@ _EVAL: dict[int | str, dict[str, Any]] = {
 
 def get_trials(meta: MetaDep) -> TrialRepository:
     """The trial repository over the app's metadata database (cheap to construct)."""
-    return TrialRepository(meta)
+    return meta.trials
 
 
 def get_evaluations(request: Request, settings: SettingsDep) -> EvaluationCache:
@@ -133,7 +134,7 @@ def create_trial(
 ) -> TrialOut:
     """Create a trial (staff, admin). Its id is generated."""
     cache_headers(response, principal, settled=False)
-    trial = _trial_from(body, new_trial_id(), datetime.now(UTC))
+    trial = _trial_from(body, new_trial_id(), utcnow())
     try:
         trials.create(trial)
     except UnknownSensors as exc:
@@ -332,7 +333,7 @@ def _trial_from(body: TrialIn, trial_id: str, created: datetime) -> Trial:
             after_end=body.after_end.astimezone(UTC),
             hours=tuple(body.hours),
             created=created,
-            updated=datetime.now(UTC),
+            updated=utcnow(),
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc

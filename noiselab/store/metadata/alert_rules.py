@@ -14,19 +14,18 @@ seconds. They are stored by :class:`~noiselab.store.metadata.alerts.AlertReposit
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import msgspec
 
 from noiselab.errors import NoiselabError
-from noiselab.model import SENSOR_ID_PATTERN, SOURCES, SensorSource, utcnow
+from noiselab.model import MAX_NAME_LENGTH, SENSOR_ID_PATTERN, SOURCES, SensorSource, utcnow
 
 __all__ = [
     "ALERT_STATES",
     "EVALUATOR",
-    "MAX_NAME",
     "MAX_NOTE",
     "RULE_KINDS",
     "Alert",
@@ -38,7 +37,6 @@ __all__ = [
     "RuleKind",
     "TransitionError",
     "check_text",
-    "cooldown_over",
 ]
 
 RuleKind = Literal["level", "offline", "stuck", "quarantine_rate"]
@@ -55,7 +53,6 @@ EVALUATOR = "evaluator"
 
 DAY_S = 86_400
 WEEK_S = 7 * DAY_S
-MAX_NAME = 200
 MAX_NOTE = 2000
 MAX_URL = 2000
 
@@ -108,8 +105,8 @@ class AlertRule(msgspec.Struct, frozen=True, kw_only=True):
     updated: datetime = msgspec.field(default_factory=utcnow)
 
     def __post_init__(self) -> None:
-        if not self.name.strip() or len(self.name) > MAX_NAME:
-            raise ValueError(f"name must be 1-{MAX_NAME} characters")
+        if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
+            raise ValueError(f"name must be 1-{MAX_NAME_LENGTH} characters")
         check_text("name", self.name)
         if self.kind not in RULE_KINDS:
             raise ValueError(f"kind {self.kind!r} must be one of {', '.join(sorted(RULE_KINDS))}")
@@ -224,8 +221,3 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True):
     actor: str
     actor_key_id: str | None
     note: str
-
-
-def cooldown_over(resolved_at: datetime | None, cooldown_s: int, now: datetime) -> bool:
-    """Whether ``cooldown_s`` has passed since ``resolved_at`` (or nothing was resolved)."""
-    return resolved_at is None or now - resolved_at >= timedelta(seconds=cooldown_s)

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from noiselab.model import MAX_NAME_LENGTH
-from noiselab.store.metadata.alert_rules import MAX_NAME
 
 __all__ = [
     "METADATA",
@@ -126,7 +125,7 @@ alert_rules_table = sa.Table(
     "alert_rules",
     METADATA,
     sa.Column("id", _ID, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(MAX_NAME), nullable=False),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("metric", sa.String(16), nullable=True),
     sa.Column("window_s", sa.Integer, nullable=False),
@@ -174,7 +173,7 @@ alert_events_table = sa.Table(
     sa.Column("alert_id", _ID, sa.ForeignKey("alerts.id"), nullable=False),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("actor", sa.String(MAX_NAME), nullable=False),
+    sa.Column("actor", sa.String(MAX_NAME_LENGTH), nullable=False),
     sa.Column("actor_key_id", sa.String(32), nullable=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Index(None, "alert_id"),
