@@ -45,8 +45,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -62,6 +61,7 @@ from noiselab.config import parse_store_url
 from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
 from noiselab.model import Reading, ts_key
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.closing import ClosesOnExit
 from noiselab.store.influx_flux import activity_query, bands_query, minute_query, raw_query
 from noiselab.store.influx_lines import (
     MEASUREMENT,
@@ -123,7 +123,7 @@ def open_influx_store(url: str, source_of: SourceOf | None = None) -> InfluxStor
     )
 
 
-class InfluxStore:
+class InfluxStore(ClosesOnExit):
     """Readings in an InfluxDB 2 bucket, with an exact per-minute roll-up beside them."""
 
     def __init__(
@@ -288,17 +288,6 @@ class InfluxStore:
         """Close the HTTP connections."""
         self._write_api.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _query(self, flux: str, action: str) -> list[dict[str, Any]]:
         with _translated(action, write=False):

@@ -49,7 +49,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from types import TracebackType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -61,6 +60,7 @@ from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.closing import ClosesOnExit
 from noiselab.store.level_buckets import (
     MAX_POINTS,
     Buckets,
@@ -98,7 +98,7 @@ _CHECKPOINT_PAGES = 10_000
 _WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
-class SqliteStore:
+class SqliteStore(ClosesOnExit):
     """A ``ReadingStore`` in one SQLite file, created and migrated on open.
 
     ``synchronous`` is ``"FULL"`` (durable on return, the default) or ``"NORMAL"`` (for
@@ -124,17 +124,6 @@ class SqliteStore:
             except BaseException:
                 self._conn.close()
                 raise
-
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the connection; the file stays valid. Further calls raise ``StoreError``."""

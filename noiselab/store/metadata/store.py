@@ -19,15 +19,13 @@ Usage::
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 import sqlalchemy as sa
 from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from noiselab.errors import StoreError
+from noiselab.store.closing import ClosesOnExit
 from noiselab.store.metadata.alerts import AlertRepository
 from noiselab.store.metadata.engine import migrate, open_engine, translated
 from noiselab.store.metadata.keys import KeyRepository
@@ -38,7 +36,7 @@ from noiselab.store.metadata.trials import TrialRepository
 __all__ = ["MetadataStore"]
 
 
-class MetadataStore:
+class MetadataStore(ClosesOnExit):
     """The metadata database, with one repository per concern: ``sensors``, ``quarantine``,
     ``keys``, ``alerts`` and ``trials``.
 
@@ -85,14 +83,3 @@ class MetadataStore:
     def close(self) -> None:
         """Close pooled connections; the database stays valid."""
         self._engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
