@@ -23,7 +23,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
-from test_api import Lab, sensor, steady
+from support.lab import ApiLab
+from support.readings import sensor, steady
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
@@ -43,7 +44,7 @@ CHECKS = [
 def build_app(root: Path) -> tuple[Any, str]:
     """An app over real SQLite files in ``root`` holding two sensors (one private) with an hour
     of data, and a staff key; public rate limit effectively off."""
-    lab = Lab(root, now=NOW)
+    lab = ApiLab(root, now=NOW)
     lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
     lab.write(steady("vb-road-1", NOW - 3600, 3600, 62.0, lafmax=70.0), received_at=NOW)
     meta = MetadataStore(lab.meta_url)
