@@ -19,15 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.lab import ApiLab, headers_by_name
 
 from noiselab.alerts.evaluate import Evaluator
 from noiselab.alerts.webhook import WebhookNotifier
 from noiselab.api import alert_schemas
 from noiselab.api.alert_schemas import AlertDetailOut, AlertOut, RuleOut
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading
 from noiselab.store.alerts import AlertRepository, AlertRule
 from noiselab.store.metadata import MetadataStore, Sensor
@@ -53,45 +50,29 @@ NIGHT_RULE = {
 }
 
 
-class Office:
+class Office(ApiLab):
     """A store and metadata database with two sensors, keys of every role and an app whose
     clock is ``T0``; ``evaluate`` runs the evaluator at the clock's time."""
 
     def __init__(self, root: Path) -> None:
-        self.store_path = root / "readings.db"
-        self.meta_url = f"sqlite:///{root / 'metadata.db'}"
-        self.clock = Clock(T0)
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=self.clock
+        super().__init__(root, now=T0)
+        self.sensors(
+            Sensor(id="road-1", name="road 1", source="road"),
+            Sensor(id="road-2", name="road 2", source="road", public=False),
         )
-        meta = MetadataStore(self.meta_url)
-        try:
-            meta.add_sensors(
-                [
-                    Sensor(id="road-1", name="road 1", source="road"),
-                    Sensor(id="road-2", name="road 2", source="road", public=False),
-                ]
-            )
-            keys = {
-                "admin": create_key(meta, role="admin", name="ops")[1],
-                "staff": create_key(meta, role="staff", name="kommune")[1],
-                "vendor": create_key(meta, role="vendor", name="acme", sensors=("road-2",))[1],
-            }
-        finally:
-            meta.close()
-        self.headers = {who: {"Authorization": f"Bearer {k}"} for who, k in keys.items()}
-        self.headers["public"] = {}
+        keys = {
+            "admin": self.key("admin", "ops"),
+            "staff": self.key("staff", "kommune"),
+            "vendor": self.key("vendor", "acme", sensors=("road-2",)),
+        }
+        self.headers = headers_by_name(keys)
 
     def loud(self, sensor_id: str, start: float, minutes: int, laeq: float) -> None:
-        store = SqliteStore(self.store_path)
-        try:
-            readings = [
-                Reading(sensor_id=sensor_id, ts=start + 60 * i, laeq=laeq, duration=60.0)
-                for i in range(minutes)
-            ]
-            store.write(readings, received_at=start + 60 * minutes)
-        finally:
-            store.close()
+        readings = [
+            Reading(sensor_id=sensor_id, ts=start + 60 * i, laeq=laeq, duration=60.0)
+            for i in range(minutes)
+        ]
+        self.write(readings, received_at=start + 60 * minutes)
 
     def evaluate(self) -> None:
         store, meta = SqliteStore(self.store_path), MetadataStore(self.meta_url)
@@ -109,7 +90,7 @@ def office(tmp_path: Path) -> Office:
 
 @pytest.fixture
 def client(office: Office) -> Iterator[TestClient]:
-    with TestClient(create_app(office.settings)) as test_client:
+    with office.client() as test_client:
         yield test_client
 
 

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
+from support.lab import ApiLab, headers_by_name
 
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import Sensor
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -23,25 +21,17 @@ KEYS = "/api/v1/keys"
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
-    settings = ApiSettings(
-        store_url=f"sqlite:///{tmp_path / 'readings.db'}",
-        meta_url=f"sqlite:///{tmp_path / 'metadata.db'}",
-        auth_cache_s=60,
-    )
-    meta = MetadataStore(settings.meta_url)
-    try:
-        meta.add_sensors([Sensor(id="mine", name="mine", source="road", public=False)])
-        texts = {
-            "admin": create_key(meta, role="admin", name="ops")[1],
-            "staff": create_key(meta, role="staff", name="kommune")[1],
-            "vendor": create_key(meta, role="vendor", name="acme", sensors=("mine",))[1],
-        }
-    finally:
-        meta.close()
-    headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
-    headers["public"] = {}
-    with TestClient(create_app(settings)) as client:
-        yield client, headers
+    """An app with a key of each role (the vendor's for its private sensor ``mine``), and the
+    request headers of each holder."""
+    lab = ApiLab(tmp_path, auth_cache_s=60)
+    lab.sensors(Sensor(id="mine", name="mine", source="road", public=False))
+    keys = {
+        "admin": lab.key("admin", "ops"),
+        "staff": lab.key("staff", "kommune"),
+        "vendor": lab.key("vendor", "acme", sensors=("mine",)),
+    }
+    with lab.client() as client:
+        yield client, headers_by_name(keys)
 
 
 @pytest.mark.parametrize(("who", "status"), [("public", 401), ("staff", 403), ("vendor", 403)])

@@ -19,12 +19,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.clock import Clock
+from support.lab import ApiLab, headers_by_name
 
 from noiselab.analysis.decibels import leq
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
 from noiselab.api.trial_schemas import (
     BandEffectOut,
     DailyRowOut,
@@ -38,7 +36,7 @@ from noiselab.sensors_sim import spectra as sim_spectra
 from noiselab.sensors_sim.generate import Generated, generate
 from noiselab.sensors_sim.site_specs import Barrier, site_by_id
 from noiselab.store import open_store
-from noiselab.store.metadata import MetadataStore, Sensor
+from noiselab.store.metadata import Sensor
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -75,6 +73,9 @@ def trial_body(**changes: Any) -> dict[str, Any]:
 
 @dataclass
 class Setup:
+    """A running app of the trial tests: its client, the request headers of each key holder
+    (and ``"public"``), and the URLs of its store and metadata database."""
+
     client: TestClient
     headers: dict[str, dict[str, str]]
     store_url: str
@@ -88,34 +89,21 @@ def _sensor(sensor_id: str, *, public: bool = False) -> Sensor:
 def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
     """Private trial sensors, a public one, and a key of each role; two vendors. A
     ``readings.db`` already in ``root`` is the app's store."""
-    settings = ApiSettings(
-        store_url=f"sqlite:///{root / 'readings.db'}",
-        meta_url=f"sqlite:///{root / 'metadata.db'}",
-        auth_cache_s=60,
-        **({} if clock is None else {"clock": clock}),
+    lab = ApiLab(root, auth_cache_s=60, **({} if clock is None else {"clock": clock}))
+    lab.sensors(
+        _sensor(TREATED),
+        _sensor(CONTROL),
+        _sensor("other-private"),
+        _sensor("vb-public", public=True),
     )
-    meta = MetadataStore(settings.meta_url)
-    try:
-        meta.add_sensors(
-            [
-                _sensor(TREATED),
-                _sensor(CONTROL),
-                _sensor("other-private"),
-                _sensor("vb-public", public=True),
-            ]
-        )
-        texts = {
-            "admin": create_key(meta, role="admin", name="ops")[1],
-            "staff": create_key(meta, role="staff", name="kommune")[1],
-            "vendor": create_key(meta, role="vendor", name="acme")[1],
-            "other": create_key(meta, role="vendor", name="rival")[1],
-        }
-    finally:
-        meta.close()
-    headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
-    headers["public"] = {}
-    with TestClient(create_app(settings)) as client:
-        yield Setup(client, headers, settings.store_url, settings.meta_url)
+    keys = {
+        "admin": lab.key("admin", "ops"),
+        "staff": lab.key("staff", "kommune"),
+        "vendor": lab.key("vendor", "acme"),
+        "other": lab.key("vendor", "rival"),
+    }
+    with lab.client() as client:
+        yield Setup(client, headers_by_name(keys), lab.store_url, lab.meta_url)
 
 
 @pytest.fixture
