@@ -96,7 +96,7 @@ def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'metadata.db'}"
         return
-    from databases import fresh_postgres_database, postgres_admin_url
+    from support.databases import fresh_postgres_database, postgres_admin_url
 
     admin_url, why = postgres_admin_url()
     if admin_url is None:

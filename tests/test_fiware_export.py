@@ -19,7 +19,7 @@ import msgspec
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from support import Clock
+from support.clock import Clock
 
 from noiselab.analysis.buckets import Every
 from noiselab.config import parse_mqtt_url
