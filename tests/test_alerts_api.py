@@ -413,6 +413,7 @@ def test_webhook_to_a_closed_port_fails_without_blocking(office: Office) -> None
 # --------------------------------------------------------------------------- the command
 
 
+@pytest.mark.process
 def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     """``noiselab alerts --once`` on real files, at the real time: the last 10 min at 74.9 and
     75.1 dB alternately (energetic mean 75.00 dB) are above a 70 dB LAeq,5min rule."""
@@ -461,6 +462,7 @@ def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     assert alert.value == pytest.approx(75.0, abs=0.01)
 
 
+@pytest.mark.process
 def test_cli_rejects_a_bad_zone(tmp_path: Path) -> None:
     result = subprocess.run(
         [

@@ -273,6 +273,7 @@ def test_open_needs_a_token(monkeypatch):
         open_influx_store("influxdb://localhost:8086?org=lab&bucket=noise")
 
 
+@pytest.mark.process
 def test_the_ingest_quarantines_what_influxdb_refuses_and_acks_the_rest(tmp_path, broker, prefix):
     """A real worker on a real broker over the InfluxDB adapter: InfluxDB refuses one point
     (422, a field type conflict), so the batch is written reading by reading; the refused one is

@@ -35,7 +35,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PUBLIC_MARKERS = {"vb-known", "vb-quiet", "vb-edge-low", "vb-edge-high", "vb-rich"}
 
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.process,
     # The test command installs chromium; only a bare `pytest` elsewhere may lack it. Under CI
     # a missing browser must fail, not skip.
     pytest.mark.skipif(

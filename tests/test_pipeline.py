@@ -22,6 +22,8 @@ from noiselab.broker import MosquittoBroker
 from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.process
+
 # 2026-11-25T10:00:00Z, a minute boundary in the past (so no reading is "in the future").
 T0 = 1_795_600_800.0
 assert T0 % 300 == 0

@@ -163,7 +163,7 @@ def test_bad_fault_specs_are_refused_clearly(text: str, message: str) -> None:
     assert parse_faults(" dropout=0.5 , skew_s=30").skew_s == 30
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_ingest_stores_what_faulty_sensors_should_have_stored(
     tmp_path: Path,
     broker: MosquittoBroker,
