@@ -56,15 +56,16 @@ class Office(ApiLab):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root, now=T0)
-        self.sensors(
-            Sensor(id="road-1", name="road 1", source="road"),
-            Sensor(id="road-2", name="road 2", source="road", public=False),
-        )
-        keys = {
-            "admin": self.key("admin", "ops"),
-            "staff": self.key("staff", "kommune"),
-            "vendor": self.key("vendor", "acme", sensors=("road-2",)),
-        }
+        with self.meta():
+            self.sensors(
+                Sensor(id="road-1", name="road 1", source="road"),
+                Sensor(id="road-2", name="road 2", source="road", public=False),
+            )
+            keys = {
+                "admin": self.key("admin", "ops"),
+                "staff": self.key("staff", "kommune"),
+                "vendor": self.key("vendor", "acme", sensors=("road-2",)),
+            }
         self.headers = headers_by_name(keys)
 
     def loud(self, sensor_id: str, start: float, minutes: int, laeq: float) -> None:
@@ -91,6 +92,19 @@ def office(tmp_path: Path) -> Office:
 @pytest.fixture
 def client(office: Office) -> Iterator[TestClient]:
     with office.client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def shared_office(tmp_path_factory: pytest.TempPathFactory) -> Office:
+    """One office for the tests whose requests are all refused (401, 403, 422) or only read
+    the OpenAPI document: they change nothing, so they share its files and app."""
+    return Office(tmp_path_factory.mktemp("office"))
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_office: Office) -> Iterator[TestClient]:
+    with shared_office.client() as test_client:
         yield test_client
 
 
@@ -131,12 +145,18 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
 @pytest.mark.parametrize(("who", "status"), [("public", 401), ("vendor", 403)])
 def test_staff_endpoints_refuse_the_public_and_vendors(
-    office: Office, client: TestClient, method: str, path: str, body: Any, who: str, status: int
+    shared_office: Office,
+    shared_client: TestClient,
+    method: str,
+    path: str,
+    body: Any,
+    who: str,
+    status: int,
 ) -> None:
-    kwargs: dict[str, Any] = {"headers": office.headers[who]}
+    kwargs: dict[str, Any] = {"headers": shared_office.headers[who]}
     if body is not None:
         kwargs["json"] = body
-    response = client.request(method.upper(), path, **kwargs)
+    response = shared_client.request(method.upper(), path, **kwargs)
     assert response.status_code == status, response.text
     assert isinstance(response.json()["detail"], str)
 
@@ -223,9 +243,10 @@ def test_a_rule_with_alerts_cannot_be_deleted(office: Office, client: TestClient
     ],
 )
 def test_bad_rules_are_422_naming_the_field(
-    office: Office, client: TestClient, change: dict[str, Any], word: str
+    shared_office: Office, shared_client: TestClient, change: dict[str, Any], word: str
 ) -> None:
-    response = client.post(RULES, json=NIGHT_RULE | change, headers=office.headers["staff"])
+    staff = shared_office.headers["staff"]
+    response = shared_client.post(RULES, json=NIGHT_RULE | change, headers=staff)
     assert response.status_code == 422, response.text
     assert word in response.json()["detail"]
 
@@ -488,8 +509,8 @@ def test_cli_rejects_a_bad_zone(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- OpenAPI
 
 
-def test_openapi_documents_the_staff_endpoints_with_examples(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_openapi_documents_the_staff_endpoints_with_examples(shared_client: TestClient) -> None:
+    spec = shared_client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in (
         RULES,

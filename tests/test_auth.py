@@ -47,19 +47,19 @@ class Lab(ApiLab):
 
     def __init__(self, root: Path, cache_s: float = 0.0) -> None:
         super().__init__(root, now=T0 + 3600, auth_cache_s=cache_s)
-        self.sensors(
-            *(Sensor(id=sid, name=sid, source="road", public=sid == "pub") for sid in SENSORS)
-        )
         for sid in SENSORS:
             hour = [Reading(sensor_id=sid, ts=T0 + i, laeq=60.0) for i in range(3600)]
             self.write(hour, received_at=T0 + 3600)
-        self.keys = {
-            "vendor": self.key("vendor", "acme", sensors=("mine",)).text,
-            "staff": self.key("staff", "kommune").text,
-            "admin": self.key("admin", "ops").text,
-        }
-        revoked = self.key("staff", "gone")
         with self.meta() as meta:
+            self.sensors(
+                *(Sensor(id=sid, name=sid, source="road", public=sid == "pub") for sid in SENSORS)
+            )
+            self.keys = {
+                "vendor": self.key("vendor", "acme", sensors=("mine",)).text,
+                "staff": self.key("staff", "kommune").text,
+                "admin": self.key("admin", "ops").text,
+            }
+            revoked = self.key("staff", "gone")
             meta.revoke_api_key(revoked.id)
         self.keys["revoked"] = revoked.text
 

@@ -24,12 +24,13 @@ def setup(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]
     """An app with a key of each role (the vendor's for its private sensor ``mine``), and the
     request headers of each holder."""
     lab = ApiLab(tmp_path, auth_cache_s=60)
-    lab.sensors(Sensor(id="mine", name="mine", source="road", public=False))
-    keys = {
-        "admin": lab.key("admin", "ops"),
-        "staff": lab.key("staff", "kommune"),
-        "vendor": lab.key("vendor", "acme", sensors=("mine",)),
-    }
+    with lab.meta():
+        lab.sensors(Sensor(id="mine", name="mine", source="road", public=False))
+        keys = {
+            "admin": lab.key("admin", "ops"),
+            "staff": lab.key("staff", "kommune"),
+            "vendor": lab.key("vendor", "acme", sensors=("mine",)),
+        }
     with lab.client() as client:
         yield client, headers_by_name(keys)
 

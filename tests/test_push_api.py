@@ -39,16 +39,17 @@ class Setup(ApiLab):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root, now=NOW)
-        self.sensors(
-            Sensor(id=DEVICE, name="DIY DNMS", source="road", public=True),
-            Sensor(id="esp8266-99", name="another", source="road", public=True),
-        )
-        self.keys = {
-            "sensor": self.key("sensor", "diy", sensors=(DEVICE,)).text,
-            "unregistered": self.key("sensor", "new", sensors=("esp8266-424242",)).text,
-            "staff": self.key("staff", "kommune").text,
-            "vendor": self.key("vendor", "acme", sensors=(DEVICE,)).text,
-        }
+        with self.meta():
+            self.sensors(
+                Sensor(id=DEVICE, name="DIY DNMS", source="road", public=True),
+                Sensor(id="esp8266-99", name="another", source="road", public=True),
+            )
+            self.keys = {
+                "sensor": self.key("sensor", "diy", sensors=(DEVICE,)).text,
+                "unregistered": self.key("sensor", "new", sensors=("esp8266-424242",)).text,
+                "staff": self.key("staff", "kommune").text,
+                "vendor": self.key("vendor", "acme", sensors=(DEVICE,)).text,
+            }
 
     def readings(
         self, sensor_id: str = DEVICE, start: float = 0, end: float = 2e9

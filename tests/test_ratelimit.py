@@ -34,15 +34,16 @@ class Lab(ApiLab):
 
     def __init__(self, root: Path, **settings: object) -> None:
         super().__init__(root, now=T0 + 3600, **settings)
-        self.sensors(
-            Sensor(id="pub", name="pub", source="road", public=True),
-            Sensor(id="mine", name="mine", source="road", public=False),
-        )
-        self.write([Reading(sensor_id="pub", ts=T0 + i, laeq=60.0) for i in range(3600)], T0)
-        self.keys = {
-            "staff": self.key("staff", "kommune"),
-            "vendor": self.key("vendor", "acme", sensors=("mine",)),
-        }
+        with self.meta():
+            self.sensors(
+                Sensor(id="pub", name="pub", source="road", public=True),
+                Sensor(id="mine", name="mine", source="road", public=False),
+            )
+            self.write([Reading(sensor_id="pub", ts=T0 + i, laeq=60.0) for i in range(3600)], T0)
+            self.keys = {
+                "staff": self.key("staff", "kommune"),
+                "vendor": self.key("vendor", "acme", sensors=("mine",)),
+            }
 
     def client(self, address: str = "10.0.0.1", **kwargs: Any) -> TestClient:
         return super().client(client=(address, 50000), **kwargs)

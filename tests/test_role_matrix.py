@@ -285,19 +285,20 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     lab = ApiLab(tmp_path_factory.mktemp("matrix"), public_rate_per_s=1e6, public_burst=1_000_000)
-    lab.sensors(
-        Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
-        Sensor(id=PRIVATE_SENSOR, name="acme", source="road", public=False),
-        Sensor(id=PUSHING_SENSOR, name="diy", source="road", public=False),
-    )
-    keys = {
-        "vendor": lab.key("vendor", "acme", sensors=(PRIVATE_SENSOR,)),
-        "other_vendor": lab.key("vendor", "other"),
-        "staff": lab.key("staff", "kommune"),
-        "admin": lab.key("admin", "ops"),
-        "sensor": lab.key("sensor", "diy", sensors=(PUSHING_SENSOR,)),
-    }
-    revocable = lab.key("staff", "to revoke").id
+    with lab.meta():
+        lab.sensors(
+            Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
+            Sensor(id=PRIVATE_SENSOR, name="acme", source="road", public=False),
+            Sensor(id=PUSHING_SENSOR, name="diy", source="road", public=False),
+        )
+        keys = {
+            "vendor": lab.key("vendor", "acme", sensors=(PRIVATE_SENSOR,)),
+            "other_vendor": lab.key("vendor", "other"),
+            "staff": lab.key("staff", "kommune"),
+            "admin": lab.key("admin", "ops"),
+            "sensor": lab.key("sensor", "diy", sensors=(PUSHING_SENSOR,)),
+        }
+        revocable = lab.key("staff", "to revoke").id
     headers = headers_by_name(keys) | {"bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
     with lab.client() as client:
         ids = {REVOKED_KEY: revocable}

@@ -42,16 +42,16 @@ class Desk(ApiLab):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root, now=NOW)
-        self.sensors(
-            Sensor(id="road-1", name="road 1", source="road"),
-            Sensor(id="road-2", name="road 2", source="road", public=False),
-            Sensor(id="rail-1", name="rail 1", source="rail"),
-        )
-        self.keys = {
-            "staff": self.key("staff", "kommune").text,
-            "vendor": self.key("vendor", "acme").text,
-        }
         with self.meta() as meta:
+            self.sensors(
+                Sensor(id="road-1", name="road 1", source="road"),
+                Sensor(id="road-2", name="road 2", source="road", public=False),
+                Sensor(id="rail-1", name="rail 1", source="rail"),
+            )
+            self.keys = {
+                "staff": self.key("staff", "kommune").text,
+                "vendor": self.key("vendor", "acme").text,
+            }
             meta.quarantine(
                 [
                     _reject("road-1", i, MIDNIGHT + 600 * (i + 1), "laeq: 999 is outside 0-160 dB")

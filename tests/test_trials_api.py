@@ -90,18 +90,19 @@ def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
     """Private trial sensors, a public one, and a key of each role; two vendors. A
     ``readings.db`` already in ``root`` is the app's store."""
     lab = ApiLab(root, auth_cache_s=60, **({} if clock is None else {"clock": clock}))
-    lab.sensors(
-        _sensor(TREATED),
-        _sensor(CONTROL),
-        _sensor("other-private"),
-        _sensor("vb-public", public=True),
-    )
-    keys = {
-        "admin": lab.key("admin", "ops"),
-        "staff": lab.key("staff", "kommune"),
-        "vendor": lab.key("vendor", "acme"),
-        "other": lab.key("vendor", "rival"),
-    }
+    with lab.meta():
+        lab.sensors(
+            _sensor(TREATED),
+            _sensor(CONTROL),
+            _sensor("other-private"),
+            _sensor("vb-public", public=True),
+        )
+        keys = {
+            "admin": lab.key("admin", "ops"),
+            "staff": lab.key("staff", "kommune"),
+            "vendor": lab.key("vendor", "acme"),
+            "other": lab.key("vendor", "rival"),
+        }
     with lab.client() as client:
         yield Setup(client, headers_by_name(keys), lab.store_url, lab.meta_url)
 
@@ -110,6 +111,13 @@ def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
 def setup(tmp_path: Path) -> Iterator[Setup]:
     """An app over an empty store."""
     yield from _setup(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """An app over an empty store for the tests whose requests are all refused (422) or only
+    read the OpenAPI document: they change nothing, so they share it."""
+    yield from _setup(tmp_path_factory.mktemp("trials"))
 
 
 def create(s: Setup, **changes: Any) -> dict[str, Any]:
@@ -165,9 +173,10 @@ def test_staff_create_read_replace_delete(setup: Setup) -> None:
     ],
 )
 def test_invalid_trials_are_422_with_a_reason(
-    setup: Setup, changes: dict[str, Any], message: str
+    shared_setup: Setup, changes: dict[str, Any], message: str
 ) -> None:
-    response = setup.client.post(TRIALS, json=trial_body(**changes), headers=setup.headers["staff"])
+    staff = shared_setup.headers["staff"]
+    response = shared_setup.client.post(TRIALS, json=trial_body(**changes), headers=staff)
     assert response.status_code == 422, response.text
     assert message in response.json()["detail"]
 
@@ -494,8 +503,8 @@ def test_csv_export_limits_and_errors(setup: Setup) -> None:
     ]
 
 
-def test_openapi_documents_the_trial_routes(setup: Setup) -> None:
-    spec = setup.client.get("/openapi.json").json()
+def test_openapi_documents_the_trial_routes(shared_setup: Setup) -> None:
+    spec = shared_setup.client.get("/openapi.json").json()
     paths = {p for p in spec["paths"] if p.startswith(TRIALS)}
     assert paths == {
         TRIALS,

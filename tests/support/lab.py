@@ -67,14 +67,21 @@ class ApiLab:
         if self.clock is not None:
             settings = {"clock": self.clock} | settings
         self.settings = ApiSettings(store_url=self.store_url, meta_url=self.meta_url, **settings)
+        self._meta: MetadataStore | None = None
 
     @contextmanager
     def meta(self) -> Iterator[MetadataStore]:
-        """The metadata database, open for the ``with`` block."""
-        meta = MetadataStore(self.meta_url)
+        """The metadata database, open for the ``with`` block. Inside such a block the lab's
+        other methods use the same open store (opening one runs the migration check, so a
+        setup of several sensors and keys opens it once)."""
+        if self._meta is not None:
+            yield self._meta
+            return
+        self._meta = MetadataStore(self.meta_url)
         try:
-            yield meta
+            yield self._meta
         finally:
+            meta, self._meta = self._meta, None
             meta.close()
 
     def sensors(self, *sensors: Sensor) -> None:
