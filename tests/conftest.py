@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Mosquitto per test session, ingest processes, unique topics."""
+"""Shared fixtures: a real Mosquitto per test session, ingest processes, unique topics, metadata
+databases; and the ``process`` marker's guard: a test that starts a process must say so."""
 
 from __future__ import annotations
 
@@ -12,8 +13,56 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.processes import MARKER, ProcessGuard
 
 from noiselab.broker import MosquittoBroker
+
+pytest_plugins = ("pytester",)  # test_process_marker runs this conftest in a pytest of its own
+
+PROCESS_FIXTURES = frozenset({"broker", "ingest_factory"})
+"""The fixtures below that start a process (Mosquitto, ``noiselab ingest``): a test that uses
+one, even through another fixture, must carry the ``process`` marker."""
+
+_GUARD = pytest.StashKey[ProcessGuard]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Stop the run before anything starts when a test uses a process fixture unmarked."""
+    unmarked = [
+        f"  {item.nodeid} uses {', '.join(sorted(used))}"
+        for item in items
+        if item.get_closest_marker(MARKER) is None
+        and (used := PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())))
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"tests that start a process through a fixture must be marked '{MARKER}'"
+            f" (@pytest.mark.{MARKER} or a module-level pytestmark):\n" + "\n".join(unmarked)
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Run a test without the ``process`` marker, its fixtures' setup and teardown included,
+    with every process start refused (see ``support.processes``)."""
+    if item.get_closest_marker(MARKER) is not None:
+        return (yield)
+    guard = item.stash[_GUARD] = ProcessGuard(item.nodeid)
+    with guard.active():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """Fail an unmarked test that tried to start a process even if the code under test caught
+    the refusal."""
+    report: pytest.TestReport = yield
+    guard = item.stash.get(_GUARD, None)
+    attempts = [] if guard is None else guard.take_attempts()
+    if attempts and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(attempts)
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +145,7 @@ def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'metadata.db'}"
         return
-    from databases import fresh_postgres_database, postgres_admin_url
+    from support.databases import fresh_postgres_database, postgres_admin_url
 
     admin_url, why = postgres_admin_url()
     if admin_url is None:

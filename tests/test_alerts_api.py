@@ -19,15 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.lab import ApiLab, headers_by_name
 
 from noiselab.alerts.evaluate import Evaluator
 from noiselab.alerts.webhook import WebhookNotifier
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.schemas import alerts as alert_schemas
 from noiselab.api.schemas.alerts import AlertDetailOut, AlertOut, RuleOut
-from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Sensor
 from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
 from noiselab.store.sqlite import SqliteStore
@@ -52,39 +49,30 @@ NIGHT_RULE = {
 }
 
 
-class Office:
+class Office(ApiLab):
     """A store and metadata database with two sensors, keys of every role and an app whose
     clock is ``T0``; ``evaluate`` runs the evaluator at the clock's time."""
 
     def __init__(self, root: Path) -> None:
-        self.store_path = root / "readings.db"
-        self.meta_url = f"sqlite:///{root / 'metadata.db'}"
-        self.clock = Clock(T0)
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=self.clock
-        )
-        with MetadataStore(self.meta_url) as meta:
-            meta.sensors.add(
-                [
-                    Sensor(id="road-1", name="road 1", source="road"),
-                    Sensor(id="road-2", name="road 2", source="road", public=False),
-                ]
+        super().__init__(root, now=T0)
+        with self.meta():
+            self.sensors(
+                Sensor(id="road-1", name="road 1", source="road"),
+                Sensor(id="road-2", name="road 2", source="road", public=False),
             )
             keys = {
-                "admin": create_key(meta, role="admin", name="ops")[1],
-                "staff": create_key(meta, role="staff", name="kommune")[1],
-                "vendor": create_key(meta, role="vendor", name="acme", sensors=("road-2",))[1],
+                "admin": self.key("admin", "ops"),
+                "staff": self.key("staff", "kommune"),
+                "vendor": self.key("vendor", "acme", sensors=("road-2",)),
             }
-        self.headers = {who: {"Authorization": f"Bearer {k}"} for who, k in keys.items()}
-        self.headers["public"] = {}
+        self.headers = headers_by_name(keys)
 
     def loud(self, sensor_id: str, start: float, minutes: int, laeq: float) -> None:
-        with SqliteStore(self.store_path) as store:
-            readings = [
-                Reading(sensor_id=sensor_id, ts=start + 60 * i, laeq=laeq, duration=60.0)
-                for i in range(minutes)
-            ]
-            store.write(readings, received_at=start + 60 * minutes)
+        readings = [
+            Reading(sensor_id=sensor_id, ts=start + 60 * i, laeq=laeq, duration=60.0)
+            for i in range(minutes)
+        ]
+        self.write(readings, received_at=start + 60 * minutes)
 
     def evaluate(self) -> None:
         store, meta = SqliteStore(self.store_path), MetadataStore(self.meta_url)
@@ -102,7 +90,20 @@ def office(tmp_path: Path) -> Office:
 
 @pytest.fixture
 def client(office: Office) -> Iterator[TestClient]:
-    with TestClient(create_app(office.settings)) as test_client:
+    with office.client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def shared_office(tmp_path_factory: pytest.TempPathFactory) -> Office:
+    """One office for the tests whose requests are all refused (401, 403, 422) or only read
+    the OpenAPI document: they change nothing, so they share its files and app."""
+    return Office(tmp_path_factory.mktemp("office"))
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_office: Office) -> Iterator[TestClient]:
+    with shared_office.client() as test_client:
         yield test_client
 
 
@@ -143,12 +144,18 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
 @pytest.mark.parametrize(("who", "status"), [("public", 401), ("vendor", 403)])
 def test_staff_endpoints_refuse_the_public_and_vendors(
-    office: Office, client: TestClient, method: str, path: str, body: Any, who: str, status: int
+    shared_office: Office,
+    shared_client: TestClient,
+    method: str,
+    path: str,
+    body: Any,
+    who: str,
+    status: int,
 ) -> None:
-    kwargs: dict[str, Any] = {"headers": office.headers[who]}
+    kwargs: dict[str, Any] = {"headers": shared_office.headers[who]}
     if body is not None:
         kwargs["json"] = body
-    response = client.request(method.upper(), path, **kwargs)
+    response = shared_client.request(method.upper(), path, **kwargs)
     assert response.status_code == status, response.text
     assert isinstance(response.json()["detail"], str)
 
@@ -235,9 +242,10 @@ def test_a_rule_with_alerts_cannot_be_deleted(office: Office, client: TestClient
     ],
 )
 def test_bad_rules_are_422_naming_the_field(
-    office: Office, client: TestClient, change: dict[str, Any], word: str
+    shared_office: Office, shared_client: TestClient, change: dict[str, Any], word: str
 ) -> None:
-    response = client.post(RULES, json=NIGHT_RULE | change, headers=office.headers["staff"])
+    staff = shared_office.headers["staff"]
+    response = shared_client.post(RULES, json=NIGHT_RULE | change, headers=staff)
     assert response.status_code == 422, response.text
     assert word in response.json()["detail"]
 
@@ -425,6 +433,7 @@ def test_webhook_to_a_closed_port_fails_without_blocking(office: Office) -> None
 # --------------------------------------------------------------------------- the command
 
 
+@pytest.mark.process
 def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     """``noiselab alerts --once`` on real files, at the real time: the last 10 min at 74.9 and
     75.1 dB alternately (energetic mean 75.00 dB) are above a 70 dB LAeq,5min rule."""
@@ -470,6 +479,7 @@ def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     assert alert.value == pytest.approx(75.0, abs=0.01)
 
 
+@pytest.mark.process
 def test_cli_rejects_a_bad_zone(tmp_path: Path) -> None:
     result = subprocess.run(
         [
@@ -495,8 +505,8 @@ def test_cli_rejects_a_bad_zone(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- OpenAPI
 
 
-def test_openapi_documents_the_staff_endpoints_with_examples(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_openapi_documents_the_staff_endpoints_with_examples(shared_client: TestClient) -> None:
+    spec = shared_client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in (
         RULES,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import noiselab.analysis as analysis
 
 
@@ -15,6 +17,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
             assert obj.__doc__, f"{name} has no docstring"
 
 
+@pytest.mark.process
 def test_analysis_imports_nothing_else_of_noiselab() -> None:
     code = (
         "import sys, noiselab.analysis; "

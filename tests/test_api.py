@@ -18,17 +18,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.lab import ApiLab, staff
+from support.readings import sensor, steady
 
 from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.errors import ConfigError
-from noiselab.model import Reading, Rejection, Sensor
+from noiselab.model import Reading, Rejection
 from noiselab.store.metadata import MetadataStore
-from noiselab.store.sqlite import MAX_POINTS, SqliteStore
+from noiselab.store.sqlite import MAX_POINTS
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its TestClient and warns about httpx.
@@ -39,58 +39,17 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()  # a whole 5-minute bou
 """A Monday noon (UTC), far from daylight-saving changes."""
 
 
-class Lab:
-    """Real store and metadata files in a temporary directory, and an app over them."""
-
-    def __init__(self, root: Path, now: float) -> None:
-        self.store_path = root / "noiselab.db"
-        self.meta_url = f"sqlite:///{root / 'metadata.db'}"
-        self.clock = Clock(now)
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=self.clock
-        )
-
-    def sensors(self, *sensors: Sensor) -> None:
-        with MetadataStore(self.meta_url) as meta:
-            meta.sensors.add(sensors, replace=True)
-
-    def write(self, readings: list[Reading], received_at: float) -> None:
-        with SqliteStore(self.store_path) as store:
-            store.write(readings, received_at)
-
-    def client(self) -> TestClient:
-        return TestClient(create_app(self.settings))
-
-
-def sensor(sensor_id: str, *, public: bool = True) -> Sensor:
-    return Sensor(
-        id=sensor_id,
-        name=f"Sensor {sensor_id}",
-        lat=55.6242,
-        lon=12.388,
-        source="road",
-        public=public,
-    )
-
-
-def steady(
-    sensor_id: str, start: float, seconds: int, laeq: float, **extra: float
-) -> list[Reading]:
-    """One-second readings at a constant level."""
-    return [Reading(sensor_id=sensor_id, ts=start + i, laeq=laeq, **extra) for i in range(seconds)]
-
-
 def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Lab:
-    return Lab(tmp_path, now=T0 + 3600)
+def lab(tmp_path: Path) -> ApiLab:
+    return ApiLab(tmp_path, now=T0 + 3600)
 
 
 @pytest.fixture
-def levels_lab(lab: Lab) -> Iterator[TestClient]:
+def levels_lab(lab: ApiLab) -> Iterator[TestClient]:
     """vb-road-1: 60 s at 60 dB (LAFmax 65) from T0, then 60 s at 70 dB (LAFmax 75)."""
     lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
     lab.write(
@@ -168,15 +127,6 @@ def test_one_sensor_and_404s(levels_lab):
 
 
 # --------------------------------------------------------------------------- levels
-
-
-def staff(client: TestClient) -> dict[str, str]:
-    """Headers with a staff key of the running app (created once per app): finer buckets than
-    15m need a key."""
-    state = client.app.state  # type: ignore[attr-defined]
-    if getattr(state, "test_staff_key", None) is None:
-        state.test_staff_key = create_key(state.meta, role="staff", name="tests")[1]
-    return {"Authorization": f"Bearer {state.test_staff_key}"}
 
 
 def levels(client: TestClient, **params: str) -> dict:
@@ -405,7 +355,7 @@ def query_values(draw: st.DrawFn) -> str | None:
 
 @pytest.fixture(scope="module")
 def fuzz_client(tmp_path_factory) -> Iterator[TestClient]:
-    lab = Lab(tmp_path_factory.mktemp("fuzz"), now=T0 + 3600)
+    lab = ApiLab(tmp_path_factory.mktemp("fuzz"), now=T0 + 3600)
     lab.sensors(sensor("vb-road-1"))
     lab.write(steady("vb-road-1", T0, 120, 60.0), received_at=T0 + 120)
     with lab.client() as client:
@@ -574,7 +524,7 @@ def test_events_take_grafana_epoch_milliseconds(levels_lab):
 
 
 @pytest.fixture
-def day_lab(lab: Lab) -> Iterator[TestClient]:
+def day_lab(lab: ApiLab) -> Iterator[TestClient]:
     """Minute readings at a steady 60 dB over local 2026-03-02 00:00 to 03-03 07:00 (UTC+1)."""
     lab.sensors(sensor("vb-road-1"))
     first = datetime(2026, 3, 1, 23, 0, tzinfo=UTC).timestamp()

@@ -10,7 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_api import Lab, sensor, steady
+from support.lab import ApiLab
+from support.readings import sensor, steady
 
 from noiselab.api.schemas.events import EventsOut
 from noiselab.api.schemas.indicators import IndicatorsOut
@@ -35,7 +36,7 @@ def _period_level(ts: float) -> float:
 def dst_lab(tmp_path: Path) -> Iterator[object]:
     """Minute readings (60 s each) following the period levels from Saturday 2026-03-28 00:00
     local to Sunday 07:00 local: the night of the 28th is only 8 hours long (02:00 -> 03:00)."""
-    lab = Lab(tmp_path, now=_local(2026, 4, 1))
+    lab = ApiLab(tmp_path, now=_local(2026, 4, 1))
     lab.sensors(sensor("vb-road-1"))
     start, end = _local(2026, 3, 28), _local(2026, 3, 29, 7)
     minutes = range(int(start), int(end), 60)
@@ -82,7 +83,7 @@ def test_indicators_per_local_date_over_the_spring_change(dst_lab) -> None:
 def test_periods_follow_the_settings(tmp_path: Path) -> None:
     """Constant 60 dB all day with the EU default evening 19-23: weights 12/4/8 and
     Lden = 10·log10((12·10^6 + 4·10^6.5 + 8·10^7)/24) = 66.40 dB (66.67 with 12/3/9)."""
-    lab = Lab(tmp_path, now=_local(2026, 6, 10))
+    lab = ApiLab(tmp_path, now=_local(2026, 6, 10))
     lab.settings = replace(lab.settings, evening=(19, 23))
     lab.sensors(sensor("vb-road-1"))
     start, end = _local(2026, 6, 1), _local(2026, 6, 2, 7)
@@ -109,7 +110,7 @@ def test_periods_follow_the_settings(tmp_path: Path) -> None:
 
 def test_daily_levels_follow_the_zone_setting(tmp_path: Path) -> None:
     """With zone UTC the 1d buckets of /levels start at UTC midnight, not Copenhagen's."""
-    lab = Lab(tmp_path, now=T0 + 86400)
+    lab = ApiLab(tmp_path, now=T0 + 86400)
     lab.settings = replace(lab.settings, zone="UTC")
     lab.sensors(sensor("vb-road-1"))
     lab.write(steady("vb-road-1", T0, 60, 50.0), received_at=T0 + 60)
@@ -166,7 +167,7 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
 @pytest.fixture
 def events_lab(tmp_path: Path) -> Iterator[object]:
     """20 minutes at 50 dB with a 20-s pass-by at 80 dB starting 15 minutes in."""
-    lab = Lab(tmp_path, now=T0 + 3600)
+    lab = ApiLab(tmp_path, now=T0 + 3600)
     lab.sensors(sensor("rail-1"))
     readings = steady("rail-1", T0, 900, 50.0) + steady("rail-1", T0 + 900, 20, 80.0)
     readings += steady("rail-1", T0 + 920, 280, 50.0)

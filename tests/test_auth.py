@@ -14,14 +14,14 @@ import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import APIRouter, Depends
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.lab import ApiLab
 from typer.testing import CliRunner
 
 from noiselab.api.app import create_app
@@ -31,7 +31,6 @@ from noiselab.cli import app as cli
 from noiselab.errors import ConfigError
 from noiselab.model import Reading, Sensor
 from noiselab.store.metadata import MetadataStore
-from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -42,42 +41,30 @@ MIGRATIONS = Path(__file__).parents[1] / "noiselab" / "store" / "migrations"
 SENSORS = ("pub", "mine", "theirs")
 
 
-class Lab:
+class Lab(ApiLab):
     """Store and metadata files with three sensors and an hour of readings each, one key per
     role, and a revoked staff key."""
 
     def __init__(self, root: Path, cache_s: float = 0.0) -> None:
-        self.meta_path = root / "metadata.db"
-        self.store_url = f"sqlite:///{root / 'readings.db'}"
-        self.clock = Clock(T0 + 3600)
-        self.settings = ApiSettings(
-            store_url=self.store_url,
-            meta_url=f"sqlite:///{self.meta_path}",
-            clock=self.clock,
-            auth_cache_s=cache_s,
-        )
-        store = SqliteStore(root / "readings.db")
-        meta = MetadataStore(self.settings.meta_url)
-        try:
-            meta.sensors.add(
-                Sensor(id=sid, name=sid, source="road", public=sid == "pub") for sid in SENSORS
+        super().__init__(root, now=T0 + 3600, auth_cache_s=cache_s)
+        for sid in SENSORS:
+            hour = [Reading(sensor_id=sid, ts=T0 + i, laeq=60.0) for i in range(3600)]
+            self.write(hour, received_at=T0 + 3600)
+        with self.meta() as meta:
+            self.sensors(
+                *(Sensor(id=sid, name=sid, source="road", public=sid == "pub") for sid in SENSORS)
             )
-            for sid in SENSORS:
-                store.write(
-                    [Reading(sensor_id=sid, ts=T0 + i, laeq=60.0) for i in range(3600)], T0 + 3600
-                )
             self.keys = {
-                "vendor": create_key(meta, role="vendor", name="acme", sensors=("mine",))[1],
-                "staff": create_key(meta, role="staff", name="kommune")[1],
-                "admin": create_key(meta, role="admin", name="ops")[1],
+                "vendor": self.key("vendor", "acme", sensors=("mine",)).text,
+                "staff": self.key("staff", "kommune").text,
+                "admin": self.key("admin", "ops").text,
             }
-            revoked, self.keys["revoked"] = create_key(meta, role="staff", name="gone")
+            revoked = self.key("staff", "gone")
             meta.keys.revoke(revoked.id)
-        finally:
-            meta.close()
-            store.close()
+        self.keys["revoked"] = revoked.text
 
-    def client(self) -> TestClient:
+    def client(self, **kwargs: Any) -> TestClient:
+        """The app with one more route, ``/test/staff``, guarded by ``require_role``."""
         app = create_app(self.settings)
         guarded = APIRouter()
 
@@ -88,7 +75,7 @@ class Lab:
             return {"role": principal.role}
 
         app.include_router(guarded)
-        return TestClient(app)
+        return TestClient(app, **kwargs)
 
     def headers(self, who: str) -> dict[str, str]:
         return {} if who == "public" else {"Authorization": f"Bearer {self.keys[who]}"}

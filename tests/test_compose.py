@@ -25,6 +25,7 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
+@pytest.mark.process
 def test_docker_compose_config_accepts_the_file_with_the_example_env():
     tool = shutil.which("docker-compose")
     if tool is None:

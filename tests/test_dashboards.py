@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from test_api import Lab, sensor
-from test_infinity import FROM, TO, check_value, select, substitute
+from support.grafana import FROM, TO, check_value, select, substitute
+from support.lab import ApiLab
+from support.readings import sensor
 
 from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection, Spectrum
@@ -156,7 +157,7 @@ T0 = datetime(2026, 3, 3, 9, tzinfo=UTC).timestamp()
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     """The dashboards' default sensor and trial, with data over the test's time range."""
-    lab = Lab(tmp_path_factory.mktemp("dashboards"), now=T0 + 3900)
+    lab = ApiLab(tmp_path_factory.mktemp("dashboards"), now=T0 + 3900)
     default_sensor, control = GENERATOR.DEFAULT_SENSOR, "kbm-control"
     lab.sensors(sensor(default_sensor), sensor(control))
     start = int(FROM.timestamp())

@@ -12,6 +12,8 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from noiselab.broker import free_port
 
 
@@ -35,6 +37,7 @@ def _wait_for(predicate: object, timeout_s: float) -> object:
     raise AssertionError(f"condition not met in {timeout_s} s (last: {last!r})")
 
 
+@pytest.mark.process
 def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     data = tmp_path / "data"

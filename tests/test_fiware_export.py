@@ -19,7 +19,7 @@ import msgspec
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from support import Clock
+from support.clock import Clock
 
 from noiselab.analysis.buckets import Every
 from noiselab.config import parse_mqtt_url
@@ -137,6 +137,7 @@ def collected(broker, prefix) -> Iterator[Collected]:
     found.close()
 
 
+@pytest.mark.process
 def test_the_publisher_sends_each_settled_interval_once(broker, prefix, lab, collected) -> None:
     """LAeq = 10·log10((450·10^6 + 450·10^7) / 900) = 67.40 dB; the private sensor and the one
     measured for 67 % of the interval are left out; a second pass publishes nothing new."""
@@ -164,6 +165,7 @@ def test_the_publisher_sends_each_settled_interval_once(broker, prefix, lab, col
     assert entity["dateObservedFrom"]["@value"] == "2026-03-02T12:00:00Z"
 
 
+@pytest.mark.process
 def test_nothing_is_published_before_the_settle_time(broker, prefix, lab) -> None:
     store_url, meta_url = lab
     clock = Clock(T0.timestamp() + 900 + 30)
@@ -191,6 +193,7 @@ def test_settings_refuse_day_buckets_and_bad_coverage() -> None:
         FiwareSettings(mqtt=url, min_coverage=1.5)
 
 
+@pytest.mark.process
 def test_the_command_runs_once(broker, prefix, lab) -> None:
     """The real command at the real clock connects, finds the latest settled quarter hour
     empty (the data above is from March) and says so; a bad --every is a clean exit 2."""

@@ -8,7 +8,7 @@ import json
 import socket
 
 import pytest
-from http_fake import Answer, RecordingServer
+from support.http_fake import Answer, RecordingServer
 
 from noiselab.errors import ConfigError, NoiselabError
 from noiselab.grafana_push import load_dashboards, push_dashboards

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from test_api import Lab, sensor, staff
-from test_infinity import FROM
+from support.grafana import FROM
+from support.lab import ApiLab, staff
+from support.readings import sensor
 
 from noiselab.analysis.periods import DayIndicators
 from noiselab.api.day_cache import DayCache
@@ -42,7 +43,7 @@ def _lday(client, sensor_id: str = "vb-road-1") -> float:
 def test_a_date_is_reused_for_its_time_then_recomputed(tmp_path, now, keep_s) -> None:
     """Steady 60 dB: Lday 60. Rewritten at 70 dB (last write wins): still 60 just before the
     date's time is up, 70 once that and the FRESH_S an encoded answer is kept have passed."""
-    lab = Lab(tmp_path, now=now)
+    lab = ApiLab(tmp_path, now=now)
     lab.sensors(sensor("vb-road-1"))
     lab.write(_minutes("vb-road-1", 60.0), received_at=now)
     with lab.client() as client:
@@ -55,7 +56,7 @@ def test_a_date_is_reused_for_its_time_then_recomputed(tmp_path, now, keep_s) ->
 
 
 def test_a_cached_answer_is_not_shown_to_a_caller_who_may_not_see_it(tmp_path) -> None:
-    lab = Lab(tmp_path, now=MARCH_2 + 3 * 86_400)
+    lab = ApiLab(tmp_path, now=MARCH_2 + 3 * 86_400)
     lab.sensors(sensor("vb-private-1", public=False))
     lab.write(_minutes("vb-private-1", 60.0), received_at=lab.clock.now)
     with lab.client() as client:
@@ -97,7 +98,7 @@ def test_only_missing_dates_are_computed_in_one_span() -> None:
 
 def test_the_store_is_not_read_again_for_kept_dates(tmp_path) -> None:
     """A second request for the same dates reads nothing: the store file can even be gone."""
-    lab = Lab(tmp_path, now=MARCH_2 + 3 * 86_400)
+    lab = ApiLab(tmp_path, now=MARCH_2 + 3 * 86_400)
     lab.sensors(sensor("vb-road-1"))
     lab.write(_minutes("vb-road-1", 60.0), received_at=lab.clock.now)
     with lab.client() as client:

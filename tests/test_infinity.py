@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from test_api import Lab, sensor
+from support.grafana import FROM, TO, check_value, select, substitute
+from support.lab import ApiLab
+from support.readings import sensor
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
@@ -35,11 +36,6 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "grafana.md"
-CPH = ZoneInfo("Europe/Copenhagen")
-FROM = datetime(2026, 3, 2, tzinfo=CPH)
-TO = datetime(2026, 3, 4, tzinfo=CPH)
-"""The dashboard's time range: two local days."""
-_RFC3339_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
 COLUMN_TYPES = {"string", "number", "timestamp", "boolean"}
 
 
@@ -55,47 +51,6 @@ QUERIES = documented_queries()
 
 def _ms(instant: datetime) -> str:
     return str(int(instant.timestamp() * 1000))
-
-
-def substitute(text: str, variables: dict[str, str]) -> str:
-    """Grafana's variable interpolation for ``${name}``; an unknown name fails the test."""
-
-    def one(match: re.Match[str]) -> str:
-        assert match[1] in variables, f"undefined Grafana variable {match[0]}"
-        return variables[match[1]]
-
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", one, text)
-
-
-def select(body: Any, selector: str) -> list[dict[str, Any]]:
-    """The rows a root selector names: a dotted path; "" is the body itself. A list must hold
-    objects; an object is one row."""
-    node = body
-    for part in filter(None, selector.split(".")):
-        assert isinstance(node, dict), f"root selector {selector!r}: {part!r} is not in an object"
-        assert part in node, f"root selector {selector!r} not found"
-        node = node[part]
-    if isinstance(node, dict):
-        return [node]
-    assert isinstance(node, list), f"root selector {selector!r} is neither list nor object"
-    assert all(isinstance(row, dict) for row in node), "rows must be objects"
-    return node
-
-
-def check_value(kind: str, value: Any, where: str) -> None:
-    """A cell of an Infinity column of type ``kind``; ``null`` is a missing value."""
-    if value is None:
-        return
-    if kind == "number":
-        assert isinstance(value, int | float), where
-        assert not isinstance(value, bool), where
-    elif kind == "boolean":
-        assert isinstance(value, bool), where
-    elif kind == "string":
-        assert isinstance(value, str), where
-    else:  # timestamp: RFC 3339 in UTC with Z
-        assert isinstance(value, str), where
-        assert _RFC3339_Z.fullmatch(value), where
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +125,7 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
     now is 10:05Z that day. One quarantined reading, one trial (treated: the road sensor,
     control: a private one) and a staff key for the data source."""
     hour = datetime(2026, 3, 3, 9, tzinfo=UTC).timestamp()
-    lab = Lab(tmp_path_factory.mktemp("infinity"), now=hour + 3900)
+    lab = ApiLab(tmp_path_factory.mktemp("infinity"), now=hour + 3900)
     lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
     day = range(int(FROM.timestamp()), int(FROM.timestamp()) + 86_400, 60)
     minutes = [

@@ -1,7 +1,7 @@
 """The InfluxDB adapter's HTTP protocol: exact requests, and parsing of documented responses.
 
-Runs against ``tests/http_fake.py`` (see ``tests/data/influx/README.md`` for what the canned
-answers are and are not). The store contract suite against a live InfluxDB is separate.
+Runs against ``tests/support/http_fake.py`` (see ``tests/data/influx/README.md`` for what the
+canned answers are and are not). The store contract suite against a live InfluxDB is separate.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
-from http_fake import Answer, RecordingServer
 from paho.mqtt.enums import CallbackAPIVersion
+from support.http_fake import Answer, RecordingServer
 
 from noiselab.config import parse_mqtt_url
 from noiselab.errors import (
@@ -273,6 +273,7 @@ def test_open_needs_a_token(monkeypatch):
         open_influx_store("influxdb://localhost:8086?org=lab&bucket=noise")
 
 
+@pytest.mark.process
 def test_the_ingest_quarantines_what_influxdb_refuses_and_acks_the_rest(tmp_path, broker, prefix):
     """A real worker on a real broker over the InfluxDB adapter: InfluxDB refuses one point
     (422, a field type conflict), so the batch is written reading by reading; the refused one is

@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
+from support.lab import ApiLab, headers_by_name
 
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
 from noiselab.model import Sensor
-from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -24,22 +21,18 @@ KEYS = "/api/v1/keys"
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
-    settings = ApiSettings(
-        store_url=f"sqlite:///{tmp_path / 'readings.db'}",
-        meta_url=f"sqlite:///{tmp_path / 'metadata.db'}",
-        auth_cache_s=60,
-    )
-    with MetadataStore(settings.meta_url) as meta:
-        meta.sensors.add([Sensor(id="mine", name="mine", source="road", public=False)])
-        texts = {
-            "admin": create_key(meta, role="admin", name="ops")[1],
-            "staff": create_key(meta, role="staff", name="kommune")[1],
-            "vendor": create_key(meta, role="vendor", name="acme", sensors=("mine",))[1],
+    """An app with a key of each role (the vendor's for its private sensor ``mine``), and the
+    request headers of each holder."""
+    lab = ApiLab(tmp_path, auth_cache_s=60)
+    with lab.meta():
+        lab.sensors(Sensor(id="mine", name="mine", source="road", public=False))
+        keys = {
+            "admin": lab.key("admin", "ops"),
+            "staff": lab.key("staff", "kommune"),
+            "vendor": lab.key("vendor", "acme", sensors=("mine",)),
         }
-    headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
-    headers["public"] = {}
-    with TestClient(create_app(settings)) as client:
-        yield client, headers
+    with lab.client() as client:
+        yield client, headers_by_name(keys)
 
 
 @pytest.mark.parametrize(("who", "status"), [("public", 401), ("staff", 403), ("vendor", 403)])

@@ -1,82 +1,21 @@
-"""Known-answer tests of noiselab.analysis.levels (energetic means and exceedance levels)."""
+"""Known-answer and property tests of noiselab.analysis.levels: the exceedance levels (L10,
+L50, L90 and any other percent), time-weighted, per group and one at a time."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from noiselab.analysis.decibels import (
-    energetic_sum,
-    energy,
-    leq,
-    leq_along,
-    level_from_energy,
-    round_db,
-    round_db_or_none,
+from noiselab.analysis.decibels import leq
+from noiselab.analysis.levels import (
+    exceedance_levels,
+    exceedance_levels_by_group,
+    percentile_level,
 )
-from noiselab.analysis.levels import exceedance_levels, exceedance_levels_by_group
 
-
-def test_energetic_mean_python_acoustics_worked_case():
-    """python-acoustics' test case: Leq(80, 80.3, 80.6, 80.4, 79.7, 76.9) = 79.806989166 dB."""
-    levels = [80.0, 80.3, 80.6, 80.4, 79.7, 76.9]
-    np.testing.assert_allclose(leq(levels), 79.806989166, atol=1e-9)
-
-
-def test_energetic_mean_of_60_and_70_db():
-    """60 dB and 70 dB for 1 s each: 10·log10((10^6 + 10^7) / 2) = 10·log10(5.5·10^6)
-    = 60 + 10·log10(5.5) = 60 + 7.403627 = 67.403627 dB (not the arithmetic 65 dB)."""
-    np.testing.assert_allclose(leq([60.0, 70.0]), 67.403627, atol=1e-6)
-    np.testing.assert_allclose(leq([60.0, 70.0], [1.0, 1.0]), 67.403627, atol=1e-6)
-
-
-def test_energetic_mean_weights_by_duration():
-    """60 dB for 9 s and 70 dB for 1 s: 10·log10((9·10^6 + 10^7) / 10) = 10·log10(1.9·10^6)
-    = 62.787536 dB; the same as ten 1-s readings (nine of 60 dB, one of 70 dB)."""
-    weighted = leq([60.0, 70.0], [9.0, 1.0])
-    np.testing.assert_allclose(weighted, 60 + 10 * math.log10(1.9), atol=1e-9)
-    np.testing.assert_allclose(weighted, leq([60.0] * 9 + [70.0]), atol=1e-9)
-
-
-def test_energetic_mean_of_equal_levels_is_that_level():
-    np.testing.assert_allclose(leq([55.5] * 7, [0.5, 1, 2, 3, 4, 5, 3600]), 55.5)
-
-
-def test_energetic_mean_survives_extreme_levels():
-    """10^(L/10) overflows float64 above ≈ 3083 dB; the mean must not."""
-    np.testing.assert_allclose(leq([4000.0, 4000.0]), 4000.0)
-
-
-@pytest.mark.parametrize(
-    ("levels", "durations", "message"),
-    [
-        ([], None, "no levels"),
-        ([60.0], [0.0], "positive"),
-        ([60.0, 61.0], [1.0, -1.0], "positive"),
-        ([math.nan], None, "finite"),
-        ([60.0], [], "0 durations for 1 levels"),
-    ],
-)
-def test_energetic_mean_rejects_bad_input(levels, durations, message):
-    with pytest.raises(ValueError, match=message):
-        leq(levels, durations)
-
-
-def test_energy_and_level_from_energy_round_trip():
-    """Energy of 60 dB for 2 s is 2·10^6; 70 dB for 1 s is 10^7; together 1.2·10^7 over 3 s:
-    10·log10(4·10^6) = 66.020600 dB."""
-    e = energy([60.0, 70.0], [2.0, 1.0])
-    np.testing.assert_allclose(e, [2e6, 1e7])
-    np.testing.assert_allclose(level_from_energy(float(e.sum()), 3.0), 66.020599913, atol=1e-9)
-
-
-def test_level_from_energy_rejects_zero_seconds():
-    with pytest.raises(ValueError, match="positive"):
-        level_from_energy(1e6, 0.0)
+levels_st = st.lists(st.floats(0.0, 160.0), min_size=1, max_size=60)
 
 
 def test_exceedance_levels_one_to_ten():
@@ -146,40 +85,57 @@ def test_exceedance_levels_by_group_equals_exceedance_levels(groups):
         assert tuple(result[g]) == expected
 
 
-def test_energetic_sum_of_two_equal_levels_is_3_01_db_more():
-    """10·log10(2·10^6) = 60 + 10·log10(2) = 63.0103 dB."""
-    np.testing.assert_allclose(energetic_sum([60.0, 60.0]), 63.010300, atol=1e-6)
+def test_percentile_level_one_to_ten():
+    """1..10 dB for 1 s each: cumulative time fractions 0.1 ... 1.0. L10 needs 90 % below:
+    reached at 9. L50 needs 50 %: 5. L90 needs 10 %: 1. L0 is the maximum, L100 the minimum."""
+    levels = [7.0, 2.0, 9.0, 1.0, 10.0, 4.0, 3.0, 8.0, 6.0, 5.0]
+    assert [percentile_level(levels, n) for n in (0, 10, 50, 90, 100)] == [10, 9, 5, 1, 1]
 
 
-def test_energetic_sum_of_60_and_70_db():
-    """10·log10(10^6 + 10^7) = 70 + 10·log10(1.1) = 70.4139 dB."""
-    np.testing.assert_allclose(energetic_sum([60.0, 70.0]), 70.413927, atol=1e-6)
+def test_percentile_level_nearest_rank_no_interpolation():
+    """40, 50, 60, 70 dB: fractions 0.25, 0.5, 0.75, 1. L50 needs 0.5: 50 dB (linear
+    interpolation would say 55). L25 needs 0.75: 60 dB. L10 needs 0.9: 70 dB."""
+    levels = [70.0, 40.0, 60.0, 50.0]
+    assert percentile_level(levels, 50) == 50.0
+    assert percentile_level(levels, 25) == 60.0
+    assert percentile_level(levels, 10) == 70.0
 
 
-def test_energetic_sum_survives_extreme_levels():
-    np.testing.assert_allclose(energetic_sum([4000.0, 4000.0]), 4003.0103, atol=1e-4)
+def test_percentile_level_time_weighted():
+    """50 dB for 1 s, 60 dB for 8 s, 70 dB for 1 s: fractions 0.1, 0.9, 1.0. L10 needs 0.9:
+    60 dB; L90 needs 0.1: 50 dB. With 70 dB lasting 3 s: fractions 1/12, 9/12, 1 so L10 needs
+    0.9 > 0.75: 70 dB and L90 needs 0.1 > 1/12: 60 dB. Ten 1-s readings agree."""
+    assert percentile_level([70.0, 50.0, 60.0], 10, [1.0, 1.0, 8.0]) == 60.0
+    assert percentile_level([70.0, 50.0, 60.0], 90, [1.0, 1.0, 8.0]) == 50.0
+    assert percentile_level([70.0, 50.0, 60.0], 10, [3.0, 1.0, 8.0]) == 70.0
+    assert percentile_level([70.0, 50.0, 60.0], 90, [3.0, 1.0, 8.0]) == 60.0
+    expanded = [50.0] + [60.0] * 8 + [70.0]
+    assert percentile_level(expanded, 90) == percentile_level([50, 60, 70], 90, [1, 8, 1])
 
 
-def test_leq_along_an_axis_is_the_energetic_mean_of_each_column():
-    """Columns (60, 70) and (70, 70): 67.4036 and 70.0 dB; NaN stays NaN."""
-    stack = np.array([[60.0, 70.0, np.nan], [70.0, 70.0, 50.0]])
-    result = leq_along(stack, axis=0)
-    np.testing.assert_allclose(result[:2], [67.403627, 70.0], atol=1e-6)
-    assert np.isnan(result[2])
+@pytest.mark.parametrize("n", [-1, 100.5])
+def test_percentile_level_rejects_bad_percent(n):
+    with pytest.raises(ValueError, match="percents"):
+        percentile_level([60.0, 61.0], n)
 
 
-def test_leq_along_refuses_infinite_levels():
-    with pytest.raises(ValueError, match="finite"):
-        leq_along([[np.inf, 60.0]], axis=1)
+# -- properties ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("level", "rounded"), [(67.403627, 67.4), (59.994999, 59.99), (59.995001, 60.0), (-0.004, -0.0)]
-)
-def test_round_db_keeps_hundredths(level, rounded):
-    assert round_db(level) == rounded
-    assert round_db_or_none(level) == rounded
+@settings(max_examples=60, deadline=None)
+@given(levels_st, st.data())
+def test_exceedance_levels_are_ordered(levels, data):
+    durations = data.draw(st.lists(st.integers(1, 60), min_size=len(levels), max_size=len(levels)))
+    l10, l50, l90 = (percentile_level(levels, n, durations) for n in (10, 50, 90))
+    assert l90 <= l50 <= l10
 
 
-def test_round_db_or_none_passes_none():
-    assert round_db_or_none(None) is None
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 150.0), min_size=1, max_size=40), st.data())
+def test_adding_10_db_adds_10_db(levels, data):
+    durations = data.draw(st.lists(st.integers(1, 60), min_size=len(levels), max_size=len(levels)))
+    louder = [x + 10.0 for x in levels]
+    np.testing.assert_allclose(leq(louder, durations), leq(levels, durations) + 10, atol=1e-9)
+    for n in (10, 50, 90):
+        shifted = percentile_level(louder, n, durations)
+        np.testing.assert_allclose(shifted, percentile_level(levels, n, durations) + 10, atol=1e-9)

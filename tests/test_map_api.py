@@ -14,15 +14,16 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import Clock
+from support.clock import Clock
+from support.lab import ApiLab
+from support.map_data import NOW, populate
+from support.readings import minutes
 
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.map_bands import BANDS, band_for
 from noiselab.api.map_features import last_full_day
 from noiselab.api.schemas import map as map_schemas
@@ -30,9 +31,6 @@ from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
 from noiselab.errors import ConfigError
-from noiselab.model import Reading, Sensor
-from noiselab.store.metadata import MetadataStore
-from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -40,100 +38,18 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC).timestamp()
-DAY_START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC).timestamp()  # 07:00 local on 2026-03-01
 MAP = "/api/v1/map"
 
 
-def minutes(sensor_id: str, start: float, count: int, laeq: float) -> list[Reading]:
-    """``count`` one-minute readings at a constant level from ``start`` (Unix s)."""
-    return [Reading(sensor_id, start + 60 * i, laeq, duration=60.0) for i in range(count)]
-
-
-def known_readings(sensor_id: str) -> list[Reading]:
-    """A sensor whose map values are worked out by hand (see the tests' docstrings).
-
-    2026-03-01: 60 dB all day (06:00-18:00 UTC), the evening's first 90 min (18:00-19:30 UTC)
-    and the whole night (21:00-06:00 UTC). Before now: 50 dB over [NOW-3600, NOW-1800),
-    60 dB over [NOW-900, NOW-300), 70 dB over [NOW-300, NOW).
-    """
-    return [
-        *minutes(sensor_id, DAY_START, 12 * 60, 60.0),
-        *minutes(sensor_id, DAY_START + 12 * 3600, 90, 60.0),
-        *minutes(sensor_id, DAY_START + 15 * 3600, 9 * 60, 60.0),
-        *minutes(sensor_id, NOW - 3600, 30, 50.0),
-        *minutes(sensor_id, NOW - 900, 10, 60.0),
-        *minutes(sensor_id, NOW - 300, 5, 70.0),
-    ]
-
-
-class MapLab:
-    """Real store and metadata files in ``root`` and settings over them."""
-
-    def __init__(self, root: Path, **settings: Any) -> None:
-        self.store_path = root / "noiselab.db"
-        self.meta_url = f"sqlite:///{root / 'metadata.db'}"
-        self.clock = Clock(NOW)
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{self.store_path}",
-            meta_url=self.meta_url,
-            clock=self.clock,
-            **settings,
-        )
-
-    def sensors(self, *sensors: Sensor) -> None:
-        with MetadataStore(self.meta_url) as meta:
-            meta.sensors.add(sensors, replace=True)
-
-    def key(self, role: str, sensors: tuple[str, ...] = ()) -> dict[str, str]:
-        with MetadataStore(self.meta_url) as meta:
-            text = create_key(meta, role=role, name=f"{role} key", sensors=sensors)[1]  # type: ignore[arg-type]
-        return {"Authorization": f"Bearer {text}"}
-
-    def write(self, readings: list[Reading], received_at: float) -> None:
-        with SqliteStore(self.store_path) as store:
-            store.write(readings, received_at)
-
-    def client(self) -> TestClient:
-        return TestClient(create_app(self.settings))
-
-
-def site(sensor_id: str, *, source: str = "road", public: bool = True, **extra: Any) -> Sensor:
-    fields: dict[str, Any] = {"lat": 55.6267, "lon": 12.3867, "name": f"Site {sensor_id}"} | extra
-    return Sensor(
-        id=sensor_id,
-        source=source,  # type: ignore[arg-type]
-        public=public,
-        **fields,
-    )
-
-
-def populate(lab: MapLab) -> None:
-    """vb-known (road, data above), vb-quiet (rail, no data), vb-nowhere (no position),
-    vb-hidden (private, 80 dB now), and two at the 60 dB class edge."""
-    lab.sensors(
-        site("vb-known"),
-        site("vb-quiet", source="rail", lat=55.6473, lon=12.365),
-        site("vb-nowhere", source="background", lat=None, lon=None),
-        site("vb-hidden", public=False, lat=55.6400, lon=12.3700),
-        site("vb-edge-low", lat=55.6300, lon=12.3750),
-        site("vb-edge-high", lat=55.6330, lon=12.3640),
-    )
-    lab.write(known_readings("vb-known"), received_at=NOW - 30)
-    lab.write(minutes("vb-hidden", NOW - 900, 15, 80.0), received_at=NOW - 30)
-    lab.write(minutes("vb-edge-low", NOW - 900, 15, 59.99), received_at=NOW - 30)
-    lab.write(minutes("vb-edge-high", NOW - 900, 15, 60.0), received_at=NOW - 30)
-
-
 @pytest.fixture
-def lab(tmp_path: Path) -> MapLab:
-    lab = MapLab(tmp_path)
+def lab(tmp_path: Path) -> ApiLab:
+    lab = ApiLab(tmp_path, now=NOW)
     populate(lab)
     return lab
 
 
 @pytest.fixture
-def client(lab: MapLab) -> Iterator[TestClient]:
+def client(lab: ApiLab) -> Iterator[TestClient]:
     with lab.client() as client:
         yield client
 
@@ -190,13 +106,13 @@ def test_sensor_without_data_or_position(client):
 def test_private_sensors_only_with_a_key_that_sees_them(lab, client):
     assert "vb-hidden" not in features(client.get(MAP))
     assert "vb-hidden" not in {r["id"] for r in client.get(f"{MAP}/rows").json()}
-    staff = client.get(MAP, headers=lab.key("staff"))
+    staff = client.get(MAP, headers=lab.key("staff").headers)
     assert staff.status_code == 200
     hidden = features(staff)["vb-hidden"]["properties"]
     assert (hidden["laeq_15min"], hidden["band"], hidden["colour"]) == (80.0, ">=80", "#1C0054")
-    owner = features(client.get(MAP, headers=lab.key("vendor", ("vb-hidden",))))
+    owner = features(client.get(MAP, headers=lab.key("vendor", sensors=("vb-hidden",)).headers))
     assert "vb-hidden" in owner
-    other = features(client.get(MAP, headers=lab.key("vendor", ("vb-known",))))
+    other = features(client.get(MAP, headers=lab.key("vendor", sensors=("vb-known",)).headers))
     assert "vb-hidden" not in other
     assert "vb-known" in other
     # the public answer is still the public one after the keys' answers were cached
@@ -312,7 +228,7 @@ def test_cache_headers_and_etag(lab, client):
     assert same.status_code == 304
     assert same.content == b""
     assert same.headers["etag"] == etag
-    keyed = client.get(MAP, headers=lab.key("staff"))
+    keyed = client.get(MAP, headers=lab.key("staff").headers)
     assert keyed.headers["cache-control"] == "private, no-store"
     config = client.get(f"{MAP}/config")
     assert config.headers["cache-control"] == "public, max-age=15"
@@ -380,9 +296,9 @@ def test_ttl_cache_keeps_no_failure():
 
 
 def test_map_is_rate_limited_without_a_key(tmp_path):
-    lab = MapLab(tmp_path, public_rate_per_s=0.001, public_burst=2)
+    lab = ApiLab(tmp_path, now=NOW, public_rate_per_s=0.001, public_burst=2)
     populate(lab)
-    staff = lab.key("staff")
+    staff = lab.key("staff").headers
     with lab.client() as client:
         assert [client.get(MAP).status_code for _ in range(3)] == [200, 200, 429]
         assert client.get(f"{MAP}/rows").headers["retry-after"]
@@ -541,10 +457,10 @@ def test_every_map_route_by_role(lab, client):
     headers = {
         "public": {},
         "bad_key": {"Authorization": "Bearer nl_0123456789abcdef_" + "x" * 43},
-        "vendor": lab.key("vendor", ("vb-hidden",)),
-        "other_vendor": lab.key("vendor"),
-        "staff": lab.key("staff"),
-        "admin": lab.key("admin"),
+        "vendor": lab.key("vendor", sensors=("vb-hidden",)).headers,
+        "other_vendor": lab.key("vendor").headers,
+        "staff": lab.key("staff").headers,
+        "admin": lab.key("admin").headers,
     }
     got = {
         (path, role): client.get(path, headers=header).status_code

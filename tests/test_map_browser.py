@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright import sync_api
-from test_map_api import NOW, MapLab, minutes, populate, site
+from support.lab import ApiLab
+from support.map_data import NOW, populate, site
+from support.readings import minutes
 
 from noiselab.api.app import create_app
 
@@ -33,7 +35,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PUBLIC_MARKERS = {"vb-known", "vb-quiet", "vb-edge-low", "vb-edge-high", "vb-rich"}
 
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.process,
     # The test command installs chromium; only a bare `pytest` elsewhere may lack it. Under CI
     # a missing browser must fail, not skip.
     pytest.mark.skipif(
@@ -90,7 +92,7 @@ class ServerThread:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    lab = MapLab(tmp_path_factory.mktemp("map-browser"), public_rate_per_s=0)
+    lab = ApiLab(tmp_path_factory.mktemp("map-browser"), now=NOW, public_rate_per_s=0)
     populate(lab)
     lab.sensors(site("vb-rich", lat=55.6495, lon=12.3570))
     lab.write(rich_history("vb-rich"), received_at=NOW - 30)
@@ -268,7 +270,7 @@ def test_chromium_is_the_debian_one():
 def test_page_refreshes_itself_and_shows_names_as_text(browser, tmp_path):
     """With map_refresh_s = 5, new data and a new sensor appear without a reload; a name that
     looks like markup is shown as text, never parsed."""
-    lab = MapLab(tmp_path, public_rate_per_s=0, map_refresh_s=5, map_cache_s=1)
+    lab = ApiLab(tmp_path, now=NOW, public_rate_per_s=0, map_refresh_s=5, map_cache_s=1)
     populate(lab)
     with ServerThread(create_app(lab.settings)) as running:
         view = OfflinePage(browser, running, viewport={"width": 1024, "height": 700})

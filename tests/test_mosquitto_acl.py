@@ -24,6 +24,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from noiselab.broker import free_port
 
+pytestmark = pytest.mark.process
+
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
 
 

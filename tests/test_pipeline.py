@@ -12,123 +12,26 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
-import paho.mqtt.client as mqtt
 import pytest
-from fastapi.testclient import TestClient
-from paho.mqtt.enums import CallbackAPIVersion
+from support.pipeline import PipelineLab, publish_all
 
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
 from noiselab.broker import MosquittoBroker
-from noiselab.model import Sensor
 from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
+
+pytestmark = pytest.mark.process
 
 # 2026-11-25T10:00:00Z, a minute boundary in the past (so no reading is "in the future").
 T0 = 1_795_600_800.0
 assert T0 % 300 == 0
 
 
-class Lab:
-    """One test's data directory: store and metadata URLs, registered sensors."""
-
-    def __init__(self, tmp_path: Path, broker: MosquittoBroker, prefix: str) -> None:
-        self.db = tmp_path / "readings.db"
-        self.store_url = f"sqlite:///{self.db}"
-        self.meta_url = f"sqlite:///{tmp_path / 'metadata.db'}"
-        self.broker = broker
-        self.prefix = prefix
-
-    def register(self, *sensor_ids: str) -> None:
-        meta = MetadataStore(self.meta_url)
-        now = datetime.now(UTC)
-        meta.sensors.add(
-            [
-                Sensor(
-                    id=s,
-                    name=s,
-                    lat=55.6242,
-                    lon=12.388,
-                    source="road",
-                    description="",
-                    public=True,
-                    created=now,
-                )
-                for s in sensor_ids
-            ]
-        )
-        meta.close()
-
-    def ingest_args(self, *extra: str) -> list[str]:
-        return [
-            "--mqtt",
-            self.broker.url,
-            "--store",
-            self.store_url,
-            "--meta",
-            self.meta_url,
-            "--topic-prefix",
-            self.prefix,
-            "--client-id",
-            f"{self.prefix}-ingest",
-            *extra,
-        ]
-
-    def topic(self, sensor_id: str) -> str:
-        return f"{self.prefix}/{sensor_id}/levels"
-
-    def count(self) -> int:
-        with SqliteStore(self.db) as store:
-            return store.count_readings()
-
-    def wait_count(self, expected: int, timeout_s: float = 60) -> int:
-        deadline = time.monotonic() + timeout_s
-        seen = -1
-        while time.monotonic() < deadline:
-            seen = self.count() if self.db.exists() else 0
-            if seen >= expected:
-                return seen
-            time.sleep(0.1)
-        raise AssertionError(f"stored {seen} readings, expected {expected}")
-
-    def quarantine(self) -> list[object]:
-        with MetadataStore(self.meta_url) as meta:
-            return list(meta.quarantine.newest(limit=10_000))
-
-    def api(self) -> TestClient:
-        return TestClient(create_app(ApiSettings(store_url=self.store_url, meta_url=self.meta_url)))
-
-    def staff(self) -> dict[str, str]:
-        """Headers with a new staff key: buckets finer than 15m need a key."""
-        with MetadataStore(self.meta_url) as meta:
-            text = create_key(meta, role="staff", name="tests")[1]
-        return {"Authorization": f"Bearer {text}"}
-
-
 @pytest.fixture
-def lab(tmp_path: Path, broker: MosquittoBroker, prefix: str) -> Lab:
-    return Lab(tmp_path, broker, prefix)
-
-
-def publish_all(broker: MosquittoBroker, messages: Iterable[tuple[str, bytes]]) -> int:
-    """Publish at QoS 1 and wait for every PUBACK; returns the number published."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(200)
-    client.max_queued_messages_set(0)
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
-    for info in infos:
-        info.wait_for_publish(60)
-        assert info.is_published()
-    client.disconnect()
-    client.loop_stop()
-    return len(infos)
+def lab(tmp_path: Path, broker: MosquittoBroker, prefix: str) -> PipelineLab:
+    return PipelineLab(tmp_path, broker, prefix)
 
 
 def reading(ts: float, laeq: float, **extra: object) -> dict[str, object]:
@@ -142,7 +45,7 @@ def energetic(levels: Iterable[float], durations: Iterable[float]) -> float:
     return 10 * math.log10(sum(d * 10 ** (lv / 10) for lv, d in pairs) / total)
 
 
-def test_paho_to_api_end_to_end(lab: Lab, ingest_factory: Callable[..., object]) -> None:
+def test_paho_to_api_end_to_end(lab: PipelineLab, ingest_factory: Callable[..., object]) -> None:
     """Two minutes at 60 then 70 dB, as single readings and as a batch, read back exactly.
 
     By hand: each 1-min bucket is its constant level; the 5-min bucket holds 120 measured
@@ -164,7 +67,7 @@ def test_paho_to_api_end_to_end(lab: Lab, ingest_factory: Callable[..., object])
     publish_all(lab.broker, first + second)
     assert lab.wait_count(120) == 120
 
-    client = lab.api()
+    client = lab.client()
     staff = lab.staff()
     with client:
         start, end = "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"
@@ -200,7 +103,7 @@ def test_paho_to_api_end_to_end(lab: Lab, ingest_factory: Callable[..., object])
 
 
 def test_mosquitto_pub_cli_reading_is_stored(
-    lab: Lab, ingest_factory: Callable[..., object]
+    lab: PipelineLab, ingest_factory: Callable[..., object]
 ) -> None:
     """A reading published by the mosquitto_pub CLI (RFC 3339 time, MQTT v5, QoS 1)."""
     lab.register("cli-sensor")
@@ -233,7 +136,7 @@ def test_mosquitto_pub_cli_reading_is_stored(
 
 
 def test_bad_input_is_quarantined_and_good_readings_survive(
-    lab: Lab, ingest_factory: Callable[..., object]
+    lab: PipelineLab, ingest_factory: Callable[..., object]
 ) -> None:
     """A mixed batch keeps its good readings; every bad message or reading has a reason."""
     lab.register("mix")
@@ -270,7 +173,7 @@ def test_bad_input_is_quarantined_and_good_readings_survive(
 
 
 def test_auto_register_accepts_unknown_sensors(
-    lab: Lab, ingest_factory: Callable[..., object]
+    lab: PipelineLab, ingest_factory: Callable[..., object]
 ) -> None:
     ingest_factory(*lab.ingest_args("--auto-register"))
     publish_all(lab.broker, [(lab.topic("new-one"), json.dumps(reading(T0, 44.0)).encode())])
@@ -281,7 +184,7 @@ def test_auto_register_accepts_unknown_sensors(
     assert not sensor.public
 
 
-def _kill_test_messages(lab: Lab, sensors: int, per_sensor: int) -> list[tuple[str, bytes]]:
+def _kill_test_messages(lab: PipelineLab, sensors: int, per_sensor: int) -> list[tuple[str, bytes]]:
     return [
         (lab.topic(f"k{s}"), msgspec.json.encode(reading(T0 + i, 40.0 + (i * 7 + s) % 50 / 2)))
         for i in range(per_sensor)
@@ -290,7 +193,7 @@ def _kill_test_messages(lab: Lab, sensors: int, per_sensor: int) -> list[tuple[s
 
 
 def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
-    lab: Lab, ingest_factory: Callable[..., object]
+    lab: PipelineLab, ingest_factory: Callable[..., object]
 ) -> None:
     """20,000 QoS 1 readings; the ingest is SIGKILLed mid-stream and restarted."""
     sensors, per_sensor = 10, 2000
@@ -320,7 +223,7 @@ def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
 
 
 def test_shared_subscription_splits_the_stream(
-    lab: Lab, ingest_factory: Callable[..., object]
+    lab: PipelineLab, ingest_factory: Callable[..., object]
 ) -> None:
     """Two workers in one share group store every reading once, each taking a part. They take
     their client ids from numbered slots, as scaled-out replicas do."""
@@ -355,7 +258,7 @@ def _messages_logged(log: Path) -> int:
 
 
 def test_sigterm_flushes_acks_and_exits_cleanly(
-    lab: Lab, ingest_factory: Callable[..., object]
+    lab: PipelineLab, ingest_factory: Callable[..., object]
 ) -> None:
     """After SIGTERM the worker exits 0, and a restart finds nothing left to redeliver."""
     lab.register("term")
@@ -382,7 +285,7 @@ def test_worker_reconnects_after_a_broker_restart_and_loses_nothing(
     own = MosquittoBroker(tmp_path / "own-broker")
     own.start()
     try:
-        lab = Lab(tmp_path, own, prefix)
+        lab = PipelineLab(tmp_path, own, prefix)
         lab.register("rc")
         ingest = ingest_factory(*lab.ingest_args())
         publish_all(
@@ -407,7 +310,9 @@ def test_worker_reconnects_after_a_broker_restart_and_loses_nothing(
         own.stop()
 
 
-def test_ingest_serves_its_counters(lab: Lab, ingest_factory: Callable[..., object]) -> None:
+def test_ingest_serves_its_counters(
+    lab: PipelineLab, ingest_factory: Callable[..., object]
+) -> None:
     """--metrics-port exposes received/acked/stored/quarantined counters in Prometheus text."""
     import urllib.request
 
@@ -449,7 +354,7 @@ def test_a_broker_granting_only_qos_0_stops_the_worker(
     own = MosquittoBroker(tmp_path / "qos0-broker", extra_config="max_qos 0\n")
     own.start()
     try:
-        lab = Lab(tmp_path, own, prefix)
+        lab = PipelineLab(tmp_path, own, prefix)
         ingest = ingest_factory(*lab.ingest_args())
         assert ingest.process.wait(30) == 2  # type: ignore[attr-defined]
         assert "granted QoS 0" in ingest.log.read_text()  # type: ignore[attr-defined]

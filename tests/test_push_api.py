@@ -15,17 +15,13 @@ from pathlib import Path
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.lab import ApiLab
 
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.routes.push import MAX_PUSH_BYTES, TOPIC
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.push import PushOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE
-from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Sensor
-from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -38,38 +34,33 @@ PUSH = "/api/v1/push/sensor-community"
 DEVICE = "esp8266-12345678"
 
 
-class Setup:
+class Setup(ApiLab):
+    """Two registered DIY sensors, a sensor key for the first and one for an unregistered
+    device, a staff key and a vendor key; the app's clock stands at ``NOW``."""
+
     def __init__(self, root: Path) -> None:
-        self.store_path = root / "readings.db"
-        self.meta_url = f"sqlite:///{root / 'metadata.db'}"
-        self.clock = Clock(NOW)
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=self.clock
-        )
-        with MetadataStore(self.meta_url) as meta:
-            meta.sensors.add(
-                [
-                    Sensor(id=DEVICE, name="DIY DNMS", source="road", public=True),
-                    Sensor(id="esp8266-99", name="another", source="road", public=True),
-                ]
+        super().__init__(root, now=NOW)
+        with self.meta():
+            self.sensors(
+                Sensor(id=DEVICE, name="DIY DNMS", source="road", public=True),
+                Sensor(id="esp8266-99", name="another", source="road", public=True),
             )
             self.keys = {
-                "sensor": create_key(meta, role="sensor", name="diy", sensors=(DEVICE,))[1],
-                "unregistered": create_key(
-                    meta, role="sensor", name="new", sensors=("esp8266-424242",)
-                )[1],
-                "staff": create_key(meta, role="staff", name="kommune")[1],
-                "vendor": create_key(meta, role="vendor", name="acme", sensors=(DEVICE,))[1],
+                "sensor": self.key("sensor", "diy", sensors=(DEVICE,)).text,
+                "unregistered": self.key("sensor", "new", sensors=("esp8266-424242",)).text,
+                "staff": self.key("staff", "kommune").text,
+                "vendor": self.key("vendor", "acme", sensors=(DEVICE,)).text,
             }
 
-    def readings(self, sensor_id: str = DEVICE) -> list[Reading]:
-        with SqliteStore(self.store_path) as store:
-            return store.readings(sensor_id, 0, 2e9)
+    def readings(
+        self, sensor_id: str = DEVICE, start: float = 0, end: float = 2e9
+    ) -> list[Reading]:
+        """The stored readings of ``sensor_id`` (the documented device unless named)."""
+        return super().readings(sensor_id, start, end)
 
-    def quarantine(self) -> list[tuple[str, str | None, str]]:
-        with MetadataStore(self.meta_url) as meta:
-            page = meta.quarantine.newest(limit=100)
-            return [(e.topic, e.sensor_id, e.reason) for e in page]
+    def quarantined(self) -> list[tuple[str, str | None, str]]:
+        """The quarantined messages as ``(topic, sensor_id, reason)``, newest first."""
+        return [(e.topic, e.sensor_id, e.reason) for e in self.quarantine(limit=100)]
 
 
 @pytest.fixture
@@ -79,7 +70,7 @@ def setup(tmp_path: Path) -> Setup:
 
 @pytest.fixture
 def client(setup: Setup) -> Iterator[TestClient]:
-    with TestClient(create_app(setup.settings)) as test_client:
+    with setup.client() as test_client:
         yield test_client
 
 
@@ -120,7 +111,7 @@ def test_a_documented_push_is_stored_as_one_145_s_reading(setup, client):
             lafmin=48.31,
         )
     ]
-    assert setup.quarantine() == []
+    assert setup.quarantined() == []
 
 
 def test_basic_auth_with_the_key_as_password_and_the_prefixed_shape(setup, client):
@@ -187,7 +178,7 @@ def test_an_unregistered_sensor_is_quarantined_and_422(setup, client):
     response = push(client, bearer(setup.keys["unregistered"]), body, sensor="esp8266-424242")
     assert response.status_code == 422
     assert "unknown sensor 'esp8266-424242'" in response.json()["detail"]
-    [(topic, sensor_id, reason)] = setup.quarantine()
+    [(topic, sensor_id, reason)] = setup.quarantined()
     assert (topic, sensor_id) == (TOPIC, "esp8266-424242")
     assert reason.startswith("unknown sensor")
 
@@ -215,7 +206,7 @@ def test_bad_pushes_are_quarantined_with_a_reason(setup, client, body, words):
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert words in detail.lower()
-    [(topic, sensor_id, reason)] = setup.quarantine()
+    [(topic, sensor_id, reason)] = setup.quarantined()
     assert (topic, sensor_id, reason) == (TOPIC, DEVICE, detail)
     assert setup.readings() == []
 
@@ -228,7 +219,7 @@ def test_bad_headers_and_oversized_bodies(setup, client):
     huge = b'{"pad": "' + b"x" * MAX_PUSH_BYTES + b'"}'
     assert push(client, headers, huge).status_code == 413
     assert setup.readings() == []
-    assert setup.quarantine() == []
+    assert setup.quarantined() == []
 
 
 def test_the_answer_comes_after_the_durable_write(setup, client):

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.clock import Clock
+from support.lab import ApiLab
 
 from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.ratelimit import RateLimiter
-from noiselab.api.settings import ApiSettings
 from noiselab.errors import ConfigError
 from noiselab.model import Reading, Sensor
-from noiselab.store.metadata import MetadataStore
-from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -29,38 +27,28 @@ T0 = 1772452800.0  # 2026-03-02T12:00:00Z
 SENSORS = "/api/v1/sensors"
 
 
-class Lab:
-    def __init__(self, root: Path, **settings: object) -> None:
-        self.clock = Clock(T0 + 3600)
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{root / 'readings.db'}",
-            meta_url=f"sqlite:///{root / 'metadata.db'}",
-            clock=self.clock,
-            **settings,  # type: ignore[arg-type]
-        )
-        store = SqliteStore(root / "readings.db")
-        meta = MetadataStore(self.settings.meta_url)
-        try:
-            meta.sensors.add(
-                [
-                    Sensor(id="pub", name="pub", source="road", public=True),
-                    Sensor(id="mine", name="mine", source="road", public=False),
-                ]
-            )
-            store.write([Reading(sensor_id="pub", ts=T0 + i, laeq=60.0) for i in range(3600)], T0)
-            self.keys = {
-                "staff": create_key(meta, role="staff", name="kommune")[1],
-                "vendor": create_key(meta, role="vendor", name="acme", sensors=("mine",))[1],
-            }
-        finally:
-            meta.close()
-            store.close()
+class Lab(ApiLab):
+    """Sensor ``pub`` (public, an hour of 60 dB readings) and ``mine`` (private), a staff key and
+    a vendor key; requests come from ``10.0.0.1`` unless a client says otherwise."""
 
-    def client(self, address: str = "10.0.0.1") -> TestClient:
-        return TestClient(create_app(self.settings), client=(address, 50000))
+    def __init__(self, root: Path, **settings: object) -> None:
+        super().__init__(root, now=T0 + 3600, **settings)
+        with self.meta():
+            self.sensors(
+                Sensor(id="pub", name="pub", source="road", public=True),
+                Sensor(id="mine", name="mine", source="road", public=False),
+            )
+            self.write([Reading(sensor_id="pub", ts=T0 + i, laeq=60.0) for i in range(3600)], T0)
+            self.keys = {
+                "staff": self.key("staff", "kommune"),
+                "vendor": self.key("vendor", "acme", sensors=("mine",)),
+            }
+
+    def client(self, address: str = "10.0.0.1", **kwargs: Any) -> TestClient:
+        return super().client(client=(address, 50000), **kwargs)
 
     def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[who]}"}
+        return self.keys[who].headers
 
 
 def statuses(client: TestClient, n: int, **kwargs: object) -> list[int]:

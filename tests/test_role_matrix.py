@@ -27,19 +27,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.routing import BaseRoute
+from support.lab import ApiLab, headers_by_name
 
 from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Sensor
-from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -286,32 +284,23 @@ class Matrix:
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    root: Path = tmp_path_factory.mktemp("matrix")
-    settings = ApiSettings(
-        store_url=f"sqlite:///{root / 'readings.db'}",
-        meta_url=f"sqlite:///{root / 'metadata.db'}",
-        public_rate_per_s=1e6,
-        public_burst=1_000_000,
-    )
-    with MetadataStore(settings.meta_url) as meta:
-        meta.sensors.add(
-            [
-                Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
-                Sensor(id=PRIVATE_SENSOR, name="acme", source="road", public=False),
-                Sensor(id=PUSHING_SENSOR, name="diy", source="road", public=False),
-            ]
+    lab = ApiLab(tmp_path_factory.mktemp("matrix"), public_rate_per_s=1e6, public_burst=1_000_000)
+    with lab.meta():
+        lab.sensors(
+            Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
+            Sensor(id=PRIVATE_SENSOR, name="acme", source="road", public=False),
+            Sensor(id=PUSHING_SENSOR, name="diy", source="road", public=False),
         )
-        texts = {
-            "vendor": create_key(meta, role="vendor", name="acme", sensors=(PRIVATE_SENSOR,))[1],
-            "other_vendor": create_key(meta, role="vendor", name="other")[1],
-            "staff": create_key(meta, role="staff", name="kommune")[1],
-            "admin": create_key(meta, role="admin", name="ops")[1],
-            "sensor": create_key(meta, role="sensor", name="diy", sensors=(PUSHING_SENSOR,))[1],
+        keys = {
+            "vendor": lab.key("vendor", "acme", sensors=(PRIVATE_SENSOR,)),
+            "other_vendor": lab.key("vendor", "other"),
+            "staff": lab.key("staff", "kommune"),
+            "admin": lab.key("admin", "ops"),
+            "sensor": lab.key("sensor", "diy", sensors=(PUSHING_SENSOR,)),
         }
-        revocable = create_key(meta, role="staff", name="to revoke")[0].id
-    headers = {role: {"Authorization": f"Bearer {text}"} for role, text in texts.items()}
-    headers |= {"public": {}, "bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
-    with TestClient(create_app(settings)) as client:
+        revocable = lab.key("staff", "to revoke").id
+    headers = headers_by_name(keys) | {"bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
+    with lab.client() as client:
         ids = {REVOKED_KEY: revocable}
 
         def created(path: str, body: dict[str, Any]) -> str:

@@ -23,12 +23,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
-from test_api import Lab, sensor, steady
+from support.lab import ApiLab
+from support.readings import sensor, steady
 
 from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
-from noiselab.api.settings import ApiSettings
-from noiselab.store.metadata import MetadataStore
 
 MAX_EXAMPLES = 20
 NOW = datetime(2026, 3, 3, 12, tzinfo=UTC).timestamp()
@@ -43,19 +41,10 @@ CHECKS = [
 def build_app(root: Path) -> tuple[Any, str]:
     """An app over real SQLite files in ``root`` holding two sensors (one private) with an hour
     of data, and a staff key; public rate limit effectively off."""
-    lab = Lab(root, now=NOW)
+    lab = ApiLab(root, now=NOW, public_rate_per_s=1e6, public_burst=1_000_000)
     lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
     lab.write(steady("vb-road-1", NOW - 3600, 3600, 62.0, lafmax=70.0), received_at=NOW)
-    with MetadataStore(lab.meta_url) as meta:
-        key = create_key(meta, role="staff", name="schemathesis")[1]
-    settings_ = ApiSettings(
-        store_url=lab.settings.store_url,
-        meta_url=lab.meta_url,
-        clock=lab.clock,
-        public_rate_per_s=1e6,
-        public_burst=1_000_000,
-    )
-    return create_app(settings_), key
+    return create_app(lab.settings), lab.key("staff", "schemathesis").text
 
 
 # Built when the module is collected: schemathesis needs the schema to parametrize the tests,

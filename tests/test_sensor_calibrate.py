@@ -87,6 +87,7 @@ def run_calibrate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.process
 def test_the_command_prints_the_option_to_use(tmp_path):
     write_wav16(tmp_path / "cal.wav", tone(1000.0, 0.05, 5.0, noise=0.0005))
     done = run_calibrate(tmp_path, "--wav", "cal.wav", "--reference-db", "94")
@@ -95,6 +96,7 @@ def test_the_command_prints_the_option_to_use(tmp_path):
     assert "1000.0 Hz" in done.stdout
 
 
+@pytest.mark.process
 def test_the_command_refuses_a_short_recording_cleanly(tmp_path):
     write_wav16(tmp_path / "short.wav", tone(1000.0, 0.05, 2.0))
     done = run_calibrate(tmp_path, "--wav", "short.wav")

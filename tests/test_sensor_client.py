@@ -38,6 +38,8 @@ from noiselab.edge.buffer import ReadingBuffer
 from noiselab.model import Reading
 from noiselab.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.process
+
 FS = 48_000
 GAIN = 0.05  # FS per Pa
 OFFSET = 20 * math.log10(1 / GAIN)

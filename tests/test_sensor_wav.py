@@ -119,6 +119,7 @@ def test_unreadable_files_are_refused_with_a_reason(tmp_path):
         WavSource(tmp_path / "missing.wav")
 
 
+@pytest.mark.process
 def test_the_command_refuses_a_bad_file_without_a_traceback(tmp_path):
     (tmp_path / "notes.txt").write_text("not audio")
     done = subprocess.run(

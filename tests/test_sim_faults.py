@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from test_pipeline import Lab, publish_all
+from support.pipeline import PipelineLab, publish_all
 
 from noiselab.broker import MosquittoBroker
 from noiselab.errors import ConfigError
@@ -163,7 +163,7 @@ def test_bad_fault_specs_are_refused_clearly(text: str, message: str) -> None:
     assert parse_faults(" dropout=0.5 , skew_s=30").skew_s == 30
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_ingest_stores_what_faulty_sensors_should_have_stored(
     tmp_path: Path,
     broker: MosquittoBroker,
@@ -172,7 +172,7 @@ def test_ingest_stores_what_faulty_sensors_should_have_stored(
 ) -> None:
     """Duplicates stored once, malformed quarantined, offline uploads stored, dropouts missing,
     skewed readings stored at their skewed time."""
-    lab = Lab(tmp_path, broker, prefix)
+    lab = PipelineLab(tmp_path, broker, prefix)
     sites = load_sites()[:2]
     meta = MetadataStore(lab.meta_url)
     meta.sensors.add(registry_sensors(sites))

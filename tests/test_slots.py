@@ -49,6 +49,7 @@ def test_all_slots_taken_is_an_error(meta_url):
             lease.release()
 
 
+@pytest.mark.process
 def test_a_killed_process_frees_its_slot(meta_url):
     holder = subprocess.Popen(
         [

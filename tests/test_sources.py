@@ -183,6 +183,7 @@ def test_each_kind_of_mistake_is_named(text: str, fragments: list[str]) -> None:
         assert fragment in message, message
 
 
+@pytest.mark.process
 def test_the_cli_exits_2_on_a_bad_file_before_connecting(tmp_path: Path) -> None:
     bad = tmp_path / "sources.toml"
     bad.write_text('[[source]]\nname = "a"\ntopic = "a"\nformat = "csv"\n')
@@ -271,6 +272,7 @@ duration = 60
 """
 
 
+@pytest.mark.process
 def test_one_message_of_each_format_is_stored_and_a_bad_one_quarantined(
     tmp_path: Path, broker: MosquittoBroker, prefix: str, ingest_factory: Callable[..., object]
 ) -> None:

@@ -515,6 +515,7 @@ def _write_from_process(path: str, worker: int, batches: int) -> None:
             store.write(batch, RECEIVED + worker)
 
 
+@pytest.mark.process
 def test_two_processes_write_one_file(tmp_path):
     path = str(tmp_path / "ts.db")
     SqliteStore(path).close()

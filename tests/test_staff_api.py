@@ -11,15 +11,11 @@ from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.lab import ApiLab
 
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.schemas.alerts import QuarantineDetailOut, QuarantineOut, SensorHealthOut
-from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Rejection, Sensor
-from noiselab.store.metadata import AlertRule, MetadataStore
-from noiselab.store.sqlite import SqliteStore
+from noiselab.store.metadata import AlertRule
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -40,26 +36,20 @@ def _reject(
     return Rejection(topic, sensor_id, body, reason, received_at=at)
 
 
-class Desk:
+class Desk(ApiLab):
     """Sensors, readings, rejections and keys in real files; an app whose clock is NOW."""
 
     def __init__(self, root: Path) -> None:
-        self.meta_url = f"sqlite:///{root / 'metadata.db'}"
-        self.store_path = root / "readings.db"
-        self.settings = ApiSettings(
-            store_url=f"sqlite:///{self.store_path}", meta_url=self.meta_url, clock=Clock(NOW)
-        )
-        with MetadataStore(self.meta_url) as meta:
-            meta.sensors.add(
-                [
-                    Sensor(id="road-1", name="road 1", source="road"),
-                    Sensor(id="road-2", name="road 2", source="road", public=False),
-                    Sensor(id="rail-1", name="rail 1", source="rail"),
-                ]
+        super().__init__(root, now=NOW)
+        with self.meta() as meta:
+            self.sensors(
+                Sensor(id="road-1", name="road 1", source="road"),
+                Sensor(id="road-2", name="road 2", source="road", public=False),
+                Sensor(id="rail-1", name="rail 1", source="rail"),
             )
             self.keys = {
-                "staff": create_key(meta, role="staff", name="kommune")[1],
-                "vendor": create_key(meta, role="vendor", name="acme")[1],
+                "staff": self.key("staff", "kommune").text,
+                "vendor": self.key("vendor", "acme").text,
             }
             meta.quarantine.add(
                 [
@@ -89,11 +79,10 @@ class Desk:
                 unit="dB",
                 evidence={},
             )
-        with SqliteStore(self.store_path) as store:
-            # road-1: 30 one-minute readings today (1800 s) and one yesterday, before midnight.
-            readings = [Reading("road-1", MIDNIGHT + 3600 + 60 * i, 55.0, 60.0) for i in range(30)]
-            readings.append(Reading("road-1", MIDNIGHT - 600, 55.0, 60.0))
-            store.write(readings, received_at=NOW - 20)
+        # road-1: 30 one-minute readings today (1800 s) and one yesterday, before midnight.
+        readings = [Reading("road-1", MIDNIGHT + 3600 + 60 * i, 55.0, 60.0) for i in range(30)]
+        readings.append(Reading("road-1", MIDNIGHT - 600, 55.0, 60.0))
+        self.write(readings, received_at=NOW - 20)
         self.staff = {"Authorization": f"Bearer {self.keys['staff']}"}
 
 
@@ -104,7 +93,7 @@ def desk(tmp_path: Path) -> Desk:
 
 @pytest.fixture
 def client(desk: Desk) -> Iterator[TestClient]:
-    with TestClient(create_app(desk.settings)) as test_client:
+    with desk.client() as test_client:
         yield test_client
 
 

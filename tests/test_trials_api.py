@@ -19,11 +19,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import Clock
+from support.clock import Clock
+from support.lab import ApiLab, headers_by_name
 
 from noiselab.analysis.decibels import leq
-from noiselab.api.app import create_app
-from noiselab.api.auth import create_key
 from noiselab.api.schemas.trials import (
     BandEffectOut,
     DailyRowOut,
@@ -32,13 +31,11 @@ from noiselab.api.schemas.trials import (
     TrialIn,
     TrialOut,
 )
-from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Sensor, Spectrum
 from noiselab.sensors_sim import spectra as sim_spectra
 from noiselab.sensors_sim.generate import Generated, generate
 from noiselab.sensors_sim.site_specs import Barrier, site_by_id
 from noiselab.store import open_store
-from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -75,6 +72,9 @@ def trial_body(**changes: Any) -> dict[str, Any]:
 
 @dataclass
 class Setup:
+    """A running app of the trial tests: its client, the request headers of each key holder
+    (and ``"public"``), and the URLs of its store and metadata database."""
+
     client: TestClient
     headers: dict[str, dict[str, str]]
     store_url: str
@@ -88,37 +88,35 @@ def _sensor(sensor_id: str, *, public: bool = False) -> Sensor:
 def _setup(root: Path, clock: Clock | None = None) -> Iterator[Setup]:
     """Private trial sensors, a public one, and a key of each role; two vendors. A
     ``readings.db`` already in ``root`` is the app's store."""
-    settings = ApiSettings(
-        store_url=f"sqlite:///{root / 'readings.db'}",
-        meta_url=f"sqlite:///{root / 'metadata.db'}",
-        auth_cache_s=60,
-        **({} if clock is None else {"clock": clock}),
-    )
-    with MetadataStore(settings.meta_url) as meta:
-        meta.sensors.add(
-            [
-                _sensor(TREATED),
-                _sensor(CONTROL),
-                _sensor("other-private"),
-                _sensor("vb-public", public=True),
-            ]
+    lab = ApiLab(root, auth_cache_s=60, **({} if clock is None else {"clock": clock}))
+    with lab.meta():
+        lab.sensors(
+            _sensor(TREATED),
+            _sensor(CONTROL),
+            _sensor("other-private"),
+            _sensor("vb-public", public=True),
         )
-        texts = {
-            "admin": create_key(meta, role="admin", name="ops")[1],
-            "staff": create_key(meta, role="staff", name="kommune")[1],
-            "vendor": create_key(meta, role="vendor", name="acme")[1],
-            "other": create_key(meta, role="vendor", name="rival")[1],
+        keys = {
+            "admin": lab.key("admin", "ops"),
+            "staff": lab.key("staff", "kommune"),
+            "vendor": lab.key("vendor", "acme"),
+            "other": lab.key("vendor", "rival"),
         }
-    headers = {who: {"Authorization": f"Bearer {text}"} for who, text in texts.items()}
-    headers["public"] = {}
-    with TestClient(create_app(settings)) as client:
-        yield Setup(client, headers, settings.store_url, settings.meta_url)
+    with lab.client() as client:
+        yield Setup(client, headers_by_name(keys), lab.store_url, lab.meta_url)
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
     """An app over an empty store."""
     yield from _setup(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """An app over an empty store for the tests whose requests are all refused (422) or only
+    read the OpenAPI document: they change nothing, so they share it."""
+    yield from _setup(tmp_path_factory.mktemp("trials"))
 
 
 def create(s: Setup, **changes: Any) -> dict[str, Any]:
@@ -174,9 +172,10 @@ def test_staff_create_read_replace_delete(setup: Setup) -> None:
     ],
 )
 def test_invalid_trials_are_422_with_a_reason(
-    setup: Setup, changes: dict[str, Any], message: str
+    shared_setup: Setup, changes: dict[str, Any], message: str
 ) -> None:
-    response = setup.client.post(TRIALS, json=trial_body(**changes), headers=setup.headers["staff"])
+    staff = shared_setup.headers["staff"]
+    response = shared_setup.client.post(TRIALS, json=trial_body(**changes), headers=staff)
     assert response.status_code == 422, response.text
     assert message in response.json()["detail"]
 
@@ -500,8 +499,8 @@ def test_csv_export_limits_and_errors(setup: Setup) -> None:
     ]
 
 
-def test_openapi_documents_the_trial_routes(setup: Setup) -> None:
-    spec = setup.client.get("/openapi.json").json()
+def test_openapi_documents_the_trial_routes(shared_setup: Setup) -> None:
+    spec = shared_setup.client.get("/openapi.json").json()
     paths = {p for p in spec["paths"] if p.startswith(TRIALS)}
     assert paths == {
         TRIALS,

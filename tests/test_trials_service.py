@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import noiselab.trials as trials
 
 
@@ -14,6 +16,7 @@ def test_every_public_name_is_importable_and_documented() -> None:
         assert obj.__doc__, f"{name} has no docstring"
 
 
+@pytest.mark.process
 def test_trials_import_nothing_of_the_api() -> None:
     code = (
         "import sys, noiselab.trials; "

@@ -24,6 +24,8 @@ from noiselab.store.base import WriteResult
 from noiselab.store.metadata import MetadataStore, QuarantineRepository
 from noiselab.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.process
+
 T0 = datetime(2026, 11, 25, 9, tzinfo=UTC).timestamp()
 
 

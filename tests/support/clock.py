@@ -1,4 +1,4 @@
-"""Small helpers shared by test modules (not a test module itself)."""
+"""A settable clock for the code that takes one."""
 
 from __future__ import annotations
 
