@@ -10,7 +10,7 @@ carries on across restarts and a buffer is never uploaded under another sensor's
 
 Size: a reading is about 85 bytes of JSON without a spectrum and 445 bytes with 27 bands;
 a day of readings (86,400) takes about 8.5 MB of SQLite file, 45 MB with spectra (measured;
-``tests/test_sensor_buffer.py`` keeps the first figure honest). Deleted rows' pages are
+``tests/edge/test_buffer.py`` keeps the first figure honest). Deleted rows' pages are
 reused, so the file stays at the size of the largest backlog it has held.
 """
 

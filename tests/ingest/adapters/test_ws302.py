@@ -10,15 +10,14 @@ uplink time: TTN received_at 2020-02-12T15:15:46.014773143Z = 1581520546.014773 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from support.paths import PAYLOADS
 
 from noiselab.ingest.adapters import AdapterContext, AdapterOptions
 from noiselab.ingest.adapters.base import FixedId, PointerId
 from noiselab.ingest.adapters.ws302 import parse_ws302
 
-PAYLOADS = Path(__file__).parent / "data" / "payloads"
 NOW = 1_800_000_000.0
 
 

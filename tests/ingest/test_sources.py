@@ -17,6 +17,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from support.paths import PAYLOADS, ROOT
 
 from noiselab.broker import MosquittoBroker
 from noiselab.errors import ConfigError
@@ -25,9 +26,6 @@ from noiselab.ingest.sources import SourceRouter, load_sources, parse_sources
 from noiselab.model import Reading
 from noiselab.store.metadata import MetadataStore, QuarantineEntry
 from noiselab.store.sqlite import SqliteStore
-
-ROOT = Path(__file__).parent.parent
-PAYLOADS = Path(__file__).parent / "data" / "payloads"
 
 GOOD = """
 [[source]]

@@ -16,13 +16,13 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from support.grafana import FROM, TO, check_value, select, substitute
 from support.lab import ApiLab
+from support.paths import ROOT
 from support.readings import sensor
 
 from noiselab.api.app import create_app
@@ -35,7 +35,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "grafana.md"
+DOC = ROOT / "docs" / "grafana.md"
 COLUMN_TYPES = {"string", "number", "timestamp", "boolean"}
 
 

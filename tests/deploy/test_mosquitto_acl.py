@@ -21,12 +21,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from support.paths import ROOT
 
 from noiselab.broker import free_port
 
 pytestmark = pytest.mark.process
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
+DEPLOY = ROOT / "deploy" / "mosquitto"
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from support.http_fake import Answer, RecordingServer
+from support.paths import DATA
 
 from noiselab.config import parse_mqtt_url
 from noiselab.errors import (
@@ -37,13 +37,13 @@ from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import HIST_DTYPE
 
-DATA = Path(__file__).parent / "data" / "influx"
+INFLUX = DATA / "influx"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()  # 1772366400
 CSV = "text/csv; charset=utf-8"
 
 
 def _csv(name: str) -> Answer:
-    return Answer(200, (DATA / name).read_bytes(), CSV)
+    return Answer(200, (INFLUX / name).read_bytes(), CSV)
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_rollup_does_not_depend_on_reading_its_own_write(fake, store):
     ],
 )
 def test_write_errors_are_classified(fake, store, status, body, error, message):
-    fake.answer("/api/v2/write", Answer(status, (DATA / body).read_bytes()))
+    fake.answer("/api/v2/write", Answer(status, (INFLUX / body).read_bytes()))
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
         store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
     assert caught.type is error

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from support.grafana import FROM, TO, check_value, select, substitute
 from support.lab import ApiLab
+from support.paths import ROOT
 from support.readings import sensor
 
 from noiselab.api.auth import create_key
@@ -30,7 +31,6 @@ from noiselab.store.influx_lines import reading_lines
 from noiselab.store.metadata import MetadataStore, Trial
 from noiselab.store.sqlite_rollup import Rows, minute_keys, rollup_minutes
 
-ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = ROOT / "dashboards"
 PROVISIONING = ROOT / "deploy" / "grafana" / "provisioning"
 

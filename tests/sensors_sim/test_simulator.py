@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from support.paths import ROOT
 from typer.testing import CliRunner
 
 from noiselab.cli import app
@@ -31,7 +32,7 @@ from noiselab.sensors_sim.sites import (
 from noiselab.store.metadata import MetadataStore
 
 DAY = datetime(2026, 6, 10, tzinfo=UTC).timestamp()
-SITE_FILE = Path(__file__).parents[1] / "noiselab" / "sensors_sim" / "vallensbaek.json"
+SITE_FILE = ROOT / "noiselab" / "sensors_sim" / "vallensbaek.json"
 
 
 def test_default_sensors_are_the_twelve_vallensbaek_sites() -> None:

@@ -8,15 +8,14 @@ LAeq 67.8 dB and LAmax 94.5 dB over [2016-12-28T11:00:00Z, 12:00:00Z), i.e. ts 1
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from support.paths import PAYLOADS
 
 from noiselab.ingest.adapters import AdapterContext, AdapterOptions
 from noiselab.ingest.adapters.fiware import parse_fiware
 from noiselab.model import Reading
 
-PAYLOADS = Path(__file__).parent / "data" / "payloads"
 ENTITY_ID = "Vitoria-NoiseLevelObserved-2016-12-28T11:00:00_2016-12-28T12:00:00"
 NOW = 1_800_000_000.0
 MAPPED = AdapterOptions(ids={ENTITY_ID: "vitoria-1"})

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from support.lab import ApiLab
+from support.paths import PAYLOADS
 
 from noiselab.api.routes.push import MAX_PUSH_BYTES, TOPIC
 from noiselab.api.schemas.errors import ErrorOut
@@ -28,7 +29,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-PAYLOADS = Path(__file__).parent / "data" / "payloads"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
 PUSH = "/api/v1/push/sensor-community"
 DEVICE = "esp8266-12345678"

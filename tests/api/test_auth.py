@@ -22,6 +22,7 @@ from alembic.config import Config
 from fastapi import APIRouter, Depends
 from starlette.exceptions import StarletteDeprecationWarning
 from support.lab import ApiLab
+from support.paths import ROOT
 from typer.testing import CliRunner
 
 from noiselab.api.app import create_app
@@ -37,7 +38,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
-MIGRATIONS = Path(__file__).parents[1] / "noiselab" / "store" / "migrations"
+MIGRATIONS = ROOT / "noiselab" / "store" / "migrations"
 SENSORS = ("pub", "mine", "theirs")
 
 

@@ -26,12 +26,13 @@ import uvicorn
 from playwright import sync_api
 from support.lab import ApiLab
 from support.map_data import NOW, populate, site
+from support.paths import ROOT
 from support.readings import minutes
 
 from noiselab.api.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = ROOT / "test-artifacts"
 PUBLIC_MARKERS = {"vb-known", "vb-quiet", "vb-edge-low", "vb-edge-high", "vb-rich"}
 
 pytestmark = [

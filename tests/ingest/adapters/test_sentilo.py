@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
+from support.paths import PAYLOADS
 
 from noiselab.ingest.adapters import AdapterContext, AdapterOptions
 from noiselab.ingest.adapters.sentilo import parse_sentilo, parse_sentilo_time
 from noiselab.model import Reading
 
-PAYLOADS = Path(__file__).parent / "data" / "payloads"
 T = 1_514_892_179.0
 NOW = 1_800_000_000.0
 

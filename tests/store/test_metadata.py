@@ -18,12 +18,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from support.paths import ROOT
 
 from noiselab.errors import ConfigError, StoreError, StoreUnavailable
 from noiselab.model import Rejection, Sensor
 from noiselab.store.metadata import METADATA, MetadataStore, load_sensors_file, sensor_from_fields
 
-MIGRATIONS = Path(__file__).parents[1] / "noiselab" / "store" / "migrations"
+MIGRATIONS = ROOT / "noiselab" / "store" / "migrations"
 T0 = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
 
 

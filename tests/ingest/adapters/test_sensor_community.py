@@ -7,9 +7,9 @@ received at R with the 145 s DNMS interval is the reading [R - 145, R).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from support.paths import PAYLOADS
 
 from noiselab.ingest.adapters import AdapterContext, AdapterOptions
 from noiselab.ingest.adapters.base import TopicLevel
@@ -17,7 +17,6 @@ from noiselab.ingest.adapters.sensor_community import parse_dnms, parse_sensor_c
 from noiselab.ingest.message import ParsedMessage
 from noiselab.model import Reading
 
-PAYLOADS = Path(__file__).parent / "data" / "payloads"
 R = 1_795_600_945.0  # 2026-11-25T10:02:25Z
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.concurrent_writer import write_interleaved
 
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum, ts_key
@@ -504,23 +505,14 @@ def test_write_is_visible_to_a_fresh_instance(tmp_path):
         assert again.count_readings() == 10
 
 
-def _write_from_process(path: str, worker: int, batches: int) -> None:
-    """One ingest process: interleaved sensors, keys overlapping the other worker's."""
-    with SqliteStore(path) as store:
-        for b in range(batches):
-            batch = [
-                reading(H + b * 10 + i // 10, 50.0 + worker * 10 + i % 3, sensor=f"s-{i % 10}")
-                for i in range(100)
-            ]
-            store.write(batch, RECEIVED + worker)
-
-
 @pytest.mark.process
 def test_two_processes_write_one_file(tmp_path):
     path = str(tmp_path / "ts.db")
     SqliteStore(path).close()
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_from_process, args=(path, w, 30)) for w in (0, 1)]
+    workers = [
+        context.Process(target=write_interleaved, args=(path, w, 30, H, RECEIVED)) for w in (0, 1)
+    ]
     for process in workers:
         process.start()
     for process in workers:
