@@ -1,129 +1,33 @@
-"""The HTTP API on real SQLite files: readings written through ``SqliteStore.write``, sensors
-through ``MetadataStore``, requests through FastAPI's ``TestClient`` (lifespan included).
+"""``/api/v1/sensors/{id}/levels`` on real SQLite files: readings written through
+``SqliteStore.write``, sensors through ``MetadataStore``, requests through FastAPI's ``TestClient``
+(lifespan included). Buckets from 1 s to local days, and the Grafana epoch-millisecond times the
+levels, events and indicators routes take.
 
-Expected levels are energetic means worked out by hand in each test's docstring.
+Expected levels are energetic means worked out by hand in each test's docstring. The sensor
+routes are tested in ``test_sensors_api.py``, refused parameters in
+``test_level_parameters_api.py``, health, metrics and settings in ``test_operations_api.py``.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 from support.lab import ApiLab, staff
+from support.levels_api import T0, rfc3339
 from support.readings import sensor, steady
 
-from noiselab.api.app import create_app
-from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut
-from noiselab.api.settings import ApiSettings
-from noiselab.errors import ConfigError
-from noiselab.model import Reading, Rejection
-from noiselab.store.metadata import MetadataStore
-from noiselab.store.sqlite import MAX_POINTS
+from noiselab.model import Reading
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its TestClient and warns about httpx.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
-
-T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()  # a whole 5-minute boundary
-"""A Monday noon (UTC), far from daylight-saving changes."""
-
-
-def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> ApiLab:
-    return ApiLab(tmp_path, now=T0 + 3600)
-
-
-@pytest.fixture
-def levels_lab(lab: ApiLab) -> Iterator[TestClient]:
-    """vb-road-1: 60 s at 60 dB (LAFmax 65) from T0, then 60 s at 70 dB (LAFmax 75)."""
-    lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
-    lab.write(
-        steady("vb-road-1", T0, 60, 60.0, lafmax=65.0)
-        + steady("vb-road-1", T0 + 60, 60, 70.0, lafmax=75.0),
-        received_at=T0 + 120,
-    )
-    with lab.client() as client:
-        yield client
-
-
-# --------------------------------------------------------------------------- sensors
-
-
-def test_list_shows_public_sensors_with_status_and_last_seen(lab):
-    """Now = T0 + 3600 s; stale after 120 s, offline after 3600 s."""
-    names = ["fresh", "edge", "stale", "gone", "never"]
-    lab.sensors(*(sensor(f"vb-{n}") for n in names), sensor("vb-hidden", public=False))
-    now = lab.clock.now
-    lab.write(steady("vb-fresh", now - 30, 10, 50.0), received_at=now - 10)
-    lab.write(steady("vb-edge", now - 200, 10, 50.0), received_at=now - 120)
-    lab.write(steady("vb-stale", now - 700, 10, 50.0), received_at=now - 600)
-    lab.write(steady("vb-gone", now - 9000, 10, 50.0), received_at=now - 7200)
-    lab.write(steady("vb-hidden", now - 30, 10, 50.0), received_at=now - 10)
-    with lab.client() as client:
-        response = client.get("/api/v1/sensors")
-    assert response.status_code == 200
-    by_id = {s["id"]: s for s in response.json()}
-    assert sorted(by_id) == sorted(f"vb-{n}" for n in names)
-    assert {k: s["status"] for k, s in by_id.items()} == {
-        "vb-fresh": "online",
-        "vb-edge": "online",
-        "vb-stale": "stale",
-        "vb-gone": "offline",
-        "vb-never": "offline",
-    }
-    assert by_id["vb-fresh"]["last_seen"] == rfc3339(now - 20)  # end of the latest reading
-    assert by_id["vb-gone"]["last_seen"] == rfc3339(now - 8990)
-    assert by_id["vb-never"]["last_seen"] is None
-    assert by_id["vb-fresh"] | {"status": None, "last_seen": None} == {
-        "id": "vb-fresh",
-        "name": "Sensor vb-fresh",
-        "lat": 55.6242,
-        "lon": 12.388,
-        "source": "road",
-        "status": None,
-        "last_seen": None,
-    }
-
-
-def test_status_follows_the_clock(lab):
-    lab.sensors(sensor("vb-road-1"))
-    lab.write(steady("vb-road-1", T0, 1, 50.0), received_at=T0)
-    with lab.client() as client:
-        statuses = []
-        for age in (0, 120, 121, 3600, 3601):
-            lab.clock.now = T0 + age
-            statuses.append(client.get("/api/v1/sensors/vb-road-1").json()["status"])
-    assert statuses == ["online", "online", "stale", "stale", "offline"]
-
-
-def test_one_sensor_and_404s(levels_lab):
-    response = levels_lab.get("/api/v1/sensors/vb-road-1")
-    assert response.status_code == 200
-    assert response.json()["description"] == ""
-    assert response.json()["last_seen"] == rfc3339(T0 + 120)
-    for path in ("nope", "vb-private-1", "UPPER", "x", quote("a/b", safe=""), "%00"):
-        response = levels_lab.get(f"/api/v1/sensors/{path}")
-        assert response.status_code == 404, path
-    assert levels_lab.get("/api/v1/sensors/x").json() == {"detail": "unknown sensor 'x'"}
-    assert levels_lab.get("/api/v1/sensors/vb-private-1/levels").status_code == 404
-    assert levels_lab.get("/api/v1/sensors/nope/levels?every=1h").json() == {
-        "detail": "unknown sensor 'nope'"
-    }
 
 
 # --------------------------------------------------------------------------- levels
@@ -262,235 +166,6 @@ def test_daily_levels_over_the_autumn_daylight_saving_change(lab):
     assert body["points"][1]["laeq"] == 57.40
     assert len(hours["points"]) == 24  # 24 measured hours of the 25 in that local day
     assert hours["points"][-1]["t"] == "2026-10-25T21:00:00Z"
-
-
-# --------------------------------------------------------------------------- bad input
-
-BAD_LEVELS = [
-    ({"every": "2m"}, 422, "every: must be one of 1s, 1m, 5m, 15m, 1h, 1d"),
-    ({"every": ""}, 422, "every: must be one of 1s, 1m, 5m, 15m, 1h, 1d"),
-    ({"every": "1M"}, 422, "every: must be one of"),
-    ({"start": "yesterday"}, 422, "start: 'yesterday' is not an RFC 3339 time"),
-    ({"start": "2026-03-02T12:00:00"}, 422, "start: '2026-03-02T12:00:00' has no UTC offset"),
-    ({"end": "2026-03-02 12:00"}, 422, "end: '2026-03-02 12:00' is not an RFC 3339 time"),
-    ({"start": "2026-02-30"}, 422, "start: '2026-02-30' is not a valid time"),
-    ({"start": "2026-03-02T25:00:00Z"}, 422, "is not a valid time"),
-    ({"start": "2026-03-02T23:59:60Z"}, 422, "is not a valid time"),
-    ({"start": "2026-03-02T12:00:00+24:00"}, 422, "is not a valid time"),
-    ({"start": "1772452800"}, 422, "is not an RFC 3339 time"),
-    ({"start": "\uff12\uff10\uff12\uff16-03-02"}, 422, "is not an RFC 3339 time"),
-    ({"start": "x" * 5000}, 422, "xxx...' is not an RFC 3339 time"),
-    ({"start": "2026-03-03T00:00:00Z", "end": "2026-03-02T00:00:00Z"}, 422, "start: must be"),
-    ({"start": "2026-03-02T00:00:00Z", "end": "2026-03-02T01:00:00+01:00"}, 422, "before end"),
-    ({"end": "1970-01-01T12:00:00Z"}, 422, "start: 1969-12-31T12:00:00Z is outside 1970-"),
-    ({"start": "1969-12-31", "end": "1970-01-02"}, 422, "start: 1969-12-30T23:00:00Z is outside"),
-    ({"end": "2100-01-01T00:00:01Z"}, 422, "end: 2100-01-01T00:00:01Z is outside"),
-    ({"start": "9999-12-01", "end": "9999-12-31", "every": "1d"}, 422, "is outside"),
-    ({"start": "0001-01-01T00:00:00Z", "every": "1d"}, 422, "is outside"),
-    ({"end": "0001-01-01T00:00:00+01:00"}, 422, "end: '0001-01-01T00:00:00+01:00' is not a"),
-    ({"start": "9999-12-31T23:59:59-01:00"}, 422, "is not a valid time"),
-    (
-        {"start": "1970-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z", "every": "1h"},
-        400,
-        f"more than {MAX_POINTS}",
-    ),
-    (
-        {"start": "2026-03-01", "end": "2026-03-03", "every": "1s"},
-        400,
-        "choose a coarser 'every' or a shorter range",
-    ),
-]
-
-
-@pytest.mark.parametrize(("params", "status", "detail"), BAD_LEVELS)
-def test_bad_level_parameters_are_4xx_with_a_readable_detail(levels_lab, params, status, detail):
-    response = levels_lab.get(
-        "/api/v1/sensors/vb-road-1/levels", params=params, headers=staff(levels_lab)
-    )
-    assert response.status_code == status, response.text
-    assert detail in ErrorOut.model_validate(response.json()).detail
-
-
-def test_validation_errors_keep_fastapis_list(levels_lab):
-    body = levels_lab.get("/api/v1/sensors/vb-road-1/levels?every=2m").json()
-    assert body["errors"][0]["loc"] == ["query", "every"]
-
-
-def test_unknown_paths_and_methods_are_4xx(levels_lab):
-    assert levels_lab.get("/api/v1/nothing").status_code == 404
-    assert levels_lab.post("/api/v1/sensors").status_code == 405
-    assert levels_lab.get("/api/v1/sensors/vb-road-1/levels/x").status_code == 404
-
-
-def test_an_unexpected_error_is_a_logged_json_500(lab, caplog):
-    app = create_app(lab.settings)
-
-    def boom() -> None:
-        raise RuntimeError("kaput")
-
-    app.add_api_route("/boom", boom)
-    with TestClient(app) as client:
-        response = client.get("/boom")
-        text = client.get("/metrics").text
-    assert response.status_code == 500
-    assert response.json() == {"detail": "internal error"}
-    assert "kaput" in caplog.text
-    assert 'noiselab_http_requests_total{method="GET",route="/boom",status="500"} 1.0' in text
-
-
-@st.composite
-def query_values(draw: st.DrawFn) -> str | None:
-    text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
-    times = st.datetimes(timezones=st.timezones() | st.none()).map(lambda d: d.isoformat())
-    dates = st.dates().map(str)
-    words = st.sampled_from(
-        [
-            *("1s", "1m", "5m", "15m", "1h", "1d", "Z", "now", "-1", ""),
-            *("0001-01-01", "9999-12-31", "1970-01-01", "1970-01-01T00:00:00Z"),
-            *("2100-01-01", "2099-12-31T23:59:59.999Z", "2100-01-01T00:00:00+00:00"),
-        ]
-    )
-    return draw(st.none() | text | times | dates | words)
-
-
-@pytest.fixture(scope="module")
-def fuzz_client(tmp_path_factory) -> Iterator[TestClient]:
-    lab = ApiLab(tmp_path_factory.mktemp("fuzz"), now=T0 + 3600)
-    lab.sensors(sensor("vb-road-1"))
-    lab.write(steady("vb-road-1", T0, 120, 60.0), received_at=T0 + 120)
-    with lab.client() as client:
-        yield client
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(start=query_values(), end=query_values(), every=query_values())
-def test_random_parameters_never_cause_a_server_error(fuzz_client, start, end, every):
-    params = {
-        k: v for k, v in {"start": start, "end": end, "every": every}.items() if v is not None
-    }
-    response = fuzz_client.get(
-        "/api/v1/sensors/vb-road-1/levels", params=params, headers=staff(fuzz_client)
-    )
-    assert response.status_code < 500, (params, response.text)
-    if response.status_code >= 400:
-        assert isinstance(response.json()["detail"], str)
-
-
-@settings(max_examples=100, deadline=None)
-@given(sensor_id=st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=80))
-def test_random_sensor_ids_never_cause_a_server_error(fuzz_client, sensor_id):
-    for suffix in ("", "/levels"):
-        response = fuzz_client.get(
-            f"/api/v1/sensors/{quote(sensor_id, safe='')}{suffix}", headers=staff(fuzz_client)
-        )
-        assert response.status_code < 500, (sensor_id, response.text)
-
-
-# --------------------------------------------------------------------------- operations
-
-
-def test_healthz_ok(levels_lab):
-    assert levels_lab.get("/healthz").json() == {"status": "ok"}
-
-
-def test_healthz_503_when_the_metadata_database_is_broken(lab):
-    with lab.client() as client:
-        with sqlite3.connect(lab.meta_url.removeprefix("sqlite:///")) as conn:
-            conn.execute("DROP TABLE quarantine")
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"detail": "metadata database does not answer"}
-
-
-def test_a_broken_database_is_503_not_500(lab):
-    lab.sensors(sensor("vb-road-1"))
-    with lab.client() as client:
-        with sqlite3.connect(lab.meta_url.removeprefix("sqlite:///")) as conn:
-            conn.execute("DROP TABLE sensors")
-        response = client.get("/api/v1/sensors")
-    assert response.status_code == 503
-    assert "unavailable" in response.json()["detail"]
-    assert "Retry-After" not in response.headers  # a missing table is not worth retrying
-
-
-def test_metrics_count_requests_by_route_template_and_show_gauges(levels_lab, lab):
-    meta = MetadataStore(lab.meta_url)
-    meta.quarantine.add(
-        [
-            Rejection(
-                topic="noiselab/x/levels",
-                sensor_id="x",
-                raw=b"{}",
-                reason="ts is required",
-                received_at=T0,
-            )
-        ]
-    )
-    meta.close()
-    levels_lab.get("/api/v1/sensors/vb-road-1/levels")
-    levels_lab.get("/api/v1/sensors/vb-road-1/levels?every=2m")
-    levels_lab.get("/api/v1/sensors/nope")
-    levels_lab.get("/no/such/path")
-    response = levels_lab.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    text = response.text
-    route = "/api/v1/sensors/{sensor_id}/levels"
-    for line in (
-        f'noiselab_http_requests_total{{method="GET",route="{route}",status="200"}} 1.0',
-        f'noiselab_http_requests_total{{method="GET",route="{route}",status="422"}} 1.0',
-        'noiselab_http_requests_total{method="GET",route="/api/v1/sensors/{sensor_id}",'
-        'status="404"} 1.0',
-        'noiselab_http_requests_total{method="GET",route="<unmatched>",status="404"} 1.0',
-        f'noiselab_http_request_duration_seconds_count{{method="GET",route="{route}"}} 2.0',
-        "noiselab_sensors_registered 2.0",
-        "noiselab_quarantine_rejections 1.0",
-    ):
-        assert line in text, line
-
-
-def test_two_apps_in_one_process_have_separate_metrics(lab):
-    with lab.client() as first, lab.client() as second:
-        first.get("/healthz")
-        assert 'route="/healthz"' in first.get("/metrics").text
-        assert 'route="/healthz"' not in second.get("/metrics").text
-
-
-def test_openapi_documents_the_routes(levels_lab):
-    assert levels_lab.get("/docs").status_code == 200
-    spec = levels_lab.get("/openapi.json").json()
-    operation = spec["paths"]["/api/v1/sensors/{sensor_id}/levels"]["get"]
-    assert operation["description"].startswith("Energetic LAeq")
-    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
-    assert ok == {"$ref": "#/components/schemas/LevelsOut"}
-    assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorOut"
-    }
-    assert "/healthz" in spec["paths"]
-
-
-# --------------------------------------------------------------------------- settings
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"zone": "Mars/Olympus"}, "time zone 'Mars/Olympus'"),
-        ({"stale_after_s": 0.0}, "need 0 < stale <= offline"),
-        ({"stale_after_s": 600.0, "offline_after_s": 60.0}, "need 0 < stale <= offline"),
-        ({"store_url": "postgres://x"}, "store URL"),
-        ({"meta_url": "not a url"}, "metadata URL"),
-    ],
-)
-def test_settings_are_validated_up_front(changes, message):
-    fields = {"store_url": "sqlite:///x.db", "meta_url": "sqlite:///m.db"} | changes
-    with pytest.raises(ConfigError, match=message):
-        ApiSettings(**fields)
-
-
-def test_creating_an_app_opens_nothing(tmp_path):
-    create_app(ApiSettings(store_url=f"sqlite:///{tmp_path}/a/s.db", meta_url="sqlite:///m.db"))
-    assert not (tmp_path / "a").exists()
 
 
 # --------------------------------------------------------------------------- Grafana epoch ms
