@@ -1,10 +1,10 @@
-"""Request parameters and the formatting of times in answers, shared by every route.
+"""Request parameters shared by every route: the time range and row ids.
 
 Times in a query (``start``, ``end``) are RFC 3339 with an offset, a bare date (local midnight
 in the API's zone) or Unix epoch milliseconds (Grafana's ``${__from}``); a bad one answers 422
-naming the parameter. Times in answers are RFC 3339 in UTC with ``Z`` (:func:`rfc3339`). Row
-ids in paths are 64-bit integers (:data:`RowId`). Levels are rounded with
-:func:`noiselab.analysis.decibels.round_db`.
+naming the parameter. Row ids in paths are 64-bit integers (:data:`RowId`). Answers format
+times with :func:`noiselab.model.rfc3339` (UTC, ``Z``) and round levels with
+:func:`noiselab.analysis.decibels.round_db`: both are used beyond the API, so they live there.
 """
 
 from __future__ import annotations
