@@ -207,4 +207,4 @@ def round_db(level: float) -> float:
 
 def round_db_or_none(level: float | None) -> float | None:
     """``round_db`` that passes ``None`` (no level: no data) through."""
-    return None if level is None else round(level, DB_DECIMALS)
+    return None if level is None else round_db(level)

@@ -8,6 +8,8 @@ import typer
 
 from noiselab.cli.common import fail, on_signals, open_stores
 from noiselab.cli.options import (
+    DEFAULT_DAY,
+    DEFAULT_EVENING,
     DEFAULT_STORE,
     DayOpt,
     EveningOpt,
@@ -39,8 +41,8 @@ def alerts(
     zone: Annotated[
         str, typer.Option(envvar="NOISELAB_ZONE", help="Local time zone (IANA) for hours, days.")
     ] = "Europe/Copenhagen",
-    day: DayOpt = "7-19",
-    evening: EveningOpt = "19-22",
+    day: DayOpt = DEFAULT_DAY,
+    evening: EveningOpt = DEFAULT_EVENING,
     webhook_attempts: Annotated[
         int,
         typer.Option(envvar="NOISELAB_WEBHOOK_ATTEMPTS", min=1, max=20, help="Tries per webhook."),

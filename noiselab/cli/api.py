@@ -8,6 +8,8 @@ import typer
 
 from noiselab.cli.common import fail, metadata_url
 from noiselab.cli.options import (
+    DEFAULT_DAY,
+    DEFAULT_EVENING,
     DEFAULT_STORE,
     DayOpt,
     EveningOpt,
@@ -33,8 +35,8 @@ def api(
     zone: Annotated[
         str, typer.Option(envvar="NOISELAB_ZONE", help="Local time zone (IANA) for days.")
     ] = "Europe/Copenhagen",
-    day: DayOpt = "7-19",
-    evening: EveningOpt = "19-22",
+    day: DayOpt = DEFAULT_DAY,
+    evening: EveningOpt = DEFAULT_EVENING,
     public_rate: Annotated[
         float,
         typer.Option(

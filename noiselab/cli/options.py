@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 __all__ = [
+    "DEFAULT_DAY",
+    "DEFAULT_EVENING",
     "DEFAULT_MQTT",
     "DEFAULT_STORE",
     "DayOpt",
@@ -50,6 +52,10 @@ MetaOpt = Annotated[
 PrefixOpt = Annotated[
     str, typer.Option("--topic-prefix", envvar="NOISELAB_TOPIC_PREFIX", help="MQTT topic prefix.")
 ]
+DEFAULT_DAY = "7-19"
+"""Denmark's day period, local hours (Miljøstyrelsen: Lden with 12 h day, 3 h evening)."""
+DEFAULT_EVENING = "19-22"
+"""Denmark's evening period, local hours; the night is the rest (22-07)."""
 DayOpt = Annotated[
     str, typer.Option("--day", envvar="NOISELAB_DAY", help="Day period, local hours FROM-TO.")
 ]

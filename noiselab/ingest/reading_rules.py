@@ -23,7 +23,6 @@ __all__ = [
     "MAX_LEVEL_DB",
     "MAX_SEQ",
     "MIN_PLAUSIBLE_TS",
-    "MISSING",
     "ReadingContext",
     "problems",
     "rfc3339_to_unix",
@@ -37,7 +36,7 @@ MAX_BANDS: Final = 64
 MAX_SEQ: Final = 2**63 - 1
 """``seq`` must fit a signed 64-bit integer column."""
 
-MISSING: Final = object()
+_MISSING: Final = object()
 """Marks a field absent from the reading (an explicit ``null`` is ``None``)."""
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
@@ -60,8 +59,8 @@ def problems(item: Any, ctx: ReadingContext) -> list[str]:
     if not isinstance(item, dict):
         return [f"reading must be a JSON object, got {describe(item)}"]
     errors: list[str] = []
-    _check_ts(item.get("ts", MISSING), ctx, errors)
-    _check_level("laeq", item.get("laeq", MISSING), errors, required=True)
+    _check_ts(item.get("ts", _MISSING), ctx, errors)
+    _check_level("laeq", item.get("laeq", _MISSING), errors, required=True)
     _check_duration(item.get("duration"), errors)
     lafmax = _check_level("lafmax", item.get("lafmax"), errors)
     lafmin = _check_level("lafmin", item.get("lafmin"), errors)
@@ -115,7 +114,7 @@ def _seconds_over(seconds: float, limit: float) -> str:
 
 def _ts_seconds(value: Any, errors: list[str]) -> float | None:
     """``ts`` in Unix seconds, or ``None`` after recording why it cannot be read."""
-    if value is MISSING:
+    if value is _MISSING:
         errors.append("ts: required (Unix seconds or an RFC 3339 string with offset)")
         return None
     if type(value) in (int, float):
@@ -137,7 +136,7 @@ def _check_level(
 ) -> float | None:
     if value is None and not required:
         return None
-    if value is MISSING:
+    if value is _MISSING:
         errors.append(f"{name}: required (a level in dB)")
         return None
     level = _number(name, value, errors)
@@ -166,9 +165,9 @@ def _check_spectrum(value: Any, errors: list[str]) -> None:
         )
         return
     bands = _check_series(
-        "spectrum.bands_hz", value.get("bands_hz", MISSING), _band_problem, errors
+        "spectrum.bands_hz", value.get("bands_hz", _MISSING), _band_problem, errors
     )
-    lzeq = _check_series("spectrum.lzeq", value.get("lzeq", MISSING), _level_problem, errors)
+    lzeq = _check_series("spectrum.lzeq", value.get("lzeq", _MISSING), _level_problem, errors)
     if bands is not None and lzeq is not None:
         problem = _spectrum_shape_problem(bands, lzeq)
         if problem:
@@ -182,7 +181,7 @@ def _check_series(
     errors: list[str],
 ) -> list[float] | None:
     """The numbers of a spectrum array, or ``None`` after recording its first problem."""
-    if value is MISSING:
+    if value is _MISSING:
         errors.append(f"{name}: required")
         return None
     if not isinstance(value, list):

@@ -33,9 +33,8 @@ INFLUX = (
 @pytest.fixture(params=["sqlite", "influxdb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingStore]:
     if request.param == "sqlite":
-        sqlite = SqliteStore(tmp_path / "noise.db")
-        yield sqlite
-        sqlite.close()
+        with SqliteStore(tmp_path / "noise.db") as sqlite:
+            yield sqlite
         return
     url, token, org = INFLUX
     if not (url and token and org):

@@ -11,8 +11,7 @@ from contextlib import closing
 
 import numpy as np
 import pytest
-from support.concurrent_writer import write_interleaved
-from support.sqlite_store import RECEIVED, H, assert_rollup_matches, reading, utc
+from support.sqlite_store import RECEIVED, H, assert_rollup_matches, reading, utc, write_interleaved
 
 from noiselab.errors import StoreError, StoreUnavailable
 from noiselab.store import sqlite_schema
@@ -105,9 +104,7 @@ def test_two_processes_write_one_file(tmp_path):
     path = str(tmp_path / "ts.db")
     SqliteStore(path).close()
     context = multiprocessing.get_context("spawn")
-    workers = [
-        context.Process(target=write_interleaved, args=(path, w, 30, H, RECEIVED)) for w in (0, 1)
-    ]
+    workers = [context.Process(target=write_interleaved, args=(path, w, 30)) for w in (0, 1)]
     for process in workers:
         process.start()
     for process in workers:

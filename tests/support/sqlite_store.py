@@ -1,5 +1,7 @@
 """What the SqliteStore test modules share: a reference hour and receive time, a reading
-builder, and the check of a sensor's minute roll-up against two recomputations."""
+builder, the check of a sensor's minute roll-up against two recomputations, and a writer to run
+in another process (``multiprocessing`` spawn imports it by name, so it lives here rather than
+in a test module)."""
 
 from __future__ import annotations
 
@@ -57,3 +59,16 @@ def assert_rollup_matches(store: SqliteStore, sensor: str, stored: list[Reading]
         assert lafmax == e_lafmax
         bins, ms = decode_hist(hist)
         assert dict(zip(bins.tolist(), ms.tolist(), strict=True)) == e_hist
+
+
+def write_interleaved(path: str, worker: int, batches: int) -> None:
+    """One ingest process writing ``batches`` batches of 100 readings to the SQLite file ``path``:
+    sensors ``s-0``..``s-9`` interleaved, 1-s readings from ``H`` on, levels
+    ``50 + 10·worker + i % 3`` dB, so two workers write overlapping keys with different values."""
+    with SqliteStore(path) as store:
+        for b in range(batches):
+            batch = [
+                reading(H + b * 10 + i // 10, 50.0 + worker * 10 + i % 3, sensor=f"s-{i % 10}")
+                for i in range(100)
+            ]
+            store.write(batch, RECEIVED + worker)
