@@ -148,6 +148,15 @@ class ReadingStore(Protocol):
         readings, so period levels computed from them are exact; they answer long ranges."""
         ...
 
+    def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
+        """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``, like
+        ``minute_series`` one tier up: ``ts`` the hour start, ``laeq`` the energetic mean over
+        the measured seconds, ``duration`` the measured seconds (a row never reaches past its
+        hour). Energy sums equal those of the raw readings, so any period made of whole UTC
+        hours (every local hour in a zone whose offsets are whole hours, such as
+        Europe/Copenhagen) has its exact level from these rows: a sensor-year is 8,760 rows."""
+        ...
+
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
         """Hourly energetic band levels of the readings with a spectrum and
         ``start <= ts < end``; hours are UTC hours (whole local hours in Europe/Copenhagen).

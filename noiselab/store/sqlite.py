@@ -245,7 +245,20 @@ class SqliteStore(ClosesOnExit):
                 " AND seconds > 0 ORDER BY minute",
                 (sensor_id, -(-lo // 60_000), -(-hi // 60_000)),
             ).fetchall()
-        return _within_minutes(_series(rows))
+        return _within_width(_series(rows), 60.0)
+
+    def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
+        """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``."""
+        lo, hi = _ms_range(start, end)
+        first, last = -(-lo // 3_600_000), -(-hi // 3_600_000)
+        with self._lock, _translated("hour series query"):
+            rows = self._conn.execute(
+                "SELECT (minute / 60) * 3600.0, 10.0 * log10(sum(energy) / sum(seconds)),"
+                " sum(seconds), max(lafmax) FROM rollup_1m WHERE sensor_id = ? AND minute >= ?"
+                " AND minute < ? AND seconds > 0 GROUP BY minute / 60 ORDER BY minute / 60",
+                (sensor_id, first * 60, last * 60),
+            ).fetchall()
+        return _within_width(_series(rows), 3600.0)
 
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
         """Hourly energetic band levels of the readings with a spectrum, ``start <= ts < end``.
@@ -360,15 +373,16 @@ def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
     )
 
 
-def _within_minutes(minutes: Series) -> Series:
-    """Roll-up minutes as readings that never reach past their minute.
+def _within_width(minutes: Series, width_s: float) -> Series:
+    """Roll-up cells (minutes, hours) of ``width_s`` as readings that never reach past their
+    cell.
 
     Overlapping readings (re-sent with jittered timestamps) can give a minute more than 60
     measured seconds; as one reading from the minute's start it would reach into the next
-    minute, perhaps the next day period. Such a minute becomes ``k = ceil(seconds / 60)`` equal
-    readings starting at the minute: the same energy and seconds, none past the minute's end.
+    minute, perhaps the next day period. Such a cell becomes ``k = ceil(seconds / width)`` equal
+    readings starting at the cell: the same energy and seconds, none past the cell's end.
     """
-    pieces = np.ceil(minutes.duration / 60.0).astype(np.int64)
+    pieces = np.ceil(minutes.duration / width_s).astype(np.int64)
     if minutes.ts.size == 0 or pieces.max() <= 1:
         return minutes
     rows = np.repeat(np.arange(minutes.ts.size), pieces)
