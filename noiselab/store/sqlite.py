@@ -43,9 +43,11 @@ threads; use one instance per process.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -60,20 +62,38 @@ from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.chunk_codec import ChunkReadings
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.level_buckets import (
     MAX_POINTS,
     Buckets,
     checked_edges,
-    minute_buckets,
     parse_every,
     second_buckets,
 )
-from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
+from noiselab.store.sqlite_chunks import (
+    ChunkStats,
+    CompactionReport,
+    chunk_readings,
+    compact_hour,
+    drop_raw,
+    hours_to_compact,
+    sensor_bytes,
+)
+from noiselab.store.sqlite_levels import MinuteRow, minute_rows, tier_buckets
+from noiselab.store.sqlite_rollup import Rows, duration_ms, minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
-from noiselab.store.sqlite_write import Batch, Record, RollupRow, Writer, rollup_changes, rows_of
+from noiselab.store.sqlite_tiers import HOUR_MS, Children, TierRow, Tiers, day_of_hours, day_zone
+from noiselab.store.sqlite_write import Batch, Record, RollupRow, Writer, rollup_changes
 
-__all__ = ["MAX_POINTS", "MAX_SPECTRA_ROWS", "RollupRow", "SqliteStore"]
+__all__ = [
+    "DEFAULT_HOT_WINDOW_S",
+    "MAX_POINTS",
+    "MAX_SPECTRA_ROWS",
+    "CompactionReport",
+    "RollupRow",
+    "SqliteStore",
+]
 
 MAX_SERIES_ROWS = 5_000_000
 """Raw readings one ``series()`` call returns at most (about 160 MB of arrays)."""
@@ -81,6 +101,27 @@ MAX_SPECTRA_ROWS = 1_000_000
 """Readings with a spectrum one ``hourly_bands()`` call decodes at most (about 150 MB of
 arrays for 18 bands: 11 days of 1-s readings, 1.9 years of 1-min readings)."""
 
+
+_RAW = (
+    "SELECT ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq, received_at FROM readings"
+    " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms"
+)
+
+_COUNT = "SELECT count(*) FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
+_COUNT_SPECTRA = _COUNT + " AND spectrum IS NOT NULL"
+_COUNT_CHUNKS = (
+    "SELECT coalesce(sum(readings), 0) FROM chunks WHERE sensor_id = ? AND hour >= ? AND hour < ?"
+)
+_TIER_ROWS = {
+    "1h": "SELECT * FROM rollup_1h WHERE sensor_id = ? ORDER BY hour",
+    "1d": "SELECT * FROM rollup_1d WHERE sensor_id = ? ORDER BY day",
+}
+
+_SENSORS = "SELECT sensor_id FROM sensor_state ORDER BY sensor_id"
+DEFAULT_HOT_WINDOW_S = 48 * 3600.0
+"""Readings younger than this stay in the ``readings`` table (hot), older ones are compacted."""
+
+_log = logging.getLogger(__name__)
 
 _RETRYABLE = frozenset(
     {
@@ -121,6 +162,7 @@ class SqliteStore(ClosesOnExit):
             try:
                 _configure(self._conn, synchronous)
                 migrate(self._conn)
+                self._day_zone = day_zone(self._conn)
             except BaseException:
                 self._conn.close()
                 raise
@@ -142,7 +184,7 @@ class SqliteStore(ClosesOnExit):
             return WriteResult(0, 0, 0)
         batch = Batch.of(readings, received_at)
         with self._lock, _translated("write"), self._transaction():
-            return Writer(self._conn, batch).run()
+            return Writer(self._conn, batch, Tiers(self._conn, self._day_zone)).run()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -180,83 +222,74 @@ class SqliteStore(ClosesOnExit):
             if step is Every.S1:
                 buckets = self._second_buckets(sensor_id, edges)
             else:
-                buckets = self._minute_buckets(sensor_id, edges)
+                buckets = tier_buckets(self._conn, sensor_id, edges, zone, self._day_zone)
         return buckets.points(edges)
-
-    def _minute_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
-        """Buckets of whole minutes, from ``rollup_1m``."""
-        minute_edges = (edges // 60).astype(np.int64)
-        rows = self._conn.execute(
-            "SELECT minute, energy, seconds, lafmax, hist FROM rollup_1m"
-            " WHERE sensor_id = ? AND minute >= ? AND minute < ?",
-            (sensor_id, int(minute_edges[0]), int(minute_edges[-1])),
-        ).fetchall()
-        if not rows:
-            return Buckets.empty()
-        minute, energies, seconds, lafmax, hists = zip(*rows, strict=True)
-        return minute_buckets(
-            edges,
-            minute=np.array(minute, np.int64),
-            energies=np.array(energies, np.float64),
-            seconds=np.array(seconds, np.float64),
-            lafmax=np.array(lafmax, np.float64),
-            hists=hists,
-        )
 
     def _second_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
         """1-s buckets from the raw readings overlapping them (spread like the roll-up)."""
         lookback = self._max_duration_ms(sensor_id)
-        rows = rows_of(
-            self._conn.execute(
-                "SELECT ts_ms, duration, laeq, lafmax, lafmin FROM readings"
-                " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?",
-                (sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000),
-            ).fetchall()
+        raw = self._raw(sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000)
+        rows = Rows(
+            np.zeros(raw.ts_ms.size, np.int64),
+            raw.ts_ms,
+            raw.ts_ms + duration_ms(raw.duration),
+            raw.laeq,
+            raw.lafmax,
+            raw.lafmin,
         )
         return second_buckets(edges, rows)
 
+    def _raw(self, sensor_id: str, first_ms: int, end_ms: int) -> ChunkReadings:
+        """The readings of one sensor with ``first_ms <= ts_ms < end_ms``, hot and compacted,
+        as columns by ts."""
+        hot = ChunkReadings.from_rows(
+            self._conn.execute(_RAW, (sensor_id, first_ms, end_ms)).fetchall()
+        )
+        cold = chunk_readings(self._conn, sensor_id, first_ms, end_ms)
+        if cold is None:
+            return hot
+        return ChunkReadings.concat([cold, hot]).sorted()
+
+    def _count(self, sensor_id: str, first_ms: int, end_ms: int, *, spectra: bool = False) -> int:
+        """How many readings (with a spectrum) ``_raw`` would return; compacted hours count
+        whole (an upper bound at the range's ends)."""
+        args = (sensor_id, first_ms, end_ms)
+        hot = self._conn.execute(_COUNT_SPECTRA if spectra else _COUNT, args).fetchone()[0]
+        cold = self._conn.execute(
+            _COUNT_CHUNKS, (sensor_id, first_ms // HOUR_MS, -(-end_ms // HOUR_MS))
+        ).fetchone()[0]
+        return int(hot) + int(cold)
+
     def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
-        """The raw readings of one sensor with ``start <= ts < end``, as arrays by ``ts``."""
+        """The raw readings of one sensor with ``start <= ts < end``, as arrays by ``ts``.
+
+        The count is checked first, over whole compacted hours (an upper bound there)."""
         lo, hi = _ms_range(start, end)
         with self._lock, _translated("series query"):
-            count = self._conn.execute(
-                "SELECT count(*) FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?",
-                (sensor_id, lo, hi),
-            ).fetchone()[0]
+            count = self._count(sensor_id, lo, hi)
             if count > MAX_SERIES_ROWS:
                 raise QueryError(
                     f"{count:,} readings in that range, more than {MAX_SERIES_ROWS:,}: "
                     "ask for a shorter range"
                 )
-            rows = self._conn.execute(
-                "SELECT ts_ms / 1000.0, laeq, duration, lafmax FROM readings"
-                " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms",
-                (sensor_id, lo, hi),
-            ).fetchall()
-        return _series(rows)
+            raw = self._raw(sensor_id, lo, hi)
+        return Series(raw.ts_ms / 1000.0, raw.laeq, raw.duration, raw.lafmax)
 
     def minute_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The per-minute roll-up of one sensor for minutes starting in ``[start, end)``."""
         lo, hi = _ms_range(start, end)
         with self._lock, _translated("minute series query"):
-            rows = self._conn.execute(
-                "SELECT minute * 60.0, 10.0 * log10(energy / seconds), seconds, lafmax"
-                " FROM rollup_1m WHERE sensor_id = ? AND minute >= ? AND minute < ?"
-                " AND seconds > 0 ORDER BY minute",
-                (sensor_id, -(-lo // 60_000), -(-hi // 60_000)),
-            ).fetchall()
-        return _within_width(_series(rows), 60.0)
+            rows = minute_rows(self._conn, sensor_id, -(-lo // 60_000), -(-hi // 60_000))
+        return _within_width(_cell_series(rows, 60.0), 60.0)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``."""
         lo, hi = _ms_range(start, end)
-        first, last = -(-lo // 3_600_000), -(-hi // 3_600_000)
         with self._lock, _translated("hour series query"):
             rows = self._conn.execute(
-                "SELECT (minute / 60) * 3600.0, 10.0 * log10(sum(energy) / sum(seconds)),"
-                " sum(seconds), max(lafmax) FROM rollup_1m WHERE sensor_id = ? AND minute >= ?"
-                " AND minute < ? AND seconds > 0 GROUP BY minute / 60 ORDER BY minute / 60",
-                (sensor_id, first * 60, last * 60),
+                "SELECT hour * 3600.0, 10.0 * log10(energy / seconds), seconds, lafmax"
+                " FROM rollup_1h WHERE sensor_id = ? AND hour >= ? AND hour < ? ORDER BY hour",
+                (sensor_id, -(-lo // HOUR_MS), -(-hi // HOUR_MS)),
             ).fetchall()
         return _within_width(_series(rows), 3600.0)
 
@@ -267,21 +300,20 @@ class SqliteStore(ClosesOnExit):
         """
         lo, hi = _ms_range(start, end)
         with self._lock, _translated("band levels query"):
-            count = self._conn.execute(
-                "SELECT count(*) FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
-                " AND spectrum IS NOT NULL",
-                (sensor_id, lo, hi),
-            ).fetchone()[0]
+            count = self._count(sensor_id, lo, hi, spectra=True)
             if count > MAX_SPECTRA_ROWS:
                 raise QueryError(
                     f"{count:,} readings with spectra in that range, more than "
                     f"{MAX_SPECTRA_ROWS:,}: ask for a shorter range"
                 )
-            rows = self._conn.execute(
-                "SELECT ts_ms, duration, spectrum FROM readings WHERE sensor_id = ? AND ts_ms >= ?"
-                " AND ts_ms < ? AND spectrum IS NOT NULL ORDER BY ts_ms",
-                (sensor_id, lo, hi),
-            ).fetchall()
+            raw = self._raw(sensor_id, lo, hi)
+        rows = [
+            (ts, duration, spectrum)
+            for ts, duration, spectrum in zip(
+                raw.ts_ms.tolist(), raw.duration.tolist(), raw.spectrum, strict=True
+            )
+            if spectrum is not None
+        ]
         return _hourly_bands(rows)
 
     def _max_duration_ms(self, sensor_id: str) -> int:
@@ -289,6 +321,77 @@ class SqliteStore(ClosesOnExit):
             "SELECT max_duration_ms FROM sensor_state WHERE sensor_id = ?", (sensor_id,)
         ).fetchone()
         return 0 if row is None else int(row[0])
+
+    # -- compaction and retention -------------------------------------------------------------
+
+    def compact(
+        self,
+        older_than_s: float = DEFAULT_HOT_WINDOW_S,
+        *,
+        now: float | None = None,
+        max_hours: int | None = None,
+        hours_per_transaction: int = 24,
+    ) -> CompactionReport:
+        """Move every sensor-hour that ended more than ``older_than_s`` before ``now`` into
+        its compressed chunk (``noiselab.store.sqlite_chunks``), ``hours_per_transaction`` at
+        a time so that writes wait at most one transaction; at most ``max_hours`` in this call
+        (``pending`` then says how many are left). Safe to interrupt at any point.
+        """
+        started = time.monotonic()
+        clock = time.time() if now is None else now
+        cutoff_ms = int((clock - older_than_s) * 1000) // HOUR_MS * HOUR_MS
+        with self._lock, _translated("compaction scan"):
+            sensors = [row[0] for row in self._conn.execute(_SENSORS).fetchall()]
+            todo = [
+                (sid, hour)
+                for sid in sensors
+                for hour in hours_to_compact(self._conn, sid, cutoff_ms)
+            ]
+        limit = len(todo) if max_hours is None else min(max_hours, len(todo))
+        done: list[ChunkStats] = []
+        left_hot = 0
+        for first in range(0, limit, hours_per_transaction):
+            with self._lock, _translated("compaction"), self._transaction():
+                for sensor_id, hour in todo[first : min(first + hours_per_transaction, limit)]:
+                    try:
+                        stats = compact_hour(self._conn, sensor_id, hour)
+                    except ValueError as exc:
+                        _log.warning("left %s hour %d uncompacted: %s", sensor_id, hour, exc)
+                        left_hot += 1
+                        continue
+                    if stats is not None:
+                        done.append(stats)
+        with self._lock, _translated("compaction lag"):
+            oldest = self._conn.execute(
+                "SELECT min(ts_ms) FROM readings WHERE ts_ms < ?", (cutoff_ms,)
+            ).fetchone()[0]
+        return CompactionReport(
+            chunks=len(done),
+            readings=sum(d.readings for d in done),
+            chunk_bytes=sum(d.chunk_bytes for d in done),
+            hot_bytes=sum(d.hot_bytes for d in done),
+            left_hot=left_hot,
+            pending=len(todo) - limit,
+            lag_s=0.0 if oldest is None else (cutoff_ms - oldest) / 1000.0,
+            seconds=time.monotonic() - started,
+        )
+
+    def drop_raw_before(self, days: float, *, now: float | None = None) -> int:
+        """Retention: remove the raw readings of compacted hours that ended more than ``days``
+        ago, keeping every roll-up tier; returns how many readings were removed. Only
+        compacted hours lose readings, so ``days`` must exceed the hot window for it to act
+        on everything that old."""
+        clock = time.time() if now is None else now
+        cutoff_ms = int((clock - days * 86_400) * 1000) // HOUR_MS * HOUR_MS
+        with self._lock, _translated("retention"), self._transaction():
+            return drop_raw(self._conn, cutoff_ms)
+
+    def disk_usage(self) -> dict[str, int]:
+        """Bytes on disk per sensor: each table's pages (``dbstat``) shared out by the
+        sensor's rows in it, compacted chunks by their size. The file's free pages and the
+        WAL are not counted."""
+        with self._lock, _translated("disk usage"):
+            return sensor_bytes(self._conn)
 
     def activity(self) -> list[SensorActivity]:
         """Per sensor: the end of its latest reading and when the write storing it arrived."""
@@ -301,49 +404,86 @@ class SqliteStore(ClosesOnExit):
     def readings(self, sensor_id: str, start_ts: float, end_ts: float) -> list[Reading]:
         """The stored readings of one sensor with ``start_ts <= ts < end_ts`` (Unix s), by ts.
 
-        ``ts`` comes back at the store's millisecond resolution.
+        ``ts`` comes back at the store's millisecond resolution, levels of compacted hours at
+        0.01 dB (``noiselab.store.chunk_codec``).
         """
         with self._lock, _translated("readings query"):
-            rows = self._conn.execute(
-                "SELECT ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq FROM readings"
-                " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?",
-                (sensor_id, round(start_ts * 1000.0), round(end_ts * 1000.0)),
-            ).fetchall()
-        return [_reading(sensor_id, row) for row in rows]
+            raw = self._raw(sensor_id, round(start_ts * 1000.0), round(end_ts * 1000.0))
+        return [_reading(sensor_id, row[:7]) for row in raw.rows()]
 
     def count_readings(self, sensor_id: str | None = None) -> int:
-        """How many readings are stored (of one sensor, or of all)."""
+        """How many readings are stored, hot and compacted (of one sensor, or of all)."""
         with self._lock, _translated("count query"):
             if sensor_id is None:
-                row = self._conn.execute("SELECT count(*) FROM readings").fetchone()
+                hot = self._conn.execute("SELECT count(*) FROM readings").fetchone()
+                cold = self._conn.execute(
+                    "SELECT coalesce(sum(readings), 0) FROM chunks"
+                ).fetchone()
             else:
-                row = self._conn.execute(
+                hot = self._conn.execute(
                     "SELECT count(*) FROM readings WHERE sensor_id = ?", (sensor_id,)
                 ).fetchone()
-        return int(row[0])
+                cold = self._conn.execute(
+                    "SELECT coalesce(sum(readings), 0) FROM chunks WHERE sensor_id = ?",
+                    (sensor_id,),
+                ).fetchone()
+        return int(hot[0]) + int(cold[0])
 
     def rollup_rows(self, sensor_id: str) -> list[RollupRow]:
-        """The stored ``rollup_1m`` rows of one sensor, by minute."""
+        """The stored ``rollup_1m`` rows of one sensor, hot and compacted, by minute."""
         with self._lock, _translated("roll-up query"):
-            rows = self._conn.execute(
-                "SELECT * FROM rollup_1m WHERE sensor_id = ? ORDER BY minute", (sensor_id,)
-            ).fetchall()
-        return [tuple(row) for row in rows]
+            rows = minute_rows(self._conn, sensor_id, 0, 1 << 32)
+        return [(sensor_id, *row) for row in rows]
 
     def recompute_rollup_from_raw(self, sensor_id: str) -> list[RollupRow]:
         """The ``rollup_1m`` rows of one sensor computed afresh from all its raw readings.
 
-        Equal to ``rollup_rows(sensor_id)`` after any sequence of writes (bit for bit).
+        Equal to ``rollup_rows(sensor_id)`` after any sequence of writes (bit for bit; after a
+        compaction when the levels were stored in hundredths of a dB, as every sensor sends).
         """
         with self._lock, _translated("roll-up recomputation"):
-            raw = self._conn.execute(
-                "SELECT ts_ms, duration, laeq, lafmax, lafmin FROM readings WHERE sensor_id = ?",
-                (sensor_id,),
-            ).fetchall()
-        rows = rows_of(raw)
+            raw = self._raw(sensor_id, 0, 1 << 62)
+        rows = Rows(
+            np.zeros(raw.ts_ms.size, np.int64),
+            raw.ts_ms,
+            raw.ts_ms + duration_ms(raw.duration),
+            raw.laeq,
+            raw.lafmax,
+            raw.lafmin,
+        )
         keys = minute_keys(rows.code, rows.ts_ms, rows.end_ms)
         puts, _ = rollup_changes(rollup_minutes(rows, keys), [sensor_id])
         return puts
+
+    def tier_rows(self, tier: Literal["1h", "1d"], sensor_id: str) -> list[TierRow]:
+        """The stored ``rollup_1h`` or ``rollup_1d`` rows of one sensor, by key."""
+        with self._lock, _translated("tier query"):
+            rows = self._conn.execute(_TIER_ROWS[tier], (sensor_id,)).fetchall()
+        return [tuple(row) for row in rows]
+
+    def recompute_tiers_from_minutes(self, sensor_id: str) -> tuple[list[TierRow], list[TierRow]]:
+        """The ``rollup_1h`` and ``rollup_1d`` rows of one sensor computed afresh from all its
+        minutes (hot and compacted); equal to ``tier_rows`` after any sequence of writes."""
+        with self._lock, _translated("tier recomputation"):
+            minutes = Children.of(minute_rows(self._conn, sensor_id, 0, 1 << 32))
+        hours = np.unique(minutes.key // 60)
+        cells = minutes.aggregate(hours, np.searchsorted(hours, minutes.key // 60))
+        hour_rows, _ = cells.rows(sensor_id)
+        days, _ = day_of_hours(hours, self._day_zone)
+        valid = days >= 0
+        wanted = np.unique(days[valid])
+        in_days = Children(
+            hours[valid],
+            cells.energy[valid],
+            cells.seconds[valid],
+            cells.lafmax[valid],
+            cells.lafmin[valid],
+            [hist for hist, keep in zip(cells.hists, valid.tolist(), strict=True) if keep],
+        )
+        day_rows, _ = in_days.aggregate(wanted, np.searchsorted(wanted, days[valid])).rows(
+            sensor_id
+        )
+        return hour_rows, day_rows
 
 
 # -- query helpers ------------------------------------------------------------------------------
@@ -368,6 +508,20 @@ def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
     return Series(
         np.ascontiguousarray(arr[:, 0]),
         np.ascontiguousarray(arr[:, 1]),
+        np.ascontiguousarray(arr[:, 2]),
+        np.ascontiguousarray(arr[:, 3]),
+    )
+
+
+def _cell_series(rows: list[MinuteRow], width_s: float) -> Series:
+    """Roll-up rows ``(key, energy, seconds, lafmax, ...)`` as a ``Series`` of cells of
+    ``width_s`` seconds (start, LAeq, measured seconds, LAFmax)."""
+    if not rows:
+        return _series([])
+    arr = np.array([row[:4] for row in rows], dtype=np.float64)
+    return Series(
+        arr[:, 0] * width_s,
+        10.0 * np.log10(arr[:, 1] / arr[:, 2]),
         np.ascontiguousarray(arr[:, 2]),
         np.ascontiguousarray(arr[:, 3]),
     )

@@ -28,6 +28,7 @@ sorted by bin, one record per non-empty bin.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,17 +36,23 @@ import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.decibels import energy
+from noiselab.analysis.levels import exceedance_levels_by_group
 
 __all__ = [
     "HIST_DTYPE",
+    "KEY_SHIFT",
+    "MINUTE_MASK",
     "MINUTE_MS",
     "PERCENTILE_MAX_MS",
     "MinuteRollup",
     "Rows",
     "bins_fit",
     "decode_hist",
+    "decode_hists",
     "duration_ms",
+    "encode_hists",
     "hist_bins",
+    "hist_exceedance",
     "merge_hists",
     "minute_key",
     "minute_keys",
@@ -63,8 +70,8 @@ PERCENTILE_MAX_MS = 1000
 HIST_DTYPE = np.dtype([("bin", "<u2"), ("ms", "<u4")])
 """One histogram record: LAeq bin (0.1 dB steps) and the milliseconds measured at that level."""
 
-_CODE_SHIFT = 32  # minute keys are ``code << 32 | minute`` (Unix minutes fit 32 bits until 10136)
-_MINUTE_MASK = (1 << _CODE_SHIFT) - 1
+KEY_SHIFT = 32  # minute keys are ``code << 32 | minute`` (Unix minutes fit 32 bits until 10136)
+MINUTE_MASK = (1 << KEY_SHIFT) - 1
 _BIN_LIMIT = int(np.iinfo(np.uint16).max)
 _DENSE_CELLS = 1 << 22  # merge histograms in a dense (bucket x bin) table up to 4 M cells
 
@@ -137,7 +144,7 @@ def spread(
 
 def minute_key(code: IntArray, minute: IntArray) -> IntArray:
     """Keys ordering minutes by sensor code, then time: ``code << 32 | minute``."""
-    return (code << _CODE_SHIFT) | minute
+    return (code << KEY_SHIFT) | minute
 
 
 def minute_keys(code: IntArray, first_ms: IntArray, end_ms: IntArray) -> IntArray:
@@ -148,7 +155,7 @@ def minute_keys(code: IntArray, first_ms: IntArray, end_ms: IntArray) -> IntArra
 
 def split_key(key: int) -> tuple[int, int]:
     """``(code, minute)`` of a minute key."""
-    return key >> _CODE_SHIFT, key & _MINUTE_MASK
+    return key >> KEY_SHIFT, key & MINUTE_MASK
 
 
 def rollup_minutes(rows: Rows, keys: IntArray) -> MinuteRollup:
@@ -172,7 +179,7 @@ def rollup_minutes(rows: Rows, keys: IntArray) -> MinuteRollup:
         seconds=sum_by(slot, overlap, n) / 1000.0,
         lafmax=_reduce_at(np.fmax, n, slot, rows.lafmax[row]),
         lafmin=_reduce_at(np.fmin, n, slot, rows.lafmin[row]),
-        hists=_hists(n, slot[short], hist_bins(rows.laeq[row[short]]), overlap[short]),
+        hists=encode_hists(n, slot[short], hist_bins(rows.laeq[row[short]]), overlap[short]),
     )
 
 
@@ -189,8 +196,8 @@ def _reduce_at(
     return out
 
 
-def _hists(n: int, slot: npt.NDArray[np.intp], bins: IntArray, ms: IntArray) -> list[bytes]:
-    """Histogram BLOB of each slot."""
+def encode_hists(n: int, slot: npt.NDArray[np.intp], bins: IntArray, ms: IntArray) -> list[bytes]:
+    """Histogram BLOB of each slot ``0..n-1`` from ``(slot, bin, ms)`` triples in any order."""
     slot_of, bin_of, total = merge_hists(slot.astype(np.int64), bins, ms, n)
     records = np.empty(bin_of.size, dtype=HIST_DTYPE)
     records["bin"] = bin_of
@@ -219,6 +226,36 @@ def merge_hists(
     key, inverse = np.unique(group * width + (bins - low), return_inverse=True)
     total = np.bincount(inverse, weights=ms).astype(np.int64)
     return key // width, key % width + low, total
+
+
+def decode_hists(hists: Sequence[bytes]) -> tuple[IntArray, IntArray, IntArray]:
+    """``(item, bins, ms)`` of many histogram BLOBs, ``item`` numbering them in order."""
+    bins, ms = decode_hist(b"".join(hists))
+    counts = np.fromiter(map(len, hists), np.int64, len(hists)) // HIST_DTYPE.itemsize
+    return np.repeat(np.arange(len(hists), dtype=np.int64), counts), bins, ms
+
+
+def hist_exceedance(
+    n: int, group: IntArray, bins: IntArray, ms: IntArray, seconds: FloatArray
+) -> FloatArray:
+    """L10/L50/L90 (dB, shape ``(n, 3)``) of groups ``0..n-1`` from merged histogram records
+    ``(group, bins, ms)`` sorted by group then bin (as ``merge_hists`` returns them).
+
+    A group gets levels only when its histogram holds all of its measured ``seconds`` (within
+    half a millisecond), i.e. every reading in it lasted at most ``PERCENTILE_MAX_MS``; NaN
+    otherwise. Levels are bin centres: within ±0.05 dB of the exceedance levels of the raw
+    readings.
+    """
+    result = np.full((n, 3), np.nan)
+    if group.size == 0:
+        return result
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    present = group[starts]
+    measured_ms = np.add.reduceat(ms, starts)
+    complete = measured_ms + 0.5 >= np.rint(seconds[present] * 1000.0)
+    found = exceedance_levels_by_group(bins / 10.0, ms, starts)
+    result[present[complete]] = found[complete]
+    return result
 
 
 def decode_hist(blob: bytes) -> tuple[IntArray, IntArray]:

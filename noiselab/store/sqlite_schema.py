@@ -22,6 +22,23 @@ Tables (version 1):
 
 Version 2 keeps the tables and recomputes the roll-up minutes that readings longer than 1 s
 overlap, whose histograms now leave those readings out (``sqlite_rollup.PERCENTILE_MAX_MS``).
+
+Version 3 adds the coarser tiers and compact storage, and fills the tiers from ``rollup_1m``:
+
+``rollup_1h`` / ``rollup_1d``
+    Per ``(sensor_id, hour)`` (``floor(t / 3600 s)``, UTC) and per ``(sensor_id, day)`` (local
+    date in the day zone, days since 1970-01-01): ``energy``, ``seconds``, ``lafmax``,
+    ``lafmin``, ``l10``/``l50``/``l90`` (NULL unless the histogram covers every second) and
+    ``hist`` (see ``noiselab.store.sqlite_tiers``).
+``store_settings``
+    ``name``/``value`` pairs: ``day_zone``, the IANA zone of ``rollup_1d``'s local days.
+``chunks``
+    Per ``(sensor_id, hour)``: the readings of that UTC hour and the ``rollup_1m`` minutes of
+    that hour, compressed (``noiselab.store.chunk_codec``), once the hour is older than the hot
+    window; ``readings`` counts them, ``raw_dropped`` is 1 when retention has removed the
+    readings and only the minutes remain, ``end_ms`` is the latest end of its readings (Unix
+    ms; at least the hour's end). An hour's readings and minutes live either in
+    ``readings``/``rollup_1m`` or in its chunk, never in both (``noiselab.store.sqlite_chunks``).
 """
 
 from __future__ import annotations
@@ -39,6 +56,7 @@ from noiselab.store.sqlite_rollup import (
     minute_keys,
     rollup_minutes,
 )
+from noiselab.store.sqlite_tiers import Tiers, day_zone
 from noiselab.store.sqlite_write import rollup_changes, rows_of
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "user_version"]
@@ -79,6 +97,29 @@ def _histograms_of_short_readings_only(conn: sqlite3.Connection) -> None:
             conn.executemany("INSERT OR REPLACE INTO rollup_1m VALUES (?, ?, ?, ?, ?, ?, ?)", puts)
 
 
+_BACKFILL_HOURS = 24 * 31
+"""Hours of the tiers filled per query batch by migration 3."""
+
+
+def _fill_tiers(conn: sqlite3.Connection) -> None:
+    """Fill ``rollup_1h`` and ``rollup_1d`` from every stored minute, a month at a time."""
+    tiers = Tiers(conn, day_zone(conn))
+    sensors = [row[0] for row in conn.execute("SELECT DISTINCT sensor_id FROM sensor_state")]
+    for sensor_id in sensors:
+        hours = np.array(
+            [
+                row[0]
+                for row in conn.execute(
+                    "SELECT DISTINCT minute / 60 FROM rollup_1m WHERE sensor_id = ?", (sensor_id,)
+                )
+            ],
+            np.int64,
+        )
+        hours.sort()
+        for part in np.array_split(hours, max(1, -(-hours.size // _BACKFILL_HOURS))):
+            tiers.hours_changed(sensor_id, part)
+
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE readings (
@@ -112,6 +153,49 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         )""",
     ),
     (_histograms_of_short_readings_only,),
+    (
+        """CREATE TABLE rollup_1h (
+            sensor_id TEXT    NOT NULL,
+            hour      INTEGER NOT NULL,
+            energy    REAL    NOT NULL,
+            seconds   REAL    NOT NULL,
+            lafmax    REAL,
+            lafmin    REAL,
+            l10       REAL,
+            l50       REAL,
+            l90       REAL,
+            hist      BLOB    NOT NULL,
+            PRIMARY KEY (sensor_id, hour)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE rollup_1d (
+            sensor_id TEXT    NOT NULL,
+            day       INTEGER NOT NULL,
+            energy    REAL    NOT NULL,
+            seconds   REAL    NOT NULL,
+            lafmax    REAL,
+            lafmin    REAL,
+            l10       REAL,
+            l50       REAL,
+            l90       REAL,
+            hist      BLOB    NOT NULL,
+            PRIMARY KEY (sensor_id, day)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE store_settings (
+            name  TEXT NOT NULL PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        "INSERT INTO store_settings VALUES ('day_zone', 'Europe/Copenhagen')",
+        """CREATE TABLE chunks (
+            sensor_id   TEXT    NOT NULL,
+            hour        INTEGER NOT NULL,
+            readings    INTEGER NOT NULL,
+            raw_dropped INTEGER NOT NULL DEFAULT 0,
+            end_ms      INTEGER NOT NULL,
+            data        BLOB    NOT NULL,
+            PRIMARY KEY (sensor_id, hour)
+        ) WITHOUT ROWID""",
+        _fill_tiers,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,7 +24,10 @@ from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.errors import ReadingRejected
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import WriteResult
+from noiselab.store.sqlite_chunks import thaw
 from noiselab.store.sqlite_rollup import (
+    KEY_SHIFT,
+    MINUTE_MASK,
     MINUTE_MS,
     MinuteRollup,
     Rows,
@@ -36,6 +39,7 @@ from noiselab.store.sqlite_rollup import (
     rollup_minutes,
     split_key,
 )
+from noiselab.store.sqlite_tiers import Tiers
 
 __all__ = ["Batch", "Record", "RollupRow", "Writer", "rollup_changes", "rows_of"]
 
@@ -183,9 +187,10 @@ class _Stored:
 class Writer:
     """One ``write()`` inside its transaction: classify, store, roll up."""
 
-    def __init__(self, conn: sqlite3.Connection, batch: Batch) -> None:
+    def __init__(self, conn: sqlite3.Connection, batch: Batch, tiers: Tiers) -> None:
         self.conn = conn
         self.batch = batch
+        self.tiers = tiers
         self.lookback = self._load_lookback()
 
     def run(self) -> WriteResult:
@@ -222,15 +227,16 @@ class Writer:
         return stored, _match(self.batch.rows, stored.rows)
 
     def _fetch(self, spans: list[tuple[int, int, int]]) -> _Stored:
-        """The stored rows that may overlap the minutes of each ``(code, first, last)`` span."""
+        """The stored rows that may overlap the minutes of each ``(code, first, last)`` span,
+        after thawing the compacted hours among them (``noiselab.store.sqlite_chunks``)."""
         codes: list[int] = []
         found: list[Record] = []
         for code, first, last in spans:
             lookback = int(self.lookback[code])
-            got = self.conn.execute(
-                _NEIGHBOURS,
-                (self.batch.sensor_ids[code], first * MINUTE_MS - lookback, (last + 1) * MINUTE_MS),
-            ).fetchall()
+            sensor_id = self.batch.sensor_ids[code]
+            begin, end = first * MINUTE_MS, (last + 1) * MINUTE_MS
+            thaw(self.conn, sensor_id, begin - lookback, begin, end)
+            got = self.conn.execute(_NEIGHBOURS, (sensor_id, begin - lookback, end)).fetchall()
             codes.extend(repeat(code, len(got)))
             found.extend(got)
         return _Stored(rows_of(found, codes), found)
@@ -265,6 +271,10 @@ class Writer:
         self.conn.executemany(_PUT_ROLLUP, puts)
         if drops:
             self.conn.executemany(_DROP_ROLLUP, drops)
+        code, minute = keys >> KEY_SHIFT, keys & MINUTE_MASK
+        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        for begin, end in zip(starts.tolist(), [*starts[1:].tolist(), keys.size], strict=True):
+            self.tiers.minutes_changed(self.batch.sensor_ids[int(code[begin])], minute[begin:end])
 
     def _update_state(self, changed: npt.NDArray[np.bool_]) -> None:
         rows = self.batch.rows
