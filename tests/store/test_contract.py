@@ -2,6 +2,10 @@
 ``NOISELAB_TEST_INFLUX_URL``, ``NOISELAB_TEST_INFLUX_TOKEN`` and ``NOISELAB_TEST_INFLUX_ORG``
 are set (a fresh bucket per test; see docs/deployment.md). Expected values are computed by
 hand in the comments, not by another store.
+
+SQLite runs twice: as is, and compacting every hour it holds after each write (a hot window of
+zero), so that every answer comes from compressed chunks and the tiers, and every later write
+lands in compacted hours (thawed, rewritten, compacted again).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from noiselab.model import Reading, Spectrum
-from noiselab.store.base import ReadingStore
+from noiselab.store.base import ReadingStore, WriteResult
 from noiselab.store.sqlite import SqliteStore
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -30,11 +34,31 @@ INFLUX = (
 )
 
 
-@pytest.fixture(params=["sqlite", "influxdb"])
+class _CompactingStore(SqliteStore):
+    """A SQLite store that compacts everything it holds after each write."""
+
+    def write(self, readings: Sequence[Reading], received_at: float) -> WriteResult:
+        result = super().write(readings, received_at)
+        report = self.compact(older_than_s=0.0, now=_FAR_FUTURE)
+        assert report.left_hot == 0
+        assert report.pending == 0
+        return result
+
+
+_FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture(params=["sqlite", "sqlite-compacted", "influxdb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingStore]:
     if request.param == "sqlite":
         with SqliteStore(tmp_path / "noise.db") as sqlite:
             yield sqlite
+        return
+    if request.param == "sqlite-compacted":
+        with _CompactingStore(tmp_path / "noise.db") as compacting:
+            yield compacting
+            hot = compacting._conn.execute("SELECT count(*) FROM readings").fetchone()[0]
+            assert hot == 0  # every answer came from chunks
         return
     url, token, org = INFLUX
     if not (url and token and org):
@@ -153,3 +177,87 @@ def test_hourly_bands_are_energetic_means(store):
     assert [round(x, 2) for x in bands.lzeq[0]] == [47.40, 67.40]
     assert bands.seconds.tolist() == [2.0]
     assert bands.t.tolist() == [S]
+
+
+# -- roll-up tiers: hours and local days -------------------------------------------------------
+
+
+def test_the_autumn_day_has_25_hours_from_the_hourly_tier(store):
+    # 25 October 2026 in Copenhagen runs 22:00Z (24 Oct) to 23:00Z: 25 hours. One 60-s reading
+    # at the start of each UTC hour, at 50 dB except 80 dB in the repeated 02:00 hour (01:00Z).
+    start = datetime(2026, 10, 24, 22, tzinfo=UTC)
+    loud = datetime(2026, 10, 25, 1, tzinfo=UTC)
+    readings = [
+        Reading("a", (start + timedelta(hours=h)).timestamp(), 50.0, 60.0) for h in range(25)
+    ]
+    readings[3] = Reading("a", loud.timestamp(), 80.0, 60.0)
+    store.write(readings, S)
+    local = datetime(2026, 10, 25, tzinfo=CPH)
+    (day,) = store.levels("a", local, local + timedelta(days=1), "1d", CPH)
+    # 10·log10((24·10^5 + 10^8) / 25) = 10·log10(4,096,000) = 66.12 dB over 1,500 of 90,000 s
+    assert round(day.laeq, 2) == round(_level((50, 24 * 60), (80, 60)), 2) == 66.12
+    assert day.coverage == pytest.approx(1500 / 90_000)
+    assert day.t == start
+    hours = store.levels("a", local, local + timedelta(days=1), "1h", CPH)
+    assert len(hours) == 25
+    assert [round(p.laeq, 2) for p in hours] == [50.0] * 3 + [80.0] + [50.0] * 21
+    series = store.hour_series("a", start, start + timedelta(hours=25))
+    assert series.ts.tolist() == [(start + timedelta(hours=h)).timestamp() for h in range(25)]
+    assert series.duration.tolist() == [60.0] * 25
+
+
+def test_a_day_and_its_hours_agree_across_spring_forward(store):
+    # 29 March 2026: 23 hours. Per hour ten 1-s readings at 40 + hour dB: the day is the
+    # energetic mean of all 230 s, its L10/L90 come from the merged histograms.
+    start = datetime(2026, 3, 28, 23, tzinfo=UTC)
+    readings = [
+        Reading("a", (start + timedelta(hours=h)).timestamp() + i, 40.0 + h, 1.0)
+        for h in range(23)
+        for i in range(10)
+    ]
+    store.write(readings, S)
+    local = datetime(2026, 3, 29, tzinfo=CPH)
+    (day,) = store.levels("a", local, local + timedelta(days=1), "1d", CPH)
+    expected = _level(*[(40.0 + h, 10) for h in range(23)])
+    assert round(day.laeq, 2) == round(expected, 2)
+    assert day.coverage == pytest.approx(230 / (23 * 3600))
+    # Exceeded 10 % of 230 s (23 s): the top two hours (62, 61 dB) hold 20 s, so L10 = 60 dB.
+    assert day.l10 == 60.0
+    # Exceeded 90 % (207 s): the lowest two hours (40, 41 dB) hold 20 s, so L90 = 42 dB.
+    assert day.l90 == 42.0
+    assert len(store.levels("a", local, local + timedelta(days=1), "1h", CPH)) == 23
+
+
+def test_days_in_another_zone_come_out_exact(store):
+    # A bucket of a UTC day spans parts of two Copenhagen days: 60 s at 70 dB just before
+    # 00:00Z and 60 s at 50 dB just after, each in its own UTC day.
+    midnight = datetime(2026, 6, 10, tzinfo=UTC)
+    store.write(
+        [
+            Reading("a", midnight.timestamp() - 60, 70.0, 60.0),
+            Reading("a", midnight.timestamp(), 50.0, 60.0),
+        ],
+        S,
+    )
+    utc_zone = ZoneInfo("UTC")
+    days = store.levels(
+        "a", midnight - timedelta(days=1), midnight + timedelta(days=1), "1d", utc_zone
+    )
+    assert [(p.t, round(p.laeq, 2)) for p in days] == [
+        (midnight - timedelta(days=1), 70.0),
+        (midnight, 50.0),
+    ]
+    # India is 5 h 30 min ahead: its midnights fall on half hours, so edges come from minutes.
+    india = ZoneInfo("Asia/Kolkata")
+    local = datetime(2026, 6, 10, tzinfo=india)
+    (day,) = store.levels("a", local, local + timedelta(days=1), "1d", india)
+    assert round(day.laeq, 2) == round(_level((70, 60), (50, 60)), 2)
+
+
+def test_redelivery_into_old_hours_is_stored_once(store):
+    batch = [Reading("a", S + i, 60.0 + (i % 7), 1.0) for i in range(600)]
+    store.write(batch, S + 700)
+    before = store.levels("a", T0, T0 + timedelta(hours=1), "1h")
+    store.write(batch[100:200], S + 800)  # re-delivered
+    assert store.levels("a", T0, T0 + timedelta(hours=1), "1h") == before
+    assert len(store.series("a", T0, T0 + timedelta(hours=1))) == 600
