@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEFAULT_ZONE", "Every", "bucket_edges"]
+__all__ = ["DEFAULT_ZONE", "Every", "bucket_edges", "local_hours_are_utc_hours"]
 
 DEFAULT_ZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -82,3 +82,12 @@ def bucket_edges(
             break
         day += timedelta(days=1)
     return np.asarray(edges, dtype=np.float64)
+
+
+def local_hours_are_utc_hours(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+    """Whether every local hour of ``zone`` from ``start`` to ``end`` is a whole UTC hour, i.e.
+    each local midnight in between lies on a whole UTC hour (true for Europe/Copenhagen, false
+    where an offset has half or quarter hours). Periods made of local hours can then be summed
+    from hourly roll-ups."""
+    edges = bucket_edges(start, end, Every.D1, zone)
+    return bool(np.all(np.mod(edges, 3600.0) == 0.0))

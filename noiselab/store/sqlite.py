@@ -21,7 +21,15 @@ Idempotence and roll-ups
     (``recompute_rollup_from_raw``), whatever the order, lateness or repetition of the data.
     ``sensor_state.max_duration_ms`` bounds how far before a minute a reading overlapping it can
     start. ``sensor_state.last_end_ms`` only grows: after a replacement shortens the latest
-    reading it stays at the old end.
+    reading it stays at the old end. The hourly and daily tiers are recomputed from the changed
+    minutes in the same transaction (``noiselab.store.sqlite_tiers``).
+
+Tiers and compaction
+    Levels of a minute or more come from the coarsest roll-up cells that answer each bucket
+    exactly (``noiselab.store.sqlite_levels``, ``noiselab.store.tier_plan``). Hours older than
+    the hot window are compacted into one compressed chunk per sensor-hour and thawed back
+    when a write needs them (``noiselab.store.sqlite_chunks``); every query reads hot rows and
+    chunks alike.
 
 Key order
     ``PRIMARY KEY (sensor_id, ts_ms)`` in a ``WITHOUT ROWID`` table. ``(ts_ms, sensor_id)``

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from noiselab.analysis.buckets import local_hours_are_utc_hours
 from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
@@ -170,16 +171,19 @@ def _caches(request: Request, settings: ApiSettings) -> tuple[DayCache, TtlCache
 def _compute(
     store: ReadingStore, settings: ApiSettings, sensor_id: str, first: date, last: date
 ) -> list[DayIndicators]:
-    """The indicators of the local dates ``[first, last)`` from the per-minute roll-up."""
+    """The indicators of the local dates ``[first, last)`` from the hourly roll-up (8,760 rows
+    a year), or the per-minute one where the zone's local hours are not whole UTC hours."""
     # The night of the last date ends the next morning; LAeq,24h needs whole local days.
     fetch_from = datetime(first.year, first.month, first.day, tzinfo=settings.tz)
     after = last + timedelta(days=1)
     fetch_to = datetime(after.year, after.month, after.day, tzinfo=settings.tz)
-    minutes = store.minute_series(sensor_id, fetch_from.astimezone(UTC), fetch_to.astimezone(UTC))
+    span = (sensor_id, fetch_from.astimezone(UTC), fetch_to.astimezone(UTC))
+    whole_hours = local_hours_are_utc_hours(fetch_from, fetch_to, settings.tz)
+    cells = store.hour_series(*span) if whole_hours else store.minute_series(*span)
     return lden(
-        minutes.ts,
-        minutes.laeq,
-        minutes.duration,
+        cells.ts,
+        cells.laeq,
+        cells.duration,
         tz=settings.zone,
         day=settings.day,
         evening=settings.evening,
