@@ -20,12 +20,14 @@ __all__ = [
     "bands_query",
     "flux_string",
     "flux_time",
+    "hour_query",
     "minute_query",
     "raw_query",
+    "rollup_query",
 ]
 
 RAW_FIELDS = ("duration", "laeq", "lafmax", "lafmin")
-MINUTE_FIELDS = ("energy", "hist", "lafmax", "lafmin", "seconds")
+ROLLUP_FIELDS = ("energy", "hist", "lafmax", "lafmin", "seconds")
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
@@ -97,6 +99,27 @@ def raw_query(
     return "\n".join(lines)
 
 
+def rollup_query(
+    bucket: str,
+    measurement: str,
+    sensors: Iterable[str],
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Roll-up cells (``noise_1m`` minutes or ``noise_1h`` hours) of ``sensors`` starting in
+    ``[start, stop)``: one row per cell with ``sensor_id``, ``_time``, ``energy``, ``seconds``,
+    ``lafmax``, ``lafmin`` and ``hist`` (absent fields empty), sorted by time within each
+    sensor. Cells with zero seconds (emptied, see :mod:`noiselab.store.influx`) are included."""
+    lines = _points(
+        bucket, measurement, sensors=sensors, fields=ROLLUP_FIELDS, start=start, stop=stop
+    )
+    lines.append(
+        '  |> keep(columns: ["sensor_id", "_time", "energy", "seconds", "lafmax", "lafmin",'
+        ' "hist"])'
+    )
+    return "\n".join(lines)
+
+
 def minute_query(
     bucket: str,
     measurement: str,
@@ -106,14 +129,19 @@ def minute_query(
 ) -> str:
     """Per-minute roll-up points of one sensor for minutes starting in ``[start, stop)``: one row
     per minute with ``energy``, ``seconds``, ``lafmax``, ``lafmin`` and ``hist``."""
-    lines = _points(
-        bucket, measurement, sensors=[sensor_id], fields=MINUTE_FIELDS, start=start, stop=stop
-    )
-    lines.append(
-        '  |> keep(columns: ["sensor_id", "_time", "energy", "seconds", "lafmax", "lafmin",'
-        ' "hist"])'
-    )
-    return "\n".join(lines)
+    return rollup_query(bucket, measurement, [sensor_id], start, stop)
+
+
+def hour_query(
+    bucket: str,
+    measurement: str,
+    sensor_id: str,
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Hourly roll-up points of one sensor for UTC hours starting in ``[start, stop)``, with the
+    same columns as ``minute_query``."""
+    return rollup_query(bucket, measurement, [sensor_id], start, stop)
 
 
 def activity_query(bucket: str, measurement: str) -> str:

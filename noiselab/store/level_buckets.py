@@ -1,11 +1,17 @@
-"""Levels in buckets from per-minute roll-ups or raw readings (numpy only, no I/O).
+"""Levels in buckets from roll-up cells (minutes, hours) or raw readings (numpy only, no I/O).
 
 Shared by the SQLite and InfluxDB stores, so both answer ``levels()`` with the same arithmetic:
 energy and seconds summed per bucket, LAFmax the highest reported, L10/L50/L90 from the 0.1 dB
-histograms (minute buckets, within ±0.05 dB of the raw values) or the raw levels weighted by
+histograms (roll-up buckets, within ±0.05 dB of the raw values) or the raw levels weighted by
 their milliseconds (1-s buckets). Exceedance levels come from readings of at most 1 s only; a
 bucket that holds any longer reading has none (``None``): they cannot be computed from
 interval averages.
+
+An hourly roll-up cell holds exactly the sums, extremes and merged histogram of its minutes, so
+a bucket gives the same answer from its whole hours as from their minutes (energies summed in
+another grouping differ in the last bits only; histograms merge exactly). ``RollupTiers`` says
+which UTC hours lie wholly inside one bucket, to be read from the hourly tier, and which minutes
+are left for the minute tier.
 """
 
 from __future__ import annotations
@@ -17,13 +23,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.buckets import Every, bucket_edges
 from noiselab.analysis.decibels import energy, level_from_energy
 from noiselab.analysis.levels import exceedance_levels_by_group
 from noiselab.errors import QueryError
-from noiselab.store.base import LevelPoint
+from noiselab.store.base import LevelPoint, Series
 from noiselab.store.sqlite_rollup import (
     PERCENTILE_MAX_MS,
     Rows,
@@ -37,9 +44,13 @@ from noiselab.store.sqlite_rollup import (
 __all__ = [
     "MAX_POINTS",
     "Buckets",
+    "RollupTiers",
+    "cells_within_width",
     "checked_edges",
     "minute_buckets",
     "parse_every",
+    "rollup_buckets",
+    "rollup_tiers",
     "second_buckets",
 ]
 
@@ -48,6 +59,7 @@ MAX_POINTS = 100_000
 
 
 _SHORTEST_DAY_S = 23 * 3600
+_HOUR_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +155,148 @@ def minute_buckets(
         return Buckets.empty()
     minute_edges = (edges // 60).astype(np.int64)
     bucket = np.searchsorted(minute_edges, minute, side="right") - 1
+    return _cell_buckets(
+        edges.size - 1, bucket, energies=energies, seconds=seconds, lafmax=lafmax, hists=hists
+    )
+
+
+def rollup_buckets(
+    edges: FloatArray,
+    *,
+    start_s: FloatArray,
+    energies: FloatArray,
+    seconds: FloatArray,
+    lafmax: FloatArray,
+    hists: Sequence[bytes],
+) -> Buckets:
+    """Buckets from roll-up cells of any width (minutes, hours), like ``minute_buckets`` with
+    each cell's start in Unix seconds: a cell counts in the bucket its start falls in, so each
+    cell must lie wholly inside one bucket (``rollup_tiers`` chooses such cells). Cells are
+    summed in the order given (pass them by start time); cells outside the edges are ignored.
+    Pass ``RollupTiers.grid`` as ``edges`` to count cells exactly as ``minute_buckets`` does."""
+    bucket = np.searchsorted(edges, start_s, side="right") - 1
+    inside = (bucket >= 0) & (bucket < edges.size - 1)
+    if not inside.any():
+        return Buckets.empty()
+    if not inside.all():
+        picked = np.flatnonzero(inside)
+        bucket, energies, seconds, lafmax = (
+            bucket[picked],
+            energies[picked],
+            seconds[picked],
+            lafmax[picked],
+        )
+        hists = [hists[i] for i in picked.tolist()]
+    return _cell_buckets(
+        edges.size - 1, bucket, energies=energies, seconds=seconds, lafmax=lafmax, hists=hists
+    )
+
+
+def _cell_buckets(
+    n: int,
+    bucket: IntArray,
+    *,
+    energies: FloatArray,
+    seconds: FloatArray,
+    lafmax: FloatArray,
+    hists: Sequence[bytes],
+) -> Buckets:
     bins, ms = decode_hist(b"".join(hists))
     counts = np.fromiter(map(len, hists), np.int64, len(hists)) // 6
-    group, bins, ms = merge_hists(np.repeat(bucket, counts), bins, ms, edges.size - 1)
+    group, bins, ms = merge_hists(np.repeat(bucket, counts), bins, ms, n)
     return Buckets.of(
-        edges.size - 1,
+        n,
         bucket=bucket,
         energies=energies,
         seconds=seconds,
         lafmax=lafmax,
         levels=(group, bins / 10.0, ms),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RollupTiers:
+    """Which roll-up cells answer the buckets of a ``levels()`` query.
+
+    ``grid`` holds the bucket edges floored to whole minutes (the roll-up's resolution; a cell
+    counts in the bucket of ``grid`` its start falls in, as in ``minute_buckets``). ``hours``
+    are the UTC hours (Unix hour numbers, ascending) that lie wholly inside one bucket: they are
+    read from the hourly roll-up, from ``hour_span`` (Unix s, ``[start, stop)``, ``None`` when
+    there is none). Every other minute of ``[grid[0], grid[-1])`` is read from the minute
+    roll-up, found in ``minute_span`` (which may also hold minutes of whole hours: filter them
+    with ``wanted_minutes``).
+    """
+
+    grid: FloatArray
+    hours: IntArray
+    hour_span: tuple[float, float] | None
+    minute_span: tuple[float, float] | None
+
+    def wanted_hours(self, start_s: FloatArray) -> npt.NDArray[np.bool_]:
+        """Which hourly cells (by start, Unix s) answer the query."""
+        hour, offset = np.divmod(start_s, _HOUR_S)
+        wanted: npt.NDArray[np.bool_] = (offset == 0) & np.isin(hour.astype(np.int64), self.hours)
+        return wanted
+
+    def wanted_minutes(self, start_s: FloatArray) -> npt.NDArray[np.bool_]:
+        """Which minute cells (by start, Unix s) answer the query: those inside the grid and
+        outside the whole hours."""
+        inside = (start_s >= self.grid[0]) & (start_s < self.grid[-1])
+        hour = (start_s // _HOUR_S).astype(np.int64)
+        wanted: npt.NDArray[np.bool_] = inside & ~np.isin(hour, self.hours)
+        return wanted
+
+
+def rollup_tiers(edges: FloatArray) -> RollupTiers:
+    """The ``RollupTiers`` of buckets with ``edges`` (Unix s): ``1h`` and ``1d`` buckets in a
+    zone whose offsets are whole hours are all hours; ``1m``, ``5m`` and ``15m`` buckets are all
+    minutes; a day in a zone with a half-hour offset is its whole hours and the minutes of the
+    hours its midnights split."""
+    grid = (edges // 60) * 60
+    first = math.floor(float(grid[0]) / _HOUR_S)
+    last = math.ceil(float(grid[-1]) / _HOUR_S)  # hours first..last-1 overlap the grid
+    overlapping = np.arange(first, last, dtype=np.int64)
+    inner = grid[(grid % _HOUR_S) != 0]  # an edge inside an hour splits it between two buckets
+    split = np.floor(inner / _HOUR_S).astype(np.int64)
+    whole = (overlapping * _HOUR_S >= grid[0]) & ((overlapping + 1) * _HOUR_S <= grid[-1])
+    whole &= ~np.isin(overlapping, split)
+    hours = overlapping[whole]
+    rest = overlapping[~whole]
+    return RollupTiers(
+        grid=grid,
+        hours=hours,
+        hour_span=(
+            (float(hours[0] * _HOUR_S), float((hours[-1] + 1) * _HOUR_S)) if hours.size else None
+        ),
+        minute_span=(
+            (
+                max(float(grid[0]), float(rest[0] * _HOUR_S)),
+                min(float(grid[-1]), float((rest[-1] + 1) * _HOUR_S)),
+            )
+            if rest.size
+            else None
+        ),
+    )
+
+
+def cells_within_width(cells: Series, width_s: float) -> Series:
+    """Roll-up cells (minutes, hours) of ``width_s`` as readings that never reach past their
+    cell, as the SQLite store gives them.
+
+    Overlapping readings (re-sent with jittered timestamps) can give a cell more measured
+    seconds than its width; as one reading from the cell's start it would reach into the next
+    cell, perhaps the next day period. Such a cell becomes ``k = ceil(seconds / width)`` equal
+    readings starting at the cell: the same energy and seconds, none past the cell's end.
+    """
+    pieces = np.ceil(cells.duration / width_s).astype(np.int64)
+    if cells.ts.size == 0 or pieces.max() <= 1:
+        return cells
+    rows = np.repeat(np.arange(cells.ts.size), pieces)
+    return Series(
+        cells.ts[rows],
+        cells.laeq[rows],
+        (cells.duration / pieces)[rows],
+        cells.lafmax[rows],
     )
 
 

@@ -26,10 +26,17 @@ from support.readings import sensor
 
 from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection, Spectrum
-from noiselab.store.influx import _activity_lines, _minute_lines
+from noiselab.store.influx import (
+    HOUR_MEASUREMENT,
+    HOUR_MS,
+    MINUTE_MEASUREMENT,
+    _activity_lines,
+    _cell_lines,
+    _hour_cells,
+)
 from noiselab.store.influx_lines import reading_lines
 from noiselab.store.metadata import MetadataStore, Trial
-from noiselab.store.sqlite_rollup import Rows, minute_keys, rollup_minutes
+from noiselab.store.sqlite_rollup import MINUTE_MS, Rows, minute_keys, rollup_minutes
 
 DASHBOARDS = ROOT / "dashboards"
 PROVISIONING = ROOT / "deploy" / "grafana" / "provisioning"
@@ -102,7 +109,9 @@ def _written_schema() -> dict[str, set[str]]:
     rows = Rows(*_rows_of(reading))
     rollup = rollup_minutes(rows, minute_keys(rows.code, rows.ts_ms, rows.end_ms))
     lines = reading_lines(reading, "road")
-    lines += _minute_lines(rollup, ["s-1"]).decode().split("\n")
+    hours = _hour_cells(rollup, rollup.keys // 60)  # sensor code 0: keys are Unix minutes
+    lines += _cell_lines(MINUTE_MEASUREMENT, rollup, ["s-1"], MINUTE_MS).decode().split("\n")
+    lines += _cell_lines(HOUR_MEASUREMENT, hours, ["s-1"], HOUR_MS).decode().split("\n")
     lines += _activity_lines([reading], 61.0).decode().split("\n")
     schema: dict[str, set[str]] = {}
     for line in lines:

@@ -7,8 +7,9 @@ import pytest
 
 from noiselab.store.sqlite import SqliteStore
 
-# The roll-up check in support.sqlite_store asserts like a test: show the values when it fails.
-pytest.register_assert_rewrite("support.sqlite_store")
+# The roll-up checks in support.sqlite_store and support.hour_rollup assert like tests: show the
+# values when they fail.
+pytest.register_assert_rewrite("support.sqlite_store", "support.hour_rollup")
 
 
 @pytest.fixture

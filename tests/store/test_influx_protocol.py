@@ -1,7 +1,9 @@
 """The InfluxDB adapter's HTTP protocol: exact requests, and parsing of documented responses.
 
 Runs against ``tests/support/http_fake.py`` (see ``tests/data/influx/README.md`` for what the
-canned answers are and are not). The store contract suite against a live InfluxDB is separate.
+canned answers are and are not); the hourly roll-up ``noise_1h``, which needs answers that follow
+what was written, against the in-memory ``tests/support/influx_fake.py``. The store contract
+suite and ``test_influx_live.py`` against a live InfluxDB are separate.
 """
 
 from __future__ import annotations
@@ -9,16 +11,31 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from support.hour_rollup import (
+    H0,
+    Cell,
+    assert_same_levels,
+    by_key,
+    hour_readings,
+    hours_from_minutes,
+    levels_from_minutes,
+    live,
+    write_all,
+)
 from support.http_fake import Answer, RecordingServer
+from support.influx_fake import FakeInflux
 from support.paths import DATA
 
 from noiselab.config import parse_mqtt_url
@@ -32,7 +49,7 @@ from noiselab.errors import (
 from noiselab.ingest.worker import IngestSettings, IngestWorker
 from noiselab.model import Reading, Sensor
 from noiselab.store.influx import InfluxStore, open_influx_store
-from noiselab.store.influx_flux import flux_string, flux_time, raw_query
+from noiselab.store.influx_flux import flux_string, flux_time, raw_query, rollup_query
 from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import HIST_DTYPE
@@ -68,9 +85,25 @@ def _queries(fake):
     return [json.loads(r.body)["query"] for r in fake.requests if r.path == "/api/v2/query"]
 
 
+def _rows_at(name, *stamps):
+    """The annotations and header of a canned CSV with only its rows at ``stamps``."""
+    lines = (INFLUX / name).read_bytes().split(b"\n")
+    rows = [line for line in lines[4:] if any(f",{s}Z,".encode() in line for s in stamps)]
+    return Answer(200, b"\n".join(lines[:4] + rows) + b"\n\n", CSV)
+
+
 def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
-    # Stored already: 60 dB over [12:00:00, 12:00:01) (returned by the read-back query).
-    fake.answer("/api/v2/query", _csv("raw_rows.csv"))
+    # Stored already: 60 dB over [12:00:00, 12:00:01) and the 70 dB second the batch
+    # re-delivers unchanged (raw_rows.csv). First the batch's own range is read (to find
+    # readings it replaces with another interval: none), then, after the raw write, every
+    # reading that may overlap its minute; no minute of hour 12:00 is visible yet when the
+    # minutes are read back for the hourly roll-up.
+    fake.answer(
+        "/api/v2/query",
+        _rows_at("raw_rows.csv", "2026-03-01T12:00:01"),
+        _csv("raw_rows.csv"),
+        Answer(200, b"\r\n", CSV),
+    )
     # The batch re-delivers the 70 dB second and a new 65 dB half second.
     batch = [
         Reading("kbm-25m", T0 + 1, 70.0, 1.0, 74.1, 66.0),
@@ -79,7 +112,7 @@ def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
     result = store.write(batch, received_at=T0 + 30)
     assert (result.inserted, result.replaced, result.unchanged) == (2, 0, 0)
 
-    raw, rollup = _writes(fake)
+    raw, rollup, hourly = _writes(fake)
     assert raw.query == {"org": "lab", "bucket": "noise", "precision": "ms"}
     assert raw.headers["authorization"] == "Token s3cret-token"
     assert raw.headers["content-type"].startswith("text/plain")
@@ -91,7 +124,9 @@ def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
         "noise_activity,sensor_id=kbm-25m last_ts=1772366403.0 1772366430000",
     ]
 
-    (query,) = _queries(fake)
+    replaced_query, query, minute_query = _queries(fake)
+    assert replaced_query == raw_query("noise", "noise", ["kbm-25m"], T0 + 1, T0 + 2.501)
+    assert fake.requests[0].path == "/api/v2/query"  # before the raw write
     # Minute 12:00 touched; readings up to MAX_DURATION_S (3600 s) earlier may overlap it.
     assert query == raw_query("noise", "noise", ["kbm-25m"], T0 - 3600, T0 + 60)
     assert "range(start: 2026-03-01T11:00:00.000Z, stop: 2026-03-01T12:01:00.000Z)" in query
@@ -112,17 +147,29 @@ def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
     assert hist.tolist() == [(600, 1000), (650, 500), (700, 1000)]
     assert round(10 * math.log10(float(values["energy"]) / 2.5), 2) == 67.02
 
+    # Then every minute of hour 12:00 is read back and merged with the minute just computed,
+    # which is the hour's only one: the hour has its fields exactly, at the hour's start.
+    assert minute_query == rollup_query("noise", "noise_1m", ["kbm-25m"], T0, T0 + 3600)
+    assert hourly.query == raw.query
+    assert hourly.body.decode() == line.replace("noise_1m,", "noise_1h,", 1)
+
 
 def test_rollup_does_not_depend_on_reading_its_own_write(fake, store):
     # The read-back finds nothing (eventually consistent storage): the batch alone counts.
     empty = b"\r\n"
-    fake.answer("/api/v2/query", Answer(200, empty, CSV))
+    fake.answer("/api/v2/query", *[Answer(200, empty, CSV)] * 3)
     store.write([Reading("kbm-25m", T0 + 59.5, 60.0, 1.0)], received_at=T0 + 61)
-    _, rollup = _writes(fake)
+    _, rollup, hourly = _writes(fake)
     lines = rollup.body.decode().split("\n")
     # The reading spans 12:00:59.5-12:01:00.5: half a second in each minute.
     assert [line.split(" ")[2] for line in lines] == ["1772366400000", "1772366460000"]
     assert all("seconds=0.5" in line and "energy=500000.0" in line for line in lines)
+    # Nor does the hour read its minutes back: both are summed from what was just computed,
+    # their histograms (500 ms at bin 600 each) merged into one record of 1000 ms.
+    hist = base64.b64encode(np.array([(600, 1000)], HIST_DTYPE).tobytes()).decode()
+    assert hourly.body.decode() == (
+        f'noise_1h,sensor_id=kbm-25m energy=1000000.0,hist="{hist}",seconds=1.0 1772366400000'
+    )
 
 
 @pytest.mark.parametrize(
@@ -140,7 +187,8 @@ def test_write_errors_are_classified(fake, store, status, body, error, message):
         store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
     assert caught.type is error
     assert caught.value.retryable is (status == 503)
-    assert len(fake.requests) == 1  # no roll-up after a failed raw write
+    # The readings the batch replaces are read first; no roll-up after a failed raw write.
+    assert [r.path for r in fake.requests] == ["/api/v2/query", "/api/v2/write"]
 
 
 def test_too_many_requests_is_retryable(fake, store):
@@ -155,7 +203,7 @@ def test_unreachable_server_is_retryable():
         port = probe.getsockname()[1]
     store = InfluxStore(url=f"http://127.0.0.1:{port}", token="t", org="o", bucket="b")
     try:
-        with pytest.raises(StoreUnavailable, match="cannot write readings"):
+        with pytest.raises(StoreUnavailable, match="InfluxDB: cannot read the readings"):
             store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
     finally:
         store.close()
@@ -271,6 +319,170 @@ def test_open_needs_a_token(monkeypatch):
     monkeypatch.delenv("NOISELAB_INFLUX_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="NOISELAB_INFLUX_TOKEN"):
         open_influx_store("influxdb://localhost:8086?org=lab&bucket=noise")
+
+
+# --------------------------------------------------------------------------- noise_1h
+# Against FakeInflux (tests/support/influx_fake.py): an in-memory InfluxDB that stores the
+# line protocol the adapter writes and answers its Flux, so what is read back is what was
+# written. test_influx_live.py runs the same checks (support/hour_rollup.py) on a real server.
+
+
+@dataclass
+class Influx:
+    db: FakeInflux
+    server: RecordingServer
+    store: InfluxStore
+
+    def requests_since(self, count):
+        return self.server.requests[count:]
+
+    def cells(self, measurement):
+        return [Cell(p.tags["sensor_id"], p.ts_ms, p.fields) for p in self.db.points(measurement)]
+
+    def hours(self):
+        """The stored noise_1h hours with measured seconds, by (sensor, start ms)."""
+        return by_key(live(self.cells("noise_1h")))
+
+
+@pytest.fixture
+def influx():
+    db = FakeInflux()
+    server = RecordingServer(db.respond)
+    store = InfluxStore(url=server.url, token="t", org="lab", bucket="noise")
+    yield Influx(db, server, store)
+    store.close()
+    server.close()
+
+
+def test_each_write_keeps_noise_1h_exactly_the_sum_of_its_minutes(influx):
+    write_all([influx.store], hour_readings(), order=[3, 0, 5, 1, 4, 2, 6])  # late data too
+    hours = influx.hours()
+    assert hours == hours_from_minutes(influx.cells("noise_1m"))  # bit for bit
+    assert sorted(ts for _, ts in hours) == [
+        round((H0 + 3600 * h) * 1000) for h in (0, 1, 2, 3, 6, 7)
+    ]
+
+
+def test_a_late_reading_recomputes_its_hour_only(influx):
+    write_all([influx.store], hour_readings())
+    before = influx.hours()
+    seen = len(influx.server.requests)
+    influx.store.write([Reading("kbm-25m", H0 + 3600 + 1802.0, 88.0, 1.0)], received_at=H0)
+    *_, hours = [r for r in influx.requests_since(seen) if r.path == "/api/v2/write"]
+    hour = ("kbm-25m", round((H0 + 3600) * 1000))
+    assert [line.split(b" ")[-1] for line in hours.body.split(b"\n")] == [str(hour[1]).encode()]
+    after = influx.hours()
+    assert after == hours_from_minutes(influx.cells("noise_1m"))
+    assert after[hour]["lafmax"] == before[hour]["lafmax"]  # the late reading has no LAFmax
+    assert after[hour]["energy"] > before[hour]["energy"]
+    assert {k: v for k, v in after.items() if k != hour} == {
+        k: v for k, v in before.items() if k != hour
+    }
+
+
+def test_redelivery_changes_nothing(influx):
+    readings = hour_readings()
+    write_all([influx.store], readings)
+    minutes, hours = influx.cells("noise_1m"), influx.cells("noise_1h")
+    bodies = []
+    for _ in range(2):
+        seen = len(influx.server.requests)
+        write_all([influx.store], readings)
+        assert influx.cells("noise_1m") == minutes
+        assert influx.cells("noise_1h") == hours
+        bodies.append([r.body for r in influx.requests_since(seen) if r.path == "/api/v2/write"])
+    # Each re-delivery recomputes the same minutes and hours bit for bit: the same requests.
+    assert bodies[0] == bodies[1]
+    assert sum(body.startswith(b"noise_1h,") for body in bodies[0]) == 7
+
+
+def test_the_hourly_rollup_does_not_depend_on_reading_its_own_writes(influx):
+    influx.db.hidden_writes = 1  # every read misses the write just before it
+    write_all([influx.store], hour_readings())
+    assert influx.hours() == hours_from_minutes(influx.cells("noise_1m"))
+
+
+def test_an_hour_whose_minutes_vanish_is_emptied(influx, tmp_path):
+    # 0.5 s of the reading falls in 13:00, the only data of that hour...
+    reading = Reading("kbm-25m", T0 + 3599.5, 60.0, 1.0, 64.0, 55.0)
+    influx.store.write([reading], received_at=T0)
+    hour_13 = ("kbm-25m", round((T0 + 3600) * 1000))
+    assert influx.hours()[hour_13]["seconds"] == 0.5
+    # ... until it is re-delivered as half a second, all in 12:59: the adapter read the stored
+    # version before overwriting it, so it recomputes minute 13:00 too, and the hour.
+    shorter = Reading("kbm-25m", T0 + 3599.5, 60.0, 0.5, 64.0, 55.0)
+    influx.store.write([shorter], received_at=T0 + 5)
+    emptied = by_key(influx.cells("noise_1h"))[hour_13]
+    assert (emptied["energy"], emptied["seconds"], emptied["hist"]) == (0.0, 0.0, "")
+    assert by_key(influx.cells("noise_1m"))[hour_13]["seconds"] == 0.0
+    assert hour_13 not in influx.hours()
+    assert influx.hours() == hours_from_minutes(influx.cells("noise_1m"))
+
+    start, end = datetime(2026, 3, 1, 12, tzinfo=UTC), datetime(2026, 3, 1, 14, tzinfo=UTC)
+    hours = influx.store.hour_series("kbm-25m", start, end)
+    assert (hours.ts.tolist(), hours.duration.tolist()) == ([T0], [0.5])
+    with SqliteStore(tmp_path / "noise.db") as sqlite:
+        sqlite.write([reading], received_at=T0)
+        sqlite.write([shorter], received_at=T0 + 5)
+        assert_same_levels(
+            influx.store.levels("kbm-25m", start, end, "1h"),
+            sqlite.levels("kbm-25m", start, end, "1h"),
+        )
+    assert [p.t.hour for p in influx.store.levels("kbm-25m", start, end, "1h")] == [12]
+
+
+@pytest.mark.parametrize(
+    ("every", "zone", "measurements"),
+    [
+        ("1h", "Europe/Copenhagen", ["noise_1h"]),
+        ("1d", "Europe/Copenhagen", ["noise_1h"]),
+        ("1d", "Asia/Kolkata", ["noise_1h", "noise_1m"]),  # midnight 18:30 UTC splits an hour
+        ("15m", "Europe/Copenhagen", ["noise_1m"]),
+    ],
+)
+def test_levels_from_hours_equal_levels_from_minutes(influx, tmp_path, every, zone, measurements):
+    start, end = datetime(2026, 3, 1, 14, 10, tzinfo=UTC), datetime(2026, 3, 2, 1, tzinfo=UTC)
+    with SqliteStore(tmp_path / "noise.db") as sqlite:
+        write_all([influx.store, sqlite], hour_readings(), order=[2, 0, 1, 6, 3, 5, 4])
+        seen = len(influx.server.requests)
+        got = influx.store.levels("kbm-25m", start, end, every, ZoneInfo(zone))
+        minutes = influx.cells("noise_1m")
+        assert_same_levels(got, levels_from_minutes(minutes, start, end, every, ZoneInfo(zone)))
+        assert_same_levels(got, sqlite.levels("kbm-25m", start, end, every, ZoneInfo(zone)))
+    assert len(got) >= 2
+    read = [
+        re.search(r'r._measurement == "(\w+)"', json.loads(r.body)["query"]).group(1)
+        for r in influx.requests_since(seen)
+    ]
+    assert read == measurements
+
+
+def test_hour_series_reads_noise_1h_and_equals_the_minutes(influx, tmp_path):
+    start, end = datetime(2026, 3, 1, 16, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+    with SqliteStore(tmp_path / "noise.db") as sqlite:
+        write_all([influx.store, sqlite], hour_readings())
+        seen = len(influx.server.requests)
+        hours = influx.store.hour_series("kbm-25m", start, end)
+        expected = sqlite.hour_series("kbm-25m", start, end)
+    (query,) = [json.loads(r.body)["query"] for r in influx.requests_since(seen)]
+    assert 'r._measurement == "noise_1h"' in query
+    assert hours.ts.tolist() == expected.ts.tolist()
+    np.testing.assert_allclose(hours.laeq, expected.laeq, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(hours.duration, expected.duration, rtol=1e-12)
+    np.testing.assert_array_equal(hours.lafmax, expected.lafmax)
+    minutes = influx.store.minute_series("kbm-25m", start, end)
+    energy = minutes.duration * 10 ** (minutes.laeq / 10)
+    per_hour = [float(energy[(minutes.ts // 3600) * 3600 == t].sum()) for t in hours.ts.tolist()]
+    np.testing.assert_allclose(hours.duration * 10 ** (hours.laeq / 10), per_hour, rtol=1e-12)
+
+
+def test_rebuild_writes_the_hours_the_writes_would_have(influx):
+    write_all([influx.store], hour_readings())
+    hours = influx.cells("noise_1h")
+    influx.db.log = [[p for p in batch if p.measurement != "noise_1h"] for batch in influx.db.log]
+    start, end = datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+    assert influx.store.rebuild_hour_rollup("kbm-25m", start, end) == len(hours)
+    assert influx.cells("noise_1h") == hours
 
 
 @pytest.mark.process
