@@ -40,6 +40,7 @@ from noiselab.store.sqlite_rollup import (
     spread,
     sum_by,
 )
+from noiselab.store.tier_plan import plan
 
 __all__ = [
     "MAX_POINTS",
@@ -248,40 +249,25 @@ class RollupTiers:
 
 
 def rollup_tiers(edges: FloatArray) -> RollupTiers:
-    """The ``RollupTiers`` of buckets with ``edges`` (Unix s): ``1h`` and ``1d`` buckets in a
-    zone whose offsets are whole hours are all hours; ``1m``, ``5m`` and ``15m`` buckets are all
-    minutes; a day in a zone with a half-hour offset is its whole hours and the minutes of the
-    hours its midnights split."""
+    """The ``RollupTiers`` of buckets with ``edges`` (Unix s): the hours
+    :func:`noiselab.store.tier_plan.plan` picks (those wholly inside one bucket: all of ``1h``,
+    and ``1d`` in a zone whose offsets are whole hours) and the minutes of the rest."""
     grid = (edges // 60) * 60
-    first = math.floor(float(grid[0]) / _HOUR_S)
-    last = math.ceil(float(grid[-1]) / _HOUR_S)  # hours first..last-1 overlap the grid
-    overlapping = np.arange(first, last, dtype=np.int64)
-    inner = grid[(grid % _HOUR_S) != 0]  # an edge inside an hour splits it between two buckets
-    split = np.floor(inner / _HOUR_S).astype(np.int64)
-    whole = (overlapping * _HOUR_S >= grid[0]) & ((overlapping + 1) * _HOUR_S <= grid[-1])
-    whole &= ~np.isin(overlapping, split)
-    hours = overlapping[whole]
-    rest = overlapping[~whole]
+    cells = plan(grid)
+    hours, runs = cells.hours, cells.minute_runs
     return RollupTiers(
         grid=grid,
         hours=hours,
         hour_span=(
             (float(hours[0] * _HOUR_S), float((hours[-1] + 1) * _HOUR_S)) if hours.size else None
         ),
-        minute_span=(
-            (
-                max(float(grid[0]), float(rest[0] * _HOUR_S)),
-                min(float(grid[-1]), float((rest[-1] + 1) * _HOUR_S)),
-            )
-            if rest.size
-            else None
-        ),
+        minute_span=(float(runs[0][0] * 60), float(runs[-1][1] * 60)) if runs else None,
     )
 
 
 def cells_within_width(cells: Series, width_s: float) -> Series:
     """Roll-up cells (minutes, hours) of ``width_s`` as readings that never reach past their
-    cell, as the SQLite store gives them.
+    cell (both stores give their ``minute_series`` and ``hour_series`` this way).
 
     Overlapping readings (re-sent with jittered timestamps) can give a cell more measured
     seconds than its width; as one reading from the cell's start it would reach into the next

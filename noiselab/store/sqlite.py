@@ -75,6 +75,7 @@ from noiselab.store.closing import ClosesOnExit
 from noiselab.store.level_buckets import (
     MAX_POINTS,
     Buckets,
+    cells_within_width,
     checked_edges,
     parse_every,
     second_buckets,
@@ -237,14 +238,7 @@ class SqliteStore(ClosesOnExit):
         """1-s buckets from the raw readings overlapping them (spread like the roll-up)."""
         lookback = self._max_duration_ms(sensor_id)
         raw = self._raw(sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000)
-        rows = Rows(
-            np.zeros(raw.ts_ms.size, np.int64),
-            raw.ts_ms,
-            raw.ts_ms + duration_ms(raw.duration),
-            raw.laeq,
-            raw.lafmax,
-            raw.lafmin,
-        )
+        rows = _roll_up_rows(raw)
         return second_buckets(edges, rows)
 
     def _raw(self, sensor_id: str, first_ms: int, end_ms: int) -> ChunkReadings:
@@ -288,7 +282,7 @@ class SqliteStore(ClosesOnExit):
         lo, hi = _ms_range(start, end)
         with self._lock, _translated("minute series query"):
             rows = minute_rows(self._conn, sensor_id, -(-lo // 60_000), -(-hi // 60_000))
-        return _within_width(_cell_series(rows, 60.0), 60.0)
+        return cells_within_width(_cell_series(rows, 60.0), 60.0)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``."""
@@ -299,7 +293,7 @@ class SqliteStore(ClosesOnExit):
                 " FROM rollup_1h WHERE sensor_id = ? AND hour >= ? AND hour < ? ORDER BY hour",
                 (sensor_id, -(-lo // HOUR_MS), -(-hi // HOUR_MS)),
             ).fetchall()
-        return _within_width(_series(rows), 3600.0)
+        return cells_within_width(_series(rows), 3600.0)
 
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
         """Hourly energetic band levels of the readings with a spectrum, ``start <= ts < end``.
@@ -451,14 +445,7 @@ class SqliteStore(ClosesOnExit):
         """
         with self._lock, _translated("roll-up recomputation"):
             raw = self._raw(sensor_id, 0, 1 << 62)
-        rows = Rows(
-            np.zeros(raw.ts_ms.size, np.int64),
-            raw.ts_ms,
-            raw.ts_ms + duration_ms(raw.duration),
-            raw.laeq,
-            raw.lafmax,
-            raw.lafmin,
-        )
+        rows = _roll_up_rows(raw)
         keys = minute_keys(rows.code, rows.ts_ms, rows.end_ms)
         puts, _ = rollup_changes(rollup_minutes(rows, keys), [sensor_id])
         return puts
@@ -521,6 +508,18 @@ def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
     )
 
 
+def _roll_up_rows(raw: ChunkReadings) -> Rows:
+    """One sensor's readings as the roll-up arithmetic takes them."""
+    return Rows(
+        np.zeros(raw.ts_ms.size, np.int64),
+        raw.ts_ms,
+        raw.ts_ms + duration_ms(raw.duration),
+        raw.laeq,
+        raw.lafmax,
+        raw.lafmin,
+    )
+
+
 def _cell_series(rows: list[MinuteRow], width_s: float) -> Series:
     """Roll-up rows ``(key, energy, seconds, lafmax, ...)`` as a ``Series`` of cells of
     ``width_s`` seconds (start, LAeq, measured seconds, LAFmax)."""
@@ -532,27 +531,6 @@ def _cell_series(rows: list[MinuteRow], width_s: float) -> Series:
         10.0 * np.log10(arr[:, 1] / arr[:, 2]),
         np.ascontiguousarray(arr[:, 2]),
         np.ascontiguousarray(arr[:, 3]),
-    )
-
-
-def _within_width(minutes: Series, width_s: float) -> Series:
-    """Roll-up cells (minutes, hours) of ``width_s`` as readings that never reach past their
-    cell.
-
-    Overlapping readings (re-sent with jittered timestamps) can give a minute more than 60
-    measured seconds; as one reading from the minute's start it would reach into the next
-    minute, perhaps the next day period. Such a cell becomes ``k = ceil(seconds / width)`` equal
-    readings starting at the cell: the same energy and seconds, none past the cell's end.
-    """
-    pieces = np.ceil(minutes.duration / width_s).astype(np.int64)
-    if minutes.ts.size == 0 or pieces.max() <= 1:
-        return minutes
-    rows = np.repeat(np.arange(minutes.ts.size), pieces)
-    return Series(
-        minutes.ts[rows],
-        minutes.laeq[rows],
-        (minutes.duration / pieces)[rows],
-        minutes.lafmax[rows],
     )
 
 
