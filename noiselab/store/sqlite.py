@@ -250,7 +250,7 @@ class SqliteStore(ClosesOnExit):
         cold = chunk_readings(self._conn, sensor_id, first_ms, end_ms)
         if cold is None:
             return hot
-        return ChunkReadings.concat([cold, hot]).sorted()
+        return ChunkReadings.merged([cold, hot])
 
     def _count(self, sensor_id: str, first_ms: int, end_ms: int, *, spectra: bool = False) -> int:
         """How many readings (with a spectrum) ``_raw`` would return; compacted hours count

@@ -143,10 +143,8 @@ def chunk_readings(
             continue
         readings = decode_readings(data)
         keep = (readings.ts_ms >= first_ms) & (readings.ts_ms < end_ms)
-        parts.append(readings if keep.all() else readings.select(keep))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else ChunkReadings.concat(parts)
+        parts.append(readings if keep.all() else readings.take(np.flatnonzero(keep)))
+    return ChunkReadings.merged(parts) if parts else None
 
 
 def chunk_minutes(
