@@ -206,6 +206,18 @@ class SqliteStore(ClosesOnExit):
                 self._conn.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: the statements inside see the same committed state, so a
+        compaction or write committed by another process in between (rows moving from
+        ``readings`` to ``chunks``) can neither hide nor double a reading."""
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with suppress(sqlite3.Error):
+                self._conn.execute("COMMIT")
+
     # -- reading ------------------------------------------------------------------------------
 
     def levels(
@@ -227,7 +239,7 @@ class SqliteStore(ClosesOnExit):
         """
         step = parse_every(every)
         edges = checked_edges(start, end, step, zone)
-        with self._lock, _translated("levels query"):
+        with self._lock, _translated("levels query"), self._snapshot():
             if step is Every.S1:
                 buckets = self._second_buckets(sensor_id, edges)
             else:
@@ -267,7 +279,7 @@ class SqliteStore(ClosesOnExit):
 
         The count is checked first, over whole compacted hours (an upper bound there)."""
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("series query"):
+        with self._lock, _translated("series query"), self._snapshot():
             count = self._count(sensor_id, lo, hi)
             if count > MAX_SERIES_ROWS:
                 raise QueryError(
@@ -280,7 +292,7 @@ class SqliteStore(ClosesOnExit):
     def minute_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The per-minute roll-up of one sensor for minutes starting in ``[start, end)``."""
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("minute series query"):
+        with self._lock, _translated("minute series query"), self._snapshot():
             rows = minute_rows(self._conn, sensor_id, -(-lo // 60_000), -(-hi // 60_000))
         return cells_within_width(_cell_series(rows, 60.0), 60.0)
 
@@ -301,7 +313,7 @@ class SqliteStore(ClosesOnExit):
         The spectra are decoded in one ``msgspec`` call and summed per hour with numpy.
         """
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("band levels query"):
+        with self._lock, _translated("band levels query"), self._snapshot():
             count = self._count(sensor_id, lo, hi, spectra=True)
             if count > MAX_SPECTRA_ROWS:
                 raise QueryError(
@@ -342,7 +354,7 @@ class SqliteStore(ClosesOnExit):
         started = time.monotonic()
         clock = time.time() if now is None else now
         cutoff_ms = int((clock - older_than_s) * 1000) // HOUR_MS * HOUR_MS
-        with self._lock, _translated("compaction scan"):
+        with self._lock, _translated("compaction scan"), self._snapshot():
             sensors = [row[0] for row in self._conn.execute(_SENSORS).fetchall()]
             todo = [
                 (sid, hour)
@@ -392,7 +404,7 @@ class SqliteStore(ClosesOnExit):
         """Bytes on disk per sensor: each table's pages (``dbstat``) shared out by the
         sensor's rows in it, compacted chunks by their size. The file's free pages and the
         WAL are not counted."""
-        with self._lock, _translated("disk usage"):
+        with self._lock, _translated("disk usage"), self._snapshot():
             return sensor_bytes(self._conn)
 
     def activity(self) -> list[SensorActivity]:
@@ -409,13 +421,13 @@ class SqliteStore(ClosesOnExit):
         ``ts`` comes back at the store's millisecond resolution, levels of compacted hours at
         0.01 dB (``noiselab.store.chunk_codec``).
         """
-        with self._lock, _translated("readings query"):
+        with self._lock, _translated("readings query"), self._snapshot():
             raw = self._raw(sensor_id, round(start_ts * 1000.0), round(end_ts * 1000.0))
         return [_reading(sensor_id, row[:7]) for row in raw.rows()]
 
     def count_readings(self, sensor_id: str | None = None) -> int:
         """How many readings are stored, hot and compacted (of one sensor, or of all)."""
-        with self._lock, _translated("count query"):
+        with self._lock, _translated("count query"), self._snapshot():
             if sensor_id is None:
                 hot = self._conn.execute("SELECT count(*) FROM readings").fetchone()
                 cold = self._conn.execute(
@@ -433,7 +445,7 @@ class SqliteStore(ClosesOnExit):
 
     def rollup_rows(self, sensor_id: str) -> list[RollupRow]:
         """The stored ``rollup_1m`` rows of one sensor, hot and compacted, by minute."""
-        with self._lock, _translated("roll-up query"):
+        with self._lock, _translated("roll-up query"), self._snapshot():
             rows = minute_rows(self._conn, sensor_id, 0, 1 << 32)
         return [(sensor_id, *row) for row in rows]
 
@@ -443,7 +455,7 @@ class SqliteStore(ClosesOnExit):
         Equal to ``rollup_rows(sensor_id)`` after any sequence of writes (bit for bit; after a
         compaction when the levels were stored in hundredths of a dB, as every sensor sends).
         """
-        with self._lock, _translated("roll-up recomputation"):
+        with self._lock, _translated("roll-up recomputation"), self._snapshot():
             raw = self._raw(sensor_id, 0, 1 << 62)
         rows = _roll_up_rows(raw)
         keys = minute_keys(rows.code, rows.ts_ms, rows.end_ms)
@@ -459,7 +471,7 @@ class SqliteStore(ClosesOnExit):
     def recompute_tiers_from_minutes(self, sensor_id: str) -> tuple[list[TierRow], list[TierRow]]:
         """The ``rollup_1h`` and ``rollup_1d`` rows of one sensor computed afresh from all its
         minutes (hot and compacted); equal to ``tier_rows`` after any sequence of writes."""
-        with self._lock, _translated("tier recomputation"):
+        with self._lock, _translated("tier recomputation"), self._snapshot():
             minutes = Children.of(minute_rows(self._conn, sensor_id, 0, 1 << 32))
         hours = np.unique(minutes.key // 60)
         cells = minutes.aggregate(hours, np.searchsorted(hours, minutes.key // 60))

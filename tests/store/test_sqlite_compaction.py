@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -203,6 +204,7 @@ def test_a_value_the_codec_cannot_take_leaves_its_hour_hot(tmp_path):
 
 _COMPACT_FOREVER = """
 import sys
+import threading
 from noiselab.store.sqlite import SqliteStore
 with SqliteStore(sys.argv[1]) as store:
     print("ready", flush=True)
@@ -240,3 +242,31 @@ def test_kill_9_during_compaction_loses_and_duplicates_nothing(reference, tmp_pa
         store.compact(now=NOW)
         assert _hot(store) == 0
         assert _answers(store) == reference[1]
+
+
+def test_readers_see_each_reading_once_while_hours_move(reference, tmp_path):
+    """A second connection reading while this one compacts and thaws hour by hour: every read
+    is one snapshot, so no reading is missed or counted twice as it moves between tables."""
+    path = tmp_path / "r.db"
+    path.write_bytes(reference[0].read_bytes())
+    stop = threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def read() -> None:
+        with SqliteStore(path) as reader:
+            while not stop.is_set():
+                series = reader.series("s-1", START, START + timedelta(hours=HOURS))
+                seen.append((len(series), reader.count_readings("s-1")))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        with SqliteStore(path, synchronous="NORMAL") as store:
+            for _ in range(3):
+                store.compact(now=NOW, hours_per_transaction=1)
+                store.write(store.readings("s-1", T, T + HOURS * 3600), NOW)  # thaws every hour
+    finally:
+        stop.set()
+        thread.join()
+    assert len(seen) > 10
+    assert set(seen) == {(HOURS * 3600, HOURS * 3600)}
