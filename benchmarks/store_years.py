@@ -51,7 +51,7 @@ YEAR = 2026
 START = datetime(YEAR, 1, 1, tzinfo=CPH)
 END = datetime(YEAR + 1, 1, 1, tzinfo=CPH)
 SENSOR = bench_api.SENSOR
-TABLES = ("readings", "rollup_1m", "rollup_1h", "rollup_1d", "chunks")
+TABLES = ("readings", "rollup_1m", "rollup_1h", "hist_1h", "rollup_1d", "hist_1d", "chunks")
 
 
 def table_bytes(store: SqliteStore) -> dict[str, int]:
@@ -192,7 +192,7 @@ def main() -> None:
                 store._conn.execute("BEGIN")
                 for other in others:
                     store._conn.executemany(
-                        "INSERT INTO rollup_1h VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO rollup_1h VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [(other, *row[1:]) for row in hours],
                     )
                 store._conn.execute("COMMIT")

@@ -51,6 +51,7 @@ threads; use one instance per process.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import sqlite3
@@ -59,6 +60,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
+from itertools import islice
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -122,11 +124,14 @@ _COUNT_CHUNKS = (
     "SELECT coalesce(sum(readings), 0) FROM chunks WHERE sensor_id = ? AND hour >= ? AND hour < ?"
 )
 _TIER_ROWS = {
-    "1h": "SELECT * FROM rollup_1h WHERE sensor_id = ? ORDER BY hour",
-    "1d": "SELECT * FROM rollup_1d WHERE sensor_id = ? ORDER BY day",
+    "1h": "SELECT r.*, h.hist FROM rollup_1h AS r JOIN hist_1h AS h USING (sensor_id, hour)"
+    " WHERE r.sensor_id = ? ORDER BY r.hour",
+    "1d": "SELECT r.*, h.hist FROM rollup_1d AS r JOIN hist_1d AS h USING (sensor_id, day)"
+    " WHERE r.sensor_id = ? ORDER BY r.day",
 }
 
 _SENSORS = "SELECT sensor_id FROM sensor_state ORDER BY sensor_id"
+_OLDEST_HOT = "SELECT min(ts_ms) FROM readings WHERE sensor_id = ? AND ts_ms < ?"
 DEFAULT_HOT_WINDOW_S = 48 * 3600.0
 """Readings younger than this stay in the ``readings`` table (hot), older ones are compacted."""
 
@@ -172,6 +177,7 @@ class SqliteStore(ClosesOnExit):
                 _configure(self._conn, synchronous)
                 migrate(self._conn)
                 self._day_zone = day_zone(self._conn)
+                self._uncompactable: set[tuple[int, str]] = set()
             except BaseException:
                 self._conn.close()
                 raise
@@ -346,59 +352,71 @@ class SqliteStore(ClosesOnExit):
         max_hours: int | None = None,
         hours_per_transaction: int = 24,
     ) -> CompactionReport:
-        """Move every sensor-hour that ended more than ``older_than_s`` before ``now`` into
-        its compressed chunk (``noiselab.store.sqlite_chunks``), ``hours_per_transaction`` at
-        a time so that writes wait at most one transaction; at most ``max_hours`` in this call
-        (``pending`` then says how many are left). Safe to interrupt at any point.
+        """Move the sensor-hours that ended more than ``older_than_s`` before ``now`` into
+        their compressed chunks (``noiselab.store.sqlite_chunks``), oldest first across
+        sensors, ``hours_per_transaction`` at a time so that writes wait at most one
+        transaction, at most ``max_hours`` in this call. Safe to interrupt at any point.
+
+        ``pending`` in the report is an upper bound of the sensor-hours still waiting (hours
+        from each sensor's oldest hot reading to the cutoff), ``lag_s`` how far the oldest
+        hot reading lies before the cutoff. An hour the codec cannot encode is logged, left
+        hot and not tried again by this instance.
         """
         started = time.monotonic()
         clock = time.time() if now is None else now
         cutoff_ms = int((clock - older_than_s) * 1000) // HOUR_MS * HOUR_MS
         with self._lock, _translated("compaction scan"), self._snapshot():
             sensors = [row[0] for row in self._conn.execute(_SENSORS).fetchall()]
-            todo = [
-                (sid, hour)
-                for sid in sensors
-                for hour in hours_to_compact(self._conn, sid, cutoff_ms)
-            ]
-        limit = len(todo) if max_hours is None else min(max_hours, len(todo))
+            oldest_first = heapq.merge(
+                *[_keyed(sid, hours_to_compact(self._conn, sid, cutoff_ms)) for sid in sensors]
+            )
+            todo = list(
+                islice(
+                    (c for c in oldest_first if c not in self._uncompactable),
+                    max_hours,
+                )
+            )
         done: list[ChunkStats] = []
         left_hot = 0
-        for first in range(0, limit, hours_per_transaction):
+        for first in range(0, len(todo), hours_per_transaction):
             with self._lock, _translated("compaction"), self._transaction():
-                for sensor_id, hour in todo[first : min(first + hours_per_transaction, limit)]:
+                for hour, sensor_id in todo[first : first + hours_per_transaction]:
                     try:
                         stats = compact_hour(self._conn, sensor_id, hour)
                     except ValueError as exc:
                         _log.warning("left %s hour %d uncompacted: %s", sensor_id, hour, exc)
+                        self._uncompactable.add((hour, sensor_id))
                         left_hot += 1
                         continue
                     if stats is not None:
                         done.append(stats)
-        with self._lock, _translated("compaction lag"):
-            oldest = self._conn.execute(
-                "SELECT min(ts_ms) FROM readings WHERE ts_ms < ?", (cutoff_ms,)
-            ).fetchone()[0]
+        with self._lock, _translated("compaction lag"), self._snapshot():
+            oldest = [
+                self._conn.execute(_OLDEST_HOT, (sid, cutoff_ms)).fetchone()[0] for sid in sensors
+            ]
+        waiting = [ts for ts in oldest if ts is not None]
         return CompactionReport(
             chunks=len(done),
             readings=sum(d.readings for d in done),
             chunk_bytes=sum(d.chunk_bytes for d in done),
             hot_bytes=sum(d.hot_bytes for d in done),
             left_hot=left_hot,
-            pending=len(todo) - limit,
-            lag_s=0.0 if oldest is None else (cutoff_ms - oldest) / 1000.0,
+            pending=sum(cutoff_ms // HOUR_MS - ts // HOUR_MS for ts in waiting),
+            lag_s=(cutoff_ms - min(waiting)) / 1000.0 if waiting else 0.0,
             seconds=time.monotonic() - started,
         )
 
-    def drop_raw_before(self, days: float, *, now: float | None = None) -> int:
+    def drop_raw_before(
+        self, days: float, *, now: float | None = None, max_hours: int | None = None
+    ) -> int:
         """Retention: remove the raw readings of compacted hours that ended more than ``days``
-        ago, keeping every roll-up tier; returns how many readings were removed. Only
-        compacted hours lose readings, so ``days`` must exceed the hot window for it to act
-        on everything that old."""
+        ago (the oldest ``max_hours`` sensor-hours of them at most), keeping every roll-up
+        tier; returns how many readings were removed. Only compacted hours lose readings, so
+        ``days`` must exceed the hot window for it to act on everything that old."""
         clock = time.time() if now is None else now
         cutoff_ms = int((clock - days * 86_400) * 1000) // HOUR_MS * HOUR_MS
         with self._lock, _translated("retention"), self._transaction():
-            return drop_raw(self._conn, cutoff_ms)
+            return drop_raw(self._conn, cutoff_ms, max_hours)
 
     def disk_usage(self) -> dict[str, int]:
         """Bytes on disk per sensor: each table's pages (``dbstat``) shared out by the
@@ -463,7 +481,7 @@ class SqliteStore(ClosesOnExit):
         return puts
 
     def tier_rows(self, tier: Literal["1h", "1d"], sensor_id: str) -> list[TierRow]:
-        """The stored ``rollup_1h`` or ``rollup_1d`` rows of one sensor, by key."""
+        """The stored cells of one sensor's hourly or daily tier, by key."""
         with self._lock, _translated("tier query"):
             rows = self._conn.execute(_TIER_ROWS[tier], (sensor_id,)).fetchall()
         return [tuple(row) for row in rows]
@@ -518,6 +536,12 @@ def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
         np.ascontiguousarray(arr[:, 2]),
         np.ascontiguousarray(arr[:, 3]),
     )
+
+
+def _keyed(sensor_id: str, hours: Iterator[int]) -> Iterator[tuple[int, str]]:
+    """``(hour, sensor_id)`` of each hour, to merge the sensors' hours oldest first."""
+    for hour in hours:
+        yield hour, sensor_id
 
 
 def _roll_up_rows(raw: ChunkReadings) -> Rows:

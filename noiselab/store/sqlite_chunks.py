@@ -82,7 +82,8 @@ class CompactionReport:
     ``readings``, the chunks' bytes against the hot rows' estimated bytes, hours left hot
     because a value could not be encoded (``left_hot``) or for a later pass (``pending``),
     ``lag_s`` how far the oldest hot reading lies before the cutoff (0 when caught up), and
-    the pass's duration."""
+    the pass's duration. ``pending`` is an upper bound: it counts every hour from each
+    sensor's oldest hot reading to the cutoff."""
 
     chunks: int
     readings: int
@@ -116,6 +117,8 @@ _SHARES = {
     "rollup_1m": "SELECT sensor_id, count(*) FROM rollup_1m GROUP BY sensor_id",
     "rollup_1h": "SELECT sensor_id, count(*) FROM rollup_1h GROUP BY sensor_id",
     "rollup_1d": "SELECT sensor_id, count(*) FROM rollup_1d GROUP BY sensor_id",
+    "hist_1h": "SELECT sensor_id, sum(length(hist)) FROM hist_1h GROUP BY sensor_id",
+    "hist_1d": "SELECT sensor_id, sum(length(hist)) FROM hist_1d GROUP BY sensor_id",
     "chunks": "SELECT sensor_id, sum(length(data)) FROM chunks GROUP BY sensor_id",
     "sensor_state": "SELECT sensor_id, 1 FROM sensor_state",
 }
@@ -254,14 +257,15 @@ def compact_hour(conn: sqlite3.Connection, sensor_id: str, hour: int) -> ChunkSt
     return ChunkStats(len(rows), len(data), hot)
 
 
-def drop_raw(conn: sqlite3.Connection, cutoff_ms: int) -> int:
-    """Remove the readings of every chunk whose hour ends at or before ``cutoff_ms``, keeping
-    its minutes (inside the caller's transaction). Returns the number of readings removed."""
+def drop_raw(conn: sqlite3.Connection, cutoff_ms: int, limit: int | None = None) -> int:
+    """Remove the readings of the chunks whose hour ends at or before ``cutoff_ms`` (the
+    oldest ``limit`` of them at most), keeping their minutes (inside the caller's
+    transaction). Returns the number of readings removed."""
     removed = 0
     found = conn.execute(
         "SELECT sensor_id, hour, readings, data FROM chunks WHERE raw_dropped = 0"
-        " AND (hour + 1) * ? <= ?",
-        (HOUR_MS, cutoff_ms),
+        " AND hour < ? ORDER BY hour LIMIT ?",
+        (cutoff_ms // HOUR_MS, -1 if limit is None else limit),
     ).fetchall()
     for sensor_id, hour, count, data in found:
         _, minutes = decode_chunk(data)

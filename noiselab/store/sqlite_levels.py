@@ -42,9 +42,9 @@ _CELLS = {
     " WHERE sensor_id = ? AND day >= ? AND day < ? ORDER BY day",
 }
 _HISTS = {
-    "hour": "SELECT hist FROM rollup_1h WHERE sensor_id = ?"
+    "hour": "SELECT hist FROM hist_1h WHERE sensor_id = ?"
     " AND hour IN (SELECT value FROM json_each(?)) ORDER BY hour",
-    "day": "SELECT hist FROM rollup_1d WHERE sensor_id = ?"
+    "day": "SELECT hist FROM hist_1d WHERE sensor_id = ?"
     " AND day IN (SELECT value FROM json_each(?)) ORDER BY day",
 }
 

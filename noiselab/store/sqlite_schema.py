@@ -25,11 +25,12 @@ overlap, whose histograms now leave those readings out (``sqlite_rollup.PERCENTI
 
 Version 3 adds the coarser tiers and compact storage, and fills the tiers from ``rollup_1m``:
 
-``rollup_1h`` / ``rollup_1d``
+``rollup_1h`` / ``rollup_1d``, ``hist_1h`` / ``hist_1d``
     Per ``(sensor_id, hour)`` (``floor(t / 3600 s)``, UTC) and per ``(sensor_id, day)`` (local
     date in the day zone, days since 1970-01-01): ``energy``, ``seconds``, ``lafmax``,
-    ``lafmin``, ``l10``/``l50``/``l90`` (NULL unless the histogram covers every second) and
-    ``hist`` (see ``noiselab.store.sqlite_tiers``).
+    ``lafmin``, ``l10``/``l50``/``l90`` (NULL unless the histogram covers every second); the
+    cell's ``hist`` in the ``hist_`` table of the same key, so that reading a year of hours
+    does not page through their histograms (see ``noiselab.store.sqlite_tiers``).
 ``store_settings``
     ``name``/``value`` pairs: ``day_zone``, the IANA zone of ``rollup_1d``'s local days.
 ``chunks``
@@ -164,6 +165,11 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             l10       REAL,
             l50       REAL,
             l90       REAL,
+            PRIMARY KEY (sensor_id, hour)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE hist_1h (
+            sensor_id TEXT    NOT NULL,
+            hour      INTEGER NOT NULL,
             hist      BLOB    NOT NULL,
             PRIMARY KEY (sensor_id, hour)
         ) WITHOUT ROWID""",
@@ -177,6 +183,11 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             l10       REAL,
             l50       REAL,
             l90       REAL,
+            PRIMARY KEY (sensor_id, day)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE hist_1d (
+            sensor_id TEXT    NOT NULL,
+            day       INTEGER NOT NULL,
             hist      BLOB    NOT NULL,
             PRIMARY KEY (sensor_id, day)
         ) WITHOUT ROWID""",

@@ -67,8 +67,8 @@ TierRow = tuple[
     float | None,
     bytes,
 ]
-"""A ``rollup_1h``/``rollup_1d`` row: sensor_id, hour or day, energy, seconds, lafmax, lafmin,
-l10, l50, l90, hist."""
+"""A cell of the hourly or daily tier: sensor_id, hour or day, energy, seconds, lafmax, lafmin,
+l10, l50, l90 (the ``rollup_`` table's row) and hist (the ``hist_`` table's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +159,34 @@ _MINUTES = (
     " WHERE sensor_id = ? AND minute >= ? AND minute < ? ORDER BY minute"
 )
 _HOURS = (
-    "SELECT hour, energy, seconds, lafmax, lafmin, hist FROM rollup_1h"
-    " WHERE sensor_id = ? AND hour >= ? AND hour < ? ORDER BY hour"
+    "SELECT r.hour, r.energy, r.seconds, r.lafmax, r.lafmin, h.hist FROM rollup_1h AS r"
+    " JOIN hist_1h AS h USING (sensor_id, hour)"
+    " WHERE r.sensor_id = ? AND r.hour >= ? AND r.hour < ? ORDER BY r.hour"
 )
-_PUT_HOUR = "INSERT OR REPLACE INTO rollup_1h VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_DROP_HOUR = "DELETE FROM rollup_1h WHERE sensor_id = ? AND hour = ?"
-_PUT_DAY = "INSERT OR REPLACE INTO rollup_1d VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_DROP_DAY = "DELETE FROM rollup_1d WHERE sensor_id = ? AND day = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The statements that keep one tier's two tables (sums and histograms)."""
+
+    put: str
+    put_hist: str
+    drop: str
+    drop_hist: str
+
+
+_HOUR_TABLE = _Table(
+    "INSERT OR REPLACE INTO rollup_1h VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO hist_1h VALUES (?, ?, ?)",
+    "DELETE FROM rollup_1h WHERE sensor_id = ? AND hour = ?",
+    "DELETE FROM hist_1h WHERE sensor_id = ? AND hour = ?",
+)
+_DAY_TABLE = _Table(
+    "INSERT OR REPLACE INTO rollup_1d VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO hist_1d VALUES (?, ?, ?)",
+    "DELETE FROM rollup_1d WHERE sensor_id = ? AND day = ?",
+    "DELETE FROM hist_1d WHERE sensor_id = ? AND day = ?",
+)
 
 
 class Tiers:
@@ -186,13 +207,11 @@ class Tiers:
         if hours.size == 0:
             return
         cells = self.hour_cells(sensor_id, hours)
-        self._store(cells.rows(sensor_id), _PUT_HOUR, _DROP_HOUR)
+        self._store(cells.rows(sensor_id), _HOUR_TABLE)
         days, edges = day_of_hours(hours, self.zone)
         wanted = np.unique(days[days >= 0])
         if wanted.size:
-            self._store(
-                self.day_cells(sensor_id, wanted, edges).rows(sensor_id), _PUT_DAY, _DROP_DAY
-            )
+            self._store(self.day_cells(sensor_id, wanted, edges).rows(sensor_id), _DAY_TABLE)
 
     def hour_cells(self, sensor_id: str, hours: IntArray) -> Cells:
         """``hours`` (sorted unique) aggregated from the stored minutes."""
@@ -222,14 +241,14 @@ class Tiers:
             rows.extend(self.conn.execute(query, (sensor_id, lo, hi)).fetchall())
         return rows
 
-    def _store(
-        self, changes: tuple[list[TierRow], list[tuple[str, int]]], put: str, drop: str
-    ) -> None:
+    def _store(self, changes: tuple[list[TierRow], list[tuple[str, int]]], table: _Table) -> None:
         puts, drops = changes
         if puts:
-            self.conn.executemany(put, puts)
+            self.conn.executemany(table.put, [row[:9] for row in puts])
+            self.conn.executemany(table.put_hist, [(row[0], row[1], row[9]) for row in puts])
         if drops:
-            self.conn.executemany(drop, drops)
+            self.conn.executemany(table.drop, drops)
+            self.conn.executemany(table.drop_hist, drops)
 
 
 Child = tuple[int, float, float, float | None, float | None, bytes]

@@ -270,3 +270,29 @@ def test_readers_see_each_reading_once_while_hours_move(reference, tmp_path):
         thread.join()
     assert len(seen) > 10
     assert set(seen) == {(HOURS * 3600, HOURS * 3600)}
+
+
+def test_a_bounded_pass_takes_the_oldest_hours_of_all_sensors_first(tmp_path):
+    with SqliteStore(tmp_path / "b.db") as store:
+        # s-1 has hours 0, 2, 4; s-2 has hours 1, 3, 5 (one reading each).
+        store.write([reading(T + h * 3600, 60.0, sensor=f"s-{1 + h % 2}") for h in range(6)], T)
+        first = store.compact(now=NOW, max_hours=3)
+        assert first.chunks == 3
+        chunks = store._conn.execute("SELECT hour - ? FROM chunks ORDER BY hour", (int(T) // 3600,))
+        assert [row[0] for row in chunks] == [0, 1, 2]
+        # s-1 waits from hour 4, s-2 from hour 3: upper bounds to the cutoff.
+        cutoff_hour = int(NOW - 48 * 3600) // 3600
+        assert first.pending == 2 * cutoff_hour - 2 * (int(T) // 3600) - 7
+        assert first.lag_s == (cutoff_hour * 3600 - (T + 3 * 3600))
+        last = store.compact(now=NOW)
+        assert (last.chunks, last.pending, last.lag_s) == (3, 0, 0.0)
+        assert store.drop_raw_before(1.0, now=NOW, max_hours=4) == 4
+        assert store.count_readings() == 2
+
+
+def test_an_hour_left_hot_is_not_tried_again(tmp_path):
+    with SqliteStore(tmp_path / "l.db") as store:
+        store.write([reading(T, 60.0, lafmax=float("inf")), reading(T + 7200, 60.0)], T)
+        assert store.compact(now=NOW).left_hot == 1
+        again = store.compact(now=NOW, max_hours=1)
+        assert (again.left_hot, again.chunks) == (0, 0)

@@ -131,7 +131,14 @@ def test_schema_2_drops_long_readings_from_old_histograms(tmp_path):
     conn = sqlite3.connect(path, isolation_level=None)
     with closing(conn):
         conn.execute("UPDATE rollup_1m SET hist = ? WHERE minute = ?", (old.tobytes(), H // 60))
-        for table in ("rollup_1h", "rollup_1d", "store_settings", "chunks"):  # from version 3
+        for table in (
+            "rollup_1h",
+            "hist_1h",
+            "rollup_1d",
+            "hist_1d",
+            "store_settings",
+            "chunks",
+        ):  # from version 3
             conn.execute(f"DROP TABLE {table}")
         conn.execute("PRAGMA user_version = 1")
     with SqliteStore(path) as store:
