@@ -118,17 +118,18 @@ def default_meta_url(store: StoreUrl) -> str:
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in ``90s``, ``15m``, ``24h``, ``7d``, ``2w`` or a bare number of seconds."""
+def parse_duration(text: str, name: str = "duration") -> float:
+    """Seconds in ``90s``, ``15m``, ``24h``, ``7d``, ``2w`` or a bare number of seconds;
+    ``ConfigError`` naming ``name`` (e.g. the option) otherwise."""
     value = text.strip().lower()
     unit = value[-1:] if value[-1:] in _DURATION_UNITS else "s"
     number = value[:-1] if value[-1:] in _DURATION_UNITS else value
     try:
         seconds = float(number) * _DURATION_UNITS[unit]
     except ValueError as exc:
-        raise ConfigError(f"duration {text!r}: expected e.g. 90s, 15m, 24h or 7d") from exc
+        raise ConfigError(f"{name} {text!r}: expected e.g. 90s, 15m, 24h or 7d") from exc
     if not math.isfinite(seconds) or seconds < 0:
-        raise ConfigError(f"duration {text!r}: must be a finite, non-negative time")
+        raise ConfigError(f"{name} {text!r}: must be a finite, non-negative time")
     return seconds
 
 

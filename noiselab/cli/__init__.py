@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from noiselab.cli import alerts, api, demo, fiware, ingest, simulate
+from noiselab.cli import alerts, api, compact, demo, fiware, ingest, simulate
 from noiselab.cli.dashboards import dashboards_app
 from noiselab.cli.edge import sensor_app
 from noiselab.cli.keys import keys_app
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 
 app.command()(ingest.ingest)
+app.command()(compact.compact)
 app.command()(simulate.simulate)
 app.command()(api.api)
 app.command()(alerts.alerts)

@@ -4,7 +4,8 @@ handling for long-running commands, and the stores a command's ``--store``/``--m
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from noiselab.store.base import ReadingStore
     from noiselab.store.metadata import MetadataStore
 
-__all__ = ["fail", "metadata_url", "on_signals", "open_stores"]
+__all__ = ["fail", "metadata_url", "on_signals", "open_stores", "signals_during"]
 
 
 def fail(exc: Exception) -> typer.Exit:
@@ -28,6 +29,19 @@ def on_signals(handler: Callable[[], object]) -> None:
     """Call ``handler`` on SIGINT and SIGTERM (it must be signal-safe: set an event)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _s, _f: handler())
+
+
+@contextmanager
+def signals_during(handler: Callable[[], object]) -> Iterator[None]:
+    """``on_signals(handler)`` for the ``with`` block; the previous handlers are restored after
+    it (for a command that may run inside another program, such as a test)."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    on_signals(handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def metadata_url(store: str, meta: str | None) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from noiselab.cli.common import fail, metadata_url, on_signals
 from noiselab.cli.options import (
+    DEFAULT_HOT_WINDOW,
     DEFAULT_MQTT,
     DEFAULT_STORE,
     LogJsonOpt,
@@ -16,9 +17,10 @@ from noiselab.cli.options import (
     MetaOpt,
     MqttOpt,
     PrefixOpt,
+    RetentionDaysOpt,
     StoreOpt,
 )
-from noiselab.config import parse_mqtt_url
+from noiselab.config import parse_duration, parse_mqtt_url
 from noiselab.errors import NoiselabError
 from noiselab.logs import configure_logging
 
@@ -92,10 +94,37 @@ def ingest(
             help="TOML file of foreign-format sources to read too (docs/devices.md).",
         ),
     ] = None,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact/--no-compact",
+            envvar="NOISELAB_COMPACT",
+            help="Compact a SQLite store's readings older than --hot-window into compressed"
+            " chunks in the background (InfluxDB compresses its own storage).",
+        ),
+    ] = True,
+    hot_window: Annotated[
+        str,
+        typer.Option(
+            "--hot-window",
+            envvar="NOISELAB_HOT_WINDOW",
+            help="Readings younger than this stay uncompacted, e.g. 48h or 2d (at least 1h).",
+        ),
+    ] = DEFAULT_HOT_WINDOW,
+    compact_every: Annotated[
+        str,
+        typer.Option(
+            "--compact-every",
+            envvar="NOISELAB_COMPACT_EVERY",
+            help="Time between compaction passes, e.g. 10m.",
+        ),
+    ] = "10m",
+    retention_days: RetentionDaysOpt = None,
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
     """Consume readings from MQTT into the store (at least once, idempotent)."""
+    from noiselab.ingest.compaction import CompactionSettings
     from noiselab.ingest.lease import hold_client_id
     from noiselab.ingest.sources import load_sources
     from noiselab.ingest.worker import IngestSettings, IngestWorker
@@ -105,6 +134,12 @@ def ingest(
     configure_logging(log_level, as_json=log_json)
     try:
         source_list = load_sources(sources) if sources is not None else ()
+        compaction = CompactionSettings(
+            enabled=compact,
+            hot_window_s=parse_duration(hot_window, "--hot-window"),
+            interval_s=parse_duration(compact_every, "--compact-every"),
+            retention_days=retention_days,
+        )
         meta_url = metadata_url(store, meta)
         with hold_client_id(client_id, meta_url, share_group) as held:
             settings = IngestSettings(
@@ -118,6 +153,7 @@ def ingest(
                 receive_maximum=receive_maximum,
                 max_future_s=max_future,
                 sources=source_list,
+                compaction=compaction,
             )
             registry = MetadataStore(meta_url)
             reading_store = open_store(store, source_of=registry.sensors.source_of)

@@ -13,6 +13,7 @@ import typer
 __all__ = [
     "DEFAULT_DAY",
     "DEFAULT_EVENING",
+    "DEFAULT_HOT_WINDOW",
     "DEFAULT_MQTT",
     "DEFAULT_STORE",
     "DayOpt",
@@ -22,6 +23,7 @@ __all__ = [
     "MetaOpt",
     "MqttOpt",
     "PrefixOpt",
+    "RetentionDaysOpt",
     "StoreOpt",
 ]
 
@@ -63,6 +65,18 @@ EveningOpt = Annotated[
     str,
     typer.Option(
         "--evening", envvar="NOISELAB_EVENING", help="Evening period, local hours FROM-TO."
+    ),
+]
+DEFAULT_HOT_WINDOW = "48h"
+"""Readings younger than this stay uncompacted in a SQLite store (``DEFAULT_HOT_WINDOW_S``)."""
+RetentionDaysOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--retention-days",
+        envvar="NOISELAB_RETENTION_DAYS",
+        help="Remove the raw readings (1-s detail) of compacted hours older than this many days,"
+        " keeping every roll-up; at least the hot window. Default: keep them.",
+        show_default=False,
     ),
 ]
 LogLevelOpt = Annotated[

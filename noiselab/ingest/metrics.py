@@ -53,6 +53,51 @@ class IngestMetrics:
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=r,
         )
+        self._compaction_metrics(r)
+
+    def _compaction_metrics(self, r: CollectorRegistry) -> None:
+        """What background compaction of a SQLite store did (``noiselab.ingest.compaction``);
+        they stay 0 when it is off."""
+        self.compaction_chunks = Counter(
+            "noiselab_ingest_compaction_chunks",
+            "Sensor-hours moved into compressed chunks",
+            registry=r,
+        )
+        self.compaction_readings = Counter(
+            "noiselab_ingest_compaction_readings",
+            "Readings moved into compressed chunks",
+            registry=r,
+        )
+        self.compaction_bytes_saved = Counter(
+            "noiselab_ingest_compaction_bytes_saved",
+            "Estimated bytes freed by compaction: the hot rows' payload minus the chunks'",
+            registry=r,
+        )
+        self.retention_dropped = Counter(
+            "noiselab_ingest_retention_readings_dropped",
+            "Raw readings removed by retention (their roll-ups are kept)",
+            registry=r,
+        )
+        self.compaction_errors = Counter(
+            "noiselab_ingest_compaction_errors",
+            "Compaction passes that failed (tried again at the next interval)",
+            registry=r,
+        )
+        self.compaction_lag = Gauge(
+            "noiselab_ingest_compaction_lag_seconds",
+            "How far the oldest uncompacted reading lies beyond the hot window (0: caught up)",
+            registry=r,
+        )
+        self.compaction_pending = Gauge(
+            "noiselab_ingest_compaction_pending_hours",
+            "Sensor-hours beyond the hot window still to compact after the last pass",
+            registry=r,
+        )
+        self.compaction_pass_seconds = Gauge(
+            "noiselab_ingest_compaction_pass_seconds",
+            "Duration of the last compaction pass (retention included)",
+            registry=r,
+        )
 
     def snapshot(self) -> dict[str, float]:
         """Current counter values, for periodic log lines."""

@@ -9,7 +9,9 @@ idempotent by ``(sensor_id, ts)``).
 Threads. paho's network thread only appends received messages to an ``Inbox``. The writer
 (the caller of ``run``) takes batches from it, by size or when the oldest message has waited
 ``flush_interval_s``, because the broker stops sending once ``receive_maximum`` messages are
-unacknowledged, so a batch must never wait for more than can be in flight.
+unacknowledged, so a batch must never wait for more than can be in flight. A SQLite store is
+also compacted in a background thread (``noiselab.ingest.compaction``) unless
+``settings.compaction`` turns it off; it stops with the worker.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from noiselab.config import MqttUrl
 from noiselab.errors import NoiselabError, ReadingRejected, StoreError
 from noiselab.ingest.adapters import AdapterContext
 from noiselab.ingest.commit import split_unknown, write_isolating
+from noiselab.ingest.compaction import CompactionSettings, Compactor, compactor_for
 from noiselab.ingest.inbox import Inbound, Inbox
 from noiselab.ingest.message import (
     RAW_CAP_BYTES,
@@ -78,6 +81,8 @@ class IngestSettings:
     stats_interval_s: float = 30.0
     sources: tuple[Source, ...] = ()
     """Foreign-format sources (``--sources FILE``); our own topic takes precedence."""
+    compaction: CompactionSettings = field(default_factory=CompactionSettings)
+    """Background compaction and retention of a SQLite store (on by default)."""
 
     @property
     def topic_filter(self) -> str:
@@ -148,6 +153,7 @@ class IngestWorker:
         self._known: frozenset[str] = frozenset()
         self._checked_at: dict[str, float] = {}
         self._client = self._make_client()
+        self._compactor = compactor_for(store, settings.compaction, self.metrics)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -158,6 +164,8 @@ class IngestWorker:
             self._abandon.set()
         self._stop.set()
         self._inbox.close()
+        if self._compactor is not None:
+            self._compactor.request_stop()
 
     def run(self) -> None:
         """Connect and consume until ``request_stop``; blocks the calling thread."""
@@ -173,13 +181,24 @@ class IngestWorker:
         )
         self._client.loop_start()
         event(log, "ingest started", mqtt=str(s.mqtt), client_id=s.client_id, topic=s.topic_filter)
+        if self._compactor is not None:
+            self._compactor.start()
         try:
             self._consume()
         finally:
+            if self._compactor is not None:
+                # The store is closed after run() returns: let the current call finish first.
+                self._compactor.request_stop()
+                self._compactor.join()
             stop_client(self._client)
             log.info("ingest stopped", extra={"fields": self.metrics.snapshot()})
         if self._fatal:
             raise NoiselabError(self._fatal)
+
+    @property
+    def compactor(self) -> Compactor | None:
+        """The background compaction of the store, ``None`` when off or not a SQLite store."""
+        return self._compactor
 
     def wait_connected(self, timeout_s: float) -> bool:
         """True once subscribed (for tests and the demo)."""

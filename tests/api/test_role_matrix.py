@@ -253,6 +253,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/quarantine", expect=staff_only()),
     Row("GET", "/api/v1/quarantine/{entry_id}", {"entry_id": UNKNOWN_ID}, staff_not_found()),
     Row("GET", "/api/v1/health/sensors", expect=staff_only()),
+    Row("GET", "/api/v1/health", expect=staff_only()),
     # the public map
     Row("GET", "/api/v1/map"),
     Row("GET", "/api/v1/map/rows"),
