@@ -9,18 +9,11 @@ What a pass does. It moves every sensor-hour that lies wholly beyond the hot win
 alone: InfluxDB compresses its own storage.
 
 Why in steps. The store serialises its callers with a lock, so the ingest's writes wait while
-it compacts. ``SqliteStore.compact`` releases the lock between transactions of
-``hours_per_transaction`` hours, but before the first it lists, under the lock, every hot hour
-before its cutoff, and after the last it scans the hot readings for the lag (measured: about
-40 ms per million hot readings, 12 µs per hour listed). A pass therefore calls it with at most
-``hours_per_call`` hours at a time (and can stop between calls), and when the backlog is
-bigger than one call (the first pass over a store that was never compacted) it walks forward
-from the oldest hot reading in time slices of about ``hours_per_call`` sensor-hours, each call
-listing only its slice rather than the whole backlog again. Retention walks forward the same
-way from the oldest data, since ``drop_raw_before`` rewrites every chunk it drops in one
-transaction. The scan for the lag still covers every hot reading, so a big backlog is better
-worked off by ``noiselab compact`` in its own process, where it is a plain read that holds no
-write back; the ingest logs a warning when it meets one.
+it compacts. ``SqliteStore.compact`` takes the oldest hours of all sensors first and releases
+the lock between transactions of ``hours_per_transaction`` hours; a pass calls it for at most
+``hours_per_call`` hours at a time (it can stop between calls) until nothing is left or a call
+makes no progress (hours the codec cannot take stay hot). Retention works the same way, a
+bounded number of hours per ``drop_raw_before`` call.
 
 Errors. A failing pass is logged and counted (``noiselab_ingest_compaction_errors_total``),
 and the next pass runs at the next interval: compaction never stops the ingest.
@@ -34,13 +27,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from noiselab.errors import ConfigError, StoreError
 from noiselab.ingest.metrics import IngestMetrics
 from noiselab.logs import event
-from noiselab.store.base import SensorActivity, Series
 from noiselab.store.sqlite import DEFAULT_HOT_WINDOW_S, CompactionReport
 
 __all__ = [
@@ -59,10 +50,6 @@ HOUR_S = 3600.0
 DAY_S = 86_400.0
 DEFAULT_COMPACT_EVERY_S = 600.0
 """Seconds between the ingest's compaction passes (``--compact-every 10m``)."""
-BACKLOG_CALLS = 10
-"""A backlog of more than this many calls is logged as a warning by the ingest's compactor."""
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-"""No reading is older (the ingest refuses them), so every store's history starts after it."""
 
 
 @runtime_checkable
@@ -78,11 +65,9 @@ class CompactingStore(Protocol):
         hours_per_transaction: int,
     ) -> CompactionReport: ...
 
-    def drop_raw_before(self, days: float, *, now: float | None) -> int: ...
-
-    def activity(self) -> list[SensorActivity]: ...
-
-    def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series: ...
+    def drop_raw_before(
+        self, days: float, *, now: float | None, max_hours: int | None
+    ) -> int: ...
 
 
 def shown_duration(seconds: float) -> str:
@@ -189,17 +174,13 @@ class Compactor:
         settings: CompactionSettings,
         metrics: IngestMetrics | None = None,
         clock: Callable[[], float] = time.time,
-        *,
-        warn_backlog: bool = False,
     ) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
         self._clock = clock
-        self._warn_backlog = warn_backlog
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._retained_until: float | None = None
 
     # -- the background thread ------------------------------------------------------------
 
@@ -272,14 +253,22 @@ class Compactor:
         most ``hours_per_call`` hours; stops early after ``request_stop``."""
         started = time.monotonic()
         now = self._clock()
-        cutoff = _hour_floor(now - self.settings.hot_window_s)
         result = PassResult()
-        first = self._step(cutoff, result, on_step)
-        result.pending, result.lag_s = first.pending, first.lag_s
-        if _more(first):
-            self._catch_up(cutoff, cutoff - first.lag_s, result, on_step)
-        if self.settings.retention_days is not None and not self._stop.is_set():
-            result.dropped = self._drop_raw(now, self.settings.retention_days)
+        while not self._stop.is_set():
+            report = self._step(now, result, on_step)
+            result.pending, result.lag_s = report.pending, report.lag_s
+            if not (report.pending > 0 and report.chunks > 0):
+                break  # caught up, or only hours the codec cannot take are left
+        days = self.settings.retention_days
+        while days is not None and not self._stop.is_set():
+            removed = self.store.drop_raw_before(
+                days, now=now, max_hours=self.settings.hours_per_call
+            )
+            result.dropped += removed
+            if self.metrics is not None:
+                self.metrics.retention_dropped.inc(removed)
+            if removed == 0:
+                break
         result.seconds = time.monotonic() - started
         result.stopped = self._stop.is_set()
         if self.metrics is not None:
@@ -288,45 +277,11 @@ class Compactor:
             self.metrics.compaction_pass_seconds.set(result.seconds)
         return result
 
-    def _catch_up(
-        self, cutoff: float, oldest: float, result: PassResult, on_step: Step | None
-    ) -> None:
-        """A backlog bigger than one call: compact it slice by slice from ``oldest``, then
-        up to ``cutoff`` until nothing is left or no call makes progress."""
-        if self._warn_backlog and result.pending > BACKLOG_CALLS * self.settings.hours_per_call:
-            event(
-                log,
-                "compaction backlog: each call scans the uncompacted readings while the"
-                " ingest's writes wait; `noiselab compact` in its own process works it off"
-                " without holding them back",
-                level=logging.WARNING,
-                pending_hours=result.pending,
-                lag_s=round(result.lag_s),
-            )
-        width = self._slice_s()
-        edge = _hour_floor(oldest) + width
-        while edge < cutoff and not self._stop.is_set():
-            report = self._step(edge, result, on_step)
-            result.pending = max(0, result.pending - report.chunks)
-            if not _more(report):
-                edge += width
-        while not self._stop.is_set():
-            report = self._step(cutoff, result, on_step)
-            result.pending, result.lag_s = report.pending, report.lag_s
-            if not _more(report):
-                return
-
-    def _slice_s(self) -> float:
-        """Whole hours holding about ``hours_per_call`` sensor-hours of all sensors."""
-        sensors = max(1, len(self.store.activity()))
-        return HOUR_S * max(1, self.settings.hours_per_call // sensors)
-
-    def _step(self, cutoff: float, result: PassResult, on_step: Step | None) -> CompactionReport:
-        """One call: compact hours that end by ``cutoff`` (a whole hour, Unix s)."""
-        # The store compacts what ended older_than_s before now: 0 s before the cutoff.
+    def _step(self, now: float, result: PassResult, on_step: Step | None) -> CompactionReport:
+        """One call: compact at most ``hours_per_call`` hours beyond the hot window."""
         report = self.store.compact(
-            0.0,
-            now=cutoff,
+            self.settings.hot_window_s,
+            now=now,
             max_hours=self.settings.hours_per_call,
             hours_per_transaction=self.settings.hours_per_transaction,
         )
@@ -339,54 +294,6 @@ class Compactor:
             on_step(report)
         return report
 
-    def _drop_raw(self, now: float, days: float) -> int:
-        """Retention up to ``days`` before ``now``, walking in slices from where the last
-        pass ended (the first time: from the oldest data), as each ``drop_raw_before`` call
-        is one transaction over every chunk it drops."""
-        keep_s = days * DAY_S
-        cutoff = _hour_floor(now - keep_s)
-        start = self._retained_until
-        if start is None:
-            start = self._oldest_hour(cutoff)
-        dropped = 0
-        if start is not None:
-            width = self._slice_s()
-            edge = _hour_floor(start) + width
-            while edge < cutoff and not self._stop.is_set():
-                dropped += self._count_dropped(self.store.drop_raw_before(days, now=edge + keep_s))
-                edge += width
-        if not self._stop.is_set():
-            dropped += self._count_dropped(self.store.drop_raw_before(days, now=now))
-            self._retained_until = cutoff
-        return dropped
-
-    def _count_dropped(self, removed: int) -> int:
-        if self.metrics is not None:
-            self.metrics.retention_dropped.inc(removed)
-        return removed
-
-    def _oldest_hour(self, before: float) -> float | None:
-        """The first hour (Unix s) of any sensor's hourly roll-up before ``before``."""
-        end = datetime.fromtimestamp(before, UTC)
-        if end <= _EPOCH:
-            return None
-        firsts = [
-            float(hours.ts[0])
-            for activity in self.store.activity()
-            if len(hours := self.store.hour_series(activity.sensor_id, _EPOCH, end))
-        ]
-        return min(firsts, default=None)
-
-
-def _more(report: CompactionReport) -> bool:
-    """Whether a call left hours to do and made progress (an hour that cannot be encoded
-    stays hot; calls that only meet such hours would repeat forever)."""
-    return report.pending > 0 and report.chunks > 0
-
-
-def _hour_floor(ts: float) -> float:
-    return math.floor(ts / HOUR_S) * HOUR_S
-
 
 def compactor_for(
     store: object, settings: CompactionSettings, metrics: IngestMetrics | None = None
@@ -398,4 +305,4 @@ def compactor_for(
     if not isinstance(store, CompactingStore):
         event(log, "compaction off: the store compresses its own storage")
         return None
-    return Compactor(store, settings, metrics, warn_backlog=True)
+    return Compactor(store, settings, metrics)

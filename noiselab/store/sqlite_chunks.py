@@ -264,7 +264,7 @@ def drop_raw(conn: sqlite3.Connection, cutoff_ms: int, limit: int | None = None)
     removed = 0
     found = conn.execute(
         "SELECT sensor_id, hour, readings, data FROM chunks WHERE raw_dropped = 0"
-        " AND hour < ? ORDER BY hour LIMIT ?",
+        " AND readings > 0 AND hour < ? ORDER BY hour LIMIT ?",
         (cutoff_ms // HOUR_MS, -1 if limit is None else limit),
     ).fetchall()
     for sensor_id, hour, count, data in found:

@@ -111,31 +111,23 @@ def test_a_pass_compacts_every_hour_beyond_the_hot_window_and_counts_it(store) -
     assert (again.chunks, again.did_something) == (0, False)
 
 
-def test_a_backlog_is_compacted_in_bounded_calls_one_time_slice_at_a_time(store) -> None:
-    """4 hours per call over 3 sensors: after the first call (which finds the backlog, 12
-    hours from 24 h beyond the hot window) each call covers a 1-hour slice of every sensor up
-    to the cutoff, so it lists at most 3 hours and compacts at most 4; then a last call at
-    the real cutoff finds nothing left."""
+def test_a_backlog_is_compacted_in_bounded_calls_oldest_first(store) -> None:
+    """4 hours per call over 3 sensors' 12 old hours: nine calls of 4, oldest hours first
+    across the sensors, each reporting what is left; a last call finds nothing."""
     settings = CompactionSettings(hours_per_call=4, hours_per_transaction=2)
     result = Compactor(store, settings, clock=lambda: NOW).run_pass()
-    assert result.chunks == 36
-    cutoff = NOW - 48 * HOUR
-    first, *slices, last = store.calls
-    assert first[0] == cutoff
-    assert (first[2].chunks, first[2].pending, first[2].lag_s) == (4, 32, cutoff - OLD)
+    assert (result.chunks, result.pending, result.lag_s) == (36, 0, 0.0)
     assert all(max_hours == 4 for _, max_hours, _ in store.calls)
-    edges = [edge for edge, _, _ in slices]
-    assert edges == sorted(edges)
-    assert edges[0] == OLD + HOUR
-    assert edges[-1] == cutoff - HOUR
-    assert all(r.chunks + r.pending <= 3 for _, _, r in slices)
-    assert (last[0], last[2].chunks, last[2].pending) == (cutoff, 0, 0)
-    assert len(store.calls) == 1 + 23 + 1
+    assert [r.chunks for _, _, r in store.calls] == [4] * 9
+    first = store.calls[0][2]
+    cutoff = NOW - 48 * HOUR
+    assert first.lag_s == cutoff - (OLD + HOUR)  # s-0 and s-1 done with their first hour
+    assert first.pending == 3 * 24 - 4  # an upper bound: every hour from the oldest hot one
 
 
 def test_retention_removes_the_raw_readings_of_old_hours_and_keeps_their_levels(store) -> None:
-    """Retention of 2.75 days (66 h): the 6 oldest hours lose their raw readings, walked in
-    slices of 1 hour; every hourly level, percentile and coverage stays as it was."""
+    """Retention of 2.75 days (66 h): the 6 oldest hours lose their raw readings, 3
+    sensor-hours per call; every hourly level, percentile and coverage stays as it was."""
     levels = hourly(store, "s-0")
     kept = store.readings("s-0", OLD + 6 * HOUR, NOW)
     metrics = IngestMetrics()
@@ -154,10 +146,11 @@ def test_a_stopped_pass_leaves_the_rest_for_the_next(store) -> None:
     compactor = Compactor(
         store, CompactionSettings(hours_per_call=4, retention_days=2.75), clock=lambda: NOW
     )
-    compactor.request_stop()
-    result = compactor.run_pass()
-    assert (result.chunks, result.pending, result.dropped, result.stopped) == (4, 32, 0, True)
-    assert result.lag_s == NOW - 48 * HOUR - OLD
+    result = compactor.run_pass(on_step=lambda _: compactor.request_stop())
+    # The 4 oldest sensor-hours: hour 0 of every sensor, hour 1 of s-0. What waits is an
+    # upper bound: s-0 from hour 2, the others from hour 1, to 24 h after OLD.
+    assert (result.chunks, result.pending, result.dropped, result.stopped) == (4, 68, 0, True)
+    assert result.lag_s == NOW - 48 * HOUR - (OLD + HOUR)
 
 
 def test_a_pass_logs_one_info_line_when_it_did_something(store, caplog) -> None:
@@ -171,24 +164,6 @@ def test_a_pass_logs_one_info_line_when_it_did_something(store, caplog) -> None:
     assert (fields["chunks"], fields["readings"], fields["lag_s"]) == (36, 36 * PER_HOUR, 0)
     assert fields["bytes_saved"] > 0
     assert set(fields) >= {"dropped", "pending_hours", "seconds"}
-
-
-def test_the_ingest_warns_of_a_backlog_of_more_than_ten_calls(store, caplog) -> None:
-    """36 hours at 3 a call: 12 calls' worth; the warning names the command that helps."""
-    settings = CompactionSettings(hours_per_call=3)
-    compactor = compactor_for(store, settings)
-    assert compactor is not None
-    compactor._clock = lambda: NOW
-    assert compactor.run_pass().chunks == 36
-    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert warning.getMessage().startswith("compaction backlog:")
-    assert "`noiselab compact`" in warning.getMessage()
-    assert warning.fields["pending_hours"] == 33  # type: ignore[attr-defined]
-    caplog.clear()
-    quiet = Compactor(store, CompactionSettings(hours_per_call=4), clock=lambda: NOW)
-    fill(store, SENSORS, OLD - 24 * HOUR, 12, received=NOW)
-    assert quiet.run_pass().chunks == 36  # not the ingest's: no warning
-    assert [r for r in caplog.records if r.levelno == logging.WARNING] == []
 
 
 # ------------------------------------------------------------------ the background thread
