@@ -65,9 +65,7 @@ class CompactingStore(Protocol):
         hours_per_transaction: int,
     ) -> CompactionReport: ...
 
-    def drop_raw_before(
-        self, days: float, *, now: float | None, max_hours: int | None
-    ) -> int: ...
+    def drop_raw_before(self, days: float, *, now: float | None, max_hours: int | None) -> int: ...
 
 
 def shown_duration(seconds: float) -> str:
