@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.buckets import Every, bucket_edges
-from noiselab.analysis.decibels import energy, level_from_energy
+from noiselab.analysis.decibels import energy
 from noiselab.analysis.levels import exceedance_levels_by_group
 from noiselab.errors import QueryError
 from noiselab.store.base import LevelPoint, Series
@@ -36,7 +36,6 @@ from noiselab.store.sqlite_rollup import (
     Rows,
     decode_hist,
     merge_hists,
-    nan_to_none,
     spread,
     sum_by,
 )
@@ -115,30 +114,28 @@ class Buckets:
 
     def points(self, edges: FloatArray) -> list[LevelPoint]:
         """The non-empty buckets as points; coverage is capped at 1 (readings overlapping in
-        time could exceed it)."""
-        points = []
+        time could exceed it). The arithmetic runs on whole arrays: a year of hours is 8,760
+        points."""
+        starts = edges[self.index]
+        laeq = 10.0 * np.log10(self.energy / self.seconds)  # every bucket has measured seconds
+        coverage = np.minimum(1.0, self.seconds / (edges[self.index + 1] - starts))
+        nullable = np.column_stack((self.lafmax, self.exceedance)).astype(object)
+        nullable[np.isnan(np.column_stack((self.lafmax, self.exceedance)))] = None
         columns = zip(
-            self.index.tolist(),
-            self.energy.tolist(),
-            self.seconds.tolist(),
-            self.lafmax.tolist(),
-            self.exceedance.tolist(),
-            strict=True,
+            starts.tolist(), laeq.tolist(), nullable.tolist(), coverage.tolist(), strict=True
         )
-        for i, total, seconds, lafmax, (l10, l50, l90) in columns:
-            length = float(edges[i + 1] - edges[i])
-            points.append(
-                LevelPoint(
-                    t=datetime.fromtimestamp(float(edges[i]), UTC),
-                    laeq=level_from_energy(total, seconds),
-                    lafmax=nan_to_none(lafmax),
-                    l10=nan_to_none(l10),
-                    l50=nan_to_none(l50),
-                    l90=nan_to_none(l90),
-                    coverage=min(1.0, seconds / length),
-                )
+        return [
+            LevelPoint(
+                t=datetime.fromtimestamp(t, UTC),
+                laeq=level,
+                lafmax=lafmax,
+                l10=l10,
+                l50=l50,
+                l90=l90,
+                coverage=cover,
             )
-        return points
+            for t, level, (lafmax, l10, l50, l90), cover in columns
+        ]
 
 
 def minute_buckets(

@@ -72,7 +72,7 @@ from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.errors import QueryError, StoreError, StoreUnavailable
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
-from noiselab.store.chunk_codec import ChunkReadings
+from noiselab.store.chunk_codec import ChunkReadings, MinuteRow
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.level_buckets import (
     MAX_POINTS,
@@ -91,7 +91,7 @@ from noiselab.store.sqlite_chunks import (
     hours_to_compact,
     sensor_bytes,
 )
-from noiselab.store.sqlite_levels import MinuteRow, minute_rows, tier_buckets
+from noiselab.store.sqlite_levels import minute_rows, tier_buckets
 from noiselab.store.sqlite_rollup import Rows, duration_ms, minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
 from noiselab.store.sqlite_tiers import HOUR_MS, Children, TierRow, Tiers, day_of_hours, day_zone

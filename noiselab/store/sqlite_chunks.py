@@ -30,6 +30,8 @@ from noiselab.errors import ReadingRejected
 from noiselab.store.chunk_codec import (
     ChunkMinutes,
     ChunkReadings,
+    MinuteRow,
+    ReadingRow,
     decode_chunk,
     decode_readings,
     encode_chunk,
@@ -47,10 +49,6 @@ __all__ = [
     "sensor_bytes",
     "thaw",
 ]
-
-ReadingRow = tuple[int, float, float, float | None, float | None, str | None, int | None, float]
-"""``(ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq, received_at)`` of ``readings``."""
-MinuteRow = tuple[int, float, float, float | None, float | None, bytes]
 
 _READINGS = (
     "SELECT ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq, received_at FROM readings"

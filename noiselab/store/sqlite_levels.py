@@ -20,16 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
+from noiselab.store.chunk_codec import MinuteRow
 from noiselab.store.level_buckets import Buckets
 from noiselab.store.sqlite_chunks import chunk_minutes
 from noiselab.store.sqlite_rollup import decode_hists, hist_exceedance, merge_hists, sum_by
 from noiselab.store.sqlite_tiers import local_day, midnights
 from noiselab.store.tier_plan import plan
 
-__all__ = ["MinuteRow", "minute_rows", "tier_buckets"]
-
-MinuteRow = tuple[int, float, float, float | None, float | None, bytes]
-"""``(minute, energy, seconds, lafmax, lafmin, hist)`` of the minute roll-up."""
+__all__ = ["minute_rows", "tier_buckets"]
 
 _MINUTES = (
     "SELECT minute, energy, seconds, lafmax, lafmin, hist FROM rollup_1m"
