@@ -22,13 +22,29 @@ from noiselab.analysis.decibels import as_durations, as_levels
 
 __all__ = [
     "DEFAULT_PERCENTS",
+    "HISTOGRAM_MAX_DB",
+    "HISTOGRAM_MAX_SECONDS",
+    "HISTOGRAM_MIN_DB",
+    "bin_levels",
     "exceedance_levels",
     "exceedance_levels_by_group",
+    "exceedance_levels_from_histograms",
+    "level_bins",
     "percentile_level",
 ]
 
 DEFAULT_PERCENTS: tuple[float, ...] = (10.0, 50.0, 90.0)
 """L10, L50, L90: the exceedance levels reported by level queries."""
+
+BINS_PER_DB = 10
+"""Histogram bins per dB: bin ``round(L·10)`` stands for ``bin / 10`` dB."""
+HISTOGRAM_MIN_DB = 0.0
+"""Lowest level (dB) that fits a histogram bin (bin 0)."""
+HISTOGRAM_MAX_DB = 6553.5
+"""Highest level (dB) that fits a histogram bin (bin 65535, the store's ``uint16``)."""
+HISTOGRAM_MAX_SECONDS = 1.0
+"""Longest reading (s) whose level enters a histogram: the LAeq of a longer interval hides
+the short-term distribution the exceedance levels describe (the store's 1,000 ms)."""
 
 
 def _percentile_points(percents: Sequence[float]) -> FloatArray:
@@ -111,3 +127,104 @@ def exceedance_levels_by_group(
         below = np.add.reduceat((cdf < threshold).astype(np.intp), first)
         result[:, j] = lv[first + np.minimum(below, sizes - 1)]
     return result
+
+
+def level_bins(levels: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Histogram bin of each level (dB): ``round(L·10)``, half to even (``np.rint``)."""
+    lv = np.asarray(levels, dtype=np.float64)
+    return np.rint(lv * BINS_PER_DB).astype(np.int64)
+
+
+def bin_levels(levels: npt.ArrayLike) -> FloatArray:
+    """The level (dB) of each level's histogram bin: ``round(L·10) / 10``, within 0.05 dB of
+    ``L`` (up to the float rounding of ``L·10``). Applied to an exact nearest-rank ``L_N`` it
+    gives what the histogram of the same data answers (see the module docstring)."""
+    lv = np.asarray(levels, dtype=np.float64)
+    return np.rint(lv * BINS_PER_DB) / BINS_PER_DB
+
+
+def exceedance_levels_from_histograms(
+    weights: npt.ArrayLike,
+    low_bin: int,
+    percents: Sequence[float] = DEFAULT_PERCENTS,
+) -> FloatArray:
+    """``L_N`` (dB) of each row of a dense histogram table: shape ``(rows, percents)``.
+
+    ``weights[g, j] ≥ 0`` is the time (s, ms, or a count of equal readings) measured in group
+    ``g`` at bin ``low_bin + j``, i.e. at ``(low_bin + j) / 10`` dB; a row without weight gives
+    NaN. The answer is exactly ``exceedance_levels_by_group`` over the non-empty bins of each
+    row (bin levels ascending, the same cumulative sums and float comparisons), found without
+    listing the bins: one running sum over the whole table (integers stay integers, exact),
+    then per row and percent a binary search for the first bin whose cumulative fraction
+    reaches ``1 - N/100``. Integer weights make the result independent of the order in which
+    the histogram was filled.
+    """
+    table = np.asarray(weights)
+    if table.ndim != 2:
+        raise ValueError(f"weights must be a (groups, bins) table, got shape {table.shape}")
+    if table.dtype.kind not in "iu":
+        table = table.astype(np.float64, copy=False)
+    q = np.true_divide(_percentile_points(percents), 100)
+    rows, width = table.shape
+    out = np.full((rows, q.size), np.nan)
+    if not table.size:
+        return out
+    cum = np.cumsum(table.reshape(-1))
+    last = np.arange(1, rows + 1) * width - 1
+    before = np.concatenate((np.zeros(1, cum.dtype), cum[last[:-1]]))
+    has = np.flatnonzero(cum[last] > before)
+    rank = _RankSearch(cum, before[has], has * width, last[has])
+    first = np.searchsorted(cum, rank.base, side="right")  # the lowest non-empty bin
+    for j, threshold in enumerate(q.tolist()):
+        cell = np.maximum(rank.first_reaching(threshold), first)
+        out[has, j] = (cell - rank.start + low_bin) / BINS_PER_DB
+    return out
+
+
+class _RankSearch:
+    """Rows of a table flattened into one running sum ``cum``: row ``g`` occupies cells
+    ``start[g]..stop[g]`` and its cumulative weights are ``cum[cell] - base[g]``, as
+    ``exceedance_levels_by_group`` computes them (so the float arithmetic is identical)."""
+
+    def __init__(
+        self,
+        cum: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+        base: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+        start: npt.NDArray[np.intp],
+        stop: npt.NDArray[np.intp],
+    ) -> None:
+        self.cum, self.base, self.start, self.stop = cum, base, start, stop
+        self.total = self._within(stop, np.arange(stop.size))
+
+    def _within(self, cell: npt.NDArray[np.intp], row: npt.NDArray[np.intp]) -> FloatArray:
+        return np.asarray(self.cum[cell] - self.base[row], dtype=np.float64)
+
+    def _reaches(
+        self, cell: npt.NDArray[np.intp], row: npt.NDArray[np.intp], threshold: float
+    ) -> npt.NDArray[np.bool_]:
+        # ``not (cdf < threshold)``: the test exceedance_levels_by_group (np.percentile) makes.
+        return ~(self._within(cell, row) / self.total[row] < threshold)
+
+    def first_reaching(self, threshold: float) -> npt.NDArray[np.intp]:
+        """Per row, the first cell whose cumulative fraction reaches ``threshold``.
+
+        The fraction grows with the cell, so a guess from the rounded target is corrected
+        by jumping between distinct running sums until the cell reaches and its predecessor
+        does not; the last cell always reaches (its fraction is 1)."""
+        target = self.base + threshold * self.total
+        cell = np.clip(
+            np.searchsorted(self.cum, target.astype(self.cum.dtype), side="left"),
+            self.start,
+            self.stop,
+        )
+        everyone = np.arange(cell.size)
+        while True:
+            short = ~self._reaches(cell, everyone, threshold)
+            prev = np.maximum(cell - 1, self.start)
+            back = (cell > self.start) & ~short & self._reaches(prev, everyone, threshold)
+            if not (short.any() or back.any()):
+                return cell
+            cell[short] = np.searchsorted(self.cum, self.cum[cell[short]], side="right")
+            cell[back] = np.maximum(
+                np.searchsorted(self.cum, self.cum[prev[back]], side="left"), self.start[back]
+            )

@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 
 from noiselab.analysis.decibels import leq
 from noiselab.analysis.levels import (
+    bin_levels,
     exceedance_levels,
     exceedance_levels_by_group,
+    exceedance_levels_from_histograms,
+    level_bins,
     percentile_level,
 )
 
@@ -83,6 +86,52 @@ def test_exceedance_levels_by_group_equals_exceedance_levels(groups):
         part = slice(bounds[g], bounds[g + 1])
         expected = exceedance_levels(levels[part], weights[part])
         assert tuple(result[g]) == expected
+
+
+def test_level_bins_round_half_to_even():
+    """Bins of 0.1 dB, ``round(L·10)`` half to even: 50.25 dB -> 502.5 -> 502, 60.75 dB ->
+    607.5 -> 608, 40.04 -> 400, 0.0 -> 0; the bin's level is within 0.05 dB."""
+    levels = [50.25, 60.75, 40.04, 0.0, 6553.5]
+    np.testing.assert_array_equal(level_bins(levels), [502, 608, 400, 0, 65535])
+    np.testing.assert_array_equal(bin_levels(levels), [50.2, 60.8, 40.0, 0.0, 6553.5])
+
+
+def test_exceedance_levels_from_histograms_hand_computed():
+    """Bins from 500 (50.0 dB). Row 0: 1 s at 50.1, 1 s at 50.2, 8 s at 50.4: fractions 0.1,
+    0.2, 1.0, so L10 (0.9) = 50.4, L50 = 50.4, L90 (0.1) = 50.1. Row 1: empty, NaN. Row 2:
+    3 s at 50.0 and 1 s at 50.2: 0.75 then 1.0: L10 = 50.2, L50 = L90 = 50.0. L0 is the
+    highest non-empty bin, L100 the lowest."""
+    table = [[0, 1, 1, 0, 8], [0, 0, 0, 0, 0], [3, 0, 1, 0, 0]]
+    result = exceedance_levels_from_histograms(table, 500)
+    np.testing.assert_array_equal(result, [[50.4, 50.4, 50.1], [np.nan] * 3, [50.2, 50.0, 50.0]])
+    extremes = exceedance_levels_from_histograms(table, 500, percents=(0, 100))
+    np.testing.assert_array_equal(extremes, [[50.4, 50.1], [np.nan] * 2, [50.2, 50.0]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(0, 4), min_size=1, max_size=12).map(tuple), min_size=1, max_size=5
+    ).filter(lambda rows: len({len(r) for r in rows}) == 1),
+    st.sampled_from([1.0, 0.1, 0.3, 1 / 3, 2.5]),
+    st.lists(st.sampled_from([0, 1, 5, 10, 33.3, 50, 90, 95, 99.9, 100]), min_size=1, max_size=4),
+)
+def test_exceedance_levels_from_histograms_equals_by_group(rows, unit, percents):
+    """A dense table answers exactly what ``exceedance_levels_by_group`` answers over its
+    non-empty bins (same cumulative sums, same comparisons), for counts and for fractional
+    weights, whatever the percents, empty rows giving NaN."""
+    counts = np.array(rows, dtype=np.int64)
+    table = counts if unit == 1.0 else counts * unit
+    got = exceedance_levels_from_histograms(table, 430, percents)
+    flat = np.asarray(table, dtype=np.float64).reshape(-1)
+    cell = np.flatnonzero(flat > 0)
+    want = np.full((counts.shape[0], len(percents)), np.nan)
+    if cell.size:
+        group = cell // counts.shape[1]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        levels = (cell % counts.shape[1] + 430) / 10
+        want[group[starts]] = exceedance_levels_by_group(levels, flat[cell], starts, percents)
+    np.testing.assert_array_equal(got, want)
 
 
 def test_percentile_level_one_to_ten():

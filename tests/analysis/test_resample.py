@@ -1,4 +1,5 @@
-"""Known-answer, brute-force and property tests of noiselab.analysis.resample."""
+"""Known-answer, brute-force and property tests of noiselab.analysis.resample: LAeq, LAFmax,
+coverage and the exceedance levels, exact (sorting) and from 0.1 dB histograms (the default)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from noiselab.analysis.buckets import Every
+from noiselab.analysis.levels import bin_levels
 from noiselab.analysis.resample import resample
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -155,11 +157,13 @@ def test_resample_equals_brute_force(readings, every):
 
 
 def test_large_buckets_equal_brute_force():
-    """Three hours of random 1-s data (3,600 readings a bucket, sorted bucket by bucket)."""
+    """Three hours of random 1-s data (3,600 readings a bucket, sorted bucket by bucket): the
+    exact path is numpy's weighted percentile; the histogram path is its 0.1 dB bin."""
     rng = np.random.default_rng(7)
     ts = HOUR + np.arange(3 * 3600.0)
     lv = rng.uniform(35, 85, ts.size).round(2)
-    got = resample(ts, lv, every="1h")
+    got = resample(ts, lv, every="1h", percentiles="exact")
+    binned = resample(ts, lv, every="1h")
     for i in range(3):
         part = lv[i * 3600 : (i + 1) * 3600]
         np.testing.assert_allclose(
@@ -167,6 +171,10 @@ def test_large_buckets_equal_brute_force():
         )
         want = np.percentile(part, [90, 50, 10], method="inverted_cdf", weights=np.ones(3600))
         np.testing.assert_array_equal([got.l10[i], got.l50[i], got.l90[i]], want)
+        np.testing.assert_array_equal(
+            [binned.l10[i], binned.l50[i], binned.l90[i]], bin_levels(want)
+        )
+    np.testing.assert_allclose(binned.laeq, got.laeq, atol=1e-9)
 
 
 @settings(max_examples=25, deadline=None)
@@ -178,16 +186,21 @@ def test_large_buckets_equal_brute_force():
     )
 )
 def test_resample_properties(readings):
-    """+10 dB on every reading adds 10 dB to LAeq and L10/L50/L90 of every bucket; L90 ≤ L50
-    ≤ L10; the buckets' LAeq weighted by their seconds combine into the Leq of all readings."""
+    """+10 dB on every reading adds 10 dB to LAeq and L10/L50/L90 of every bucket (exactly
+    with exact percentiles; within a bin, 0.1 dB, from histograms: the bin of L + 10 can round
+    the other way); L90 ≤ L50 ≤ L10; the buckets' LAeq weighted by their seconds combine into
+    the Leq of all readings."""
     ts = np.array([HOUR + r[0] for r in readings], dtype=np.float64)
     d = np.array([r[1] for r in readings], dtype=np.float64)
     lv = np.array([r[2] for r in readings])
-    base, louder = resample(ts, lv, d, every="15m"), resample(ts, lv + 10, d, every="15m")
-    for name in ("laeq", "l10", "l50", "l90"):
-        np.testing.assert_allclose(getattr(louder, name), getattr(base, name) + 10, atol=1e-9)
-    assert (base.l90 <= base.l50).all()
-    assert (base.l50 <= base.l10).all()
+    for percentiles, atol in (("exact", 1e-9), ("histogram", 0.1 + 1e-9)):
+        base = resample(ts, lv, d, every="15m", percentiles=percentiles)
+        louder = resample(ts, lv + 10, d, every="15m", percentiles=percentiles)
+        np.testing.assert_allclose(louder.laeq, base.laeq + 10, atol=1e-9)
+        for name in ("l10", "l50", "l90"):
+            np.testing.assert_allclose(getattr(louder, name), getattr(base, name) + 10, atol=atol)
+        assert (base.l90 <= base.l50).all()
+        assert (base.l50 <= base.l10).all()
     combined = 10 * np.log10((base.seconds * 10 ** (base.laeq / 10)).sum() / base.seconds.sum())
     whole = 10 * np.log10((d * 10 ** (lv / 10)).sum() / d.sum())
     np.testing.assert_allclose(combined, whole, atol=1e-9)
