@@ -14,7 +14,7 @@ What comes back
     * ``received_at`` (Unix s) is stored in whole milliseconds and comes back as ``ms / 1000.0``.
 
 How it is made small
-    Columns of integers go through :func:`_int_column`: the differences of order 0, 1 or 2
+    Columns of integers go through :func:`int_column`: the differences of order 0, 1 or 2
     whose values have the least entropy (so steady timestamps, constant durations and one
     ``received_at`` per hour cost almost nothing), divided by their greatest common divisor,
     zigzag-mapped to unsigned, in the narrowest of 1, 2, 4 or 8 bytes, byte-shuffled.
@@ -91,16 +91,23 @@ decompress (checksum), does not parse to its end or holds impossible values, wit
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Final, cast
+from typing import Final, cast
 
 import numpy as np
-import numpy.typing as npt
 import zstandard
 
 from noiselab.analysis.arrays import FloatArray, IntArray
+from noiselab.store.chunk_columns import (
+    LEVEL_LIMIT,
+    ColumnReader,
+    bitmap,
+    costed_column,
+    entropy_bits,
+    float_column,
+    int_column,
+)
+from noiselab.store.chunk_rows import ChunkMinutes, ChunkReadings, MinuteRow, ReadingRow
 
 __all__ = [
     "FORMAT_VERSION",
@@ -119,13 +126,6 @@ FORMAT_VERSION: Final = 1
 ZSTD_LEVEL: Final = 19
 """Default zstd level (see ``benchmarks/chunk_codec.py``): decoding is as fast at any level."""
 
-ReadingRow = tuple[int, float, float, float | None, float | None, str | None, int | None, float]
-"""``(ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq, received_at)`` as sqlite3 returns
-them from ``readings`` (``None`` for NULL)."""
-MinuteRow = tuple[int, float, float, float | None, float | None, bytes]
-"""``(minute, energy, seconds, lafmax, lafmin, hist)``: a ``rollup_1m`` row without sensor_id."""
-
-BoolArray = npt.NDArray[np.bool_]
 
 _STREAMS = 7
 _READING_STREAMS = 4  # streams 0-3 hold the readings, 4-6 the minutes
@@ -136,198 +136,11 @@ _MAX_STREAM_BYTES = 1 << 28
 _JOIN_LIMIT = 1 << 16
 """Streams of more bytes in all are not tried as one frame: the frames' overhead no longer
 matters, and compressing everything twice would (spectra take 0.1-0.3 s an hour at level 19)."""
-_LEVEL_LIMIT = float(1 << 31)  # |hundredths of a dB| must stay below
 _MS_LIMIT = float(1 << 53)  # |received_at| in ms must stay below (float64 integers are exact)
-_MAX_ORDER = 2
-_WIDTHS = (1, 2, 4, 8)
 _SWING_STEPS = 16  # lafmax/lafmin predictions use k/16 of the swing, k = 0..16
 _RECORD = np.dtype([("bin", "<u2"), ("ms", "<u4")])
 """A histogram record, as ``noiselab.store.sqlite_rollup.HIST_DTYPE`` defines it today; the
 format keeps its own copy so that its meaning cannot change under stored blobs."""
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ChunkReadings:
-    """One sensor's readings of one hour as columns, by ``ts_ms`` (strictly increasing).
-
-    ``ts_ms``: start, Unix ms (int64). ``duration``: s. ``laeq``, ``lafmax``, ``lafmin``: dB,
-    NaN for a NULL ``lafmax``/``lafmin``. ``spectrum``: the stored JSON text or ``None``.
-    ``seq``: the sensor's sequence number or ``None``. ``received_at``: Unix s of the write
-    that stored the reading.
-    """
-
-    ts_ms: IntArray
-    duration: FloatArray
-    laeq: FloatArray
-    lafmax: FloatArray
-    lafmin: FloatArray
-    spectrum: list[str | None]
-    seq: list[int | None]
-    received_at: FloatArray
-
-    def __post_init__(self) -> None:
-        n = _check_column("ts_ms", self.ts_ms, np.int64, None)
-        for name in ("duration", "laeq", "lafmax", "lafmin", "received_at"):
-            _check_column(name, getattr(self, name), np.float64, n)
-        if len(self.spectrum) != n or len(self.seq) != n:
-            raise ValueError(f"spectrum and seq must hold {n} values like ts_ms")
-        if not (self.ts_ms[1:] > self.ts_ms[:-1]).all():
-            raise ValueError("ts_ms must be strictly increasing")
-
-    def __len__(self) -> int:
-        return int(self.ts_ms.size)
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> ChunkReadings:
-        """Columns of ``(ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq, received_at)``
-        rows (see :data:`ReadingRow`), which must come by ``ts_ms``."""
-        ts, duration, laeq, lafmax, lafmin, spectrum, seq, received = _columns(rows, 8)
-        return cls(
-            ts_ms=np.array(ts, dtype=np.int64),
-            duration=_floats_of(duration),
-            laeq=_floats_of(laeq),
-            lafmax=_floats_of(lafmax),
-            lafmin=_floats_of(lafmin),
-            spectrum=list(spectrum),
-            seq=list(seq),
-            received_at=_floats_of(received),
-        )
-
-    def rows(self) -> list[ReadingRow]:
-        """The readings as :data:`ReadingRow` tuples of Python values, NaN levels as ``None``."""
-        rows = zip(
-            self.ts_ms.tolist(),
-            self.duration.tolist(),
-            self.laeq.tolist(),
-            _nullable(self.lafmax),
-            _nullable(self.lafmin),
-            self.spectrum,
-            self.seq,
-            self.received_at.tolist(),
-            strict=True,
-        )
-        return cast("list[ReadingRow]", list(rows))
-
-    def take(self, index: npt.NDArray[np.intp]) -> ChunkReadings:
-        """The readings at ``index`` (ascending, so ``ts_ms`` stays increasing)."""
-        picked = index.tolist()
-        return ChunkReadings(
-            ts_ms=self.ts_ms[index],
-            duration=self.duration[index],
-            laeq=self.laeq[index],
-            lafmax=self.lafmax[index],
-            lafmin=self.lafmin[index],
-            spectrum=[self.spectrum[i] for i in picked],
-            seq=[self.seq[i] for i in picked],
-            received_at=self.received_at[index],
-        )
-
-    @classmethod
-    def merged(cls, parts: Sequence[ChunkReadings]) -> ChunkReadings:
-        """The readings of ``parts`` (no ``ts_ms`` in two of them) in one, by ``ts_ms``."""
-        if len(parts) == 1:
-            return parts[0]
-        ts_ms = np.concatenate([p.ts_ms for p in parts])
-        order = np.argsort(ts_ms, kind="stable")
-        picked = order.tolist()
-        spectrum = [s for p in parts for s in p.spectrum]
-        seq = [k for p in parts for k in p.seq]
-        return cls(
-            ts_ms=ts_ms[order],
-            duration=np.concatenate([p.duration for p in parts])[order],
-            laeq=np.concatenate([p.laeq for p in parts])[order],
-            lafmax=np.concatenate([p.lafmax for p in parts])[order],
-            lafmin=np.concatenate([p.lafmin for p in parts])[order],
-            spectrum=[spectrum[i] for i in picked],
-            seq=[seq[i] for i in picked],
-            received_at=np.concatenate([p.received_at for p in parts])[order],
-        )
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ChunkMinutes:
-    """The ``rollup_1m`` rows of the same sensor and hour as columns, by ``minute``.
-
-    ``minute``: ``floor(Unix s / 60)`` (int64, strictly increasing). ``energy``:
-    Σ overlap_s·10^(LAeq/10). ``seconds``: Σ overlap_s. ``lafmax``, ``lafmin``: dB, NaN for
-    NULL. ``hist``: the histogram BLOB (see ``noiselab.store.sqlite_rollup``).
-    """
-
-    minute: IntArray
-    energy: FloatArray
-    seconds: FloatArray
-    lafmax: FloatArray
-    lafmin: FloatArray
-    hist: list[bytes]
-
-    def __post_init__(self) -> None:
-        n = _check_column("minute", self.minute, np.int64, None)
-        for name in ("energy", "seconds", "lafmax", "lafmin"):
-            _check_column(name, getattr(self, name), np.float64, n)
-        if len(self.hist) != n:
-            raise ValueError(f"hist must hold {n} values like minute")
-        if not (self.minute[1:] > self.minute[:-1]).all():
-            raise ValueError("minute must be strictly increasing")
-
-    def __len__(self) -> int:
-        return int(self.minute.size)
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> ChunkMinutes:
-        """Columns of ``(minute, energy, seconds, lafmax, lafmin, hist)`` rows (see
-        :data:`MinuteRow`), which must come by ``minute``."""
-        minute, energy, seconds, lafmax, lafmin, hist = _columns(rows, 6)
-        return cls(
-            minute=np.array(minute, dtype=np.int64),
-            energy=_floats_of(energy),
-            seconds=_floats_of(seconds),
-            lafmax=_floats_of(lafmax),
-            lafmin=_floats_of(lafmin),
-            hist=[bytes(h) for h in hist],
-        )
-
-    def rows(self) -> list[MinuteRow]:
-        """The minutes as :data:`MinuteRow` tuples of Python values, NaN as ``None``."""
-        rows = zip(
-            self.minute.tolist(),
-            self.energy.tolist(),
-            self.seconds.tolist(),
-            _nullable(self.lafmax),
-            _nullable(self.lafmin),
-            self.hist,
-            strict=True,
-        )
-        return cast("list[MinuteRow]", list(rows))
-
-
-def _check_column(name: str, values: object, dtype: type[np.generic], n: int | None) -> int:
-    """The length of a 1-D column of ``dtype``; ``ValueError`` if it is not one or not ``n``."""
-    if not isinstance(values, np.ndarray) or values.dtype != dtype or values.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D {np.dtype(dtype).name} array")
-    if n is not None and values.size != n:
-        raise ValueError(f"{name} holds {values.size} values, not {n}")
-    return int(values.size)
-
-
-def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[tuple[Any, ...]]:
-    columns = list(zip(*rows, strict=True))
-    if not columns:
-        return [()] * width
-    if len(columns) != width:
-        raise ValueError(f"rows must have {width} fields, not {len(columns)}")
-    return columns
-
-
-def _floats_of(values: Sequence[float | None]) -> FloatArray:
-    """float64 column, ``None`` as NaN."""
-    return np.array(values, dtype=np.float64).reshape(-1)
-
-
-def _nullable(values: FloatArray) -> list[float | None]:
-    """Python floats, NaN as ``None``."""
-    objects = values.astype(object)
-    objects[np.isnan(values)] = None
-    return cast("list[float | None]", objects.tolist())
 
 
 # -- encoding ------------------------------------------------------------------------------------
@@ -380,18 +193,18 @@ def _reading_streams(r: ChunkReadings) -> tuple[bytes, bytes, bytes, bytes]:
     layout = b"".join(
         (
             struct.pack("<IIBBB", len(r), step, k_max, k_min, received_mode),
-            _int_column(r.ts_ms),
-            _int_column(r.duration.view(np.int64)),
+            int_column(r.ts_ms),
+            int_column(r.duration.view(np.int64)),
             received,
-            _bitmap(has_max),
-            _bitmap(has_min),
-            _bitmap(has_seq),
-            _int_column(_seq_values(r.seq)),
-            _int_column(lengths),
+            bitmap(has_max),
+            bitmap(has_min),
+            bitmap(has_seq),
+            int_column(_seq_values(r.seq)),
+            int_column(lengths),
         )
     )
     spectra = b"".join(t for t in texts if t is not None)
-    return layout, _int_column(a), _int_column(rest_max) + _int_column(rest_min), spectra
+    return layout, int_column(a), int_column(rest_max) + int_column(rest_min), spectra
 
 
 def _hundredths(name: str, levels: FloatArray, ts_ms: IntArray) -> IntArray:
@@ -399,7 +212,7 @@ def _hundredths(name: str, levels: FloatArray, ts_ms: IntArray) -> IntArray:
     whose hundredths reach 2**31."""
     with np.errstate(over="ignore", invalid="ignore"):
         q = np.rint(levels * 100.0)
-    bad = ~(np.abs(q) < _LEVEL_LIMIT)
+    bad = ~(np.abs(q) < LEVEL_LIMIT)
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
@@ -426,7 +239,7 @@ def _received_column(received_ms: IntArray, ts_ms: IntArray) -> tuple[int, bytes
     """``(mode, ints)`` of ``received_at``: mode 1 codes ``received_ms - ts_ms`` (the delay of
     readings stored as they come, each write a second or so after the previous one), mode 0
     ``received_ms`` itself (readings stored in a few large writes), whichever costs less."""
-    as_is, delay = _costed_column(received_ms), _costed_column(received_ms - ts_ms)
+    as_is, delay = costed_column(received_ms), costed_column(received_ms - ts_ms)
     return (1, delay[1]) if delay[0] < as_is[0] else (0, as_is[1])
 
 
@@ -457,54 +270,9 @@ def _fit_swing(offset: IntArray, swing: IntArray) -> tuple[int, IntArray]:
     """The ``k`` in 0-16 for which ``offset - (k·swing >> 4)`` has the least entropy, and those
     residuals."""
     residuals = [offset - ((k * swing) >> 4) for k in range(_SWING_STEPS + 1)]
-    costs = [_entropy_bits(r) for r in residuals]
+    costs = [entropy_bits(r) for r in residuals]
     k = int(np.argmin(costs))  # the first (smallest) k on ties
     return k, residuals[k]
-
-
-def _entropy_bits(values: IntArray) -> float:
-    """Order-0 entropy of ``values`` in bits, in total: what an entropy coder needs at best."""
-    if values.size == 0:
-        return 0.0
-    _, counts = np.unique(values, return_counts=True)
-    return float(values.size * np.log2(values.size) - (counts * np.log2(counts)).sum())
-
-
-def _int_column(values: IntArray) -> bytes:
-    """``ints(values)`` of the layout: the difference order (0-2) with the least entropy."""
-    return _costed_column(values)[1]
-
-
-def _costed_column(values: IntArray) -> tuple[float, bytes]:
-    """``ints(values)`` and its estimated size in bits (the order-0 entropy of what it holds)."""
-    x = np.ascontiguousarray(values, dtype=np.int64)
-    candidates: list[tuple[float, bytes]] = []
-    heads: list[int] = []
-    for order in range(min(_MAX_ORDER, x.size) + 1):
-        if order:
-            heads.append(int(x[0]))
-            x = np.diff(x)  # int64 wraps around, and so does the cumsum that undoes it
-        candidates.append((_entropy_bits(x), _packed(order, heads, x)))
-    return min(candidates, key=lambda c: (c[0], len(c[1])))  # the lowest order on ties
-
-
-def _packed(order: int, heads: list[int], diffs: IntArray) -> bytes:
-    scale = max(int(np.gcd.reduce(diffs)) if diffs.size else 0, 1)
-    if (diffs % scale).any():  # gcd of values near -2**63 may be off; keep them whole
-        scale = 1
-    q = diffs // scale
-    zigzag = (q.view(np.uint64) << np.uint64(1)) ^ (q >> np.int64(63)).view(np.uint64)
-    top = int(zigzag.max()) if zigzag.size else 0
-    width = 0 if top == 0 else next(w for w in _WIDTHS if top < 1 << (8 * w))
-    header = struct.pack(f"<BBq{order}q", order, width, scale, *heads)
-    if width == 0:
-        return header
-    shuffled = zigzag.astype(f"<u{width}").view(np.uint8).reshape(-1, width).T
-    return header + shuffled.tobytes()
-
-
-def _bitmap(flags: BoolArray) -> bytes:
-    return np.packbits(flags, bitorder="little").tobytes()
 
 
 def _minute_streams(m: ChunkMinutes) -> tuple[bytes, bytes, bytes]:
@@ -517,14 +285,14 @@ def _minute_streams(m: ChunkMinutes) -> tuple[bytes, bytes, bytes]:
     layout = b"".join(
         (
             struct.pack("<IB", len(m), records),
-            _int_column(m.minute),
-            _float_column(m.energy),
-            _float_column(m.seconds),
-            _bitmap(has_max),
-            _float_column(m.lafmax[has_max]),
-            _bitmap(has_min),
-            _float_column(m.lafmin[has_min]),
-            _int_column(sizes // _RECORD.itemsize if records else sizes),
+            int_column(m.minute),
+            float_column(m.energy),
+            float_column(m.seconds),
+            bitmap(has_max),
+            float_column(m.lafmax[has_max]),
+            bitmap(has_min),
+            float_column(m.lafmin[has_min]),
+            int_column(sizes // _RECORD.itemsize if records else sizes),
         )
     )
     if not records:
@@ -533,19 +301,7 @@ def _minute_streams(m: ChunkMinutes) -> tuple[bytes, bytes, bytes]:
     ms = hist["ms"].astype(np.int64)
     whole = ms % 1000 == 0
     code = np.where(whole, (ms // 1000) << 1, (ms << 1) | 1)
-    return layout, _int_column(hist["bin"].astype(np.int64)), _int_column(code)
-
-
-def _float_column(values: FloatArray) -> bytes:
-    """``floats(values)``: exact hundredths when every value is one, else float64 bits."""
-    x = np.ascontiguousarray(values, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        q = np.rint(x * 100.0)
-    if (np.abs(q) < _LEVEL_LIMIT).all():
-        hundredths = q.astype(np.int64)
-        if np.array_equal((hundredths / 100.0).view(np.int64), x.view(np.int64)):
-            return b"\x01" + _int_column(hundredths)
-    return b"\x00" + _int_column(x.view(np.int64))
+    return layout, int_column(hist["bin"].astype(np.int64)), int_column(code)
 
 
 # -- decoding ------------------------------------------------------------------------------------
@@ -619,71 +375,8 @@ def _decompress(frame: memoryview, what: str) -> bytes:
     return data
 
 
-class _Reader:
-    """Parses one decompressed stream; every overrun or leftover is a ``ValueError``."""
-
-    def __init__(self, data: bytes, index: int) -> None:
-        self.data = data
-        self.index = index
-        self.at = 0
-
-    def fail(self, what: str) -> ValueError:
-        return ValueError(f"corrupt chunk: stream {self.index}: {what}")
-
-    def take(self, size: int) -> bytes:
-        if size < 0 or self.at + size > len(self.data):
-            raise self.fail(f"{size} bytes wanted at offset {self.at} of {len(self.data)}")
-        self.at += size
-        return self.data[self.at - size : self.at]
-
-    def unpack(self, fmt: str) -> tuple[Any, ...]:
-        layout = struct.Struct("<" + fmt)
-        return layout.unpack(self.take(layout.size))
-
-    def check_count(self, count: int, bitmaps: int) -> None:
-        """Refuse a count the stream is too short to hold ``bitmaps`` bitmaps of (before
-        allocating anything for it)."""
-        if bitmaps * ((count + 7) // 8) > len(self.data):
-            raise self.fail(f"too short for {count} rows")
-
-    def done(self) -> None:
-        if self.at != len(self.data):
-            raise self.fail(f"{len(self.data) - self.at} bytes left over")
-
-    def ints(self, count: int) -> IntArray:
-        """An ``ints`` column of ``count`` values."""
-        order, width, scale = self.unpack("BBq")
-        if order > min(_MAX_ORDER, count) or width not in (0, *_WIDTHS) or scale < 1:
-            raise self.fail(f"bad column header {(order, width, scale)} for {count} values")
-        heads = self.unpack(f"{order}q")
-        size = count - order
-        raw = np.frombuffer(self.take(size * width), dtype=np.uint8)
-        if width:
-            values = raw.reshape(width, size).T.copy().view(f"<u{width}")[:, 0]
-            zigzag = values.astype(np.uint64)
-        else:
-            zigzag = np.zeros(size, dtype=np.uint64)
-        half = (zigzag >> np.uint64(1)).view(np.int64)
-        x = (half ^ -(zigzag & np.uint64(1)).view(np.int64)) * np.int64(scale)
-        for head in reversed(heads):
-            x = np.cumsum(np.concatenate((np.array([head], dtype=np.int64), x)))
-        return x
-
-    def bitmap(self, count: int) -> BoolArray:
-        packed = np.frombuffer(self.take((count + 7) // 8), dtype=np.uint8)
-        return np.unpackbits(packed, count=count, bitorder="little").astype(bool)
-
-    def floats(self, count: int) -> FloatArray:
-        """A ``floats`` column of ``count`` values."""
-        (mode,) = self.unpack("B")
-        if mode not in (0, 1):
-            raise self.fail(f"bad float column mode {mode}")
-        values = self.ints(count)
-        return values / 100.0 if mode else values.view(np.float64)
-
-
 def _readings(n: int, streams: list[bytes]) -> ChunkReadings:
-    layout = _Reader(streams[0], 0)
+    layout = ColumnReader(streams[0], 0)
     layout.check_count(n, bitmaps=3)
     count, step, k_max, k_min, received_mode = layout.unpack("IIBBB")
     if count != n or received_mode not in (0, 1):
@@ -695,10 +388,10 @@ def _readings(n: int, streams: list[bytes]) -> ChunkReadings:
     seq_values = layout.ints(int(has_seq.sum()))
     lengths = layout.ints(n)
     layout.done()
-    levels = _Reader(streams[1], 1)
+    levels = ColumnReader(streams[1], 1)
     a = levels.ints(n)
     levels.done()
-    extremes = _Reader(streams[2], 2)
+    extremes = ColumnReader(streams[2], 2)
     rest_max, rest_min = extremes.ints(int(has_max.sum())), extremes.ints(int(has_min.sum()))
     extremes.done()
     swing = _swing(a)
@@ -744,7 +437,7 @@ def _texts(lengths: IntArray, data: bytes) -> list[str | None]:
 
 
 def _minutes(m: int, streams: list[bytes]) -> ChunkMinutes:
-    layout = _Reader(streams[0], _READING_STREAMS)
+    layout = ColumnReader(streams[0], _READING_STREAMS)
     layout.check_count(m, bitmaps=2)
     count, records = layout.unpack("IB")
     if count != m or records not in (0, 1):
@@ -776,7 +469,7 @@ def _minutes(m: int, streams: list[bytes]) -> ChunkMinutes:
 
 def _records(count: int, bins_stream: bytes, ms_stream: bytes) -> bytes:
     """The concatenated histogram records from their bin and ms-code columns."""
-    bins_reader, ms_reader = _Reader(bins_stream, 5), _Reader(ms_stream, 6)
+    bins_reader, ms_reader = ColumnReader(bins_stream, 5), ColumnReader(ms_stream, 6)
     bins, code = bins_reader.ints(count), ms_reader.ints(count)
     bins_reader.done()
     ms_reader.done()
