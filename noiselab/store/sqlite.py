@@ -51,7 +51,6 @@ threads; use one instance per process.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import os
 import sqlite3
@@ -60,19 +59,17 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from itertools import islice
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import msgspec
 import numpy as np
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
-from noiselab.errors import QueryError, StoreError, StoreUnavailable
-from noiselab.model import Reading, Spectrum
+from noiselab.errors import QueryError
+from noiselab.model import Reading
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
-from noiselab.store.chunk_codec import ChunkReadings, MinuteRow
+from noiselab.store.chunk_codec import ChunkReadings
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.level_buckets import (
     MAX_POINTS,
@@ -82,20 +79,29 @@ from noiselab.store.level_buckets import (
     parse_every,
     second_buckets,
 )
+from noiselab.store.sqlite_answers import (
+    cell_series,
+    hourly_bands_of,
+    reading_of,
+    roll_up_rows,
+    series_of,
+)
 from noiselab.store.sqlite_chunks import (
     ChunkStats,
     CompactionReport,
     chunk_readings,
     compact_hour,
     drop_raw,
-    hours_to_compact,
+    oldest_hot,
+    oldest_hours,
     sensor_bytes,
 )
+from noiselab.store.sqlite_connection import configure, translated
 from noiselab.store.sqlite_levels import minute_rows, tier_buckets
-from noiselab.store.sqlite_rollup import Rows, duration_ms, minute_keys, rollup_minutes
+from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
 from noiselab.store.sqlite_tiers import HOUR_MS, Children, TierRow, Tiers, day_of_hours, day_zone
-from noiselab.store.sqlite_write import Batch, Record, RollupRow, Writer, rollup_changes
+from noiselab.store.sqlite_write import Batch, RollupRow, Writer, rollup_changes
 
 __all__ = [
     "DEFAULT_HOT_WINDOW_S",
@@ -131,26 +137,10 @@ _TIER_ROWS = {
 }
 
 _SENSORS = "SELECT sensor_id FROM sensor_state ORDER BY sensor_id"
-_OLDEST_HOT = "SELECT min(ts_ms) FROM readings WHERE sensor_id = ? AND ts_ms < ?"
 DEFAULT_HOT_WINDOW_S = 48 * 3600.0
 """Readings younger than this stay in the ``readings`` table (hot), older ones are compacted."""
 
 _log = logging.getLogger(__name__)
-
-_RETRYABLE = frozenset(
-    {
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_IOERR,  # a disk or volume hiccup
-        sqlite3.SQLITE_CANTOPEN,  # a volume not (yet) mounted
-    }
-)
-# Checkpoint the WAL every 10,000 pages (40 MB) rather than SQLite's 1,000: pages rewritten by
-# consecutive commits (each sensor's last leaf, the roll-ups) are copied back once, not ten times
-# (+10 % write throughput measured); the WAL file is truncated back to 64 MB after a checkpoint.
-_CHECKPOINT_PAGES = 10_000
-_WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class SqliteStore(ClosesOnExit):
@@ -169,12 +159,12 @@ class SqliteStore(ClosesOnExit):
     ) -> None:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
-        with _translated(f"opening {self.path}"):
+        with translated(f"opening {self.path}"):
             self._conn = sqlite3.connect(
                 self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
             )
             try:
-                _configure(self._conn, synchronous)
+                configure(self._conn, synchronous)
                 migrate(self._conn)
                 self._day_zone = day_zone(self._conn)
                 self._uncompactable: set[tuple[int, str]] = set()
@@ -198,7 +188,7 @@ class SqliteStore(ClosesOnExit):
         if not readings:
             return WriteResult(0, 0, 0)
         batch = Batch.of(readings, received_at)
-        with self._lock, _translated("write"), self._transaction():
+        with self._lock, translated("write"), self._transaction():
             return Writer(self._conn, batch, Tiers(self._conn, self._day_zone)).run()
 
     @contextmanager
@@ -245,7 +235,7 @@ class SqliteStore(ClosesOnExit):
         """
         step = parse_every(every)
         edges = checked_edges(start, end, step, zone)
-        with self._lock, _translated("levels query"), self._snapshot():
+        with self._lock, translated("levels query"), self._snapshot():
             if step is Every.S1:
                 buckets = self._second_buckets(sensor_id, edges)
             else:
@@ -256,7 +246,7 @@ class SqliteStore(ClosesOnExit):
         """1-s buckets from the raw readings overlapping them (spread like the roll-up)."""
         lookback = self._max_duration_ms(sensor_id)
         raw = self._raw(sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000)
-        rows = _roll_up_rows(raw)
+        rows = roll_up_rows(raw)
         return second_buckets(edges, rows)
 
     def _raw(self, sensor_id: str, first_ms: int, end_ms: int) -> ChunkReadings:
@@ -285,7 +275,7 @@ class SqliteStore(ClosesOnExit):
 
         The count is checked first, over whole compacted hours (an upper bound there)."""
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("series query"), self._snapshot():
+        with self._lock, translated("series query"), self._snapshot():
             count = self._count(sensor_id, lo, hi)
             if count > MAX_SERIES_ROWS:
                 raise QueryError(
@@ -298,20 +288,20 @@ class SqliteStore(ClosesOnExit):
     def minute_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The per-minute roll-up of one sensor for minutes starting in ``[start, end)``."""
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("minute series query"), self._snapshot():
+        with self._lock, translated("minute series query"), self._snapshot():
             rows = minute_rows(self._conn, sensor_id, -(-lo // 60_000), -(-hi // 60_000))
-        return cells_within_width(_cell_series(rows, 60.0), 60.0)
+        return cells_within_width(cell_series(rows, 60.0), 60.0)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``."""
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("hour series query"):
+        with self._lock, translated("hour series query"):
             rows = self._conn.execute(
                 "SELECT hour * 3600.0, 10.0 * log10(energy / seconds), seconds, lafmax"
                 " FROM rollup_1h WHERE sensor_id = ? AND hour >= ? AND hour < ? ORDER BY hour",
                 (sensor_id, -(-lo // HOUR_MS), -(-hi // HOUR_MS)),
             ).fetchall()
-        return cells_within_width(_series(rows), 3600.0)
+        return cells_within_width(series_of(rows), 3600.0)
 
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
         """Hourly energetic band levels of the readings with a spectrum, ``start <= ts < end``.
@@ -319,7 +309,7 @@ class SqliteStore(ClosesOnExit):
         The spectra are decoded in one ``msgspec`` call and summed per hour with numpy.
         """
         lo, hi = _ms_range(start, end)
-        with self._lock, _translated("band levels query"), self._snapshot():
+        with self._lock, translated("band levels query"), self._snapshot():
             count = self._count(sensor_id, lo, hi, spectra=True)
             if count > MAX_SPECTRA_ROWS:
                 raise QueryError(
@@ -334,7 +324,7 @@ class SqliteStore(ClosesOnExit):
             )
             if spectrum is not None
         ]
-        return _hourly_bands(rows)
+        return hourly_bands_of(rows)
 
     def _max_duration_ms(self, sensor_id: str) -> int:
         row = self._conn.execute(
@@ -365,21 +355,13 @@ class SqliteStore(ClosesOnExit):
         started = time.monotonic()
         clock = time.time() if now is None else now
         cutoff_ms = int((clock - older_than_s) * 1000) // HOUR_MS * HOUR_MS
-        with self._lock, _translated("compaction scan"), self._snapshot():
+        with self._lock, translated("compaction scan"), self._snapshot():
             sensors = [row[0] for row in self._conn.execute(_SENSORS).fetchall()]
-            oldest_first = heapq.merge(
-                *[_keyed(sid, hours_to_compact(self._conn, sid, cutoff_ms)) for sid in sensors]
-            )
-            todo = list(
-                islice(
-                    (c for c in oldest_first if c not in self._uncompactable),
-                    max_hours,
-                )
-            )
+            todo = oldest_hours(self._conn, sensors, cutoff_ms, max_hours, self._uncompactable)
         done: list[ChunkStats] = []
         left_hot = 0
         for first in range(0, len(todo), hours_per_transaction):
-            with self._lock, _translated("compaction"), self._transaction():
+            with self._lock, translated("compaction"), self._transaction():
                 for hour, sensor_id in todo[first : first + hours_per_transaction]:
                     try:
                         stats = compact_hour(self._conn, sensor_id, hour)
@@ -390,11 +372,8 @@ class SqliteStore(ClosesOnExit):
                         continue
                     if stats is not None:
                         done.append(stats)
-        with self._lock, _translated("compaction lag"), self._snapshot():
-            oldest = [
-                self._conn.execute(_OLDEST_HOT, (sid, cutoff_ms)).fetchone()[0] for sid in sensors
-            ]
-        waiting = [ts for ts in oldest if ts is not None]
+        with self._lock, translated("compaction lag"), self._snapshot():
+            waiting = oldest_hot(self._conn, sensors, cutoff_ms)
         return CompactionReport(
             chunks=len(done),
             readings=sum(d.readings for d in done),
@@ -415,19 +394,19 @@ class SqliteStore(ClosesOnExit):
         ``days`` must exceed the hot window for it to act on everything that old."""
         clock = time.time() if now is None else now
         cutoff_ms = int((clock - days * 86_400) * 1000) // HOUR_MS * HOUR_MS
-        with self._lock, _translated("retention"), self._transaction():
+        with self._lock, translated("retention"), self._transaction():
             return drop_raw(self._conn, cutoff_ms, max_hours)
 
     def disk_usage(self) -> dict[str, int]:
         """Bytes on disk per sensor: each table's pages (``dbstat``) shared out by the
         sensor's rows in it, compacted chunks by their size. The file's free pages and the
         WAL are not counted."""
-        with self._lock, _translated("disk usage"), self._snapshot():
+        with self._lock, translated("disk usage"), self._snapshot():
             return sensor_bytes(self._conn)
 
     def activity(self) -> list[SensorActivity]:
         """Per sensor: the end of its latest reading and when the write storing it arrived."""
-        with self._lock, _translated("activity query"):
+        with self._lock, translated("activity query"):
             rows = self._conn.execute(
                 "SELECT sensor_id, last_end_ms, last_received FROM sensor_state ORDER BY sensor_id"
             ).fetchall()
@@ -439,13 +418,13 @@ class SqliteStore(ClosesOnExit):
         ``ts`` comes back at the store's millisecond resolution, levels of compacted hours at
         0.01 dB (``noiselab.store.chunk_codec``).
         """
-        with self._lock, _translated("readings query"), self._snapshot():
+        with self._lock, translated("readings query"), self._snapshot():
             raw = self._raw(sensor_id, round(start_ts * 1000.0), round(end_ts * 1000.0))
-        return [_reading(sensor_id, row[:7]) for row in raw.rows()]
+        return [reading_of(sensor_id, row[:7]) for row in raw.rows()]
 
     def count_readings(self, sensor_id: str | None = None) -> int:
         """How many readings are stored, hot and compacted (of one sensor, or of all)."""
-        with self._lock, _translated("count query"), self._snapshot():
+        with self._lock, translated("count query"), self._snapshot():
             if sensor_id is None:
                 hot = self._conn.execute("SELECT count(*) FROM readings").fetchone()
                 cold = self._conn.execute(
@@ -463,7 +442,7 @@ class SqliteStore(ClosesOnExit):
 
     def rollup_rows(self, sensor_id: str) -> list[RollupRow]:
         """The stored ``rollup_1m`` rows of one sensor, hot and compacted, by minute."""
-        with self._lock, _translated("roll-up query"), self._snapshot():
+        with self._lock, translated("roll-up query"), self._snapshot():
             rows = minute_rows(self._conn, sensor_id, 0, 1 << 32)
         return [(sensor_id, *row) for row in rows]
 
@@ -473,23 +452,23 @@ class SqliteStore(ClosesOnExit):
         Equal to ``rollup_rows(sensor_id)`` after any sequence of writes (bit for bit; after a
         compaction when the levels were stored in hundredths of a dB, as every sensor sends).
         """
-        with self._lock, _translated("roll-up recomputation"), self._snapshot():
+        with self._lock, translated("roll-up recomputation"), self._snapshot():
             raw = self._raw(sensor_id, 0, 1 << 62)
-        rows = _roll_up_rows(raw)
+        rows = roll_up_rows(raw)
         keys = minute_keys(rows.code, rows.ts_ms, rows.end_ms)
         puts, _ = rollup_changes(rollup_minutes(rows, keys), [sensor_id])
         return puts
 
     def tier_rows(self, tier: Literal["1h", "1d"], sensor_id: str) -> list[TierRow]:
         """The stored cells of one sensor's hourly or daily tier, by key."""
-        with self._lock, _translated("tier query"):
+        with self._lock, translated("tier query"):
             rows = self._conn.execute(_TIER_ROWS[tier], (sensor_id,)).fetchall()
         return [tuple(row) for row in rows]
 
     def recompute_tiers_from_minutes(self, sensor_id: str) -> tuple[list[TierRow], list[TierRow]]:
         """The ``rollup_1h`` and ``rollup_1d`` rows of one sensor computed afresh from all its
         minutes (hot and compacted); equal to ``tier_rows`` after any sequence of writes."""
-        with self._lock, _translated("tier recomputation"), self._snapshot():
+        with self._lock, translated("tier recomputation"), self._snapshot():
             minutes = Children.of(minute_rows(self._conn, sensor_id, 0, 1 << 32))
         hours = np.unique(minutes.key // 60)
         cells = minutes.aggregate(hours, np.searchsorted(hours, minutes.key // 60))
@@ -511,121 +490,9 @@ class SqliteStore(ClosesOnExit):
         return hour_rows, day_rows
 
 
-# -- query helpers ------------------------------------------------------------------------------
-
-
-# -- small helpers ------------------------------------------------------------------------------
-
-
 def _ms_range(start: datetime, end: datetime) -> tuple[int, int]:
     if start.tzinfo is None or end.tzinfo is None:
         raise QueryError("start and end must carry a time zone")
     if not start < end:
         raise QueryError("start must be before end")
     return round(start.timestamp() * 1000.0), round(end.timestamp() * 1000.0)
-
-
-def _series(rows: list[tuple[float, float, float, float | None]]) -> Series:
-    if not rows:
-        empty = np.empty(0, np.float64)
-        return Series(empty, empty, empty, empty)
-    arr = np.array(rows, dtype=np.float64)  # NULL lafmax becomes NaN
-    return Series(
-        np.ascontiguousarray(arr[:, 0]),
-        np.ascontiguousarray(arr[:, 1]),
-        np.ascontiguousarray(arr[:, 2]),
-        np.ascontiguousarray(arr[:, 3]),
-    )
-
-
-def _keyed(sensor_id: str, hours: Iterator[int]) -> Iterator[tuple[int, str]]:
-    """``(hour, sensor_id)`` of each hour, to merge the sensors' hours oldest first."""
-    for hour in hours:
-        yield hour, sensor_id
-
-
-def _roll_up_rows(raw: ChunkReadings) -> Rows:
-    """One sensor's readings as the roll-up arithmetic takes them."""
-    return Rows(
-        np.zeros(raw.ts_ms.size, np.int64),
-        raw.ts_ms,
-        raw.ts_ms + duration_ms(raw.duration),
-        raw.laeq,
-        raw.lafmax,
-        raw.lafmin,
-    )
-
-
-def _cell_series(rows: list[MinuteRow], width_s: float) -> Series:
-    """Roll-up rows ``(key, energy, seconds, lafmax, ...)`` as a ``Series`` of cells of
-    ``width_s`` seconds (start, LAeq, measured seconds, LAFmax)."""
-    if not rows:
-        return _series([])
-    arr = np.array([row[:4] for row in rows], dtype=np.float64)
-    return Series(
-        arr[:, 0] * width_s,
-        10.0 * np.log10(arr[:, 1] / arr[:, 2]),
-        np.ascontiguousarray(arr[:, 2]),
-        np.ascontiguousarray(arr[:, 3]),
-    )
-
-
-def _hourly_bands(rows: list[tuple[int, float, str]]) -> BandLevels:
-    """Sum ``(ts_ms, duration, spectrum JSON)`` rows into energetic band levels per UTC hour."""
-    if not rows:
-        empty = np.zeros(0)
-        return BandLevels(empty, empty, np.zeros((0, 0)), empty)
-    ts_ms, durations, texts = zip(*rows, strict=True)
-    spectra = msgspec.json.decode(f"[{','.join(texts)}]", type=list[Spectrum])
-    bands = spectra[0].bands_hz
-    keep = np.fromiter((s.bands_hz == bands for s in spectra), bool, len(spectra))
-    lzeq = np.array([s.lzeq for s, k in zip(spectra, keep, strict=True) if k], np.float64)
-    seconds = np.asarray(durations, np.float64)[keep]
-    hours = np.asarray(ts_ms, np.int64)[keep] // 3_600_000  # ascending: rows are by ts
-    starts = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1]])
-    energy = np.add.reduceat(seconds[:, None] * np.power(10.0, lzeq / 10.0), starts, axis=0)
-    per_hour = np.add.reduceat(seconds, starts)
-    return BandLevels(
-        t=hours[starts].astype(np.float64) * 3600.0,
-        bands_hz=np.asarray(bands, np.float64),
-        lzeq=10.0 * np.log10(energy / per_hour[:, None]),
-        seconds=per_hour,
-    )
-
-
-def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
-    if synchronous not in ("FULL", "NORMAL"):
-        raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise StoreError(f"could not switch {conn!r} to WAL (journal_mode is {mode})")
-    conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
-    conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT_BYTES}")
-
-
-def _reading(sensor_id: str, row: Record) -> Reading:
-    ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq = row
-    return Reading(
-        sensor_id=sensor_id,
-        ts=ts_ms / 1000.0,
-        laeq=laeq,
-        duration=duration,
-        lafmax=lafmax,
-        lafmin=lafmin,
-        spectrum=None if spectrum is None else msgspec.json.decode(spectrum, type=Spectrum),
-        seq=seq,
-    )
-
-
-@contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Raise ``sqlite3`` errors as ``StoreUnavailable`` (retryable) or ``StoreError``."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        code = getattr(exc, "sqlite_errorcode", None)
-        message = f"sqlite {action} failed: {exc}"
-        if code is not None and code & 0xFF in _RETRYABLE:
-            raise StoreUnavailable(message) from exc
-        raise StoreError(message) from exc

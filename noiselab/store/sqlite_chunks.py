@@ -20,9 +20,11 @@ their minutes (and the hourly and daily tiers); a later reading for such an hour
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -46,6 +48,8 @@ __all__ = [
     "compact_hour",
     "drop_raw",
     "hours_to_compact",
+    "oldest_hot",
+    "oldest_hours",
     "sensor_bytes",
     "thaw",
 ]
@@ -58,6 +62,7 @@ _MINUTES = (
     "SELECT minute, energy, seconds, lafmax, lafmin, hist FROM rollup_1m"
     " WHERE sensor_id = ? AND minute >= ? AND minute < ? ORDER BY minute"
 )
+_OLDEST_HOT = "SELECT min(ts_ms) FROM readings WHERE sensor_id = ? AND ts_ms < ?"
 _CHUNKS = (
     "SELECT hour, raw_dropped, end_ms, data FROM chunks"
     " WHERE sensor_id = ? AND hour >= ? AND hour < ? ORDER BY hour"
@@ -219,6 +224,32 @@ def hours_to_compact(conn: sqlite3.Connection, sensor_id: str, cutoff_ms: int) -
         hour = min(found)
         yield hour
         hour += 1
+
+
+def oldest_hours(
+    conn: sqlite3.Connection,
+    sensors: list[str],
+    cutoff_ms: int,
+    limit: int | None,
+    skip: set[tuple[int, str]],
+) -> list[tuple[int, str]]:
+    """Up to ``limit`` ``(hour, sensor_id)`` to compact before ``cutoff_ms``, oldest first
+    across ``sensors``, leaving out those in ``skip``; the hours are found lazily, so a
+    bounded call lists no more than it takes."""
+    merged = heapq.merge(*[_keyed(sid, hours_to_compact(conn, sid, cutoff_ms)) for sid in sensors])
+    return list(islice((c for c in merged if c not in skip), limit))
+
+
+def _keyed(sensor_id: str, hours: Iterator[int]) -> Iterator[tuple[int, str]]:
+    for hour in hours:
+        yield hour, sensor_id
+
+
+def oldest_hot(conn: sqlite3.Connection, sensors: list[str], cutoff_ms: int) -> list[int]:
+    """Each sensor's oldest hot reading before ``cutoff_ms`` (Unix ms), for those with one:
+    one index look-up per sensor."""
+    found = [conn.execute(_OLDEST_HOT, (sid, cutoff_ms)).fetchone()[0] for sid in sensors]
+    return [int(ts) for ts in found if ts is not None]
 
 
 def compact_hour(conn: sqlite3.Connection, sensor_id: str, hour: int) -> ChunkStats | None:
