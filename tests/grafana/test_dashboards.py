@@ -26,13 +26,13 @@ from support.readings import sensor
 
 from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection, Spectrum
-from noiselab.store.influx import (
+from noiselab.store.influx_cells import (
     HOUR_MEASUREMENT,
     HOUR_MS,
     MINUTE_MEASUREMENT,
-    _activity_lines,
-    _cell_lines,
-    _hour_cells,
+    activity_lines,
+    cell_lines,
+    hour_cells,
 )
 from noiselab.store.influx_lines import reading_lines
 from noiselab.store.metadata import MetadataStore, Trial
@@ -109,10 +109,10 @@ def _written_schema() -> dict[str, set[str]]:
     rows = Rows(*_rows_of(reading))
     rollup = rollup_minutes(rows, minute_keys(rows.code, rows.ts_ms, rows.end_ms))
     lines = reading_lines(reading, "road")
-    hours = _hour_cells(rollup, rollup.keys // 60)  # sensor code 0: keys are Unix minutes
-    lines += _cell_lines(MINUTE_MEASUREMENT, rollup, ["s-1"], MINUTE_MS).decode().split("\n")
-    lines += _cell_lines(HOUR_MEASUREMENT, hours, ["s-1"], HOUR_MS).decode().split("\n")
-    lines += _activity_lines([reading], 61.0).decode().split("\n")
+    hours = hour_cells(rollup, rollup.keys // 60)  # sensor code 0: keys are Unix minutes
+    lines += cell_lines(MINUTE_MEASUREMENT, rollup, ["s-1"], MINUTE_MS).decode().split("\n")
+    lines += cell_lines(HOUR_MEASUREMENT, hours, ["s-1"], HOUR_MS).decode().split("\n")
+    lines += activity_lines([reading], 61.0).decode().split("\n")
     schema: dict[str, set[str]] = {}
     for line in lines:
         head, fields, _ = line.split(" ")
