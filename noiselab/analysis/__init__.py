@@ -6,8 +6,10 @@ default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`
 
 - ``decibels``: ``leq``, ``energetic_sum``, ``to_energy``, ``to_level``, ``round_db`` (0.01 dB)
 - ``levels``: ``percentile_level``, ``exceedance_levels`` (L_N, time-weighted)
-- ``arrays``: the ``FloatArray`` and ``IntArray`` types
-- ``resample``: energetic aggregation into fixed or local-day buckets
+- ``arrays``: the ``FloatArray``, ``IntArray``, ``IndexArray`` and ``BoolArray`` types
+- ``resample``: energetic aggregation into fixed or local-day buckets, built on ``readings``
+  (validated readings sorted by start), ``segments`` (energy and seconds over any sorted
+  edges, also behind ``periods``) and ``bucket_percentiles`` (each bucket's L10/L50/L90)
 - ``periods``: Lday, Levening, Lnight, Lden (Danish 12/3/9 h by default), Ldn, LAeq,24h
 - ``events``: pass-by detection over a running background, SEL, NA-style counts
 - ``spectra``: third-octave centres (IEC 61260-1), A/C weighting (IEC 61672-1), band sums

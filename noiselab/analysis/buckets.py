@@ -16,9 +16,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEFAULT_ZONE", "Every", "bucket_edges", "local_hours_are_utc_hours"]
+__all__ = ["DEFAULT_TZ", "DEFAULT_ZONE", "Every", "bucket_edges", "local_hours_are_utc_hours"]
 
-DEFAULT_ZONE = ZoneInfo("Europe/Copenhagen")
+DEFAULT_TZ = "Europe/Copenhagen"
+"""Local zone of the Vallensbæk sensors (SPEC "Units and time")."""
+
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TZ)
+"""``DEFAULT_TZ`` as a ``ZoneInfo``."""
 
 
 class Every(StrEnum):

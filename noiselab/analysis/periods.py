@@ -33,7 +33,9 @@ import numpy as np
 import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray
-from noiselab.analysis.resample import DEFAULT_TZ, Readings, SegmentSums, segment_sums
+from noiselab.analysis.buckets import DEFAULT_TZ
+from noiselab.analysis.readings import Readings
+from noiselab.analysis.segments import SegmentSums, segment_sums
 
 __all__ = [
     "DANISH_PENALTIES",

@@ -5,7 +5,6 @@ local days around daylight saving."""
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,11 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from noiselab.analysis import bucket_percentiles
 from noiselab.analysis.levels import bin_levels
 from noiselab.analysis.resample import resample
-
-# ``noiselab.analysis.resample`` the module (the package re-exports the function by that name).
-resample_module = importlib.import_module("noiselab.analysis.resample")
 
 CPH = ZoneInfo("Europe/Copenhagen")
 HOUR = 1_780_002_000.0  # 2026-05-28T21:00:00Z, a whole hour
@@ -42,7 +39,7 @@ the exact level to its bin."""
 
 @pytest.fixture(params=sorted(CELLS_PER_READING))
 def histogram_path(request, monkeypatch):
-    monkeypatch.setattr(resample_module, "_CELLS_PER_READING", CELLS_PER_READING[request.param])
+    monkeypatch.setattr(bucket_percentiles, "_CELLS_PER_READING", CELLS_PER_READING[request.param])
     return request.param
 
 
@@ -218,7 +215,7 @@ def test_histogram_levels_are_the_bins_of_the_exact_levels(path, readings, step,
     lv = np.array([r[1] for r in readings])
     d = None if duration is None else np.full(ts.size, duration)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(resample_module, "_CELLS_PER_READING", CELLS_PER_READING[path])
+        patch.setattr(bucket_percentiles, "_CELLS_PER_READING", CELLS_PER_READING[path])
         binned = resample(ts, lv, d, every=every)
     exact = resample(ts, lv, d, every=every, percentiles="exact")
     for name in ("t", "laeq", "lafmax", "seconds", "coverage"):
