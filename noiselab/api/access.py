@@ -4,8 +4,9 @@
 for the public); this module says what that caller may do with it:
 
 - sensors: the public sees public sensors, a vendor also its own (its key's and its trials'),
-  staff and admin all (:func:`visible`, :func:`visible_sensor`); a sensor the caller may not
-  see answers 404 like an unknown one, so its existence is not revealed;
+  staff and admin all (:func:`visible`, :func:`visible_sensor`, :func:`visible_sensor_async`);
+  a sensor the caller may not see answers 404 like an unknown one, so its existence is not
+  revealed;
 - fine data: buckets finer than 15 minutes need staff, admin, or a vendor on its own sensor
   (:func:`fine_data_allowed`, :data:`PUBLIC_EVERY`);
 - trials: staff and admin see all, a vendor the trials naming it (:func:`visible_trial`);
@@ -20,12 +21,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Response
+from fastapi.concurrency import run_in_threadpool
 
 from noiselab.analysis.buckets import Every
 from noiselab.api.auth import Principal, require_role
 from noiselab.api.schemas.errors import ErrorOut
+from noiselab.api.sensor_cache import SensorCache
 from noiselab.model import Sensor
-from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
+from noiselab.store.metadata import Trial, TrialRepository
 
 __all__ = [
     "GUARDED",
@@ -42,6 +45,7 @@ __all__ = [
     "unknown_trial",
     "visible",
     "visible_sensor",
+    "visible_sensor_async",
     "visible_trial",
 ]
 
@@ -82,10 +86,25 @@ def visible(principal: Principal | None, sensor: Sensor) -> bool:
     return sensor.public if principal is None else principal.sees(sensor)
 
 
-def visible_sensor(meta: MetadataStore, sensor_id: str, principal: Principal | None) -> Sensor:
+def visible_sensor(sensors: SensorCache, sensor_id: str, principal: Principal | None) -> Sensor:
     """The registered sensor ``sensor_id`` if ``principal`` (``None``: the public) may see it,
-    else a 404 ``HTTPException`` that reads the same as for an unknown sensor."""
-    sensor = meta.sensors.get(sensor_id)
+    else a 404 ``HTTPException`` that reads the same as for an unknown sensor. Blocking (it
+    may read the database): for ``def`` routes."""
+    return _shown(sensors.get(sensor_id), sensor_id, principal)
+
+
+async def visible_sensor_async(
+    sensors: SensorCache, sensor_id: str, principal: Principal | None
+) -> Sensor:
+    """:func:`visible_sensor` for ``async`` routes: a kept sensor on the event loop, a
+    database read in a worker thread."""
+    sensor = sensors.peek(sensor_id)
+    if sensor is None:
+        sensor = await run_in_threadpool(sensors.get, sensor_id)
+    return _shown(sensor, sensor_id, principal)
+
+
+def _shown(sensor: Sensor | None, sensor_id: str, principal: Principal | None) -> Sensor:
     if sensor is None or not visible(principal, sensor):
         raise HTTPException(status_code=404, detail=f"unknown sensor {sensor_id!r}")
     return sensor

@@ -32,6 +32,7 @@ from noiselab.api.routes import (
     staff,
     trials,
 )
+from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
 from noiselab.store import open_store
 from noiselab.store.metadata import MetadataStore
@@ -64,6 +65,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     with open_store(settings.store_url) as store, MetadataStore(settings.meta_url) as meta:
         app.state.store, app.state.meta = store, meta
         app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
+        app.state.sensors = SensorCache(meta, settings.registry_cache_s, settings.clock)
         yield
 
 

@@ -9,7 +9,9 @@ costs a hash of a dummy too, so timing does not tell which ids exist.
 
 Hashing costs ~60 ms, so a verified key is cached in memory (under its SHA-256, never in the
 clear) for ``ApiSettings.auth_cache_s`` (60 s by default): revoking a key takes effect within
-that window. ``last_used`` is written when a key is verified, not on cache hits.
+that window. Then it is checked against its row again (one indexed read: revoked? the same
+stored hash?) but not hashed again: the hash is paid once per key (:class:`KeyVerifier`).
+``last_used`` is written when a key is checked against its row, not on cache hits.
 
 Callers send ``Authorization: Bearer KEY``. Routes declare what they need::
 
@@ -40,12 +42,14 @@ import hmac
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import (
     HTTPAuthorizationCredentials,
     HTTPBasic,
@@ -139,31 +143,84 @@ def create_key(
     return key, f"{KEY_PREFIX}_{key.id}_{secret}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A presented key that hashed to ``digest``, its key's stored hash: ``principal`` is
+    trusted without any database read until ``until`` (Unix s)."""
+
+    principal: Principal
+    digest: bytes
+    until: float
+
+
 class KeyVerifier:
     """Checks presented keys against the database, caching successes for ``cache_s`` seconds
-    of ``clock`` (Unix seconds). Thread-safe."""
+    of ``clock`` (Unix seconds). Thread-safe.
+
+    After ``cache_s`` a key that hashed correctly before is checked against its row again
+    (still there, not revoked, the same stored hash) without hashing it again, so the hash is
+    paid once per key and presentation (until ``REMEMBER_S`` without use); one check per
+    presented key runs at a time, and callers presenting the same key meanwhile wait for it
+    (a dashboard's panels arriving together, or a cache expiring under load, cost one check).
+    """
+
+    REMEMBER_S = 86_400.0
+    """How long after its trust ends a key's hash is remembered, s."""
 
     def __init__(self, meta: MetadataStore, cache_s: float, clock: Callable[[], float]) -> None:
         self._meta, self._cache_s, self._clock = meta, cache_s, clock
-        self._cache: dict[bytes, tuple[Principal, float]] = {}
+        self._verified: dict[bytes, _Verified] = {}
+        self._flights: dict[bytes, tuple[threading.Lock, int]] = {}
         self._lock = threading.Lock()
+
+    def cached(self, presented: str) -> Principal | None:
+        """The principal of ``presented`` when it was verified within ``cache_s`` and needs no
+        database read (not a vendor, whose trials are read each time), else ``None``: the
+        check an event loop may make without blocking."""
+        hit = self._hit(hashlib.sha256(presented.encode()).digest())
+        return hit if hit is not None and hit.role != "vendor" else None
 
     def verify(self, presented: str) -> Principal | None:
         """The principal of a valid, unrevoked key, else ``None``."""
         fingerprint = hashlib.sha256(presented.encode()).digest()
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(fingerprint)
-        if cached is not None and now < cached[1]:
-            return self._with_trials(cached[0])
-        principal = self._check(presented)
-        with self._lock:
-            if principal is None:
-                self._cache.pop(fingerprint, None)
-            elif self._cache_s > 0:
-                self._prune(now)
-                self._cache[fingerprint] = (principal, now + self._cache_s)
+        principal = self._hit(fingerprint)
+        if principal is None:
+            with self._single_flight(fingerprint):
+                principal = self._hit(fingerprint)  # checked by the caller this one waited for
+                if principal is None:
+                    principal = self._check(presented, fingerprint)
         return None if principal is None else self._with_trials(principal)
+
+    def forget(self, key_id: str) -> None:
+        """Drop the cached verifications of ``key_id`` (a revocation takes effect at once)."""
+        with self._lock:
+            for fingerprint in [
+                f for f, known in self._verified.items() if known.principal.key_id == key_id
+            ]:
+                del self._verified[fingerprint]
+
+    def _hit(self, fingerprint: bytes) -> Principal | None:
+        with self._lock:
+            known = self._verified.get(fingerprint)
+        return known.principal if known is not None and self._clock() < known.until else None
+
+    @contextmanager
+    def _single_flight(self, fingerprint: bytes) -> Iterator[None]:
+        """Hold the lock of ``fingerprint``, made on first use and dropped by its last user
+        (so random keys from a client leave nothing behind)."""
+        with self._lock:
+            lock, users = self._flights.get(fingerprint, (threading.Lock(), 0))
+            self._flights[fingerprint] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                users = self._flights[fingerprint][1] - 1
+                if users:
+                    self._flights[fingerprint] = (lock, users)
+                else:
+                    del self._flights[fingerprint]
 
     def _with_trials(self, principal: Principal) -> Principal:
         """A vendor's principal widened by the sensors of its trials (read fresh each time)."""
@@ -174,38 +231,44 @@ class KeyVerifier:
             return principal
         return replace(principal, sensors=principal.sensors | extra)
 
-    def forget(self, key_id: str) -> None:
-        """Drop the cached verifications of ``key_id`` (a revocation takes effect at once)."""
-        with self._lock:
-            for fingerprint in [f for f, (p, _) in self._cache.items() if p.key_id == key_id]:
-                del self._cache[fingerprint]
-
-    def _check(self, presented: str) -> Principal | None:
+    def _check(self, presented: str, fingerprint: bytes) -> Principal | None:
+        """Verify ``presented`` against its row: hash it, unless it hashed to the same stored
+        hash before; remember a success, forget a failure."""
         match = _KEY.fullmatch(presented)
+        found = None if match is None else self._meta.keys.secret(match["id"])
+        with self._lock:
+            known = self._verified.pop(fingerprint, None)
         if match is None:
             return None
-        found = self._meta.keys.secret(match["id"])
         if found is None:
             hash_secret(match["secret"], _DUMMY_SALT)  # same cost as for a known id
             return None
         key, salt, stored = found
-        if not hmac.compare_digest(hash_secret(match["secret"], salt), stored):
+        hashed_before = known is not None and hmac.compare_digest(known.digest, stored)
+        if not (hashed_before or hmac.compare_digest(hash_secret(match["secret"], salt), stored)):
             return None
         if key.revoked_at is not None:
             return None
-        self._meta.keys.touch(key.id, datetime.fromtimestamp(self._clock(), UTC))
-        return Principal(key.id, key.name, key.role, frozenset(key.sensors))
+        now = self._clock()
+        self._meta.keys.touch(key.id, datetime.fromtimestamp(now, UTC))
+        principal = Principal(key.id, key.name, key.role, frozenset(key.sensors))
+        with self._lock:
+            self._prune(now)
+            self._verified[fingerprint] = _Verified(principal, stored, now + self._cache_s)
+        return principal
 
     def _prune(self, now: float) -> None:
-        for fingerprint in [f for f, (_, until) in self._cache.items() if until <= now]:
-            del self._cache[fingerprint]
+        for fingerprint in [
+            f for f, known in self._verified.items() if known.until + self.REMEMBER_S <= now
+        ]:
+            del self._verified[fingerprint]
 
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def optional_principal(
+async def optional_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal | None:
@@ -216,12 +279,21 @@ def optional_principal(
     its address's bucket, and so does a failed key check (429 instead of 401 once the bucket is
     empty); a valid key takes nothing and is never limited by the public bucket. The hash of a
     bad key is still computed before the 429 (telling a valid key from a bad one needs it).
+
+    A key verified within ``auth_cache_s`` is answered on the event loop; any other check
+    (hashing, database reads) runs in a worker thread.
     """
     if "authorization" not in request.headers:
         _charge(request)
         return None
     presented = credentials.credentials if credentials is not None else ""
-    return _verified(request, presented, "Authorization: expected 'Bearer <API key>'")
+    verifier: KeyVerifier = request.app.state.keys
+    known = verifier.cached(presented.strip()) if presented.strip() else None
+    if known is not None:
+        return known
+    return await run_in_threadpool(
+        _verified, request, presented, "Authorization: expected 'Bearer <API key>'"
+    )
 
 
 def _verified(request: Request, presented: str, malformed: str) -> Principal:
@@ -266,7 +338,7 @@ def sensor_principal(
     return principal
 
 
-def get_principal(principal: OptionalPrincipal) -> Principal:
+async def get_principal(principal: OptionalPrincipal) -> Principal:
     """The caller's principal; 401 without a key."""
     if principal is None:
         raise _unauthorized("this endpoint needs an API key: Authorization: Bearer <key>")
@@ -276,12 +348,12 @@ def get_principal(principal: OptionalPrincipal) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting keys of ``roles`` only: 401 without a key, 403 for another
     role."""
     allowed = frozenset(roles)
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(
                 403, f"a {principal.role} key may not do this; needs {', '.join(sorted(allowed))}"

@@ -1,8 +1,12 @@
 """Request dependencies: the shared resources the lifespan put on ``app.state``.
 
-Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``settings: SettingsDep``; the
+Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``sensors: SensorsDep`` (the
+registered sensors, briefly kept), ``settings: SettingsDep``; the
 caller's identity comes from :mod:`noiselab.api.auth` (``OptionalPrincipal``, ``require_role``)
 and what it may see and do from :mod:`noiselab.api.access` (``Staff``, ``visible_sensor``, ...).
+
+The getters are ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop
+that costs more than reading an attribute (and under load, a place in the thread pool's queue).
 """
 
 from __future__ import annotations
@@ -11,26 +15,42 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
 
-__all__ = ["MetaDep", "SettingsDep", "StoreDep", "get_meta", "get_settings", "get_store"]
+__all__ = [
+    "MetaDep",
+    "SensorsDep",
+    "SettingsDep",
+    "StoreDep",
+    "get_meta",
+    "get_sensors",
+    "get_settings",
+    "get_store",
+]
 
 
-def get_store(request: Request) -> ReadingStore:
+async def get_store(request: Request) -> ReadingStore:
     """The time-series store opened by the lifespan."""
     store: ReadingStore = request.app.state.store
     return store
 
 
-def get_meta(request: Request) -> MetadataStore:
+async def get_meta(request: Request) -> MetadataStore:
     """The metadata database opened by the lifespan."""
     meta: MetadataStore = request.app.state.meta
     return meta
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_sensors(request: Request) -> SensorCache:
+    """The registered sensors, each kept ``ApiSettings.registry_cache_s`` seconds."""
+    sensors: SensorCache = request.app.state.sensors
+    return sensors
+
+
+async def get_settings(request: Request) -> ApiSettings:
     """The settings the app was created with."""
     settings: ApiSettings = request.app.state.settings
     return settings
@@ -38,4 +58,5 @@ def get_settings(request: Request) -> ApiSettings:
 
 StoreDep = Annotated[ReadingStore, Depends(get_store)]
 MetaDep = Annotated[MetadataStore, Depends(get_meta)]
+SensorsDep = Annotated[SensorCache, Depends(get_sensors)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

@@ -26,7 +26,10 @@ class ApiSettings:
     midnight for bare dates and ``1d`` buckets. ``day`` and ``evening`` are the local hours
     ``[from, to)`` of those periods (the night is the rest); Denmark's are 07-19 and 19-22, so
     Lden weighs them 12/3/9 h. A verified API key is trusted for ``auth_cache_s`` seconds
-    without hashing it again, so revoking a key takes effect within that time (0: at once).
+    without hashing it again, so revoking a key takes effect within that time (0: at once);
+    a registered sensor's row is kept ``registry_cache_s`` seconds, so a change to it (its
+    visibility, its source) reaches the API within that time (0: at once; a newly registered
+    sensor is always seen at once).
     Public requests (no key) and failed key checks are limited per client address to
     ``public_rate_per_s`` a second with bursts of ``public_burst`` (either 0: no limit);
     ``X-Forwarded-For`` names the client only when the peer is in ``trusted_proxies``
@@ -47,6 +50,7 @@ class ApiSettings:
     day: tuple[int, int] = (7, 19)
     evening: tuple[int, int] = (19, 22)
     auth_cache_s: float = 60.0
+    registry_cache_s: float = 5.0
     public_rate_per_s: float = 20.0
     public_burst: int = 100
     trusted_proxies: tuple[str, ...] = ()
@@ -70,6 +74,8 @@ class ApiSettings:
             )
         if not 0 <= self.auth_cache_s <= 3600:
             raise ConfigError(f"auth cache {self.auth_cache_s} s: need 0..3600 s")
+        if not 0 <= self.registry_cache_s <= 300:
+            raise ConfigError(f"registry cache {self.registry_cache_s} s: need 0..300 s")
         if not 0 <= self.public_rate_per_s <= 1e6:
             raise ConfigError(f"public rate {self.public_rate_per_s}/s: need 0..1000000 (0: off)")
         if not 0 <= self.public_burst <= 1_000_000:

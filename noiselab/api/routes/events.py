@@ -22,7 +22,7 @@ from noiselab.analysis.decibels import round_db
 from noiselab.analysis.events import Event, detect_events
 from noiselab.api.access import SENSOR_ERRORS, cache_headers, visible_sensor
 from noiselab.api.auth import OptionalPrincipal
-from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.deps import SensorsDep, SettingsDep, StoreDep
 from noiselab.api.params import resolve_window
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.events import EventsOut
@@ -66,7 +66,7 @@ def get_events(
     sensor_id: str,
     *,
     store: StoreDep,
-    meta: MetaDep,
+    sensors: SensorsDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
@@ -83,7 +83,7 @@ def get_events(
     ] = None,
 ) -> Response:
     """Pass-by events (start, end, Lmax, SEL, 10-dB-down duration) starting in [start, end)."""
-    visible_sensor(meta, sensor_id, principal)
+    visible_sensor(sensors, sensor_id, principal)
     now = settings.clock()
     first, last = resolve_window(start, end, now, settings.tz)
     if last - first > MAX_SPAN:

@@ -6,16 +6,21 @@ the API's zone so the dates returned cover the instants' range: ``start`` become
 containing it, ``end`` the first local date starting at or after it (an ``end`` at local
 midnight is that date, exclusive; any later instant includes its own date).
 
-Computed from the per-minute roll-up (exact energy sums), so a year is answered without reading
-raw seconds. Periods and zone follow the API settings (Denmark by default: day 07-19, evening
-19-22 with +5 dB, night 22-07 with +10 dB, weighted 12/3/9 hours).
+Computed from the hourly roll-up (exact energy sums; the per-minute one where the zone's local
+hours are not whole UTC hours), so a year is answered without reading raw seconds. Periods
+and zone follow the API settings (Denmark by default: day 07-19, evening 19-22 with +5 dB,
+night 22-07 with +10 dB, weighted 12/3/9 hours).
 
 Each date's indicators are kept (:class:`~noiselab.api.day_cache.DayCache`) for ``SETTLED_S``
 seconds, or ``FRESH_S`` for yesterday and later, and shared by every caller who may see the
-sensor (visibility is checked first). A year read from the roll-up takes about a second
-(docs/benchmarks.md), so a dashboard refreshing a year-long panel recomputes only its last days.
+sensor (visibility is checked first). An uncached year takes some 65 ms (docs/benchmarks.md),
+and a dashboard refreshing a year-long panel recomputes only its last days.
 The encoded answer to an identical request is reused for ``FRESH_S`` too (a year's JSON takes
 several milliseconds to build), so an answer may be up to ``FRESH_S`` older than its dates.
+
+The route is ``async``: a repeated request (a kept key, sensor and answer) is answered on the
+event loop without a thread hop; only reading and computing go to a worker thread. Under load
+the hops, not the work, made the tail (docs/benchmarks.md, "HTTP API under load").
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from noiselab.analysis.buckets import local_hours_are_utc_hours
 from noiselab.analysis.decibels import leq, round_db_or_none
@@ -37,11 +43,11 @@ from noiselab.api.access import (
     PUBLIC_SETTLED_S,
     SENSOR_ERRORS,
     cache_headers,
-    visible_sensor,
+    visible_sensor_async,
 )
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.day_cache import DayCache
-from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.deps import SensorsDep, SettingsDep, StoreDep
 from noiselab.api.params import parse_instant
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
@@ -81,12 +87,12 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
         422: {"model": ErrorOut, "description": "A bad start or end."},
     },
 )
-def get_indicators(
+async def get_indicators(
     sensor_id: str,
     *,
     request: Request,
     store: StoreDep,
-    meta: MetaDep,
+    sensors: SensorsDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
@@ -107,7 +113,7 @@ def get_indicators(
     ] = None,
 ) -> Response:
     """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end)."""
-    sensor = visible_sensor(meta, sensor_id, principal)
+    sensor = await visible_sensor_async(sensors, sensor_id, principal)
     today = datetime.fromtimestamp(settings.clock(), settings.tz).date()
     last = _date("end", end, settings.tz, ceil=True) if end else today
     first = _date("start", start, settings.tz) if start else last - timedelta(days=DEFAULT_DAYS)
@@ -129,7 +135,10 @@ def get_indicators(
             settings, sensor_id=sensor.id, source=sensor.source, first=first, last=last, days=days
         )
 
-    body = bodies.get((sensor.id, sensor.source, first, last), encode)
+    key = (sensor.id, sensor.source, first, last)
+    body = bodies.peek(key)
+    if body is None:
+        body = await run_in_threadpool(bodies.get, key, encode)
     response = Response(body, media_type="application/json")
     # The night of the last date ends the next morning: settled once `end` is before today.
     cache_headers(response, principal, settled=last < today)

@@ -88,13 +88,14 @@ async def map_principal(request: Request) -> Principal | None:
 
     Called in the route rather than declared with ``Depends``: FastAPI's dependency solving
     costs about half of a cached answer's time. Without an ``Authorization`` header take a
-    rate-limit token here (429 when none is left); with one, verify it exactly as
-    ``optional_principal`` does, in a worker thread (scrypt). The routes declare the bearer
-    scheme in OpenAPI themselves (``_SECURITY``).
+    rate-limit token here (429 when none is left); with one, verify it with
+    ``optional_principal`` (a recently verified key on the event loop, any other in a worker
+    thread: scrypt). The routes declare the bearer scheme in OpenAPI themselves
+    (``_SECURITY``).
     """
     if "authorization" in request.headers:
         credentials = await bearer_scheme(request)
-        return await run_in_threadpool(optional_principal, request, credentials)
+        return await optional_principal(request, credentials)
     settings: ApiSettings = request.app.state.settings
     wait = request.app.state.limiter.take(client_address(request, settings.trusted_proxies))
     if wait is not None:

@@ -29,7 +29,7 @@ from noiselab.api.access import (
     visible_sensor,
 )
 from noiselab.api.auth import OptionalPrincipal
-from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.deps import MetaDep, SensorsDep, SettingsDep, StoreDep
 from noiselab.api.params import resolve_window
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut, SensorDetail, SensorOut
@@ -77,12 +77,12 @@ def get_sensor(
     *,
     response: Response,
     store: StoreDep,
-    meta: MetaDep,
+    sensors: SensorsDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
 ) -> SensorDetail:
     """One visible sensor with its description, status and when data was last seen."""
-    sensor = visible_sensor(meta, sensor_id, principal)
+    sensor = visible_sensor(sensors, sensor_id, principal)
     cache_headers(response, principal, settled=False)
     seen = next((a for a in store.activity() if a.sensor_id == sensor_id), None)
     fields = _sensor_fields(sensor, seen, settings.clock(), settings)
@@ -107,7 +107,7 @@ def get_levels(
     sensor_id: str,
     *,
     store: StoreDep,
-    meta: MetaDep,
+    sensors: SensorsDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
@@ -129,7 +129,7 @@ def get_levels(
     ] = None,
 ) -> Response:
     """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
-    sensor = visible_sensor(meta, sensor_id, principal)
+    sensor = visible_sensor(sensors, sensor_id, principal)
     fine = fine_data_allowed(principal, sensor)
     if every is None:
         every = Every.M1 if fine else Every.M15
