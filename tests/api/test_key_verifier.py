@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from support.lab import ApiLab
+from support.lab import ApiLab, Key
 
 from noiselab.api import auth
 from noiselab.api.auth import KeyVerifier
@@ -42,6 +42,17 @@ def meta(lab: ApiLab) -> Iterator[MetadataStore]:
         yield store
 
 
+@pytest.fixture
+def verified(lab: ApiLab, meta: MetadataStore, hashes: list[str]) -> tuple[Key, KeyVerifier]:
+    """A staff key and a verifier (60-s window) that has verified it once; ``hashes`` then
+    holds that one hash."""
+    key = lab.key("staff")
+    verifier = KeyVerifier(meta, 60.0, lab.clock)
+    hashes.clear()  # creating the key hashed it
+    assert verifier.verify(key.text) is not None
+    return key, verifier
+
+
 def test_only_recent_non_vendor_keys_are_answered_without_the_database(
     lab: ApiLab, meta: MetadataStore
 ) -> None:
@@ -63,13 +74,9 @@ def test_only_recent_non_vendor_keys_are_answered_without_the_database(
 
 
 def test_after_the_window_a_key_is_checked_against_its_row_without_hashing(
-    lab: ApiLab, meta: MetadataStore, hashes: list[str]
+    lab: ApiLab, meta: MetadataStore, hashes: list[str], verified: tuple[Key, KeyVerifier]
 ) -> None:
-    key = lab.key("staff")
-    hashes.clear()  # creating the key hashed it
-    verifier = KeyVerifier(meta, 60.0, lab.clock)
-    assert verifier.verify(key.text) is not None
-    assert len(hashes) == 1
+    key, verifier = verified
     for _ in range(3):
         lab.clock.now += 61
         assert verifier.verify(key.text) is not None
@@ -80,12 +87,9 @@ def test_after_the_window_a_key_is_checked_against_its_row_without_hashing(
 
 
 def test_a_revoked_key_fails_after_the_window_without_hashing(
-    lab: ApiLab, meta: MetadataStore, hashes: list[str]
+    lab: ApiLab, meta: MetadataStore, hashes: list[str], verified: tuple[Key, KeyVerifier]
 ) -> None:
-    key = lab.key("staff")
-    hashes.clear()  # creating the key hashed it
-    verifier = KeyVerifier(meta, 60.0, lab.clock)
-    assert verifier.verify(key.text) is not None
+    key, verifier = verified
     meta.keys.revoke(key.id)
     lab.clock.now += 59
     assert verifier.verify(key.text) is not None  # trusted within the window

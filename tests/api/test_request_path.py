@@ -47,16 +47,22 @@ def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_a_repeated_request_runs_nothing_in_a_worker_thread(
-    tmp_path: Path, thread_calls: list[str]
-) -> None:
-    lab = ApiLab(tmp_path, now=MARCH_2 + 3 * 86_400)
+def _road_lab(tmp_path: Path, **settings: Any) -> ApiLab:
+    """vb-road-1 (public) with the local day 2026-03-02 at 60 dB, three days later."""
+    lab = ApiLab(tmp_path, now=MARCH_2 + 3 * 86_400, **settings)
     lab.sensors(sensor("vb-road-1"))
-    lab.write(_day("vb-road-1", 60.0), received_at=lab.clock.now)
-    with lab.client() as client:
-        headers = staff(client)
+    lab.write(_day("vb-road-1", 60.0), received_at=MARCH_2 + 3 * 86_400)
+    return lab
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["staff key", "public"])
+def test_a_repeated_request_runs_nothing_in_a_worker_thread(
+    tmp_path: Path, thread_calls: list[str], keyed: bool
+) -> None:
+    with _road_lab(tmp_path).client() as client:
+        headers = staff(client) if keyed else {}
         first = client.get(URL.format("vb-road-1"), headers=headers)
-        assert first.status_code == 200
+        assert first.json()["days"][0]["lday"] == 60.0
         assert thread_calls, "the first request reads the key, the sensor and the store"
         thread_calls.clear()
         again = client.get(URL.format("vb-road-1"), headers=headers)
@@ -65,23 +71,8 @@ def test_a_repeated_request_runs_nothing_in_a_worker_thread(
         assert thread_calls == []
 
 
-def test_a_public_repeated_request_runs_nothing_in_a_worker_thread(
-    tmp_path: Path, thread_calls: list[str]
-) -> None:
-    lab = ApiLab(tmp_path, now=MARCH_2 + 3 * 86_400)
-    lab.sensors(sensor("vb-road-1"))
-    lab.write(_day("vb-road-1", 60.0), received_at=lab.clock.now)
-    with lab.client() as client:
-        assert client.get(URL.format("vb-road-1")).json()["days"][0]["lday"] == 60.0
-        thread_calls.clear()
-        assert client.get(URL.format("vb-road-1")).json()["days"][0]["lday"] == 60.0
-        assert thread_calls == []
-
-
 def test_a_sensor_made_private_is_hidden_within_the_registry_window(tmp_path: Path) -> None:
-    lab = ApiLab(tmp_path, now=MARCH_2 + 3 * 86_400, registry_cache_s=5.0)
-    lab.sensors(sensor("vb-road-1"))
-    lab.write(_day("vb-road-1", 60.0), received_at=lab.clock.now)
+    lab = _road_lab(tmp_path, registry_cache_s=5.0)
     with lab.client() as client:
         assert client.get(URL.format("vb-road-1")).status_code == 200
         lab.sensors(sensor("vb-road-1", public=False))
