@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from support.paths import TESTS
 
 __all__ = ["NODE_DIR", "node_binary", "require", "run_node"]
