@@ -234,12 +234,12 @@ class KeyVerifier:
     def _check(self, presented: str, fingerprint: bytes) -> Principal | None:
         """Verify ``presented`` against its row: hash it, unless it hashed to the same stored
         hash before; remember a success, forget a failure."""
-        match = _KEY.fullmatch(presented)
-        found = None if match is None else self._meta.keys.secret(match["id"])
         with self._lock:
             known = self._verified.pop(fingerprint, None)
+        match = _KEY.fullmatch(presented)
         if match is None:
             return None
+        found = self._meta.keys.secret(match["id"])
         if found is None:
             hash_secret(match["secret"], _DUMMY_SALT)  # same cost as for a known id
             return None
@@ -288,7 +288,7 @@ async def optional_principal(
         return None
     presented = credentials.credentials if credentials is not None else ""
     verifier: KeyVerifier = request.app.state.keys
-    known = verifier.cached(presented.strip()) if presented.strip() else None
+    known = verifier.cached(presented.strip()) if presented.strip() else None  # "": 401 path
     if known is not None:
         return known
     return await run_in_threadpool(
