@@ -158,7 +158,7 @@ def dashboard(
         "tags": ["noiselab", "vallensbæk"],
         "timezone": "Europe/Copenhagen",
         "editable": True,
-        "schemaVersion": 41,
+        "schemaVersion": 42,  # what Grafana 12.2 writes (defaultDashboard of @grafana/schema)
         "time": {"from": time_from, "to": "now"},
         "refresh": refresh,
         "templating": {"list": variables or []},
