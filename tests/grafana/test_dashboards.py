@@ -3,15 +3,19 @@
 Every dashboard parses and equals what ``dashboards/generate.py`` makes; every data source uid
 is provisioned; every Flux query names only measurements, fields and tags the InfluxDB adapter
 writes (taken from the adapter's own line protocol); every API panel's URL, with the dashboard's
-default variables, answers our app with the rows and columns the panel reads.
+default variables, resolves to an operation of the app's OpenAPI document that declares its
+query parameters and the columns it reads (``support.openapi``), and answers our app with those
+rows and columns. Broken copies of a target (a wrong path, an undeclared parameter, a column the
+route does not return...) must fail both checks.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -19,8 +23,9 @@ from typing import Any
 
 import pytest
 import yaml
-from support.grafana import FROM, TO, check_value, select, substitute
+from support.grafana import FROM, TO, check_value, select
 from support.lab import ApiLab
+from support.openapi import TargetMismatchError, app_openapi, check_target
 from support.paths import ROOT
 from support.readings import sensor
 
@@ -226,19 +231,126 @@ API_REQUESTS = list(_api_requests())
 @pytest.mark.parametrize(
     ("where", "query", "variables"), API_REQUESTS, ids=[r[0] for r in API_REQUESTS]
 )
-def test_api_panels_answer_with_their_columns(app, where, query, variables):
-    client, key = app
-    params = {p["key"]: substitute(p["value"], variables) for p in query["url_options"]["params"]}
-    response = client.get(
-        substitute(query["url"], variables),
-        params=params,
-        headers={"Authorization": f"Bearer {key}"},
-    )
-    assert response.status_code == 200, (where, response.text)
+def test_api_targets_match_the_openapi_document(where, query, variables):
+    """Without data: path, method, parameters, root selector and columns as declared."""
+    route = check_target(app_openapi(), query, variables)
+    assert route.method == "GET", where
+
+
+def _answer_rows(
+    client: Any, key: str, path: str, params: dict[str, str], query: dict[str, Any], where: str
+) -> list[dict[str, Any]]:
+    """Request ``path`` as Infinity would; the rows of the answer, each checked to carry the
+    query's columns with values of their types."""
+    response = client.get(path, params=params, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, (where, response.status_code, response.text)
     rows = select(response.json(), query["root_selector"])
-    if "/alerts" not in query["url"]:  # no alert engine runs here: an empty list is right
-        assert rows, where
     for i, row in enumerate(rows):
         for column in query["columns"]:
-            assert column["selector"] in row, (where, i, column)
+            assert column["selector"] in row, f"{where} row {i}: no column {column['selector']!r}"
             check_value(column["type"], row[column["selector"]], f"{where} row {i}")
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("where", "query", "variables"), API_REQUESTS, ids=[r[0] for r in API_REQUESTS]
+)
+def test_api_panels_answer_with_their_columns(app, where, query, variables):
+    client, key = app
+    route = check_target(app_openapi(), query, variables)
+    rows = _answer_rows(client, key, route.path, route.params, query, where)
+    if "/alerts" not in query["url"]:  # no alert engine runs here: an empty list is right
+        assert rows, where
+
+
+def _levels_target() -> tuple[dict[str, Any], dict[str, str]]:
+    """A copy of the sensor dashboard's levels target, and its variables."""
+    [(query, variables)] = [(q, v) for w, q, v in API_REQUESTS if w == "sensor-detail/levels"]
+    return copy.deepcopy(query), variables
+
+
+def _param(key: str, value: str) -> Callable[[dict[str, Any]], None]:
+    return lambda query: query["url_options"]["params"].append({"key": key, "value": value})
+
+
+def _column(selector: str, kind: str) -> Callable[[dict[str, Any]], None]:
+    def change(query: dict[str, Any]) -> None:
+        query["columns"] = [c for c in query["columns"] if c["selector"] != selector]
+        query["columns"].append({"selector": selector, "text": selector, "type": kind})
+
+    return change
+
+
+BROKEN_TARGETS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "wrong_path": (
+        lambda query: query.update(url="/api/v1/sensor/${sensor}/levels"),
+        "no path of the OpenAPI document matches /api/v1/sensor/kbm-25m/levels",
+    ),
+    "wrong_method": (
+        lambda query: query["url_options"].update(method="POST"),
+        "has no POST operation",
+    ),
+    "undeclared_parameter": (_param("from", "${__from}"), "declares no query parameter from"),
+    "parameter_in_the_url": (
+        lambda query: query.update(url=query["url"] + "?bucket=15m"),
+        "declares no query parameter bucket",
+    ),
+    "value_outside_the_enum": (_param("every", "15min"), "every='15min' is not one of"),
+    "column_not_returned": (_column("laeq_1h", "number"), "the rows have no 'laeq_1h'"),
+    "column_of_another_type": (_column("laeq", "string"), "column 'laeq' is .* not string"),
+    "wrong_root_selector": (
+        lambda query: query.update(root_selector="point"),
+        "root selector 'point': no 'point' in the answer",
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "says"), BROKEN_TARGETS.values(), ids=BROKEN_TARGETS.keys())
+def test_a_broken_target_fails_the_openapi_check(change, says):
+    """The negative controls of ``check_target``, each a one-change copy of a real target."""
+    query, variables = _levels_target()
+    check_target(app_openapi(), query, variables)
+    change(query)
+    with pytest.raises(TargetMismatchError, match=says):
+        check_target(app_openapi(), query, variables)
+
+
+def test_a_required_parameter_must_be_given():
+    """No route of the app requires a query parameter yet: a one-route document stands in."""
+    rows = {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "number"}}}}
+    operation = {
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+        ],
+        "responses": {"200": {"content": {"application/json": {"schema": rows}}}},
+    }
+    spec = {"paths": {"/x/{id}": {"get": operation}}}
+    target: dict[str, Any] = {
+        "url": "/x/${v}",
+        "url_options": {"method": "GET", "params": []},
+        "root_selector": "",
+        "columns": [{"selector": "a", "type": "number"}],
+    }
+    with pytest.raises(TargetMismatchError, match="requires the query parameter q"):
+        check_target(spec, target, {"v": "1"})
+    target["url_options"]["params"] = [{"key": "q", "value": "z"}]
+    assert check_target(spec, target, {"v": "1"}).path == "/x/1"
+
+
+@pytest.mark.parametrize(
+    ("path", "column", "says"),
+    [("/api/v1/sensor/kbm-25m/levels", None, "404"), (None, "laeq_1h", "no column 'laeq_1h'")],
+    ids=["wrong_path", "column_not_returned"],
+)
+def test_a_broken_target_fails_against_the_app(app, path, column, says):
+    """The negative controls of the request to the app: a wrong path is not answered, and a
+    column the rows lack is found missing (the unbroken target passes first)."""
+    client, key = app
+    query, variables = _levels_target()
+    route = check_target(app_openapi(), query, variables)
+    _answer_rows(client, key, route.path, route.params, query, "levels")
+    if column is not None:
+        _column(column, "number")(query)
+    with pytest.raises(AssertionError, match=says):
+        _answer_rows(client, key, path or route.path, route.params, query, "levels")
