@@ -272,7 +272,7 @@ class PostgresCluster:
         text = path.read_text(encoding="utf-8", errors="replace").strip()
         if not text:
             return f" (the server log {path} is empty)"
-        return f"\n--- last lines of {path}:\n{text[-LOG_TAIL_CHARS:]}"
+        return f"\n--- the end of the server log:\n{text[-LOG_TAIL_CHARS:]}"
 
 
 def _server_user() -> pwd.struct_passwd | None:
