@@ -10,9 +10,15 @@ PY="${PYTHON:-python3}"
 need_apt=()
 # Debian ships venv's pip bootstrap separately (python3-venv).
 "$PY" -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
+# Each argument is package:binary; a binary given as an absolute path (a glob) is looked for
+# there instead of on PATH (Debian's PostgreSQL: /usr/lib/postgresql/*/bin/initdb).
 for pkg_bin in "$@"; do
-    pkg="${pkg_bin%%:*}"; bin="${pkg_bin##*:}"
-    command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
+    pkg="${pkg_bin%%:*}"; bin="${pkg_bin#*:}"
+    if [[ "$bin" == /* ]]; then
+        compgen -G "$bin" >/dev/null || need_apt+=("$pkg")
+    else
+        command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
+    fi
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

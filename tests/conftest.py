@@ -19,9 +19,11 @@ from noiselab.broker import MosquittoBroker
 
 pytest_plugins = ("pytester",)  # test_process_marker runs this conftest in a pytest of its own
 
-PROCESS_FIXTURES = frozenset({"broker", "ingest_factory"})
-"""The fixtures below that start a process (Mosquitto, ``noiselab ingest``): a test that uses
-one, even through another fixture, must carry the ``process`` marker."""
+PROCESS_FIXTURES = frozenset({"broker", "ingest_factory", "postgres_admin_url"})
+"""The fixtures below that start a process (Mosquitto, ``noiselab ingest``, a throwaway
+PostgreSQL): a test that uses one, even through another fixture, must carry the ``process``
+marker. ``meta_url`` asks for ``postgres_admin_url`` only in its PostgreSQL runs, which carry
+the marker through their parameter."""
 
 _GUARD = pytest.StashKey[ProcessGuard]()
 
@@ -138,17 +140,33 @@ def ingest_factory(tmp_path: Path) -> Iterator[object]:
             proc.kill()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The admin URL of a PostgreSQL for the whole session: ``NOISELAB_TEST_POSTGRES_URL``, the
+    local server, or a throwaway cluster started here and removed at the end (see
+    ``support.databases``). Without any: a skip, and under CI a failure."""
+    from support.databases import missing_postgres, plan_postgres
+    from support.postgres_cluster import PostgresCluster
+
+    plan = plan_postgres(os.environ)
+    if plan.url is not None:
+        yield plan.url
+    elif plan.cluster_bin is not None:
+        with PostgresCluster(plan.cluster_bin) as cluster:
+            yield cluster.admin_url
+    else:
+        missing_postgres(plan.why, os.environ)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.process)])
 def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A metadata database URL: a fresh SQLite file, then a fresh PostgreSQL database (skipped,
-    with the reason, when no PostgreSQL server answers)."""
+    """A metadata database URL: a fresh SQLite file, then a fresh PostgreSQL database on
+    ``postgres_admin_url``. The PostgreSQL runs carry the ``process`` marker, as that fixture
+    may start a server; it is requested here only for them, so the SQLite runs stay unmarked."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'metadata.db'}"
         return
-    from support.databases import fresh_postgres_database, postgres_admin_url
+    from support.databases import fresh_postgres_database
 
-    admin_url, why = postgres_admin_url()
-    if admin_url is None:
-        pytest.skip(why)
-    with fresh_postgres_database() as url:
+    with fresh_postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
         yield url

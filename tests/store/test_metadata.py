@@ -1,17 +1,18 @@
 """The metadata database: migrations, sensor registry, quarantine, files.
 
 Tests taking ``meta`` or ``meta_url`` run on a real SQLite file and on a fresh PostgreSQL
-database (skipped, with the reason, when no server answers); ``sqlite_meta`` ones check what is
-specific to SQLite files."""
+database (a throwaway server when none answers, see ``support.databases``); ``sqlite_meta`` ones
+check what is specific to SQLite files. The migrations themselves: ``test_migrations.py``."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -21,8 +22,10 @@ from alembic.script import ScriptDirectory
 from support.paths import ROOT
 
 from noiselab.errors import ConfigError, StoreError, StoreUnavailable
-from noiselab.model import Rejection, Sensor
+from noiselab.model import ApiKey, Rejection, Sensor
 from noiselab.store.metadata import METADATA, MetadataStore, load_sensors_file, sensor_from_fields
+from noiselab.store.metadata.tables import api_keys_table
+from noiselab.store.metadata.trials import Trial, UnknownSensors
 
 MIGRATIONS = ROOT / "noiselab" / "store" / "migrations"
 T0 = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
@@ -91,13 +94,14 @@ def test_migrated_schema_matches_the_table_definitions(meta, meta_url):
     assert diff == []
 
 
-def test_reopening_is_a_no_op_and_keeps_data(sqlite_meta, db_path):
-    sqlite_meta.sensors.add([Sensor(id="vb-road-1", name="Road", created=T0)])
-    sqlite_meta.close()
-    with MetadataStore(f"sqlite:///{db_path}") as again:
+def test_reopening_is_a_no_op_and_keeps_data(meta, meta_url):
+    meta.sensors.add([Sensor(id="vb-road-1", name="Road", created=T0)])
+    meta.close()
+    with MetadataStore(meta_url) as again:
         assert [s.id for s in again.sensors.all()] == ["vb-road-1"]
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+        with again.engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    assert [tuple(row) for row in versions] == [(alembic_head(),)]
 
 
 def test_concurrent_opens_of_a_new_database_migrate_once(meta_url):
@@ -118,12 +122,12 @@ def test_concurrent_opens_of_a_new_database_migrate_once(meta_url):
     assert errors == []
 
 
-def test_a_database_from_a_newer_noiselab_is_refused(db_path, sqlite_meta):
-    sqlite_meta.close()
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+def test_a_database_from_a_newer_noiselab_is_refused(meta, meta_url):
+    with meta.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    meta.close()
     with pytest.raises(StoreError, match="migration failed"):
-        MetadataStore(f"sqlite:///{db_path}")
+        MetadataStore(meta_url)
 
 
 @pytest.mark.parametrize(
@@ -265,10 +269,10 @@ def test_quarantine_is_idempotent_under_redelivery(meta):
     assert meta.quarantine.add([]) == 0
 
 
-def test_quarantine_survives_reopening(sqlite_meta, db_path):
-    sqlite_meta.quarantine.add([rejection(0)])
-    sqlite_meta.close()
-    with MetadataStore(f"sqlite:///{db_path}") as again:
+def test_quarantine_survives_reopening(meta, meta_url):
+    meta.quarantine.add([rejection(0)])
+    meta.close()
+    with MetadataStore(meta_url) as again:
         assert again.quarantine.add([rejection(0)]) == 0
         assert again.quarantine.count() == 1
 
@@ -297,6 +301,75 @@ def test_list_quarantine_is_newest_first_with_limit_and_sensor_filter(meta):
     assert meta.quarantine.newest(sensor_id="nobody") == []
     with pytest.raises(ValueError, match="limit"):
         meta.quarantine.newest(limit=0)
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+def test_api_keys_round_trip_with_their_times_salt_and_hash(meta):
+    """Stored and read back alike on both backends: aware UTC times, bytes, the sensor list;
+    revoking keeps the first time; an id that exists is refused."""
+    vendor = ApiKey(id="k1", name="acme", role="vendor", sensors=("vb-road-1",), created=T0)
+    device = ApiKey(id="k2", name="box", role="sensor", sensors=("vb-rail-1",), created=T0)
+    meta.keys.add(vendor, salt=b"\x00salt", digest=b"\xffhash")
+    meta.keys.add(device, salt=b"s", digest=b"h")
+    assert meta.keys.all() == [vendor, device]
+    assert meta.keys.secret("k1") == (vendor, b"\x00salt", b"\xffhash")
+    assert meta.keys.secret("nope") is None
+    later = datetime(2026, 3, 29, 14, 30, 15, 250_000, tzinfo=UTC)
+    meta.keys.touch("k1", later)
+    assert meta.keys.revoke("k1", later)
+    assert meta.keys.revoke("k1", T0)  # again: the first time is kept
+    assert not meta.keys.revoke("nope")
+    stored = meta.keys.secret("k1")[0]
+    assert (stored.revoked_at, stored.last_used) == (later, later)
+    assert stored.revoked_at.tzinfo is UTC
+    with pytest.raises(StoreError, match="add an API key"):
+        meta.keys.add(vendor, salt=b"s", digest=b"h")
+
+
+def test_the_database_refuses_an_unknown_role(meta):
+    """The role check of migration 0005, past the model's own validation."""
+    row = {"id": "k9", "name": "x", "role": "root", "sensors": "[]", "salt": b"s", "hash": b"h"}
+    with pytest.raises(sa.exc.IntegrityError), meta.engine.begin() as conn:
+        conn.execute(api_keys_table.insert().values(row | {"created": T0}))
+
+
+# --------------------------------------------------------------------------- trials
+
+
+def test_trials_round_trip_replace_and_delete(meta):
+    """Periods come back as aware UTC on both backends; replacing keeps ``created``."""
+    meta.sensors.add([Sensor(id=f"vb-road-{n}", name=f"Road {n}", created=T0) for n in (1, 2)])
+    hour = timedelta(hours=1)
+    trial = Trial(
+        id="tr-000000000001",
+        name="Blade barrier",
+        vendor="acme",
+        treated=("vb-road-1",),
+        control=("vb-road-2",),
+        before_start=T0,
+        before_end=T0 + 24 * hour,
+        after_start=T0 + 48 * hour,
+        after_end=T0 + 72 * hour,
+        hours=(7, 8),
+        description="æøå",
+        created=T0,
+        updated=T0,
+    )
+    assert meta.trials.create(trial) == trial
+    assert meta.trials.get(trial.id) == trial
+    assert meta.trials.get(trial.id).after_end.tzinfo is UTC
+    assert meta.trials.all("acme") == [trial]
+    assert meta.trials.all("other") == []
+    assert meta.trials.vendor_sensors("acme") == frozenset({"vb-road-1", "vb-road-2"})
+    changed = msgspec.structs.replace(trial, hours=(), created=T0 + hour, updated=T0 + hour)
+    assert meta.trials.replace(changed) == msgspec.structs.replace(changed, created=T0)
+    with pytest.raises(UnknownSensors, match="vb-gone-1"):
+        meta.trials.replace(msgspec.structs.replace(trial, control=("vb-gone-1",)))
+    assert meta.trials.delete(trial.id)
+    assert not meta.trials.delete(trial.id)
+    assert meta.trials.replace(trial) is None
 
 
 # --------------------------------------------------------------------------- sensor files
