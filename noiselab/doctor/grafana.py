@@ -16,13 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from noiselab.doctor.check import CheckFailed, Step
 from noiselab.doctor.http import HttpService, json_object
 from noiselab.errors import ConfigError
 
-__all__ = ["DASHBOARD_UIDS", "DATASOURCES", "DataSource", "grafana_service", "grafana_steps"]
+__all__ = [
+    "DASHBOARD_UIDS",
+    "DATASOURCES",
+    "DataSource",
+    "check_grafana_url",
+    "grafana_service",
+    "grafana_steps",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +86,23 @@ DASHBOARDS_FIX = (
 )
 
 
+def check_grafana_url(url: str) -> SplitResult:
+    """``url`` split: ``http(s)://[user:password@]host[:port]``, else ``ConfigError``."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ConfigError(f"Grafana URL {url!r}: bad port") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"Grafana URL {url!r}: expected http(s)://[user:password@]host[:port]")
+    return parts
+
+
 def grafana_service(url: str, token: str | None, timeout_s: float) -> HttpService:
     """Grafana at ``url``, authenticated by ``token`` or by the URL's user and password;
     ``ConfigError`` for a URL that is not ``http(s)://host[:port]``."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"Grafana URL {url!r}: expected http(s)://[user:password@]host[:port]")
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    parts = check_grafana_url(url)
+    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
     base = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     auth = None
     headers = {}

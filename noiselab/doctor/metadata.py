@@ -23,7 +23,7 @@ import noiselab.store
 from noiselab.doctor.check import CheckFailed, Step
 from noiselab.errors import ConfigError
 
-__all__ = ["head_revisions", "metadata_steps", "open_checked_engine"]
+__all__ = ["check_meta_url", "head_revisions", "metadata_steps", "open_checked_engine"]
 
 MIGRATIONS = Path(noiselab.store.__file__).parent / "migrations"
 
@@ -49,13 +49,21 @@ def metadata_steps(url: str, timeout_s: float) -> list[Step]:
     ]
 
 
-def open_checked_engine(url: str, timeout_s: float) -> sa.Engine:
-    """An engine for ``url`` whose connections give up after ``timeout_s`` (connect and each
-    statement); an existing SQLite file only (never created). ``ConfigError`` for a bad URL."""
+def check_meta_url(url: str) -> sa.URL:
+    """``url`` parsed: a SQLite or PostgreSQL SQLAlchemy URL, else ``ConfigError``."""
     try:
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError as exc:
         raise ConfigError(f"metadata URL {url!r}: not an SQLAlchemy URL") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"metadata URL {url!r}: expected sqlite:/// or postgresql://")
+    return parsed
+
+
+def open_checked_engine(url: str, timeout_s: float) -> sa.Engine:
+    """An engine for ``url`` whose connections give up after ``timeout_s`` (connect and each
+    statement); an existing SQLite file only (never created). ``ConfigError`` for a bad URL."""
+    parsed = check_meta_url(url)
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any]
     if backend == "sqlite":
@@ -63,13 +71,11 @@ def open_checked_engine(url: str, timeout_s: float) -> sa.Engine:
         if not parsed.database or not path.is_file():
             raise CheckFailed(f"no metadata database file at {path}", MISSING_FIX)
         connect_args = {"timeout": timeout_s}
-    elif backend == "postgresql":
+    else:
         connect_args = {
             "connect_timeout": max(1, math.ceil(timeout_s)),
             "options": f"-c statement_timeout={round(timeout_s * 1000)}",
         }
-    else:
-        raise ConfigError(f"metadata URL {url!r}: expected sqlite:/// or postgresql://")
     try:
         return sa.create_engine(parsed, connect_args=connect_args, poolclass=sa.pool.NullPool)
     except (sa_exc.ArgumentError, ImportError) as exc:
