@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from noiselab.cli import alerts, api, compact, demo, fiware, ingest, simulate
+from noiselab.cli import alerts, api, compact, demo, doctor, fiware, ingest, simulate
 from noiselab.cli.dashboards import dashboards_app
 from noiselab.cli.edge import sensor_app
 from noiselab.cli.keys import keys_app
@@ -32,6 +32,7 @@ app.command()(api.api)
 app.command()(alerts.alerts)
 app.command()(fiware.fiware)
 app.command()(demo.demo)
+app.command()(doctor.doctor)
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(keys_app, name="keys")
 app.add_typer(dashboards_app, name="dashboards")

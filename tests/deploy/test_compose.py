@@ -81,6 +81,17 @@ def test_no_secret_has_a_default(compose):
     assert all(value == "change-me" for _, value in secrets)
 
 
+def test_the_doctor_checks_with_the_ingests_broker_user_and_waits_for_nothing(compose):
+    doctor = compose["services"]["doctor"]
+    assert doctor["profiles"] == ["doctor"]
+    assert doctor["command"] == ["doctor"]
+    assert doctor["depends_on"] == {}  # it must be able to report a service that is down
+    ingest = compose["services"]["ingest"]["command"]
+    assert doctor["environment"]["NOISELAB_MQTT"] == ingest[ingest.index("--mqtt") + 1]
+    for name in ("NOISELAB_STORE", "NOISELAB_INFLUX_TOKEN", "NOISELAB_META"):
+        assert doctor["environment"][name] == compose["services"]["api"]["environment"][name]
+
+
 def test_the_broker_starts_after_its_config_and_keeps_sessions(compose):
     broker = compose["services"]["mosquitto"]
     condition = broker["depends_on"]["mosquitto-config"]["condition"]

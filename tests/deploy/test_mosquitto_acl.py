@@ -10,8 +10,6 @@ passwords are refused.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,65 +19,20 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from support.paths import ROOT
-
-from noiselab.broker import free_port
+from support.production_broker import production_broker as start_production_broker
 
 pytestmark = pytest.mark.process
-
-DEPLOY = ROOT / "deploy" / "mosquitto"
 
 
 @pytest.fixture
 def production_broker(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    conf = (DEPLOY / "mosquitto.conf").read_text()
-    conf = conf.replace("listener 1883", f"listener {port} 127.0.0.1")
-    conf = conf.replace("/mosquitto/config/", f"{tmp_path}/").replace(
-        "/mosquitto/data/", f"{tmp_path}/data/"
-    )
-    (tmp_path / "data").mkdir()
-    # The compose stack's own config step, run for real: it copies the config and hashes the
-    # passwords with mosquitto_passwd (ingest, simulator and the sensors' secrets file).
-    secrets = tmp_path / "secrets"
-    secrets.mkdir()
-    (secrets / "mqtt-sensors.txt").write_text("# id password\nkbm-a pw-a\n\nkbm-b pw-b\n")
-    subprocess.run(
-        ["sh", str(DEPLOY / "make-config.sh")],
-        check=True,
-        capture_output=True,
-        env={
-            **os.environ,
-            "MOSQUITTO_CONFIG_DIR": str(tmp_path),
-            "DEPLOY_DIR": str(DEPLOY),
-            "SECRETS_DIR": str(secrets),
-            "MQTT_INGEST_PASSWORD": "pw-i",
-            "MQTT_SIM_PASSWORD": "pw-s",
-            "MQTT_FIWARE_PASSWORD": "pw-f",
-        },
-    )
-    passwd = tmp_path / "passwd"
-    assert passwd.stat().st_mode & 0o077 == 0  # not readable by others
-    assert "pw-a" not in passwd.read_text()  # hashed
-    if os.geteuid() == 0:
-        conf += "user root\n"  # as root Mosquitto would switch to a user who can't read tmp
-    (tmp_path / "mosquitto.conf").write_text(conf)
-    with (tmp_path / "mosquitto.log").open("wb") as log:
-        proc = subprocess.Popen(
-            ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stdout=log, stderr=log
-        )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        try:
-            probe.connect("127.0.0.1", port)
-            probe.disconnect()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(10)
+    # The compose stack's own config step, run for real (support.production_broker): it copies
+    # the config and hashes the passwords with mosquitto_passwd.
+    with start_production_broker(tmp_path) as port:
+        passwd = tmp_path / "passwd"
+        assert passwd.stat().st_mode & 0o077 == 0  # not readable by others
+        assert "pw-a" not in passwd.read_text()  # hashed
+        yield port
 
 
 def _client(port: int, user: str | None, password: str | None) -> tuple[mqtt.Client, object]:
@@ -169,4 +122,34 @@ def test_fiware_publisher_may_write_its_entities_only(production_broker: int) ->
     assert received == []  # it cannot forge readings
     assert sniffed == []  # and reads nothing, not even its own entities
     fiware.disconnect()
+    ingest.disconnect()
+
+
+def test_only_the_ingest_may_use_the_doctors_probe_topic(production_broker: int) -> None:
+    """The ingest's user publishes to noiselab/_doctor/... and reads it back; a sensor and the
+    simulator can neither read nor write it, and the ingest's probe rights reach no further."""
+    port = production_broker
+    topic = "noiselab/_doctor/abc123"
+    ingest, _ = _client(port, "noiselab-ingest", "pw-i")
+    received: list[str] = []
+    ingest.on_message = lambda _c, _u, msg: received.append(msg.topic)
+    ingest.subscribe(topic, options=SubscribeOptions(qos=1))
+    ingest.subscribe("noiselab/_other/abc123", options=SubscribeOptions(qos=1))
+    others = []
+    for user, password in (("kbm-a", "pw-a"), ("noiselab-sim", "pw-s")):
+        other, _ = _client(port, user, password)
+        sniffed: list[str] = []
+        other.on_message = lambda _c, _u, msg, sniffed=sniffed: sniffed.append(msg.topic)
+        other.subscribe("noiselab/_doctor/#", options=SubscribeOptions(qos=1))
+        others.append((other, sniffed))
+    time.sleep(0.3)
+    for other, _ in others:
+        other.publish(topic, b"forged", qos=1).wait_for_publish(10)
+    ingest.publish(topic, b"probe", qos=1).wait_for_publish(10)
+    ingest.publish("noiselab/_other/abc123", b"probe", qos=1).wait_for_publish(10)
+    time.sleep(0.5)
+    assert received == [topic]  # its own probe only: the others' and the wider topic refused
+    for other, sniffed in others:
+        assert sniffed == []
+        other.disconnect()
     ingest.disconnect()
