@@ -46,7 +46,7 @@ def revision_of(url: str) -> str:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.process)])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a new SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
@@ -54,12 +54,9 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         sa.create_engine(f"sqlite:///{path}").connect().close()
         yield f"sqlite:///{path}"
         return
-    from support.databases import fresh_postgres_database, postgres_admin_url
+    from support.databases import fresh_postgres_database
 
-    admin_url, why = postgres_admin_url()
-    if admin_url is None:
-        pytest.skip(why)
-    with fresh_postgres_database() as url:
+    with fresh_postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
         yield url
 
 
@@ -109,14 +106,12 @@ def test_a_missing_sqlite_file_fails_and_is_not_created(tmp_path):
     assert not path.parent.exists()
 
 
-def test_a_wrong_postgres_user_fails_with_the_connection_fix():
-    """A role that does not exist (the local test server trusts any password of a real one)."""
-    from support.databases import postgres_admin_url
-
-    admin_url, why = postgres_admin_url()
-    if admin_url is None:
-        pytest.skip(why)
-    url = sa.make_url(admin_url).set(username="doctor_no_such_role", password="certainly-wrong")
+@pytest.mark.process
+def test_a_wrong_postgres_user_fails_with_the_connection_fix(postgres_admin_url: str):
+    """A role that does not exist (the test server trusts any password of a real one)."""
+    url = sa.make_url(postgres_admin_url).set(
+        username="doctor_no_such_role", password="certainly-wrong"
+    )
     check = run(url.render_as_string(hide_password=False))[0]
     assert check.status is Status.FAIL
     assert "cannot open" in check.detail
