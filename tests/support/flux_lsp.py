@@ -100,9 +100,7 @@ def describe(name: str, query: str, diagnostics: Iterable[Diagnostic]) -> str:
     out = []
     for found in diagnostics:
         text = lines[found.line] if found.line < len(lines) else ""
-        width = (
-            max(1, found.end_character - found.character) if found.end_line == found.line else 1
-        )
+        width = max(1, found.end_character - found.character) if found.end_line == found.line else 1
         out += [
             f"{name}:{found.line + 1}:{found.character + 1}: {found.message}",
             f"    {text}",
