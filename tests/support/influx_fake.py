@@ -10,7 +10,8 @@
   unparsable lines with 400, nothing written; an unknown bucket with 404. 204 otherwise.
 - ``POST /api/v2/query``: interprets the subset of Flux the adapter's ``_points`` queries use
   (``from``, ``range``, ``filter`` with ``==`` comparisons joined by ``or``/``and``, ``group``,
-  ``pivot``, ``sort``, ``keep``) with Flux's table semantics (a table per series and field after
+  ``pivot``, ``sort``, ``keep``; string literals with Flux's escapes, refusing what Flux cannot
+  read) with Flux's table semantics (a table per series and field after
   ``range``; ``group`` merging tables, refusing mixed column types as Flux does; ``pivot``
   dropping columns outside its keys and the group key; a table only gets the field columns
   present in it), and answers annotated CSV as InfluxDB writes it (``\\r\\n`` line ends, a new
