@@ -3,8 +3,8 @@
 Every query starts from one bucket and a half-open time range ``[start, stop)`` (Flux ``range``
 is start-inclusive, stop-exclusive), filters on the measurement, sensors and fields the adapter
 writes (:mod:`noiselab.store.influx_lines`), and pivots fields into columns so that each result
-row is one point. Strings are quoted with Flux's escapes; times are RFC 3339 UTC literals with
-millisecond precision, the store's key resolution.
+row is one point. Strings are quoted with Flux's escapes (see ``flux_string``); times are
+RFC 3339 UTC literals with millisecond precision, the store's key resolution.
 
 Reference: Flux language specification and standard library (``range``, ``filter``, ``pivot``,
 ``group``, ``sort``, ``last``), https://docs.influxdata.com/flux/v0/.
@@ -28,13 +28,20 @@ __all__ = [
 
 RAW_FIELDS = ("duration", "laeq", "lafmax", "lafmin")
 ROLLUP_FIELDS = ("energy", "hist", "lafmax", "lafmin", "seconds")
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_ESCAPES = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "$": "\\x24"}
+)
 
 
 def flux_string(text: str) -> str:
-    """``text`` as a Flux string literal (double quotes; backslash, quote and control escapes;
-    ``${`` is escaped so it cannot start an interpolation)."""
-    return '"' + text.translate(_ESCAPES).replace("${", "\\${") + '"'
+    """``text`` as a Flux string literal: double quotes; backslash, quote, newline, carriage
+    return and tab escaped; every ``$`` written as the byte escape ``\\x24``.
+
+    A ``$`` cannot stay as it is: before ``{`` it starts an interpolation, and Flux's lexer
+    takes the character after any other ``$`` as it stands, so in ``"$\\{"`` or ``"$\\""`` the
+    ``$`` swallows the backslash of the escape that follows and the literal breaks (Flux has
+    ``\\${`` but no ``\\$``). ``\\x24`` is a plain ``$`` in every position."""
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 def flux_time(instant: datetime | float) -> str:

@@ -104,3 +104,17 @@ def test_flux_the_fake_does_not_interpret_fails_loudly(served):
     assert "fake InfluxDB" in json.loads(answer.body)["message"]
     with pytest.raises(StoreError, match="fake InfluxDB"):
         store.activity()
+
+
+def test_the_fake_reads_strings_as_flux_does():
+    """The escapes ``flux_string`` writes decode to the text; what Flux refuses or misreads
+    (``\\$``, a ``${`` interpolation, a ``$`` before a backslash) is refused, not guessed at."""
+    db = FakeInflux(bucket='b "${x}" $\\ ü')
+    _write(db, b"noise,sensor_id=a laeq=60.0 1000", bucket=db.bucket)
+    flux = raw_query(db.bucket, "noise", ["a"], 0.0, 2.0)
+    answer = _query(db, flux)
+    assert (answer.status, answer.body.count(b",a,1970-01-01T00:00:01Z,")) == (200, 1)
+    for bad in ['"b \\$"', '"b ${x}"', '"b $\\\\"', '"b \\q"']:
+        answer = _query(db, f"from(bucket: {bad}) |> range(start: 0)")
+        assert answer.status == 400, bad
+        assert "Flux cannot read" in json.loads(answer.body)["message"], bad

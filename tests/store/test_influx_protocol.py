@@ -309,7 +309,9 @@ def test_activity_reads_both_results(fake, store):
 
 
 def test_flux_literals_escape():
-    assert flux_string('a"b\\c${x}') == '"a\\"b\\\\c\\${x}"'
+    # Every $ as the byte escape \x24: no interpolation, no $ swallowing the next backslash.
+    assert flux_string('a"b\\c${x}') == '"a\\"b\\\\c\\x24{x}"'
+    assert flux_string("$\\{ $\n") == '"\\x24\\\\{ \\x24\\n"'
     assert flux_time(T0 + 0.25) == "2026-03-01T12:00:00.250Z"
     with pytest.raises(ValueError, match="aware"):
         flux_time(datetime(2026, 3, 1))

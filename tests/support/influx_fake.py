@@ -10,7 +10,8 @@
   unparsable lines with 400, nothing written; an unknown bucket with 404. 204 otherwise.
 - ``POST /api/v2/query``: interprets the subset of Flux the adapter's ``_points`` queries use
   (``from``, ``range``, ``filter`` with ``==`` comparisons joined by ``or``/``and``, ``group``,
-  ``pivot``, ``sort``, ``keep``) with Flux's table semantics (a table per series and field after
+  ``pivot``, ``sort``, ``keep``; string literals with Flux's escapes, refusing what Flux cannot
+  read) with Flux's table semantics (a table per series and field after
   ``range``; ``group`` merging tables, refusing mixed column types as Flux does; ``pivot``
   dropping columns outside its keys and the group key; a table only gets the field columns
   present in it), and answers annotated CSV as InfluxDB writes it (``\\r\\n`` line ends, a new
@@ -384,9 +385,35 @@ def _predicate(tokens: list[tuple[str, str]], at: int) -> tuple[Any, int]:
     return test, at
 
 
+_STRING_PART = re.compile(
+    r'\\x(?P<byte>[0-9a-fA-F]{2})|\\(?P<escape>\$\{|[nrt"\\])|(?P<dollar>\$[{\\])'
+    r"|(?P<bad>\\.?)|(?P<plain>[^\\$]+|\$)",
+    re.DOTALL,
+)
+_ESCAPED = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "${": "${"}
+
+
 def _flux_string(text: str) -> str:
-    escapes = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
-    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), text[1:-1])
+    """The value of a Flux string literal (with its quotes): the escapes ``\\n``, ``\\r``,
+    ``\\t``, ``\\"``, ``\\\\`` and ``\\${``, and byte escapes ``\\xNN`` (UTF-8). Refused as
+    Flux refuses or misreads them: other escapes (``\\$`` among them), an interpolation
+    ``${...}``, and a ``$`` before a backslash (Flux's lexer takes the character after a ``$``
+    as it stands, so the escape that follows breaks)."""
+    value = bytearray()
+    for part in _STRING_PART.finditer(text[1:-1]):
+        if part["byte"] is not None:
+            value.append(int(part["byte"], 16))
+        elif part["escape"] is not None:
+            value += _ESCAPED[part["escape"]].encode()
+        elif part["plain"] is not None:
+            value += part["plain"].encode()
+        else:
+            found = part["dollar"] or part["bad"]
+            raise FluxUnsupportedError(f"string {text}: Flux cannot read {found!r} in it")
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        raise FluxUnsupportedError(f"string {text}: its bytes are not UTF-8") from None
 
 
 def _parse_time(text: str) -> int:
