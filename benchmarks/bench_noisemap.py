@@ -19,16 +19,14 @@ Run: ``.venv/bin/python benchmarks/bench_noisemap.py`` (about 30 s).
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from noiselab.noisemap.basic_maps import build_basic_maps, group_levels_at, load_or_build
 from noiselab.noisemap.emission import group_offsets_db, period_hours
@@ -42,23 +40,6 @@ from noiselab.noisemap.validation import leave_one_out
 from noiselab.sensors_sim.site_specs import load_sites
 
 TARGET_UPDATE_MS = 200.0
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _machine() -> str:
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}; {_cpu_model()}; "
-        f"{os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}"
-    )
 
 
 def _times_ms(fn: Callable[[], object], runs: int) -> list[float]:
@@ -80,7 +61,7 @@ def _report(name: str, ms: list[float], baseline: float | None = None) -> float:
 
 
 def main() -> None:
-    print(f"machine: {_machine()}")
+    print(f"machine: {describe()}")
     print(f"date: {datetime.now(UTC).date().isoformat()}")
     sources = load_sources()
     grid = grid_around(*DEFAULT_GRID)

@@ -12,15 +12,12 @@ Run: ``.venv/bin/python benchmarks/simulator.py`` (about 15 s).
 
 from __future__ import annotations
 
-import os
-import platform
 import resource
 import time
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import numpy as np
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from noiselab.sensors_sim.generate import generate_chunks
 from noiselab.sensors_sim.site_specs import site_by_id
@@ -29,23 +26,6 @@ CPH = ZoneInfo("Europe/Copenhagen")
 START = datetime(2026, 1, 1, tzinfo=CPH)
 END = datetime(2027, 1, 1, tzinfo=CPH)
 TARGET_CPU_S = 10.0
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _machine() -> str:
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}; {_cpu_model()}; "
-        f"{os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}"
-    )
 
 
 def _year(site_id: str) -> tuple[float, float, int]:
@@ -60,7 +40,7 @@ def _year(site_id: str) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    print(f"machine: {_machine()}")
+    print(f"machine: {describe()}")
     print(f"range: {START.isoformat()} .. {END.isoformat()}, 1-s readings, seed 1")
     for site_id in ("kbm-25m", "ring-25m"):
         cpu, wall, count = _year(site_id)
