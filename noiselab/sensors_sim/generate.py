@@ -66,10 +66,11 @@ class Generated:
     """Readings and truth for consecutive intervals starting at ``ts`` (Unix s).
 
     ``laeq``, ``lafmax``, ``lafmin``: what the sensor reports (dB, 0.1 dB resolution).
-    ``road_laeq``: the road contribution *without* mitigation; ``road_mitigated_laeq``: with
-    it (equal when no barrier); ``rail_laeq``, ``background_laeq``: the other parts. Absent
-    sources are ``-inf``. ``train_times`` (Unix s, when the middle of the train passes) and
-    ``train_kinds`` (index into :data:`physics.TRAIN_KINDS`) list the pass-bys in the range.
+    ``road_laeq``: the road contribution (all the site's roads) *without* mitigation;
+    ``road_mitigated_laeq``: with it (equal when no barrier; a barrier screens only the main
+    road); ``rail_laeq``, ``background_laeq``: the other parts. Absent sources are ``-inf``.
+    ``train_times`` (Unix s, when the middle of the train passes) and ``train_kinds`` (index
+    into :data:`physics.TRAIN_KINDS`) list the pass-bys in the range.
     ``spectrum`` (only with ``spectra=True``, else ``None``): unweighted third-octave band levels
     LZeq (dB), shape ``(n, bands)`` for the bands :data:`.spectra.BANDS_HZ` (100 Hz - 5 kHz),
     whose A-weighted total is ``laeq``. With a ``weather`` series, ``background_laeq`` includes
@@ -149,11 +150,12 @@ def _utc_offset(t: float) -> float:
 
 
 def _road_energy(
-    road: RoadSpec, *, clock: _Clock, step: float, seed: int, day: int, site_id: str
+    road: RoadSpec, *, clock: _Clock, step: float, seed: int, day: int, stream: str
 ) -> FloatArray:
-    """Road energy per interval: hourly flows by class, Poisson pass-bys, line-source mean."""
+    """Road energy per interval: hourly flows by class, Poisson pass-bys, line-source mean.
+    ``stream`` names the random stream of the pass-bys (one per site and road)."""
     factor = float(np.exp(DAY_FACTOR_SIGMA * _stream(seed, road.name, day).standard_normal()))
-    rng = _stream(seed, f"road:{site_id}", day)
+    rng = _stream(seed, stream, day)
     hour = clock.hour.astype(np.int64) % 24
     daily = road.flow_per_day * factor * np.where(clock.weekend, WEEKEND_FACTOR, 1.0)
     fraction = np.where(clock.weekend, physics.WEEKEND_FLOW[hour], physics.WEEKDAY_FLOW[hour])
@@ -264,13 +266,21 @@ def _day(
     shared_met = physics.smooth_noise(
         _stream(seed, "weather", day), n, step, corr_s=3600.0, sigma_db=1.0
     )
-    road = mitigated = np.zeros(n)
-    if site.road is not None:
-        road = _road_energy(site.road, clock=clock, step=step, seed=seed, day=day, site_id=site.id)
-        road = mitigated = _propagated(road, shared_met, rng, site.road.distance_m, step)
+    main = further = np.zeros(n)
+    for i, spec in enumerate(site.roads):
+        stream = f"road:{site.id}" if i == 0 else f"road:{site.id}:{i}"
+        energy = _road_energy(spec, clock=clock, step=step, seed=seed, day=day, stream=stream)
+        energy = _propagated(energy, shared_met, rng, spec.distance_m, step)
+        if i == 0:
+            main = energy
+        else:
+            further = further + energy
+    several = len(site.roads) > 1
+    road = mitigated = main + further if several else main
     if barrier is not None and site.road is not None:
         screened = ts >= barrier.installed_at
-        mitigated = road * np.where(screened, 10.0 ** (-barrier.broadband_il() / 10.0), 1.0)
+        mitigated = main * np.where(screened, 10.0 ** (-barrier.broadband_il() / 10.0), 1.0)
+        mitigated = mitigated + further if several else mitigated
     rail, train_t, train_k = _rail(site, ts, step, seed)
     if site.rail is not None:
         rail = _propagated(rail, shared_met, rng, site.rail.distance_m, step)
@@ -280,7 +290,13 @@ def _day(
     spectrum = None
     if spectra:
         spectrum = _spectrum(
-            road, rail, 10.0 ** (bg / 10.0), laeq=np.round(laeq, 1), ts=ts, barrier=barrier
+            main,
+            further if several else None,
+            rail,
+            10.0 ** (bg / 10.0),
+            laeq=np.round(laeq, 1),
+            ts=ts,
+            barrier=barrier,
         )
     return Generated(
         ts=ts,
@@ -299,6 +315,7 @@ def _day(
 
 def _spectrum(
     road: FloatArray,
+    further: FloatArray | None,
     rail: FloatArray,
     background: FloatArray,
     *,
@@ -306,13 +323,16 @@ def _spectrum(
     ts: FloatArray,
     barrier: Barrier | None,
 ) -> FloatArray:
-    """LZeq band levels of one day: road (band insertion loss after the installation), rail and
-    background energies spread over their normalised spectra, matched to the reported LAeq."""
+    """LZeq band levels of one day: main road (band insertion loss after the installation),
+    further roads, rail and background energies spread over their normalised spectra, matched
+    to the reported LAeq."""
     road_bands = sim_spectra.band_energies(road, sim_spectra.ROAD_SPECTRUM_DB)
     if barrier is not None:
         il = barrier.band_il()
         screened = ts >= barrier.installed_at
         road_bands[screened] *= 10.0 ** (-il / 10.0)[None, :]
+    if further is not None:
+        road_bands += sim_spectra.band_energies(further, sim_spectra.ROAD_SPECTRUM_DB)
     bands = (
         road_bands
         + sim_spectra.band_energies(rail, sim_spectra.RAIL_SPECTRUM_DB)

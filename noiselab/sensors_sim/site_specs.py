@@ -1,4 +1,4 @@
-"""What a simulated site is: the road and railway it hears, its background, and the barrier
+"""What a simulated site is: the roads and railway it hears, its background, and the barrier
 that may screen it; the default sites come from the package's ``vallensbaek.json`` (coordinates,
 sources and notes there; every coordinate is an estimate). Distances in m, flows in veh/day,
 speeds in km/h, levels and insertion losses in dB (A-weighted unless a name says band).
@@ -50,7 +50,13 @@ class RailSpec:
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """A simulated sensor site from ``vallensbaek.json``; see that file's notes and sources."""
+    """A simulated sensor site from ``vallensbaek.json``; see that file's notes and sources.
+
+    ``roads`` are every road the site hears, the main one first: a near site's own road, a
+    background site's dominant distant road. Only the first is screened by a :class:`Barrier`
+    (a barrier beside one road does not screen another one); :attr:`road` is that first road.
+    ``source`` stays the site's role (``background`` for a reference site even though it now
+    hears distant roads and rail)."""
 
     id: str
     name: str
@@ -61,18 +67,24 @@ class Site:
     description: str
     estimated: bool
     background_db: float
-    road: RoadSpec | None = None
+    roads: tuple[RoadSpec, ...] = ()
     rail: RailSpec | None = None
     role: Literal["treated", "control"] | None = None
     pair: str | None = None
     insertion_loss_db: float | None = None
     band_il_db: tuple[float, ...] | None = None
 
+    @property
+    def road(self) -> RoadSpec | None:
+        """The site's main road (the first of :attr:`roads`, the one a barrier screens), or
+        ``None`` when it hears no road."""
+        return self.roads[0] if self.roads else None
+
 
 @dataclass(frozen=True, slots=True)
 class Barrier:
-    """A barrier screening a site's road from ``installed_at`` (Unix s) on. Rail and background
-    are unaffected.
+    """A barrier screening a site's main road (:attr:`Site.road`) from ``installed_at`` (Unix
+    s) on. Rail, background and any further roads of the site are unaffected.
 
     By default it reduces the road contribution by ``insertion_loss_db`` (dB, A-weighted
     broadband), spread over the bands with a Maekawa-like shape
@@ -108,10 +120,34 @@ class Barrier:
         return -10.0 * float(np.log10(np.sum(w * 10.0 ** (-self.band_il() / 10.0))))
 
 
+def _road_from_json(road: dict[str, Any]) -> RoadSpec:
+    return RoadSpec(
+        name=road["name"],
+        flow_per_day=float(road["flow_per_day"]),
+        heavy_share=float(road["heavy_share"]),
+        speed_kmh=float(road["speed_kmh"]),
+        heavy_speed_kmh=float(road["heavy_speed_kmh"]),
+        distance_m=float(road["distance_m"]),
+    )
+
+
+def _roads_from_json(raw: dict[str, Any]) -> tuple[RoadSpec, ...]:
+    """A site's roads: ``"road"`` (one object, the original form) or ``"roads"`` (a list, the
+    main road first), not both."""
+    one, many = raw.get("road"), raw.get("roads")
+    if one is not None and many is not None:
+        raise ValueError('give "road" or "roads", not both')
+    if many is None:
+        return () if one is None else (_road_from_json(one),)
+    if not isinstance(many, list):
+        raise ValueError('"roads" must be a list of road objects')
+    return tuple(_road_from_json(r) for r in many)
+
+
 def site_from_json(raw: dict[str, Any]) -> Site:
     """A :class:`Site` from one entry of a site file (the ``sites`` list of
-    ``vallensbaek.json``); a missing required field raises ``KeyError``."""
-    road = raw.get("road")
+    ``vallensbaek.json``); a missing required field raises ``KeyError``, both ``road`` and
+    ``roads`` given ``ValueError``."""
     rail = raw.get("rail")
     barrier = raw.get("barrier")
     return Site(
@@ -124,16 +160,7 @@ def site_from_json(raw: dict[str, Any]) -> Site:
         description=raw["description"],
         estimated=bool(raw.get("estimated", False)),
         background_db=float(raw.get("background_db", 40.0)),
-        road=None
-        if road is None
-        else RoadSpec(
-            name=road["name"],
-            flow_per_day=float(road["flow_per_day"]),
-            heavy_share=float(road["heavy_share"]),
-            speed_kmh=float(road["speed_kmh"]),
-            heavy_speed_kmh=float(road["heavy_speed_kmh"]),
-            distance_m=float(road["distance_m"]),
-        ),
+        roads=_roads_from_json(raw),
         rail=None if rail is None else RailSpec(rail["name"], float(rail["distance_m"])),
         role=raw.get("role"),
         pair=raw.get("pair"),

@@ -71,6 +71,29 @@ def test_every_sensor_is_at_its_stated_distance_from_its_source_line():
     assert _distance(hbm25, type(old)(old.name, old.group, old.kind, old_coords, old.road)) < 15
 
 
+def test_background_sensors_hear_their_sources_at_the_lines_distances():
+    """Every road and rail entry of the background sites lies within 3 m of the distance from
+    the site to the model's line of that name (they were measured on these lines), so the
+    simulator and the map put the distant motorways and railway in the same place. Negative
+    control: the old file's 900 m to the nearest motorway for Vallensbæk Mose is 165 m off
+    the railway and 380 m off Holbækmotorvejen."""
+    sources = {s.name.split(" (")[0]: s for s in load_sources()}
+    line = {"Copenhagen-Ringsted line": "Banen København-Ringsted"}
+    checked = 0
+    for site in load_sites():
+        if site.source != "background":
+            continue
+        entries = [(r.name, r.distance_m) for r in site.roads]
+        entries += [] if site.rail is None else [(line[site.rail.name], site.rail.distance_m)]
+        for name, spec in entries:
+            assert _distance(site, sources[name]) == pytest.approx(spec, abs=3.0), (site.id, name)
+            checked += 1
+    assert checked == 4
+    mose = next(s for s in load_sites() if s.id == "bg-vallensbaek-mose")
+    for name in ("Banen København-Ringsted", "Holbækmotorvejen"):
+        assert abs(_distance(mose, sources[name]) - 900.0) > 3.0
+
+
 def test_the_public_map_draws_the_model_s_main_lines():
     """lines.geojson's three schematic lines have the model's coordinates."""
     drawn = json.loads((ROOT / "noiselab/api/data/lines.geojson").read_text("utf-8"))
