@@ -124,7 +124,7 @@ function nlSurface(map, onChange) {
     } else if (!acc.n) {
       node.textContent = t("accuracyNone");
     } else {
-      node.textContent = t("accuracy", {
+      node.textContent = t(acc.n === 1 ? "accuracyOne" : "accuracy", {
         value: fmtNumber(acc.median_abs_db, 1), n: acc.n
       });
     }
@@ -246,7 +246,7 @@ function nlSurface(map, onChange) {
       var near = answer.nearest[0];
       var sensor = document.createElement("p");
       sensor.className = "estimate-near";
-      sensor.textContent = t("nearest", {
+      sensor.textContent = t(near.measured_db === null ? "nearestNoData" : "nearest", {
         name: near.name,
         distance: fmtNumber(near.distance_m, 0),
         measured: fmtDb(near.measured_db),
