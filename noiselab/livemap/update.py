@@ -35,7 +35,8 @@ from noiselab.livemap.terms import Terms, laeq_terms, lden_terms
 from noiselab.model import Sensor
 from noiselab.noisemap.basic_maps import Float32Array
 from noiselab.noisemap.emission import PeriodHours, group_offsets_db, period_hours
-from noiselab.noisemap.model import SensorValues
+from noiselab.noisemap.model import NoiseMap, SensorValues
+from noiselab.noisemap.scale import Fit
 from noiselab.noisemap.validation import LooResult
 from noiselab.store.base import ReadingStore
 
@@ -110,6 +111,22 @@ class _Fitted:
     predicted: dict[str, float | None]
 
 
+def _fit(nmap: NoiseMap, values: SensorValues, bg: set[str], offsets: FloatArray) -> Fit:
+    """The fit, or without any located public sensor the unscaled model (zero gains, the
+    default background)."""
+    if values:
+        return nmap.fit(values, bg, offsets)
+    n = len(nmap.groups)
+    return Fit(
+        groups=nmap.groups,
+        gains_db=np.zeros(n),
+        fitted=np.zeros(n, dtype=np.bool_),
+        background_db=nmap.fit_params.default_background_db,
+        used=(),
+        background_from=(),
+    )
+
+
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
@@ -125,7 +142,7 @@ def _fit_laeq(
     levels = window_laeq(store, [s.id for s in sensors], start, end)
     values = _values(sensors, levels)
     offsets = nmap.offsets(start, end)
-    fit = nmap.fit(values, _background_ids(sensors), offsets)
+    fit = _fit(nmap, values, _background_ids(sensors), offsets)
     loo = nmap.validate(values, _background_ids(sensors), offsets) if values else None
     return _Fitted(
         laeq_terms(offsets, fit),
@@ -170,7 +187,7 @@ def _fit_lden(
             nmap.sources, nmap.groups, _subset(all_hours, mask), nmap.maps.grid.projection
         )
         values = _values(sensors, {s: den.levels[s][p] for s in ids})
-        fit = nmap.fit(values, bg, offsets)
+        fit = _fit(nmap, values, bg, offsets)
         terms.append(laeq_terms(offsets, fit))
         unscaled.append(Terms(offsets, fit.background_db))
         gains.append(fit.gains_db)
