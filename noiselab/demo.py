@@ -1,7 +1,8 @@
 """``noiselab demo``: the whole Living Lab on one machine, as child processes.
 
 A Mosquitto broker on a free port, the ingest, the alert evaluator, the API and the simulator
-(history backfilled, then live), all with their data in one directory. So that each kind of user
+(history backfilled, then live), all with their data in one directory (the living map's basic
+maps too, in ``noisemap/``: built in about 2 s on the first start). So that each kind of user
 can try their part at once, the demo also makes a staff key and a vendor key (kept in
 ``demo-keys.json`` in the data directory and reused on the next start) and, when the simulated
 sites include the barrier trial pair, a trial of that barrier whose "after" period starts when
@@ -103,6 +104,8 @@ class Demo:
             self.meta_url,
             "--port",
             str(self.api_port),
+            "--noisemap-cache",
+            str(self.data_dir / "noisemap"),
         )
         self._spawn(
             "alerts",
@@ -211,7 +214,9 @@ class Demo:
             f"at {self.rate:g} Hz",
             f"  ingest        -> {self.store_url}",
             f"  alerts        evaluated every minute; {api}/api/v1/alerts (staff key)",
-            f"  noise map     {api}/  (public; Danish, English switch)",
+            f"  noise map     {api}/  (public; Danish, English switch; the modelled surface"
+            " appears within seconds)",
+            f"  living map    {api}/api/v1/map/surface?period=now  (and ?period=24h, year)",
             f"  API           {api}/docs",
             f"  sensors       {api}/api/v1/sensors",
             f"  levels        {api}/api/v1/sensors/{first}/levels?every=15m",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -30,11 +31,16 @@ from noiselab.api.routes import (
     push,
     sensors,
     staff,
+    surface,
     trials,
 )
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
+from noiselab.api.surface_bodies import SurfaceBodies
+from noiselab.livemap.periods import PeriodRules
+from noiselab.livemap.service import SurfaceService, default_cache_dir
 from noiselab.store import open_store
+from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
 
 __all__ = ["create_app"]
@@ -60,13 +66,32 @@ fully in the past); responses to a key are `private, no-store`.
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the time-series store and the metadata database; close both on shut-down."""
+    """Open the time-series store and the metadata database (closed on shut-down) and start
+    loading the living map's basic maps in the background."""
     settings: ApiSettings = app.state.settings
     with open_store(settings.store_url) as store, MetadataStore(settings.meta_url) as meta:
         app.state.store, app.state.meta = store, meta
         app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
         app.state.sensors = SensorCache(meta, settings.registry_cache_s, settings.clock)
+        app.state.surface = _surface_service(settings, store, meta)
+        app.state.surface.start()
         yield
+
+
+def _surface_service(
+    settings: ApiSettings, store: ReadingStore, meta: MetadataStore
+) -> SurfaceService:
+    """The living map over the app's stores (its basic maps load in the background)."""
+    return SurfaceService(
+        store=store,
+        sensors=meta.sensors.all,
+        rules=PeriodRules(settings.tz, settings.day, settings.evening),
+        clock=settings.clock,
+        cache_dir=Path(settings.noisemap_cache_dir)
+        if settings.noisemap_cache_dir
+        else default_cache_dir(),
+        sources=settings.noisemap_sources,
+    )
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -82,6 +107,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics = ApiMetrics()
+    app.state.surface_bodies = SurfaceBodies()
     app.state.limiter = RateLimiter(
         settings.public_rate_per_s, settings.public_burst, settings.clock
     )
@@ -94,6 +120,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(staff.router)
     app.include_router(public_map.router)
+    app.include_router(surface.router)
     app.include_router(keys.router)
     app.include_router(push.router)
     app.include_router(health.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -38,8 +39,12 @@ class ApiSettings:
     bundled roads and railway only) credited with ``tile_attribution`` (plain text) linking to
     ``tile_attribution_url``; it reloads its data every ``map_refresh_s`` seconds, and
     ``/api/v1/map`` is computed at most once per ``map_cache_s`` seconds per visibility (0: on
-    every request). ``clock`` returns "now" in Unix seconds (injectable for tests; the rate
-    limiter and the map cache use it too). Raises ``ConfigError`` naming a bad value.
+    every request). The living map's basic maps are cached in ``noisemap_cache_dir`` (empty:
+    ``noiselab-noisemap`` in the system's temporary folder) and computed from the line sources
+    of ``noisemap_sources`` (a GeoJSON file; empty: the bundled Vallensbæk lines, see
+    :mod:`noiselab.noisemap.sources`). ``clock`` returns "now" in Unix seconds (injectable for
+    tests; the rate limiter and the map caches use it too). Raises ``ConfigError`` naming a
+    bad value.
     """
 
     store_url: str
@@ -59,6 +64,8 @@ class ApiSettings:
     tile_attribution_url: str = "https://www.openstreetmap.org/copyright"
     map_refresh_s: float = 60.0
     map_cache_s: float = 15.0
+    noisemap_cache_dir: str = ""
+    noisemap_sources: str = ""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +117,8 @@ class ApiSettings:
             raise ConfigError(f"map refresh {self.map_refresh_s} s: need 5..86400 s")
         if not 0 <= self.map_cache_s <= 3600:
             raise ConfigError(f"map cache {self.map_cache_s} s: need 0..3600 s (0: off)")
+        if self.noisemap_sources and not Path(self.noisemap_sources).is_file():
+            raise ConfigError(f"noise map sources {self.noisemap_sources!r}: no such file")
 
     @property
     def night(self) -> tuple[int, int]:

@@ -84,6 +84,20 @@ def api(
             envvar="NOISELAB_MAP_CACHE", min=0, max=3600, help="/api/v1/map cache, s (0: off)."
         ),
     ] = 15.0,
+    noisemap_cache: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_NOISEMAP_CACHE",
+            help="Folder for the living map's basic maps (empty: the system's temp folder).",
+        ),
+    ] = "",
+    noisemap_sources: Annotated[
+        str,
+        typer.Option(
+            envvar="NOISELAB_NOISEMAP_SOURCES",
+            help="GeoJSON of the map's line sources (empty: the bundled Vallensbæk lines).",
+        ),
+    ] = "",
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
@@ -109,6 +123,8 @@ def api(
             tile_attribution_url=tile_attribution_url,
             map_refresh_s=map_refresh,
             map_cache_s=map_cache,
+            noisemap_cache_dir=noisemap_cache,
+            noisemap_sources=noisemap_sources,
         )
         parse_store_url(store)
     except NoiselabError as exc:

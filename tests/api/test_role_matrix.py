@@ -259,6 +259,9 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/map/rows"),
     Row("GET", "/api/v1/map/config"),
     Row("GET", "/api/v1/map/lines", expect=open_to_all()),
+    Row("GET", "/api/v1/map/surface"),
+    Row("GET", "/api/v1/map/surface.png", query={"period": "year"}),
+    Row("GET", "/api/v1/map/estimate", query={"lat": "55.6267", "lon": "12.3867"}),
     Row("GET", "/", expect=open_to_all()),
     Row("GET", "/map", expect=open_to_all()),
     Row("GET", "/static/{path:path}", {"path:path": "map.js"}, open_to_all()),
@@ -302,6 +305,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         revocable = lab.key("staff", "to revoke").id
     headers = headers_by_name(keys) | {"bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
     with lab.client() as client:
+        assert client.app.state.surface.wait_ready(60)  # the living map's routes answer 503 before
         ids = {REVOKED_KEY: revocable}
 
         def created(path: str, body: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ def _wait_for(predicate: object, timeout_s: float) -> object:
 def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     data = tmp_path / "data"
+    started = time.monotonic()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -77,6 +79,22 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         assert summary["verdict"]  # half an hour of data each side: says it is too little
         with urllib.request.urlopen(f"{base}/", timeout=5) as page:
             assert b"<html" in page.read().lower()
+
+        # The living surface answers within a minute of start (503 while it is prepared).
+        def surface() -> dict[str, object] | None:
+            try:
+                return _get(f"{base}/api/v1/map/surface?period=now")  # type: ignore[return-value]
+            except urllib.error.HTTPError as exc:
+                if exc.code != 503:
+                    raise
+                return None
+
+        living = _wait_for(surface, 60 - (time.monotonic() - started))
+        assert living["indicator"] == "laeq"  # type: ignore[index]
+        assert living["accuracy"]["n"] >= 1  # type: ignore[index]
+        with urllib.request.urlopen(base + living["image_url"], timeout=5) as image:  # type: ignore[index, operator]
+            assert image.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert (data / "noisemap").is_dir()
 
         def minutes() -> list[dict[str, object]]:
             body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m", staff)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import socket
 import threading
@@ -293,3 +294,59 @@ def test_page_refreshes_itself_and_shows_names_as_text(browser, tmp_path):
             assert view.errors == []
         finally:
             view.close()
+
+
+def test_living_surface_overlay_controls_and_click_estimate(browser, server, record_property):
+    """The surface image lies under the markers at the API's bounds; the opacity slider, the
+    period switch and the guideline shading work; a click gives the estimate popup in Danish,
+    then in English."""
+    view = OfflinePage(browser, server, viewport={"width": 1280, "height": 800})
+    try:
+        page = view.open("/")
+        page.wait_for_selector("body[data-surface='now']", timeout=30_000)
+        overlay = page.locator("img.nl-surface")
+        assert overlay.count() == 1
+        sync_api.expect(overlay).to_have_js_property("complete", True)
+        assert overlay.evaluate("img => img.naturalWidth") > 500  # the PNG decoded
+        src = overlay.get_attribute("src") or ""
+        assert src.startswith("/api/v1/map/surface.png?period=now&v=")
+        # under the markers: its pane is below the overlay pane holding the SVG markers
+        assert page.evaluate(
+            "Number(getComputedStyle(document.querySelector('.leaflet-surface-pane')).zIndex)"
+        ) < page.evaluate(
+            "Number(getComputedStyle(document.querySelector('.leaflet-overlay-pane')).zIndex)"
+        )
+        assert "Kort og målere: LAeq" in page.inner_text("#legend")
+        accuracy = page.inner_text("#surface-accuracy")
+        assert accuracy.startswith("Ved målerne rammer kortet inden for"), accuracy
+        page.locator("#surface-opacity").fill("30")
+        assert overlay.evaluate("img => img.style.opacity") == "0.3"
+        assert page.is_disabled("#surface-guideline")  # the shading is for Lden only
+
+        page.mouse.click(560, 330)  # on the map, away from markers and controls
+        popup = page.locator(".nl-estimate .estimate-head")
+        sync_api.expect(popup).to_contain_text("Her: omkring", timeout=10_000)
+        assert " dB LAeq" in popup.inner_text()
+        assert ", mest " in popup.inner_text()
+        screenshot(page, "surface-now-da.png", record_property)
+
+        page.click("#period-year")
+        page.wait_for_selector("body[data-surface='year']", timeout=30_000)
+        sync_api.expect(overlay).to_have_attribute("src", re.compile(r"period=year&v="))
+        assert "Kort: Lden" in page.inner_text("#legend")
+        page.check("#surface-guideline")
+        shading = page.locator("img.nl-shading")
+        assert shading.count() == 1
+        assert "layer=guideline" in (shading.get_attribute("src") or "")
+        page.click("#lang")
+        assert page.inner_text("#period-year") == "Lden of the year"
+        page.mouse.click(600, 560)
+        sync_api.expect(popup).to_contain_text("Here: about", timeout=10_000)
+        assert "dB Lden" in popup.inner_text()
+        assert "guideline value" in page.inner_text(".nl-estimate")
+        assert "the map is within" in page.inner_text("#surface-accuracy")
+        screenshot(page, "surface-year-en.png", record_property)
+        page.click("#lang")  # back to Danish for the other tests
+        assert view.errors == []
+    finally:
+        view.close()

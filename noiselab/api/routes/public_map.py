@@ -29,10 +29,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from noiselab.analysis.guidelines import STRONGLY_AFFECTED_LDEN_DB, guideline_for
 from noiselab.api.access import cache_headers, visible
-from noiselab.api.auth import Principal, bearer_scheme, optional_principal
+from noiselab.api.auth import Principal
 from noiselab.api.map_bands import BANDS, NO_DATA_COLOUR
 from noiselab.api.map_features import MapSnapshot, build_snapshot
-from noiselab.api.ratelimit import client_address, too_many_requests
+from noiselab.api.public_caller import map_principal
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
@@ -81,26 +81,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _SECURITY: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
 """The optional bearer key, as ``OptionalPrincipal`` routes show it in OpenAPI."""
 _cache_lock = threading.Lock()
-
-
-async def map_principal(request: Request) -> Principal | None:
-    """The caller, as ``optional_principal`` decides it, at the least cost for the public.
-
-    Called in the route rather than declared with ``Depends``: FastAPI's dependency solving
-    costs about half of a cached answer's time. Without an ``Authorization`` header take a
-    rate-limit token here (429 when none is left); with one, verify it with
-    ``optional_principal`` (a recently verified key on the event loop, any other in a worker
-    thread: scrypt). The routes declare the bearer scheme in OpenAPI themselves
-    (``_SECURITY``).
-    """
-    if "authorization" in request.headers:
-        credentials = await bearer_scheme(request)
-        return await optional_principal(request, credentials)
-    settings: ApiSettings = request.app.state.settings
-    wait = request.app.state.limiter.take(client_address(request, settings.trusted_proxies))
-    if wait is not None:
-        raise too_many_requests(wait)
-    return None
 
 
 class GeoJSONResponse(JSONResponse):

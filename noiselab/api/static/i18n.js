@@ -50,6 +50,44 @@ var NL_TEXTS = {
       "og Lden 64 dB for jernbane. De gælder et gennemsnit over et helt år og er ikke bindende " +
       "grænser: et enkelt døgn over værdien er en indikation, ikke en overtrædelse. Over Lden " +
       "68 dB fra vejtrafik kaldes en bolig stærkt støjbelastet.",
+    period_now: "Nu",
+    period_24h: "Seneste 24 t",
+    period_year: "Lden for året",
+    periodText_now: "LAeq, seneste 15 minutter, modelleret",
+    periodText_hour: "LAeq, seneste time, modelleret",
+    periodText_24h: "LAeq, seneste 24 timer, modelleret",
+    periodText_year: "Lden, seneste 365 dage, modelleret",
+    legendSurface_now: "Kort og målere: LAeq, seneste 15 min",
+    legendSurface_24h: "Kort: LAeq, seneste 24 t · målere: seneste 15 min",
+    legendSurface_year: "Kort: Lden, seneste år · målere: LAeq, seneste 15 min",
+    opacity: "Kortets styrke",
+    shading: "Over vejledende grænseværdi",
+    shadingYearOnly: "Kun for Lden for året",
+    accuracy: "Ved målerne rammer kortet inden for {value} dB (median, {n} målere)",
+    accuracyOne: "Ved den ene måler med data rammer kortet inden for {value} dB",
+    nearestNoData: "Nærmeste måler: {name}, {distance} m væk – ingen måling, kortet {modelled}",
+    accuracyNone: "Ingen målere med nok data i perioden: kortet er modellen alene.",
+    surfaceLoading: "Kortet beregnes …",
+    here: "Her: omkring {level} dB {indicator} (± {pm} dB), mest {source}",
+    hereNoPm: "Her: omkring {level} dB {indicator}, mest {source}",
+    hereAbove: "Over den vejledende grænseværdi (Lden {value} dB).",
+    hereBelow: "Under den vejledende grænseværdi (Lden {value} dB).",
+    nearest: "Nærmeste måler: {name}, {distance} m væk – målt {measured}, kortet {modelled}",
+    outside: "Her er uden for kortet.",
+    quietPlace: "baggrundslyd",
+    modelled: "kortet {value}",
+    panelModel: "Målt {measured} · kortet {modelled} ({period})",
+    whatModelTitle: "Hvad viser farverne mellem målerne?",
+    whatModel: "Farverne er et modelleret støjniveau: en beregning af lyden fra motorvejene, " +
+      "jernbanen og de større veje ud fra trafikken og afstanden, som hvert minut skaleres, så " +
+      "den passer med det, målerne måler. Modellen kender ikke bygninger, støjskærme eller " +
+      "vejret, så bag huse er det virkelige niveau ofte lavere.",
+    whatSure: "Hvor sikkert er det? Kortet prøves ved hver måler: det beregnes uden målerens " +
+      "egne tal og sammenlignes med det, den målte. Tallet \"inden for X dB\" er den typiske " +
+      "afvigelse; ± i et klik er den afvigelse, to ud af tre målere ligger inden for.",
+    whatShading: "Skraveringen viser, hvor kortets Lden for året er over Miljøstyrelsens " +
+      "vejledende grænseværdi for boliger: 58 dB, hvor vejtrafik dominerer, og 64 dB, hvor " +
+      "jernbanen gør. Den er ikke en bindende grænse og siger intet om den enkelte bolig.",
     locale: "da-DK"
   },
   en: {
@@ -98,6 +136,45 @@ var NL_TEXTS = {
       "Lden 58 dB for road traffic and Lden 64 dB for railways. They refer to a yearly average " +
       "and are not binding limits: one day above the value is an indication, not a breach. " +
       "Above Lden 68 dB from road traffic a dwelling counts as severely noise-exposed.",
+    period_now: "Now",
+    period_24h: "Last 24 h",
+    period_year: "Lden of the year",
+    periodText_now: "LAeq, last 15 minutes, modelled",
+    periodText_hour: "LAeq, last hour, modelled",
+    periodText_24h: "LAeq, last 24 hours, modelled",
+    periodText_year: "Lden, last 365 days, modelled",
+    legendSurface_now: "Map and sensors: LAeq, last 15 min",
+    legendSurface_24h: "Map: LAeq, last 24 h · sensors: last 15 min",
+    legendSurface_year: "Map: Lden, last year · sensors: LAeq, last 15 min",
+    opacity: "Map opacity",
+    shading: "Above the guideline value",
+    shadingYearOnly: "Only for Lden of the year",
+    accuracy: "At the sensors the map is within {value} dB (median, {n} sensors)",
+    accuracyOne: "At the one sensor with data the map is within {value} dB",
+    nearestNoData: "Nearest sensor: {name}, {distance} m away – no measurement, map {modelled}",
+    accuracyNone: "No sensor with enough data in this period: the map is the model alone.",
+    surfaceLoading: "Computing the map …",
+    here: "Here: about {level} dB {indicator} (± {pm} dB), mostly {source}",
+    hereNoPm: "Here: about {level} dB {indicator}, mostly {source}",
+    hereAbove: "Above the guideline value (Lden {value} dB).",
+    hereBelow: "Below the guideline value (Lden {value} dB).",
+    nearest: "Nearest sensor: {name}, {distance} m away – measured {measured}, map {modelled}",
+    outside: "This is outside the map.",
+    quietPlace: "background sound",
+    modelled: "map {value}",
+    panelModel: "Measured {measured} · map {modelled} ({period})",
+    whatModelTitle: "What do the colours between the sensors show?",
+    whatModel: "The colours are a modelled noise level: the sound of the motorways, the railway " +
+      "and the larger roads computed from their traffic and the distance, scaled every minute " +
+      "to match what the sensors measure. The model knows no buildings, noise barriers or " +
+      "weather, so behind houses the real level is often lower.",
+    whatSure: "How sure is it? The map is tested at every sensor: it is computed without that " +
+      "sensor's own numbers and compared with what it measured. \"Within X dB\" is the typical " +
+      "difference; the ± of a click is the difference two in three sensors stay within.",
+    whatShading: "The hatching shows where the map's Lden of the year is above the Danish " +
+      "Environmental Protection Agency's guideline value at dwellings: 58 dB where road traffic " +
+      "dominates, 64 dB where the railway does. It is not a binding limit and says nothing " +
+      "about a single home.",
     locale: "en-GB"
   }
 };

@@ -1,7 +1,8 @@
 /* noiselab noise map: markers coloured by the level of the last 15 minutes, a legend, the
  * schematic motorways and railway, and a panel per sensor. Data from the public API:
  *   /api/v1/map/config, /api/v1/map/lines, /api/v1/map,
- *   /api/v1/sensors/{id}/levels?every=15m (last 24 h), /api/v1/sensors/{id}/indicators.
+ *   /api/v1/sensors/{id}/levels?every=15m (last 24 h), /api/v1/sensors/{id}/indicators;
+ * the modelled surface under the markers comes from surface.js.
  * Every text from the API is put in with textContent (or escaped), never as markup. */
 "use strict";
 
@@ -15,7 +16,8 @@
     selected: null,
     generated: null,
     panelData: null,
-    legend: null
+    legend: null,
+    surface: null
   };
 
   function $(id) {
@@ -143,7 +145,7 @@
     var box = $("legend");
     box.textContent = "";
     var title = document.createElement("summary");
-    title.textContent = t("legend");
+    title.textContent = state.surface ? t("legendSurface_" + state.surface.period) : t("legend");
     box.appendChild(title);
     var list = document.createElement("ul");
     state.config.bands.slice().reverse().forEach(function (band) {
@@ -165,7 +167,12 @@
 
   function tooltipFor(props) {
     var node = document.createElement("span");
-    node.textContent = props.name + ": " + fmtDb(props.laeq_15min);
+    var text = props.name + ": " + fmtDb(props.laeq_15min);
+    var model = state.surface && state.surface.period === "now" && state.surface.atSensor(props.id);
+    if (model && model.modelled_db !== null) {
+      text += " · " + t("modelled", { value: fmtDb(model.modelled_db) });
+    }
+    node.textContent = text;
     return node;
   }
 
@@ -187,6 +194,7 @@
         weight: 2,
         fillColor: props.colour,
         fillOpacity: props.status === "offline" ? 0.45 : 0.95,
+        bubblingMouseEvents: false,
         className: "nl-marker nl-marker-" + props.id
       };
       var marker = state.markers[props.id];
@@ -297,6 +305,7 @@
       meta.push(t("lastSeen", { time: timeText(props.last_seen) }));
     }
     $("panel-meta").textContent = meta.join(" · ");
+    renderPanelModel();
     setNumber("v-now", props.laeq_15min, props.coverage_15min, true);
     setNumber("v-hour", props.laeq_1h, props.coverage_1h, false);
     setNumber("v-lden", props.lden_yesterday, props.coverage_lden, false);
@@ -311,6 +320,34 @@
         note.textContent = props.lden_yesterday > props.guideline_lden_db ? t("above") : t("below");
         guide.appendChild(note);
       }
+    }
+  }
+
+  function renderPanelModel() {
+    var node = $("panel-model");
+    var at = state.surface && state.surface.atSensor(state.selected);
+    if (!at || at.modelled_db === null) {
+      node.textContent = "";
+      return;
+    }
+    node.textContent = t("panelModel", {
+      measured: fmtDb(at.measured_db),
+      modelled: fmtDb(at.modelled_db),
+      period: t("periodText_" + state.surface.period)
+    });
+  }
+
+  function refreshTooltips() {
+    Object.keys(state.markers).forEach(function (id) {
+      state.markers[id].setTooltipContent(tooltipFor(state.features[id]));
+    });
+  }
+
+  function surfaceChanged() {
+    renderLegend();
+    refreshTooltips();
+    if (state.selected) {
+      renderPanelModel();
     }
   }
 
@@ -381,9 +418,8 @@
     applyTexts();
     renderLegend();
     renderUpdated();
-    Object.keys(state.markers).forEach(function (id) {
-      state.markers[id].setTooltipContent(tooltipFor(state.features[id]));
-    });
+    state.surface.renderTexts();
+    refreshTooltips();
     renderSelect();
     if (state.selected) {
       renderPanelNumbers();
@@ -392,6 +428,7 @@
   }
 
   function refresh() {
+    state.surface.load();
     loadFeatures().then(function () {
       if (state.selected && state.features[state.selected]) {
         renderPanelNumbers();
@@ -404,7 +441,9 @@
     state.config = config;
     applyTexts();
     state.map = buildMap(config);
+    state.surface = nlSurface(state.map, surfaceChanged);
     buildLegend();
+    state.surface.load();
     $("lang").addEventListener("click", switchLanguage);
     $("close").addEventListener("click", closePanel);
     $("sensor-select").addEventListener("change", function (event) {
