@@ -17,8 +17,6 @@ Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_map_surface.py`` (about 30
 
 from __future__ import annotations
 
-import os
-import platform
 import socket
 import statistics
 import tempfile
@@ -31,6 +29,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import uvicorn
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from noiselab.api.app import create_app
 from noiselab.api.settings import ApiSettings
@@ -47,21 +46,6 @@ from noiselab.store.sqlite import SqliteStore
 
 DAY = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
 NOW = DAY + 86_400
-
-
-def _machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}; {cpu}; "
-        f"{os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}"
-    )
 
 
 def _report(name: str, ms: list[float], baseline: float | None = None) -> float:
@@ -191,7 +175,7 @@ def _http(root: Path, store_url: str, meta_url: str) -> None:
 
 
 def main() -> None:
-    print(f"machine: {_machine()}")
+    print(f"machine: {describe()}")
     print(f"date: {datetime.now(UTC).date().isoformat()}")
     with tempfile.TemporaryDirectory(prefix="bench-map-surface-") as tmp:
         root = Path(tmp)
