@@ -12,7 +12,8 @@ FROM python:3.11.14-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     NOISELAB_LOG_JSON=true
-RUN useradd --system --uid 10001 --home-dir /var/lib/noiselab --create-home noiselab
+RUN useradd --system --uid 10001 --home-dir /var/lib/noiselab --create-home noiselab \
+    && install -d -o noiselab -g noiselab /var/lib/noiselab/state
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels "noiselab[influx,postgres]" \
     && rm -rf /wheels

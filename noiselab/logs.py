@@ -55,6 +55,10 @@ def configure_logging(level: str = "info", *, as_json: bool = False) -> None:
     root.setLevel(level.upper())
     # Alembic narrates every start-up migration check at INFO; keep it for debugging only.
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    # httpx and httpcore log each request's full URL (a webhook's path may hold a token),
+    # at any level: their warnings only.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def event(logger: logging.Logger, msg: str, *, level: int = logging.INFO, **fields: Any) -> None:

@@ -11,7 +11,10 @@ holds, and :func:`decide` what to do about it:
   more ago: resolve it (``resolve``);
 - else nothing.
 
-A failing rule is logged and skipped; the others are still evaluated.
+A failing rule is logged and skipped; the others are still evaluated. When a rule with a
+``webhook_url`` opens or resolves an alert, its delivery is queued in the same transaction
+(the outbox, sent by :class:`~noiselab.alerts.webhook.WebhookSender`); ``notify`` is then
+called, after the commit (to wake the sender).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ log = logging.getLogger("noiselab.alerts")
 
 Action = Literal["open", "hold", "resolve", "none"]
 Notify = Callable[[AlertRule, Alert, str], object]
-"""Called with the rule, the alert and ``"opened"`` or ``"resolved"``."""
+"""Called with the rule, the alert and ``"opened"`` or ``"resolved"`` once the delivery of a
+rule with a ``webhook_url`` is queued (committed)."""
 
 
 @dataclass(slots=True)
@@ -180,7 +184,7 @@ class Evaluator:
         note = f"condition clear for {quiet} s (cooldown {rule.cooldown_s} s)"
         try:
             resolved = self._repo.resolve(
-                alert.id, actor=EVALUATOR, key_id=None, note=note, now=now
+                alert.id, actor=EVALUATOR, key_id=None, note=note, now=now, notify=rule
             )
         except TransitionError:
             return  # a person resolved it meanwhile

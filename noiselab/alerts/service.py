@@ -3,7 +3,9 @@
 Passes are aligned to whole intervals of the clock (with 60 s: just after each minute, when
 the minute roll-ups are complete). A pass that fails on the store or the database is logged
 and retried at the next tick; :meth:`AlertService.request_stop` (SIGTERM, SIGINT) ends the
-loop between passes and lets queued webhooks finish.
+loop between passes. Beside it a :class:`~noiselab.alerts.webhook.WebhookSender` empties the
+webhook outbox on its own thread; what it has not sent when the service stops stays queued in
+the database for the next start.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from noiselab.alerts.evaluate import Evaluator, Outcome
-from noiselab.alerts.webhook import WebhookNotifier
+from noiselab.alerts.webhook import WebhookSender
 from noiselab.errors import NoiselabError
 from noiselab.logs import event
 
@@ -35,13 +37,13 @@ class AlertService:
         evaluator: Evaluator,
         *,
         interval_s: float = 60.0,
-        notifier: WebhookNotifier | None = None,
+        sender: WebhookSender | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval {interval_s} s must be positive")
         self._evaluator, self._interval_s = evaluator, interval_s
-        self._notifier, self._clock = notifier, clock
+        self._sender, self._clock = sender, clock
         self._stop = threading.Event()
 
     def request_stop(self) -> None:
@@ -80,8 +82,14 @@ class AlertService:
         return outcome
 
     def run(self) -> None:
-        """Evaluate at every tick until stopped; then let queued webhooks finish."""
+        """Evaluate at every tick until stopped, sending webhooks meanwhile."""
         event(log, "alert evaluator started", interval_s=self._interval_s)
+        thread = None
+        if self._sender is not None:
+            thread = threading.Thread(
+                target=self._sender.run, args=(self._stop,), name="webhooks", daemon=True
+            )
+            thread.start()
         try:
             while not self._stop.is_set():
                 self.run_once()
@@ -90,6 +98,8 @@ class AlertService:
                 settle = min(SETTLE_S, self._interval_s / 10)
                 self._stop.wait(max(0.0, tick + settle - now))
         finally:
-            if self._notifier is not None:
-                self._notifier.close(wait=True)
+            self._stop.set()
+            if thread is not None and self._sender is not None:
+                self._sender.wake()
+                thread.join()
             event(log, "alert evaluator stopped")

@@ -18,9 +18,12 @@ from fastapi import FastAPI
 
 from noiselab import __version__
 from noiselab.api.auth import KeyVerifier
+from noiselab.api.body_guard import BodyGuard
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
 from noiselab.api.ratelimit import RateLimiter
+from noiselab.api.ratelimit_shared import SharedRateLimiter
+from noiselab.api.read_gate import ReadGate
 from noiselab.api.routes import (
     alerts,
     events,
@@ -61,6 +64,12 @@ Public callers (no key) are rate-limited per client address (429 with `Retry-Aft
 checks count too), get only 15-minute buckets or coarser from `levels` (finer: 403), and get
 `Cache-Control: public, max-age=…` (15 s for data that may still change, 300 s for ranges
 fully in the past); responses to a key are `private, no-store`.
+
+Limits: a request with a body needs a valid key before the body is read (401), and a body
+over its route's limit answers 413. Reads (`levels`, `events`, `indicators`) are charged by
+their cost, the rows they read and the points they answer, against a budget per key or, without
+a key, per address: 429 with `Retry-After` when it is spent, 422 for one read costing more than
+the whole budget. Costly reads share a few workers: 503 with `Retry-After` when all are busy.
 """
 
 
@@ -75,7 +84,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sensors = SensorCache(meta, settings.registry_cache_s, settings.clock)
         app.state.surface = _surface_service(settings, store, meta)
         app.state.surface.start()
-        yield
+        try:
+            yield
+        finally:
+            app.state.read_gate.pool.close()
 
 
 def _surface_service(
@@ -94,6 +106,14 @@ def _surface_service(
     )
 
 
+def _limiter(settings: ApiSettings) -> RateLimiter | SharedRateLimiter:
+    """The public rate limit: in this process, or shared through ``rate_limit_file``."""
+    rate, burst = settings.public_rate_per_s, settings.public_burst
+    if settings.rate_limit_file:
+        return SharedRateLimiter(Path(settings.rate_limit_file), rate, burst, settings.clock)
+    return RateLimiter(rate, burst, settings.clock)
+
+
 def create_app(settings: ApiSettings) -> FastAPI:
     """A new app serving ``/api/v1``, ``/healthz``, ``/metrics`` and OpenAPI at ``/docs``.
 
@@ -108,10 +128,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics = ApiMetrics()
     app.state.surface_bodies = SurfaceBodies()
-    app.state.limiter = RateLimiter(
-        settings.public_rate_per_s, settings.public_burst, settings.clock
-    )
+    app.state.limiter = _limiter(settings)
+    app.state.read_gate = ReadGate(settings.limits, settings.clock, settings.store_url)
     install_error_handlers(app)  # the catch-all middleware goes inside the metrics one
+    bodies = {push.router.prefix: settings.limits.push_body_bytes}
+    app.add_middleware(BodyGuard, limits=settings.limits, route_limits=bodies)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(sensors.router)
     app.include_router(indicators.router)

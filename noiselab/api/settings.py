@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from noiselab.alerts.url_policy import AllowList
+from noiselab.api.limits import Limits
 from noiselab.config import parse_store_url, parse_zone
 from noiselab.errors import ConfigError
 
@@ -34,7 +36,9 @@ class ApiSettings:
     Public requests (no key) and failed key checks are limited per client address to
     ``public_rate_per_s`` a second with bursts of ``public_burst`` (either 0: no limit);
     ``X-Forwarded-For`` names the client only when the peer is in ``trusted_proxies``
-    (see :mod:`noiselab.api.ratelimit`). The public map page draws background tiles from
+    (see :mod:`noiselab.api.ratelimit`); with ``rate_limit_file`` the buckets live in that
+    SQLite file, shared by every API process that names it (:mod:`noiselab.api.ratelimit_shared`).
+    The public map page draws background tiles from
     ``tile_url`` (a Leaflet URL template with ``{z}``, ``{x}``, ``{y}``; empty: no tiles, the
     bundled roads and railway only) credited with ``tile_attribution`` (plain text) linking to
     ``tile_attribution_url``; it reloads its data every ``map_refresh_s`` seconds, and
@@ -42,9 +46,13 @@ class ApiSettings:
     every request). The living map's basic maps are cached in ``noisemap_cache_dir`` (empty:
     ``noiselab-noisemap`` in the system's temporary folder) and computed from the line sources
     of ``noisemap_sources`` (a GeoJSON file; empty: the bundled Vallensbæk lines, see
-    :mod:`noiselab.noisemap.sources`). ``clock`` returns "now" in Unix seconds (injectable for
-    tests; the rate limiter and the map caches use it too). Raises ``ConfigError`` naming a
-    bad value.
+    :mod:`noiselab.noisemap.sources`). ``webhook_allow`` names the internal webhook receivers an
+    alert rule may point at (CIDRs and/or host names, see
+    :class:`~noiselab.alerts.url_policy.AllowList`; the ``noiselab alerts`` sender needs the
+    same list). ``clock`` returns "now" in Unix seconds (injectable for tests; the rate limiter
+    and the map caches use it too). ``limits`` bound what one request may cost: its body, its
+    reads, the room of heavy reads (:class:`~noiselab.api.limits.Limits`). Raises
+    ``ConfigError`` naming a bad value.
     """
 
     store_url: str
@@ -59,6 +67,7 @@ class ApiSettings:
     public_rate_per_s: float = 20.0
     public_burst: int = 100
     trusted_proxies: tuple[str, ...] = ()
+    rate_limit_file: str | None = None
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
     tile_attribution_url: str = "https://www.openstreetmap.org/copyright"
@@ -66,6 +75,8 @@ class ApiSettings:
     map_cache_s: float = 15.0
     noisemap_cache_dir: str = ""
     noisemap_sources: str = ""
+    webhook_allow: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +100,7 @@ class ApiSettings:
             raise ConfigError(f"public burst {self.public_burst}: need 0..1000000 (0: off)")
         parse_zone("time zone", self.zone)
         self._check_map()
+        AllowList.parse(self.webhook_allow)
         (d0, d1), (e0, e1) = self.day, self.evening
         if not (0 <= d0 < d1 == e0 < e1 <= 24 and e1 - d0 < 24):
             raise ConfigError(
@@ -124,6 +136,11 @@ class ApiSettings:
     def night(self) -> tuple[int, int]:
         """The night's local hours: from the end of the evening to the start of the day."""
         return self.evening[1] % 24, self.day[0]
+
+    @property
+    def webhook_allow_list(self) -> AllowList:
+        """``webhook_allow`` parsed."""
+        return AllowList.parse(self.webhook_allow)
 
     @property
     def tz(self) -> ZoneInfo:

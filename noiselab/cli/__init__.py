@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from noiselab.cli import alerts, api, compact, demo, doctor, fiware, ingest, simulate
+from noiselab.cli.check_secrets import check_secrets, refuse_weak_service_secrets
 from noiselab.cli.dashboards import dashboards_app
 from noiselab.cli.edge import sensor_app
 from noiselab.cli.keys import keys_app
@@ -25,6 +26,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# Runs before every command: refuses weak secrets when NOISELAB_REQUIRE_STRONG_SECRETS is set.
+app.callback()(refuse_weak_service_secrets)
+
 app.command()(ingest.ingest)
 app.command()(compact.compact)
 app.command()(simulate.simulate)
@@ -33,6 +37,7 @@ app.command()(alerts.alerts)
 app.command()(fiware.fiware)
 app.command()(demo.demo)
 app.command()(doctor.doctor)
+app.command("check-secrets")(check_secrets)
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(keys_app, name="keys")
 app.add_typer(dashboards_app, name="dashboards")

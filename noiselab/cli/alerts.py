@@ -17,6 +17,7 @@ from noiselab.cli.options import (
     LogLevelOpt,
     MetaOpt,
     StoreOpt,
+    WebhookAllowOpt,
 )
 from noiselab.config import parse_hours, parse_zone
 from noiselab.errors import NoiselabError
@@ -35,7 +36,9 @@ def alerts(
     once: Annotated[
         bool,
         typer.Option(
-            "--once", envvar="NOISELAB_ALERTS_ONCE", help="Evaluate once (webhooks sent), exit."
+            "--once",
+            envvar="NOISELAB_ALERTS_ONCE",
+            help="Evaluate once, send the due webhooks once, exit.",
         ),
     ] = False,
     zone: Annotated[
@@ -46,35 +49,57 @@ def alerts(
     webhook_attempts: Annotated[
         int,
         typer.Option(envvar="NOISELAB_WEBHOOK_ATTEMPTS", min=1, max=20, help="Tries per webhook."),
-    ] = 4,
+    ] = 8,
+    webhook_backoff: Annotated[
+        float,
+        typer.Option(
+            envvar="NOISELAB_WEBHOOK_BACKOFF",
+            min=0,
+            max=3600,
+            help="Seconds before the 2nd try; doubled each time (jittered), at most 1 h.",
+        ),
+    ] = 30.0,
     webhook_timeout: Annotated[
         float,
         typer.Option(envvar="NOISELAB_WEBHOOK_TIMEOUT", min=0.1, help="Seconds per webhook try."),
     ] = 5.0,
+    webhook_allow: WebhookAllowOpt = None,
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
     """Evaluate the alert rules every INTERVAL seconds: open, keep and resolve alerts."""
-    from noiselab.alerts import AlertService, Evaluator, WebhookNotifier
+    from noiselab.alerts import AlertService, Evaluator, WebhookSender
+    from noiselab.alerts.url_policy import AllowList
 
     configure_logging(log_level, as_json=log_json)
     try:
         tz = parse_zone("--zone", zone)
+        allow = AllowList.parse(webhook_allow or ())
         periods = parse_hours("--day", day), parse_hours("--evening", evening)
         reading_store, registry = open_stores(store, meta)
     except NoiselabError as exc:
         raise fail(exc) from exc
-    notifier = WebhookNotifier(
-        registry.alerts, attempts=webhook_attempts, timeout_s=webhook_timeout
+    sender = WebhookSender(
+        registry,
+        allow=allow,
+        attempts=webhook_attempts,
+        backoff_s=webhook_backoff,
+        max_backoff_s=max(3600.0, webhook_backoff),
+        timeout_s=webhook_timeout,
     )
     evaluator = Evaluator(
-        reading_store, registry, zone=tz, day=periods[0], evening=periods[1], notify=notifier
+        reading_store,
+        registry,
+        zone=tz,
+        day=periods[0],
+        evening=periods[1],
+        notify=lambda _rule, _alert, _what: sender.wake(),
     )
-    service = AlertService(evaluator, interval_s=interval, notifier=notifier)
+    service = AlertService(evaluator, interval_s=interval, sender=sender)
     try:
         if once:
             outcome = service.run_once()
-            notifier.close(wait=True)
+            sender.run_once()
             if outcome is None:
                 raise typer.Exit(1)
             typer.echo(
@@ -85,5 +110,6 @@ def alerts(
             on_signals(service.request_stop)
             service.run()
     finally:
+        sender.close()
         reading_store.close()
         registry.close()

@@ -17,6 +17,7 @@ from noiselab.cli.options import (
     LogLevelOpt,
     MetaOpt,
     StoreOpt,
+    WebhookAllowOpt,
 )
 from noiselab.config import parse_hours, parse_store_url
 from noiselab.errors import NoiselabError
@@ -57,7 +58,14 @@ def api(
         list[str] | None,
         typer.Option(
             envvar="NOISELAB_TRUSTED_PROXIES",
-            help="Peer address whose X-Forwarded-For is believed (repeatable).",
+            help="Peer address whose X-Forwarded-For is believed (repeatable; default none).",
+        ),
+    ] = None,
+    rate_limit_file: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NOISELAB_RATE_LIMIT_FILE",
+            help="SQLite file for the public rate limit, shared by API processes naming it.",
         ),
     ] = None,
     tile_url: Annotated[
@@ -98,6 +106,7 @@ def api(
             help="GeoJSON of the map's line sources (empty: the bundled Vallensbæk lines).",
         ),
     ] = "",
+    webhook_allow: WebhookAllowOpt = None,
     log_level: LogLevelOpt = "info",
     log_json: LogJsonOpt = False,
 ) -> None:
@@ -118,6 +127,7 @@ def api(
             public_rate_per_s=public_rate,
             public_burst=public_burst,
             trusted_proxies=tuple(trusted_proxy or ()),
+            rate_limit_file=rate_limit_file or None,
             tile_url=tile_url,
             tile_attribution=tile_attribution,
             tile_attribution_url=tile_attribution_url,
@@ -125,10 +135,20 @@ def api(
             map_cache_s=map_cache,
             noisemap_cache_dir=noisemap_cache,
             noisemap_sources=noisemap_sources,
+            webhook_allow=tuple(webhook_allow or ()),
         )
         parse_store_url(store)
     except NoiselabError as exc:
         raise fail(exc) from exc
+    # uvicorn would rewrite the client address from X-Forwarded-For for any loopback peer by
+    # default (forwarded_allow_ips 127.0.0.1): only the --trusted-proxy addresses may do that.
+    trusted = list(settings.trusted_proxies)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, log_level=log_level.lower()
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level.lower(),
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "PrefixOpt",
     "RetentionDaysOpt",
     "StoreOpt",
+    "WebhookAllowOpt",
 ]
 
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
@@ -84,4 +85,11 @@ LogLevelOpt = Annotated[
 ]
 LogJsonOpt = Annotated[
     bool, typer.Option("--log-json", envvar="NOISELAB_LOG_JSON", help="Log JSON lines.")
+]
+WebhookAllowOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        envvar="NOISELAB_WEBHOOK_ALLOW",
+        help="Internal webhook receivers allowed: a CIDR or host name (repeatable; commas).",
+    ),
 ]

@@ -3,8 +3,10 @@
 Both paths judge readings with the same parsers, then hand them here: readings of sensors that
 are not registered become "unknown sensor" rejections, the rest go to the store in one write,
 and if the store refuses some readings for their values each is written alone so the refused
-ones can be quarantined without holding back the others. What the caller does on an outage
-(retry with backoff in the worker, 503 over HTTP) stays with the caller.
+ones can be quarantined without holding back the others. Readings that conflict with a stored
+one (``WriteResult.conflicts``: history is immutable) become rejections too, with both values.
+What the caller does on an outage (retry with backoff in the worker, 503 over HTTP) stays with
+the caller.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Callable, Collection, Sequence
 import msgspec
 
 from noiselab.errors import ReadingRejected
+from noiselab.ingest.reasons import CONFLICT
 from noiselab.model import Reading, Rejection
 from noiselab.store.base import WriteResult
+from noiselab.store.conflicts import Conflict
 
-__all__ = ["split_unknown", "store_refused", "unknown_sensor", "write_isolating"]
+__all__ = ["conflicting", "split_unknown", "store_refused", "unknown_sensor", "write_isolating"]
 
 Write = Callable[[Sequence[Reading]], WriteResult]
 """Writes readings durably; raises ``ReadingRejected`` for values the store cannot take."""
@@ -50,6 +54,20 @@ def store_refused(reading: Reading, topic: str, now: float, exc: ReadingRejected
     )
 
 
+def conflicting(conflict: Conflict, topic: str, now: float) -> Rejection:
+    """The rejection of a reading that differs from the one stored for its sensor and ``ts``:
+    ``raw`` the offered reading, the reason ``conflicts with stored reading: at <ts>: <field>
+    stored <value>, offered <value>; ...``. The same conflict offered again gives the same
+    rejection, which the quarantine keeps once."""
+    return Rejection(
+        topic=topic,
+        sensor_id=conflict.offered.sensor_id,
+        raw=msgspec.json.encode(conflict.offered),
+        reason=f"{CONFLICT}: {conflict.detail()}",
+        received_at=now,
+    )
+
+
 def split_unknown(
     readings: Sequence[Reading], unknown: Collection[str], topic_of: TopicOf, now: float
 ) -> tuple[list[Reading], list[Rejection]]:
@@ -63,12 +81,23 @@ def write_isolating(
     write: Write, readings: Sequence[Reading], topic_of: TopicOf, now: float
 ) -> tuple[WriteResult, list[Rejection]]:
     """Write ``readings``; if the store refuses the batch for a reading's values, write each
-    alone and return rejections for those it still refuses. Other store errors propagate."""
+    alone and return rejections for those it still refuses, and for every conflict with a
+    stored reading. Other store errors propagate."""
     try:
-        return write(readings), []
+        result = write(readings)
     except ReadingRejected:
-        pass
-    totals = WriteResult(0, 0, 0)
+        result, refused = _one_by_one(write, readings, topic_of, now)
+    else:
+        refused = []
+    refused.extend(conflicting(c, topic_of(c.offered), now) for c in result.conflicts)
+    return result, refused
+
+
+def _one_by_one(
+    write: Write, readings: Sequence[Reading], topic_of: TopicOf, now: float
+) -> tuple[WriteResult, list[Rejection]]:
+    inserted = unchanged = 0
+    conflicts: list[Conflict] = []
     refused: list[Rejection] = []
     for reading in readings:
         try:
@@ -76,9 +105,7 @@ def write_isolating(
         except ReadingRejected as exc:
             refused.append(store_refused(reading, topic_of(reading), now, exc))
             continue
-        totals = WriteResult(
-            totals.inserted + part.inserted,
-            totals.replaced + part.replaced,
-            totals.unchanged + part.unchanged,
-        )
-    return totals, refused
+        inserted += part.inserted
+        unchanged += part.unchanged
+        conflicts.extend(part.conflicts)
+    return WriteResult(inserted, unchanged, tuple(conflicts)), refused

@@ -12,14 +12,18 @@ seconds (UTC); ``duration`` is in seconds (default 1); levels are in dB re 20 µ
 unknown fields are ignored and an explicit ``null`` for an optional field means "absent".
 
 How it is fast: the whole payload is first decoded into typed structs whose constraints msgspec
-checks while decoding; the few rules a type cannot express (time window, RFC 3339, ordering,
-sensor id) are checked afterwards. Only when something is wrong is each reading judged alone,
-with the same typed check deciding acceptance and a hand-written validator explaining why a
-reading was refused, so a reading's fate never depends on its neighbours in a batch.
+checks while decoding; the few rules a type cannot express (time window, RFC 3339, ordering of
+the levels, sensor id) are checked afterwards. Only when something is wrong is each reading
+judged alone, with the same typed check deciding acceptance and a hand-written validator
+explaining why a reading was refused. One rule looks at the neighbours in a batch: a reading
+whose duration reaches past the start of the next reading of the message is refused
+(``reading_rules.overlapping``); it depends only on the message, never on how the ingest
+batches messages.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from functools import lru_cache
@@ -33,7 +37,11 @@ from noiselab.ingest.reading_rules import (
     MAX_LEVEL_DB,
     MAX_SEQ,
     MIN_PLAUSIBLE_TS,
+    OVERLAP_TOLERANCE_MS,
     ReadingContext,
+    level_order_problems,
+    overlap_reason,
+    overlapping,
     problems,
     rfc3339_to_unix,
 )
@@ -53,6 +61,8 @@ RAW_CAP_BYTES: Final = 64 * 1024
 """``Rejection.raw`` keeps at most this many bytes of the offending JSON."""
 
 _MAX_TOPIC_EXTRA: Final = len("/") + 64 + len("/levels")
+_APART_MARGIN_S: Final = OVERLAP_TOLERANCE_MS / 1000.0 - 0.002
+"""Intervals ending this close to the next start (s) are apart without the exact check."""
 _Level = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_LEVEL_DB)]
 _Duration = Annotated[float, msgspec.Meta(gt=0.0, le=MAX_DURATION_S)]
 _Band = Annotated[float, msgspec.Meta(gt=0.0)]
@@ -75,6 +85,9 @@ class _RawReading(msgspec.Struct, gc=False):
     spectrum: _RawSpectrum | None = None
     seq: _Seq | None = None
     sensor_id: str | None = None
+    l10: _Level | None = None
+    l50: _Level | None = None
+    l90: _Level | None = None
 
 
 _TYPED: Final = msgspec.json.Decoder(list[_RawReading] | _RawReading)
@@ -232,7 +245,10 @@ def _fast_path(
     if not isinstance(decoded, list):
         reading = _accept_one(decoded, sensor_id, latest)
         return None if reading is None else [reading]
-    return _batch_problem(decoded, max_batch) or _accept_all(decoded, sensor_id, latest)
+    problem = _batch_problem(decoded, max_batch)
+    if problem:
+        return problem
+    return _accept_all(decoded, sensor_id, latest)
 
 
 def _batch_problem(items: list[Any], max_batch: int) -> str | None:
@@ -260,12 +276,20 @@ def _not_json(payload: bytes, exc: Exception) -> str:
 
 
 def _accept_all(items: list[_RawReading], sensor_id: str, latest: float) -> list[Reading] | None:
+    """Every reading, or ``None`` when one is refused or two may overlap (judge each then)."""
     readings = []
+    apart = True  # in time order, each ending clearly before the next starts
+    previous_ts = previous_end = -math.inf
     for item in items:
         reading = _accept_one(item, sensor_id, latest)
         if reading is None:
             return None
         readings.append(reading)
+        ts = reading.ts
+        apart = apart and ts > previous_ts and previous_end <= ts + _APART_MARGIN_S
+        previous_ts, previous_end = ts, ts + reading.duration
+    if not apart and overlapping(readings):
+        return None
     return readings
 
 
@@ -279,8 +303,13 @@ def _accept_one(raw: _RawReading, sensor_id: str, latest: float) -> Reading | No
             return None
     if not MIN_PLAUSIBLE_TS <= ts <= latest:
         return None
-    lafmax, lafmin = raw.lafmax, raw.lafmin
-    if lafmax is not None and lafmin is not None and lafmin > lafmax:
+    laeq, lafmax, lafmin = raw.laeq, raw.lafmax, raw.lafmin
+    # The usual reading in one look (LAFmax >= LAeq >= LAFmin, no percentiles); the rest
+    # through the full rules.
+    usual = (lafmax is None or lafmax >= laeq) and (lafmin is None or lafmin <= laeq)
+    if not (usual and raw.l10 is None and raw.l50 is None and raw.l90 is None) and not (
+        _levels_possible(raw)
+    ):
         return None
     if raw.sensor_id is not None and raw.sensor_id != sensor_id:
         return None
@@ -291,7 +320,15 @@ def _accept_one(raw: _RawReading, sensor_id: str, latest: float) -> Reading | No
             return None
         spectrum = Spectrum(bands, lzeq)
     duration = 1.0 if raw.duration is None else raw.duration
-    return Reading(sensor_id, ts, raw.laeq, duration, lafmax, lafmin, spectrum, raw.seq)
+    return Reading(sensor_id, ts, laeq, duration, lafmax, lafmin, spectrum, raw.seq)
+
+
+def _levels_possible(raw: _RawReading) -> bool:
+    """LAFmin <= LAFmax exactly, and the order rules of ``level_order_problems``."""
+    laeq, lafmax, lafmin = raw.laeq, raw.lafmax, raw.lafmin
+    if lafmax is not None and lafmin is not None and lafmin > lafmax:
+        return False
+    return not level_order_problems(laeq, lafmax, lafmin, (raw.l10, raw.l50, raw.l90))
 
 
 def _judge_each(payload: bytes, ctx: ReadingContext, max_batch: int) -> ParsedMessage:
@@ -312,18 +349,26 @@ def _judge_each(payload: bytes, ctx: ReadingContext, max_batch: int) -> ParsedMe
         if problem:
             return _whole(ctx.topic, ctx.sensor_id, payload, ctx.received_at, problem)
         raws, indices = list(shape), list(range(len(shape)))
-    readings: list[Reading] = []
+    accepted: list[tuple[Reading, bytes, int | None]] = []
     rejections: list[Rejection] = []
     for raw, index in zip(raws, indices, strict=True):
         verdict = _judge_one(raw, ctx)
         if isinstance(verdict, Reading):
-            readings.append(verdict)
+            accepted.append((verdict, raw, index))
         else:
-            capped = bytes(memoryview(raw)[:RAW_CAP_BYTES])
-            rejections.append(
-                Rejection(ctx.topic, ctx.sensor_id, capped, verdict, ctx.received_at, index)
-            )
-    return ParsedMessage(readings, rejections)
+            rejections.append(_rejected(ctx, raw, index, verdict))
+    readings = [reading for reading, _, _ in accepted]
+    overlaps = set(overlapping(readings))
+    for position in sorted(overlaps):
+        reading, raw, index = accepted[position]
+        rejections.append(_rejected(ctx, raw, index, overlap_reason(reading, readings)))
+    kept = [r for position, r in enumerate(readings) if position not in overlaps]
+    return ParsedMessage(kept, rejections)
+
+
+def _rejected(ctx: ReadingContext, raw: bytes, index: int | None, reason: str) -> Rejection:
+    capped = bytes(memoryview(raw)[:RAW_CAP_BYTES])
+    return Rejection(ctx.topic, ctx.sensor_id, capped, reason, ctx.received_at, index)
 
 
 def _judge_one(raw: bytes, ctx: ReadingContext) -> Reading | str:
@@ -340,7 +385,7 @@ def _judge_one(raw: bytes, ctx: ReadingContext) -> Reading | str:
     else:
         if reading is not None:
             return reading
-        typed_error = "a rule on ts, lafmin/lafmax, spectrum or sensor_id"
+        typed_error = "a rule on ts, the order of the levels, spectrum or sensor_id"
     try:
         item = _ANY.decode(raw)
     except (msgspec.DecodeError, RecursionError) as exc:

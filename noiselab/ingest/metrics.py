@@ -22,12 +22,12 @@ class IngestMetrics:
         )
         self.stored = Counter(
             "noiselab_ingest_readings_stored",
-            "Readings durably stored (new or replaced)",
+            "Readings durably stored (new; a stored reading is never replaced)",
             registry=r,
         )
         self.unchanged = Counter(
             "noiselab_ingest_readings_unchanged",
-            "Re-delivered readings identical to stored ones",
+            "Re-delivered readings equal to stored ones at the store precision",
             registry=r,
         )
         self.quarantined = Counter(

@@ -5,25 +5,51 @@ reading breaks.
 reading, :func:`problems` lists every broken rule in field order, in words a sensor owner can
 act on. Both use the limits below. Units: ``ts`` Unix seconds (UTC) or RFC 3339 with an offset;
 levels dB re 20 µPa; ``duration`` s.
+
+Consistency (physically impossible readings): over one interval the fast-weighted maximum
+cannot lie below the equivalent level, nor the minimum above it, and exceedance levels fall as
+the percentage rises (L10 >= L50 >= L90). Each is allowed :data:`LEVEL_ORDER_TOLERANCE_DB` for
+the 0.1 dB rounding of sensors; a reading breaking one is refused with a reason starting with
+its code (:mod:`noiselab.ingest.reasons`). ``l10``, ``l50`` and ``l90`` are optional, checked
+when sent and not stored (the store computes exceedance levels from the 1-s LAeq).
+:func:`overlapping` finds the readings of one message whose interval reaches past the next
+reading's start.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, Final, NamedTuple
 
-from noiselab.ingest.reasons import describe, show
+import numpy as np
+
+from noiselab.ingest.reasons import (
+    DURATION_OVERLAPS_NEXT,
+    LAFMAX_BELOW_LAEQ,
+    LAFMIN_ABOVE_LAEQ,
+    PERCENTILES_OUT_OF_ORDER,
+    describe,
+    show,
+)
+from noiselab.model import Reading, ts_key
 
 __all__ = [
+    "LEVEL_ORDER_TOLERANCE_DB",
     "MAX_BANDS",
     "MAX_DURATION_S",
     "MAX_LEVEL_DB",
     "MAX_SEQ",
     "MIN_PLAUSIBLE_TS",
+    "OVERLAP_TOLERANCE_MS",
+    "PERCENTILES",
     "ReadingContext",
+    "level_order_problems",
+    "overlap_reason",
+    "overlapping",
     "problems",
     "rfc3339_to_unix",
 ]
@@ -35,6 +61,15 @@ MAX_DURATION_S: Final = 3600.0
 MAX_BANDS: Final = 64
 MAX_SEQ: Final = 2**63 - 1
 """``seq`` must fit a signed 64-bit integer column."""
+LEVEL_ORDER_TOLERANCE_DB: Final = 0.1
+"""How far the levels of one reading may break their physical order (dB): LAFmax below LAeq,
+LAFmin above it, L10 below L50 or L50 below L90. Sensors report levels rounded to 0.1 dB, so
+two rounded values may cross by up to that much."""
+OVERLAP_TOLERANCE_MS: Final = 10
+"""How far a reading's interval may reach past the next reading's start (ms): timestamps
+rounded to hundredths of a second."""
+PERCENTILES: Final = ("l10", "l50", "l90")
+"""The optional exceedance levels a reading may carry, from the loudest down."""
 
 _MISSING: Final = object()
 """Marks a field absent from the reading (an explicit ``null`` is ``None``)."""
@@ -60,16 +95,110 @@ def problems(item: Any, ctx: ReadingContext) -> list[str]:
         return [f"reading must be a JSON object, got {describe(item)}"]
     errors: list[str] = []
     _check_ts(item.get("ts", _MISSING), ctx, errors)
-    _check_level("laeq", item.get("laeq", _MISSING), errors, required=True)
+    laeq = _check_level("laeq", item.get("laeq", _MISSING), errors, required=True)
     _check_duration(item.get("duration"), errors)
     lafmax = _check_level("lafmax", item.get("lafmax"), errors)
     lafmin = _check_level("lafmin", item.get("lafmin"), errors)
     if lafmax is not None and lafmin is not None and lafmin > lafmax:
         errors.append(f"lafmin {show(lafmin)} dB is above lafmax {show(lafmax)} dB")
+    percentiles = [_check_level(name, item.get(name), errors) for name in PERCENTILES]
+    errors.extend(level_order_problems(laeq, lafmax, lafmin, percentiles))
     _check_spectrum(item.get("spectrum"), errors)
     _check_seq(item.get("seq"), errors)
     _check_sensor_id(item.get("sensor_id"), ctx.sensor_id, errors)
     return errors
+
+
+def level_order_problems(
+    laeq: float | None,
+    lafmax: float | None,
+    lafmin: float | None,
+    percentiles: Sequence[float | None] = (),
+) -> list[str]:
+    """Why the levels of one reading are physically impossible (empty when they are not):
+    each pair checked when both are present, with :data:`LEVEL_ORDER_TOLERANCE_DB`.
+    ``percentiles`` are L10, L50 and L90 (dB, ``None`` when absent)."""
+    tol = LEVEL_ORDER_TOLERANCE_DB
+    found: list[str] = []
+    if laeq is not None and lafmax is not None and _below(lafmax, laeq):
+        found.append(
+            f"{LAFMAX_BELOW_LAEQ}: lafmax {show(lafmax)} dB is more than {tol:g} dB below "
+            f"laeq {show(laeq)} dB (the maximum of an interval cannot be below its mean)"
+        )
+    if laeq is not None and lafmin is not None and _below(laeq, lafmin):
+        found.append(
+            f"{LAFMIN_ABOVE_LAEQ}: lafmin {show(lafmin)} dB is more than {tol:g} dB above "
+            f"laeq {show(laeq)} dB (the minimum of an interval cannot be above its mean)"
+        )
+    present = [(n, v) for n, v in zip(PERCENTILES, percentiles, strict=False) if v is not None]
+    for (upper, high), (lower, low) in pairwise(present):
+        if _below(high, low):
+            found.append(
+                f"{PERCENTILES_OUT_OF_ORDER}: {upper} {show(high)} dB is more than {tol:g} dB "
+                f"below {lower} {show(low)} dB (L10 >= L50 >= L90 must hold)"
+            )
+    return found
+
+
+def _below(value: float, bound: float) -> bool:
+    """``value`` lies more than the tolerance below ``bound`` (1e-9 dB for float error)."""
+    return value < bound - LEVEL_ORDER_TOLERANCE_DB - 1e-9
+
+
+def overlapping(readings: Sequence[Reading]) -> list[int]:
+    """Positions of the readings whose interval reaches more than
+    :data:`OVERLAP_TOLERANCE_MS` past the start of the next later reading of the same sensor
+    (at the store's millisecond keys; readings of the same ``ts`` are the store's business:
+    re-deliveries or conflicts)."""
+    if len(readings) < 2 or _clearly_apart(readings):
+        return []
+    by_sensor: dict[str, list[int]] = {}
+    for i, reading in enumerate(readings):
+        by_sensor.setdefault(reading.sensor_id, []).append(i)
+    flagged: list[int] = []
+    for positions in by_sensor.values():
+        ts = np.array([readings[i].ts for i in positions], np.float64)
+        duration = np.array([readings[i].duration for i in positions], np.float64)
+        start = np.rint(ts * 1000.0).astype(np.int64)
+        end = start + np.maximum(1, np.rint(duration * 1000.0).astype(np.int64))
+        order = np.argsort(start, kind="stable")
+        ordered = start[order]
+        after = np.searchsorted(ordered, ordered, side="right")  # the next later start
+        has_next = after < ordered.size
+        later = ordered[np.minimum(after, ordered.size - 1)]
+        bad = has_next & (end[order] > later + OVERLAP_TOLERANCE_MS)
+        flagged.extend(positions[k] for k in order[bad].tolist())
+    return sorted(flagged)
+
+
+def _clearly_apart(readings: Sequence[Reading]) -> bool:
+    """The usual message, checked cheaply: one sensor, in time order, each interval ending
+    well within the tolerance of the next start (with a margin for float rounding; anything
+    closer is left to the exact check on millisecond keys)."""
+    sensor_id = readings[0].sensor_id
+    margin = OVERLAP_TOLERANCE_MS / 1000.0 - 0.002
+    previous = readings[0]
+    for reading in readings[1:]:
+        if (
+            reading.sensor_id != sensor_id
+            or reading.ts <= previous.ts
+            or previous.ts + previous.duration > reading.ts + margin
+        ):
+            return False
+        previous = reading
+    return True
+
+
+def overlap_reason(reading: Reading, readings: Sequence[Reading]) -> str:
+    """The reason :func:`overlapping` flagged ``reading`` among ``readings``."""
+    start = ts_key(reading.ts)
+    later = min(
+        ts_key(r.ts) for r in readings if r.sensor_id == reading.sensor_id and ts_key(r.ts) > start
+    )
+    return (
+        f"{DURATION_OVERLAPS_NEXT}: duration {show(reading.duration)} s reaches past the next "
+        f"reading of the message, {(later - start) / 1000.0:g} s after ts {show(reading.ts)}"
+    )
 
 
 def _number(name: str, value: Any, errors: list[str]) -> float | None:

@@ -1,8 +1,12 @@
-"""The wording of rejection reasons: how a refused value is shown and described.
+"""The wording of rejection reasons: how a refused value is shown and described, and the codes
+that start the reasons of the consistency and history checks.
 
 One pair for the native parser and every payload adapter, so a reason reads the same whatever
 format the reading came in: ``describe`` gives a JSON value's type (``null``, ``boolean true``,
 ``string 'x'``, ``number 17``, ``an array``, ``an object``), ``show`` a short printable form.
+
+A reason of the checks below starts with its code, then ``": "`` and the values involved, so
+the quarantine can be searched by code (``GET /api/v1/quarantine?reason=...``).
 """
 
 from __future__ import annotations
@@ -10,10 +14,31 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
-__all__ = ["SHOW_CHARS", "describe", "show"]
+__all__ = [
+    "CONFLICT",
+    "DURATION_OVERLAPS_NEXT",
+    "LAFMAX_BELOW_LAEQ",
+    "LAFMIN_ABOVE_LAEQ",
+    "PERCENTILES_OUT_OF_ORDER",
+    "SHOW_CHARS",
+    "describe",
+    "show",
+]
 
 SHOW_CHARS: Final = 60
 """Longest shown value, characters; longer ones end in ``...``."""
+
+CONFLICT: Final = "conflicts with stored reading"
+"""Another reading is stored for the same sensor and ``ts`` (or came first in the same
+write); the reason goes on with both values of every differing field."""
+LAFMAX_BELOW_LAEQ: Final = "lafmax below laeq"
+"""The interval's fast maximum lies more than the tolerance below its equivalent level."""
+LAFMIN_ABOVE_LAEQ: Final = "lafmin above laeq"
+"""The interval's fast minimum lies more than the tolerance above its equivalent level."""
+PERCENTILES_OUT_OF_ORDER: Final = "percentiles out of order"
+"""The reported exceedance levels break L10 >= L50 >= L90 by more than the tolerance."""
+DURATION_OVERLAPS_NEXT: Final = "duration longer than the gap to the next reading"
+"""The interval reaches past the start of the next reading of the same message."""
 
 
 def show(value: Any) -> str:

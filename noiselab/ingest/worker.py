@@ -2,9 +2,10 @@
 
 Delivery guarantee. The worker subscribes with QoS 1 on a persistent MQTT v5 session and
 acknowledges a message only after everything it carried is committed: its good readings in the
-time-series store and its rejections in quarantine. A worker killed at any point loses nothing
-(unacknowledged messages are redelivered to its session) and stores nothing twice (writes are
-idempotent by ``(sensor_id, ts)``).
+time-series store and its rejections in quarantine, among them the readings that conflict with
+a stored one (history is immutable: they never overwrite it). A worker killed at any point
+loses nothing (unacknowledged messages are redelivered to its session) and stores nothing twice
+(writes are idempotent by ``(sensor_id, ts)``; a conflict offered again is quarantined once).
 
 Threads. paho's network thread only appends received messages to an ``Inbox``. The writer
 (the caller of ``run``) takes batches from it, by size or when the oldest message has waited
@@ -383,7 +384,7 @@ class IngestWorker:
         shutdown while the store keeps failing)."""
         if readings:
             result = self._write_readings(readings, rejections)
-            self.metrics.stored.inc(result.inserted + result.replaced)
+            self.metrics.stored.inc(result.inserted)
             self.metrics.unchanged.inc(result.unchanged)
         if rejections:
             self._durably(lambda: self.registry.quarantine.add(rejections))

@@ -1,7 +1,8 @@
 """The time-series store protocol that every adapter (SQLite, InfluxDB) implements.
 
-The store keeps readings keyed by ``(sensor_id, ts)`` (millisecond resolution, last write wins)
-and energetic roll-ups that answer long ranges. It knows nothing of MQTT or HTTP.
+The store keeps readings keyed by ``(sensor_id, ts)`` (millisecond resolution) and energetic
+roll-ups that answer long ranges. History is immutable: a stored reading is never replaced by a
+write (see :mod:`noiselab.store.conflicts`). It knows nothing of MQTT or HTTP.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.model import Reading
+from noiselab.store.conflicts import Conflict
 
 __all__ = [
     "BandLevels",
@@ -29,12 +31,14 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What one durable write did: rows inserted, rows replaced with other values, and
-    re-delivered rows that were identical to what was stored (no-ops)."""
+    """What one durable write did: readings ``inserted``, re-delivered readings identical to
+    what was stored (``unchanged``, no-ops), and the ``conflicts``: readings that differ from
+    the one stored (or kept earlier in the same batch) for their ``(sensor_id, ts)``, which
+    were not written. ``inserted + unchanged + len(conflicts)`` is the number of readings."""
 
     inserted: int
-    replaced: int
     unchanged: int
+    conflicts: tuple[Conflict, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +115,12 @@ class ReadingStore(Protocol):
     def write(self, readings: Sequence[Reading], received_at: float) -> WriteResult:
         """Store ``readings`` in one transaction; durable when it returns.
 
-        Idempotent by ``(sensor_id, ts)``: an identical re-delivery changes nothing, a different
-        reading for a stored key replaces it (last write wins). Roll-ups are exact afterwards.
-        Raises ``StoreError`` (``retryable`` set when trying again may help).
+        Idempotent and immutable by ``(sensor_id, ts)``: a reading equal to the stored one at
+        the store's precision is a re-delivery and changes nothing; a different one is not
+        written and comes back in ``WriteResult.conflicts`` with the stored reading. Within one
+        batch the first reading of a key wins and later different ones are conflicts with it.
+        Roll-ups are exact afterwards. Raises ``StoreError`` (``retryable`` set when trying
+        again may help).
         """
         ...
 

@@ -9,18 +9,25 @@ Writes
     **synchronous** write API: ``write()`` returns only after InfluxDB answered 204, so the
     ingest acknowledges MQTT messages only after InfluxDB confirmed them. (The client's default
     batching mode only logs a failed batch and its ``flush()`` does not wait, which would lose
-    data silently.) Timestamps are the readings' ``ts`` in milliseconds, so a re-delivered
-    reading overwrites its own point: writes are idempotent. InfluxDB cannot say whether a point
-    was new, so every reading counts as ``inserted``.
+    data silently.) Timestamps are the readings' ``ts`` in milliseconds.
+
+Immutable history
+    A point written again at the same time would overwrite the stored one, so before writing,
+    ``write()`` reads every field of the stored readings in the batch's own time range
+    (``stored_query``; for new data this read finds nothing) and, only when some of the batch's
+    keys are stored, their spectra (``spectra_query``). Readings equal to the stored ones at the
+    store's precision are re-deliveries (``unchanged``, not written again), different ones are
+    ``conflicts`` (not written; :mod:`noiselab.store.conflicts`), and only the new readings are
+    posted. Two writers offering different readings for one new key at the same moment can
+    both pass this check; the later point then wins in InfluxDB (the SQLite store's write lock
+    rules that out there).
 
 Roll-up
     Each ``write()`` keeps two exact roll-ups beside the raw points, in this order:
 
-    1. Before the raw write it reads the stored readings at the batch's own timestamps: a
-       re-delivered reading with another duration overwrites the only record of its old
-       interval, whose minutes must be recomputed too (for new data this read finds nothing).
-    2. It posts the raw points, then recomputes every minute the batch touches (under the new
-       and the replaced intervals) from all raw readings overlapping it: read back with Flux and
+    1. It reads what is stored at the batch's keys (above).
+    2. It posts the new raw points, then recomputes every minute they touch from all raw
+       readings overlapping it: read back with Flux and
        merged with the batch itself, so the result does not depend on read-after-write
        visibility, with the same numpy code as the SQLite store
        (:mod:`noiselab.store.sqlite_rollup`). The minutes are written as measurement
@@ -90,9 +97,10 @@ from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.config import parse_store_url
 from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
-from noiselab.model import Reading
+from noiselab.model import Reading, ts_key
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
 from noiselab.store.closing import ClosesOnExit
+from noiselab.store.conflicts import Conflict, same_reading, split_repeats
 from noiselab.store.influx_cells import (
     ACTIVITY_MEASUREMENT,
     HOUR_MEASUREMENT,
@@ -110,8 +118,8 @@ from noiselab.store.influx_cells import (
     picked,
     raw_rows,
     record_number,
-    row_keys,
     split_keys,
+    stored_readings,
     time_s,
 )
 from noiselab.store.influx_flux import (
@@ -121,6 +129,8 @@ from noiselab.store.influx_flux import (
     minute_query,
     raw_query,
     rollup_query,
+    spectra_query,
+    stored_query,
 )
 from noiselab.store.influx_lines import (
     MEASUREMENT,
@@ -209,20 +219,45 @@ class InfluxStore(ClosesOnExit):
     # -- writes
 
     def write(self, readings: Sequence[Reading], received_at: float) -> WriteResult:
-        """Write ``readings`` and the roll-ups of the minutes and hours they touch; durable in
-        InfluxDB when it returns. See the module docstring for errors."""
+        """Write the new ``readings`` and the roll-ups of the minutes and hours they touch;
+        durable in InfluxDB when it returns. Re-deliveries are skipped and conflicting readings
+        returned, not written (see the module docstring, also for errors)."""
         if not readings:
-            return WriteResult(0, 0, 0)
+            return WriteResult(0, 0)
+        firsts, repeats = split_repeats(readings)
+        sensors = sorted({reading.sensor_id for reading in firsts})
+        stored = self._stored(firsts, sensors)
+        new: list[Reading] = []
+        conflicts: list[Conflict] = []
+        unchanged = 0
+        kept: list[Reading] = []
+        for reading in firsts:
+            twin = stored.get((reading.sensor_id, ts_key(reading.ts)))
+            if twin is None:
+                new.append(reading)
+                kept.append(reading)
+            elif same_reading(twin, reading):
+                unchanged += 1
+                kept.append(twin)
+            else:
+                conflicts.append(Conflict(reading, twin))
+                kept.append(twin)
+        for j, i in repeats:
+            if same_reading(kept[i], readings[j]):
+                unchanged += 1
+            else:
+                conflicts.append(Conflict(readings[j], kept[i]))
+        if new:
+            self._write_new(new, sensors, received_at)
+        return WriteResult(inserted=len(new), unchanged=unchanged, conflicts=tuple(conflicts))
+
+    def _write_new(self, readings: list[Reading], sensors: list[str], received_at: float) -> None:
         try:
             body = readings_payload(readings, self._source_of)
         except ValueError as exc:
             raise ReadingRejected(str(exc)) from exc
-        sensors = sorted({reading.sensor_id for reading in readings})
-        batch = batch_rows(readings, sensors)
-        replaced = self._replaced(batch, sensors)
         self._post(body + b"\n" + activity_lines(readings, received_at), "write readings")
-        self._write_rollup(batch, replaced, sensors)
-        return WriteResult(inserted=len(readings), replaced=0, unchanged=0)
+        self._write_rollup(batch_rows(readings, sensors), sensors)
 
     def _post(self, body: bytes, action: str) -> None:
         with _translated(action, write=True):
@@ -234,30 +269,36 @@ class InfluxStore(ClosesOnExit):
                 write_precision=WritePrecision.MS,  # type: ignore[arg-type]
             )
 
-    def _replaced(self, batch: Rows, sensors: list[str]) -> Rows:
-        """The stored readings the batch is about to overwrite with another interval, read
-        before the write (afterwards InfluxDB holds only the new version): the minutes of their
-        old interval must be recomputed too. For new data this range holds nothing."""
-        start, stop = int(batch.ts_ms.min()) / 1000.0, (int(batch.ts_ms.max()) + 1) / 1000.0
-        query = raw_query(self._bucket, MEASUREMENT, sensors, start, stop)
-        stored = raw_rows(self._query(query, "read the readings a write replaces"), sensors)
-        position = {key: i for i, key in enumerate(row_keys(batch).tolist())}
-        changed = [
-            i
-            for i, key in enumerate(row_keys(stored).tolist())
-            if key in position and stored.end_ms[i] != batch.end_ms[position[key]]
-        ]
-        return stored.take(np.array(changed, np.intp))
-
-    def _write_rollup(self, batch: Rows, replaced: Rows, sensors: list[str]) -> None:
-        """``noise_1m`` for every minute the batch touches, under the readings' new intervals and
-        the old intervals of the readings they ``replaced`` (a re-delivery with a shorter
-        duration empties minutes), from all raw readings overlapping those minutes (read back
-        after the raw write, merged with the batch); then ``noise_1h``."""
-        keys = np.union1d(
-            minute_keys(batch.code, batch.ts_ms, batch.end_ms),
-            minute_keys(replaced.code, replaced.ts_ms, replaced.end_ms),
+    def _stored(
+        self, readings: list[Reading], sensors: list[str]
+    ) -> dict[tuple[str, int], Reading]:
+        """The stored readings at the keys of ``readings``, read before the write: every field,
+        and the spectra when any key is stored."""
+        keys = {(r.sensor_id, ts_key(r.ts)) for r in readings}
+        first = min(key[1] for key in keys)
+        start, stop = first / 1000.0, (max(key[1] for key in keys) + 1) / 1000.0
+        query = stored_query(self._bucket, MEASUREMENT, sensors, start, stop)
+        records = self._query(query, "read the stored readings at a write's keys")
+        hits = [r for r in records if (str(r.get("sensor_id")), _ms(r)) in keys]
+        if not hits:
+            return {}
+        spectra = self._query(
+            spectra_query(
+                self._bucket,
+                SPECTRUM_MEASUREMENT,
+                sorted({str(r["sensor_id"]) for r in hits}),
+                start,
+                stop,
+            ),
+            "read the stored spectra at a write's keys",
         )
+        return stored_readings(hits, spectra)
+
+    def _write_rollup(self, batch: Rows, sensors: list[str]) -> None:
+        """``noise_1m`` for every minute the new readings touch, from all raw readings
+        overlapping those minutes (read back after the raw write, merged with the batch);
+        then ``noise_1h``."""
+        keys = minute_keys(batch.code, batch.ts_ms, batch.end_ms)
         minutes = split_keys(keys)[1]
         start = int(minutes.min()) * 60.0 - MAX_DURATION_S
         stop = (int(minutes.max()) + 1) * 60.0
@@ -440,6 +481,11 @@ class InfluxStore(ClosesOnExit):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _ms(record: dict[str, Any]) -> int:
+    """A record's ``_time`` in Unix milliseconds, the store's key."""
+    return round(time_s(record) * 1000.0)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
-from noiselab.model import Reading, ts_key
+from noiselab.model import Reading, Spectrum, ts_key
 from noiselab.store.base import Series
 from noiselab.store.influx_lines import (
     escape_key,
@@ -51,6 +51,7 @@ __all__ = [
     "record_number",
     "row_keys",
     "split_keys",
+    "stored_readings",
     "time_s",
 ]
 
@@ -258,3 +259,43 @@ def time_s(record: dict[str, Any]) -> float:
     if isinstance(value, datetime):
         return value.astimezone(UTC).timestamp()
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def stored_readings(
+    records: list[dict[str, Any]], spectra: list[dict[str, Any]]
+) -> dict[tuple[str, int], Reading]:
+    """``stored_query`` rows as readings keyed ``(sensor_id, ts_ms)``, with the spectra of
+    ``spectra_query`` rows at the same keys (band centres from the ``lz_<centre>`` keys)."""
+    spectrum_at: dict[tuple[str, int], Spectrum] = {}
+    for record in spectra:
+        bands = sorted(
+            (float(name[3:]), float(value))
+            for name, value in record.items()
+            if name.startswith("lz_") and value is not None
+        )
+        if bands:
+            key = (str(record["sensor_id"]), round(time_s(record) * 1000.0))
+            spectrum_at[key] = Spectrum(
+                tuple(b for b, _ in bands), tuple(level for _, level in bands)
+            )
+    found: dict[tuple[str, int], Reading] = {}
+    for record in records:
+        if record.get("laeq") is None:
+            continue
+        sensor_id, ts_ms = str(record["sensor_id"]), round(time_s(record) * 1000.0)
+        seq = record.get("seq")
+        found[(sensor_id, ts_ms)] = Reading(
+            sensor_id=sensor_id,
+            ts=ts_ms / 1000.0,
+            laeq=float(record["laeq"]),
+            duration=record_number(record, "duration", 1.0),
+            lafmax=_optional(record.get("lafmax")),
+            lafmin=_optional(record.get("lafmin")),
+            spectrum=spectrum_at.get((sensor_id, ts_ms)),
+            seq=None if seq is None else int(seq),
+        )
+    return found
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)

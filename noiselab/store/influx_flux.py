@@ -24,9 +24,12 @@ __all__ = [
     "minute_query",
     "raw_query",
     "rollup_query",
+    "spectra_query",
+    "stored_query",
 ]
 
 RAW_FIELDS = ("duration", "laeq", "lafmax", "lafmin")
+STORED_FIELDS = (*RAW_FIELDS, "seq")
 ROLLUP_FIELDS = ("energy", "hist", "lafmax", "lafmin", "seconds")
 _ESCAPES = str.maketrans(
     {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "$": "\\x24"}
@@ -104,6 +107,48 @@ def raw_query(
         '  |> keep(columns: ["sensor_id", "_time", "duration", "laeq", "lafmax", "lafmin"])'
     )
     return "\n".join(lines)
+
+
+def stored_query(
+    bucket: str,
+    measurement: str,
+    sensors: Iterable[str],
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Every field of the stored readings (measurement ``noise``) of ``sensors`` with
+    ``start <= ts < stop``, for comparing a batch with what is stored: ``raw_query``'s
+    columns and ``seq``."""
+    lines = _points(
+        bucket, measurement, sensors=sensors, fields=STORED_FIELDS, start=start, stop=stop
+    )
+    lines.append(
+        '  |> keep(columns: ["sensor_id", "_time", "duration", "laeq", "lafmax", "lafmin", "seq"])'
+    )
+    return "\n".join(lines)
+
+
+def spectra_query(
+    bucket: str,
+    measurement: str,
+    sensors: Iterable[str],
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """The stored spectra (measurement ``noise_spectrum``, every field: ``lz_<centre>``,
+    ``e_<centre>``, ``duration``) of ``sensors`` with ``start <= ts < stop``, one row each."""
+    return "\n".join(
+        [
+            f"from(bucket: {flux_string(bucket)})",
+            f"  |> range(start: {flux_time(start)}, stop: {flux_time(stop)})",
+            f"  |> filter(fn: (r) => r._measurement == {flux_string(measurement)})",
+            f"  |> filter(fn: (r) => {_any_of('sensor_id', sensors)})",
+            '  |> group(columns: ["sensor_id", "_field"])',
+            '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
+            '  |> group(columns: ["sensor_id"])',
+            '  |> sort(columns: ["_time"])',
+        ]
+    )
 
 
 def rollup_query(

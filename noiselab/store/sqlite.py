@@ -11,18 +11,19 @@ Durability and concurrency
     reading anything, so the read-modify-write of the roll-ups cannot interleave; a writer waits
     up to ``busy_timeout_s`` for the lock.
 
-Idempotence and roll-ups
-    Readings are keyed ``(sensor_id, ts_ms)``, last write wins. A write first reads, per sensor,
-    the stored rows around its readings (one range query per contiguous stretch): that tells
-    which readings are new, which replace a different stored reading and which are identical
-    re-deliveries (skipped entirely), and it supplies the neighbours needed to recompute every
-    minute touched by a changed reading (under its new and its old interval) from all the raw
-    rows overlapping it. So ``rollup_1m`` always equals a recomputation from ``readings``
-    (``recompute_rollup_from_raw``), whatever the order, lateness or repetition of the data.
-    ``sensor_state.max_duration_ms`` bounds how far before a minute a reading overlapping it can
-    start. ``sensor_state.last_end_ms`` only grows: after a replacement shortens the latest
-    reading it stays at the old end. The hourly and daily tiers are recomputed from the changed
-    minutes in the same transaction (``noiselab.store.sqlite_tiers``).
+Idempotence, immutability and roll-ups
+    Readings are keyed ``(sensor_id, ts_ms)`` and never replaced. A write first reads, per
+    sensor, the stored rows around its readings (one range query per contiguous stretch, after
+    thawing the compacted hours among them): that tells which readings are new, which are
+    re-deliveries equal to the stored row at the store's precision (skipped entirely) and which
+    conflict with it (not written, returned in ``WriteResult.conflicts``; see
+    ``noiselab.store.conflicts``), and it supplies the neighbours needed to recompute every
+    minute touched by a new reading from all the raw rows overlapping it. So ``rollup_1m``
+    always equals a recomputation from ``readings`` (``recompute_rollup_from_raw``), whatever
+    the order, lateness or repetition of the data. ``sensor_state.max_duration_ms`` bounds how
+    far before a minute a reading overlapping it can start; ``sensor_state.last_end_ms`` only
+    grows. The hourly and daily tiers are recomputed from the changed minutes in the same
+    transaction (``noiselab.store.sqlite_tiers``).
 
 Tiers and compaction
     Levels of a minute or more come from the coarsest roll-up cells that answer each bucket
@@ -180,13 +181,15 @@ class SqliteStore(ClosesOnExit):
     # -- writing ------------------------------------------------------------------------------
 
     def write(self, readings: Sequence[Reading], received_at: float) -> WriteResult:
-        """Store ``readings`` in one durable transaction, idempotently (last write wins).
+        """Store the new ``readings`` in one durable transaction; re-deliveries change nothing
+        and conflicting readings are returned, not written (see ``ReadingStore.write``).
 
-        A key given twice in ``readings`` counts once, with the later reading. ``received_at``
-        (Unix s) is stored with every inserted or replaced row.
+        A key given twice in ``readings`` is stored once, with the first reading; a later
+        different one is a conflict with it. ``received_at`` (Unix s) is stored with every
+        inserted row.
         """
         if not readings:
-            return WriteResult(0, 0, 0)
+            return WriteResult(0, 0)
         batch = Batch.of(readings, received_at)
         with self._lock, translated("write"), self._transaction():
             return Writer(self._conn, batch, Tiers(self._conn, self._day_zone)).run()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 
-from noiselab.model import Reading, Spectrum
+from noiselab.model import Spectrum
 from noiselab.store.base import BandLevels, Series
 from noiselab.store.chunk_codec import ChunkReadings, MinuteRow
 from noiselab.store.sqlite_rollup import Rows, duration_ms
-from noiselab.store.sqlite_write import Record
+from noiselab.store.sqlite_write import reading_of
 
 __all__ = ["cell_series", "hourly_bands_of", "reading_of", "roll_up_rows", "series_of"]
 
@@ -74,18 +74,4 @@ def hourly_bands_of(rows: list[tuple[int, float, str]]) -> BandLevels:
         bands_hz=np.asarray(bands, np.float64),
         lzeq=10.0 * np.log10(energy / per_hour[:, None]),
         seconds=per_hour,
-    )
-
-
-def reading_of(sensor_id: str, row: Record) -> Reading:
-    ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq = row
-    return Reading(
-        sensor_id=sensor_id,
-        ts=ts_ms / 1000.0,
-        laeq=laeq,
-        duration=duration,
-        lafmax=lafmax,
-        lafmin=lafmin,
-        spectrum=None if spectrum is None else msgspec.json.decode(spectrum, type=Spectrum),
-        seq=seq,
     )

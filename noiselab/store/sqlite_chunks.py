@@ -9,7 +9,8 @@ never neither. The hourly and daily tiers are not touched: they stay in their ta
 Late and re-delivered data: before a write reads the stored rows around its readings, it
 :func:`thaw`\\ s the chunks of that range back into ``readings`` and ``rollup_1m`` (same
 transaction), so the write path sees every stored reading, counts a re-delivery as unchanged
-and recomputes the roll-ups exactly as for hot data. A chunk is thawed only when its hour
+(levels compared at the chunk's 0.01 dB), refuses a conflicting reading and recomputes the
+roll-ups exactly as for hot data. A chunk is thawed only when its hour
 holds minutes the write recomputes or its readings reach into them (``chunks.end_ms``). The
 thawed hour is compacted again by the next pass.
 

@@ -1,9 +1,10 @@
 """The write path of ``SqliteStore``: one ``write()`` inside its transaction.
 
-``Batch`` turns the readings into columns (deduplicated, later wins, sorted by sensor and ts);
-``Writer`` reads back the stored rows around them, sorts the batch into inserted, replaced and
-unchanged readings, stores the changed ones and recomputes every minute they touch, under their
-new and their old interval, from all raw rows overlapping it (see ``noiselab.store.sqlite``).
+``Batch`` turns the readings into columns (deduplicated, the first of a key kept, sorted by
+sensor and ts); ``Writer`` reads back the stored rows around them, sorts the batch into new
+readings, re-deliveries and conflicts (``noiselab.store.conflicts``), stores the new ones and
+recomputes every minute they touch from all raw rows overlapping it (see
+``noiselab.store.sqlite``). A stored row is never replaced.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.errors import ReadingRejected
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import WriteResult
+from noiselab.store.conflicts import Conflict, same_reading
 from noiselab.store.sqlite_chunks import thaw
 from noiselab.store.sqlite_rollup import (
     KEY_SHIFT,
@@ -41,7 +43,7 @@ from noiselab.store.sqlite_rollup import (
 )
 from noiselab.store.sqlite_tiers import Tiers
 
-__all__ = ["Batch", "Record", "RollupRow", "Writer", "rollup_changes", "rows_of"]
+__all__ = ["Batch", "Record", "RollupRow", "Writer", "reading_of", "rollup_changes", "rows_of"]
 
 Record = tuple[Any, ...]
 """A row as sqlite3 takes or returns it."""
@@ -53,7 +55,6 @@ _TS_SHIFT = 42  # reading keys are ``code << 42 | ts_ms``: ts_ms below 2**42 rea
 _TS_LIMIT = 1 << _TS_SHIFT
 
 _INSERT = "INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_REPLACE = "INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _NEIGHBOURS = (
     "SELECT ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq FROM readings"
     " WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
@@ -77,12 +78,14 @@ ON CONFLICT (sensor_id) DO UPDATE SET
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """The readings of one ``write()``, deduplicated (later wins) and sorted by sensor and ts.
+    """The readings of one ``write()``, deduplicated (the first of a key kept) and sorted by
+    sensor and ts.
 
     ``rows`` holds the numbers the roll-up needs; ``columns`` the ``readings`` table columns in
     arrival order, ``origin[i]`` being the arrival index of sorted row ``i``. Sensor ``code``
     ``c`` is ``sensor_ids[c]``. Rows are kept as columns, not tuples, so that a large batch does
-    not set off the cyclic garbage collector.
+    not set off the cyclic garbage collector. ``repeats`` pairs the arrival index of each later
+    reading of a key already in the batch with the sorted row it repeats.
     """
 
     sensor_ids: list[str]
@@ -91,6 +94,8 @@ class Batch:
     origin: npt.NDArray[np.intp]
     columns: tuple[Sequence[Any], ...]
     received_at: float
+    readings: Sequence[Reading]
+    repeats: list[tuple[int, int]]
 
     @classmethod
     def of(cls, readings: Sequence[Reading], received_at: float) -> Batch:
@@ -105,7 +110,7 @@ class Batch:
         dur_ms = _checked(readings, ts_ms, np.array(durations, np.float64), laeq_db)
         lafmax = [r.lafmax for r in readings]
         lafmin = [r.lafmin for r in readings]
-        origin = _last_of_each_key(code, ts_ms)
+        origin, repeats = _first_of_each_key(code, ts_ms)
         rows = Rows(
             code,
             ts_ms,
@@ -124,7 +129,16 @@ class Batch:
             [None if r.spectrum is None else _spectrum_json(r.spectrum) for r in readings],
             [r.seq for r in readings],
         )
-        return cls(list(codes), rows.take(origin), dur_ms[origin], origin, columns, received_at)
+        return cls(
+            list(codes),
+            rows.take(origin),
+            dur_ms[origin],
+            origin,
+            columns,
+            received_at,
+            readings,
+            repeats,
+        )
 
     def values(self, i: int) -> Record:
         """``(duration, laeq, lafmax, lafmin, spectrum, seq)`` of sorted row ``i``."""
@@ -166,13 +180,20 @@ def _checked(
     return duration_ms(durations)
 
 
-def _last_of_each_key(code: IntArray, ts_ms: IntArray) -> npt.NDArray[np.intp]:
-    """Indices sorting by ``(code, ts_ms)`` that keep only the last of equal keys."""
+def _first_of_each_key(
+    code: IntArray, ts_ms: IntArray
+) -> tuple[npt.NDArray[np.intp], list[tuple[int, int]]]:
+    """Indices sorting by ``(code, ts_ms)`` that keep only the first arrival of equal keys, and
+    ``(arrival index, sorted row)`` of each later arrival of a kept key."""
     order = np.lexsort((ts_ms, code))  # stable: equal keys stay in arrival order
     c, t = code[order], ts_ms[order]
-    last = np.ones(order.size, dtype=bool)
-    last[:-1] = (c[1:] != c[:-1]) | (t[1:] != t[:-1])
-    return order[last]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (c[1:] != c[:-1]) | (t[1:] != t[:-1])
+    if first.all():
+        return order, []
+    row = np.cumsum(first) - 1
+    later = ~first
+    return order[first], list(zip(order[later].tolist(), row[later].tolist(), strict=True))
 
 
 @dataclass(slots=True)
@@ -196,23 +217,37 @@ class Writer:
     def run(self) -> WriteResult:
         rows = self.batch.rows
         stored, match = self._stored_and_match(rows.end_ms)
-        ends = rows.end_ms.copy()
-        hit = match >= 0
-        ends[hit] = np.maximum(ends[hit], stored.rows.end_ms[match[hit]])
-        if (ends > rows.end_ms).any():  # a replaced reading was longer: its minutes change too
-            stored, match = self._stored_and_match(ends)
+        new = match < 0
         same = self._same(stored, match)
-        changed = ~same
-        inserted = match < 0
-        self._store_rows(inserted, changed & ~inserted)
-        if changed.any():
-            self._roll_up(stored, match, changed, ends)
-            self._update_state(changed)
+        if new.any():
+            self.conn.executemany(_INSERT, self.batch.records(new))
+            self._roll_up(stored, new)
+            self._update_state(new)
+        conflicts = [
+            Conflict(self._offered(i), self._stored(stored, int(match[i])))
+            for i in np.flatnonzero(~new & ~same).tolist()
+        ]
+        repeated = 0
+        for j, i in self.batch.repeats:
+            kept = self._offered(i) if new[i] else self._stored(stored, int(match[i]))
+            offered = self.batch.readings[j]
+            if same_reading(kept, offered):
+                repeated += 1
+            else:
+                conflicts.append(Conflict(offered, kept))
         return WriteResult(
-            inserted=int(inserted.sum()),
-            replaced=int((changed & ~inserted).sum()),
-            unchanged=int(same.sum()),
+            inserted=int(new.sum()),
+            unchanged=int(same.sum()) + repeated,
+            conflicts=tuple(conflicts),
         )
+
+    def _offered(self, i: int) -> Reading:
+        """The batch's reading of sorted row ``i``."""
+        return self.batch.readings[int(self.batch.origin[i])]
+
+    def _stored(self, stored: _Stored, k: int) -> Reading:
+        """Stored row ``k`` as a reading."""
+        return reading_of(self.batch.sensor_ids[int(stored.rows.code[k])], stored.found[k])
 
     def _load_lookback(self) -> IntArray:
         """Per sensor code: the longest stored duration (ms), -1 for a sensor never seen."""
@@ -221,6 +256,7 @@ class Writer:
         return np.array([found.get(s, -1) for s in ids], dtype=np.int64)
 
     def _stored_and_match(self, ends: IntArray) -> tuple[_Stored, npt.NDArray[np.intp]]:
+        """The stored rows around the batch, and for each batch row its stored twin or -1."""
         stored = self._fetch(
             _spans(self.batch.rows.code, self.batch.rows.ts_ms, ends, self.lookback)
         )
@@ -242,31 +278,21 @@ class Writer:
         return _Stored(rows_of(found, codes), found)
 
     def _same(self, stored: _Stored, match: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
-        """Which batch rows are identical re-deliveries of a stored row."""
+        """Which batch rows repeat their stored row: identical, or equal at the store's
+        precision (a compacted hour keeps levels at 0.01 dB)."""
         same = np.zeros(match.size, dtype=bool)
         for i in np.flatnonzero(match >= 0).tolist():
-            same[i] = self.batch.values(i) == stored.found[match[i]][1:]
+            k = int(match[i])
+            same[i] = self.batch.values(i) == stored.found[k][1:] or same_reading(
+                self._stored(stored, k), self._offered(i)
+            )
         return same
 
-    def _store_rows(self, inserted: npt.NDArray[np.bool_], replaced: npt.NDArray[np.bool_]) -> None:
-        if inserted.any():
-            self.conn.executemany(_INSERT, self.batch.records(inserted))
-        if replaced.any():
-            self.conn.executemany(_REPLACE, self.batch.records(replaced))
-
-    def _roll_up(
-        self,
-        stored: _Stored,
-        match: npt.NDArray[np.intp],
-        changed: npt.NDArray[np.bool_],
-        ends: IntArray,
-    ) -> None:
-        """Recompute every minute a changed reading overlaps, now or before, from raw rows."""
+    def _roll_up(self, stored: _Stored, new: npt.NDArray[np.bool_]) -> None:
+        """Recompute every minute a new reading overlaps from the raw rows overlapping it."""
         rows = self.batch.rows
-        keys = minute_keys(rows.code[changed], rows.ts_ms[changed], ends[changed])
-        superseded = np.zeros(stored.rows.ts_ms.size, dtype=bool)
-        superseded[match[match >= 0]] = True
-        merged = _concat_sorted(stored.rows.take(np.flatnonzero(~superseded)), rows)
+        keys = minute_keys(rows.code[new], rows.ts_ms[new], rows.end_ms[new])
+        merged = _concat_sorted(stored.rows, rows.take(np.flatnonzero(new)))
         puts, drops = rollup_changes(rollup_minutes(merged, keys), self.batch.sensor_ids)
         self.conn.executemany(_PUT_ROLLUP, puts)
         if drops:
@@ -367,6 +393,21 @@ def rollup_changes(
         else:
             drops.append((sensor_ids[code], minute))
     return puts, drops
+
+
+def reading_of(sensor_id: str, row: Record) -> Reading:
+    """A stored ``(ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq)`` row as a reading."""
+    ts_ms, duration, laeq, lafmax, lafmin, spectrum, seq = row
+    return Reading(
+        sensor_id=sensor_id,
+        ts=ts_ms / 1000.0,
+        laeq=laeq,
+        duration=duration,
+        lafmax=lafmax,
+        lafmin=lafmin,
+        spectrum=None if spectrum is None else msgspec.json.decode(spectrum, type=Spectrum),
+        seq=seq,
+    )
 
 
 def rows_of(found: list[Record], codes: Sequence[int] | None = None) -> Rows:

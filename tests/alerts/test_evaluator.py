@@ -221,9 +221,11 @@ def test_laeq_over_15_minutes_opens_an_alert_with_evidence(bench: Bench) -> None
 
 def test_lafmax_is_the_highest_in_the_window(bench: Bench) -> None:
     """LAFmax 80 dB in minute -3 and 90 dB in minute -10: over 5 min the highest is 80 dB."""
-    bench.minutes("road-1", T0 - 600, [55.0] * 10, lafmax=70.0)
-    bench.store.write([Reading("road-1", T0 - 600, 55.0, 60.0, lafmax=90.0)], T0)
-    bench.store.write([Reading("road-1", T0 - 180, 55.0, 60.0, lafmax=80.0)], T0)
+    loudest = {T0 - 600: 90.0, T0 - 180: 80.0}  # stored history is immutable: sent once
+    minutes = [T0 - 600 + 60 * i for i in range(10)]
+    bench.store.write(
+        [Reading("road-1", ts, 55.0, 60.0, lafmax=loudest.get(ts, 70.0)) for ts in minutes], T0
+    )
     hit = bench.rule(metric="lafmax", window_s=300, threshold=79.0)
     miss = bench.rule(metric="lafmax", window_s=300, threshold=85.0)
     bench.run(T0)

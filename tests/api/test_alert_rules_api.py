@@ -112,10 +112,12 @@ def test_rule_crud(office: Office, client: TestClient) -> None:
     created = client.post(RULES, json=NIGHT_RULE, headers=staff)
     assert created.status_code == 201, created.text
     rule = created.json()
+    secret = rule.pop("webhook_secret")
+    assert secret.startswith("whsec_")
     assert rule["local_hours"] == [22, 7]
     assert rule["builtin"] is False
     assert rule["created"] == "2026-03-02T12:00:00Z"
-    assert client.get(f"{RULES}/{rule['id']}", headers=staff).json() == rule
+    assert client.get(f"{RULES}/{rule['id']}", headers=staff).json() == rule  # no secret
     office.clock.now = T0 + 60
     changed = client.put(
         f"{RULES}/{rule['id']}",

@@ -1,31 +1,26 @@
 """The alert lifecycle over HTTP (TestClient on real SQLite files): alerts opened by the
 evaluator, acknowledged and resolved with notes and history, filtered, and keeping their rule;
-webhooks against a real local HTTP server, and ``noiselab alerts --once`` as a subprocess. Rules
-and who may call the staff endpoints are in ``test_alert_rules_api.py``."""
+and ``noiselab alerts --once`` as a subprocess. Rules and who may call the staff endpoints are
+in ``test_alert_rules_api.py``; webhooks in ``tests/alerts/test_webhooks.py`` and
+``test_webhook_api.py``."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import warnings
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support.alert_office import ALERTS, CPH, RULES, T0, Office
+from support.alert_office import ALERTS, RULES, T0, Office
 
-from noiselab.alerts.evaluate import Evaluator
-from noiselab.alerts.webhook import WebhookNotifier
 from noiselab.api.schemas.alerts import AlertDetailOut, AlertOut
 from noiselab.model import Reading, Sensor
-from noiselab.store.metadata import AlertRepository, AlertRule, MetadataStore
+from noiselab.store.metadata import AlertRule, MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
 with warnings.catch_warnings():
@@ -134,96 +129,6 @@ def test_a_rule_with_alerts_cannot_be_deleted(office: Office, client: TestClient
     alerts = _open_alerts(office, client)
     deleted = client.delete(f"{RULES}/{alerts[0]['rule_id']}", headers=office.headers["staff"])
     assert deleted.status_code == 409
-
-
-# --------------------------------------------------------------------------- webhooks
-
-
-class _Hook(BaseHTTPRequestHandler):
-    """Answers 503 to the first ``failures`` POSTs, then 204; keeps the bodies."""
-
-    failures = 2
-    received: list[dict[str, Any]] = []  # noqa: RUF012 - reset per test
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        type(self).received.append(json.loads(self.rfile.read(length)))
-        failing = len(type(self).received) <= type(self).failures
-        self.send_response(503 if failing else 204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def hook() -> Iterator[str]:
-    _Hook.received = []
-    _Hook.failures = 2
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _hooked_alert(office: Office, url: str, *, attempts: int) -> tuple[AlertRepository, int]:
-    office.loud("road-1", T0 - 900, 15, 70.0)
-    store, meta = SqliteStore(office.store_path), MetadataStore(office.meta_url)
-    repo = meta.alerts
-    rule = AlertRule(
-        name="hooked",
-        metric="laeq",
-        window_s=900,
-        threshold=60.0,
-        sensor_ids=("road-1",),
-        webhook_url=url,
-    )
-    rule_id = repo.add_rule(rule).id
-    notifier = WebhookNotifier(repo, attempts=attempts, backoff_s=0.02, timeout_s=2)
-    try:
-        outcome = Evaluator(store, meta, zone=CPH, notify=notifier).run(T0)
-    finally:
-        notifier.close(wait=True)
-        store.close()
-    (alert,) = [a for a in outcome.opened if a.rule_id == rule_id]
-    return repo, alert.id
-
-
-def test_webhook_is_retried_until_it_succeeds(office: Office, hook: str) -> None:
-    """The receiver fails twice with 503; the third attempt succeeds and is recorded."""
-    repo, alert_id = _hooked_alert(office, hook, attempts=4)
-    assert len(_Hook.received) == 3
-    body = _Hook.received[-1]
-    assert body["event"] == "alert.opened"
-    assert body["delivery"] == f"{alert_id}-opened"
-    assert body["alert"]["sensor_id"] == "road-1"
-    assert body["alert"]["value"] == 70.0
-    assert body["alert"]["evidence"]["threshold_db"] == 60.0
-    assert body["rule"]["name"] == "hooked"
-    last = repo.history(alert_id)[-1]
-    assert (last.action, last.actor) == ("notified", "evaluator")
-    assert "HTTP 204, attempt 3" in last.note
-
-
-def test_webhook_gives_up_and_records_the_failure(office: Office, hook: str) -> None:
-    _Hook.failures = 10
-    repo, alert_id = _hooked_alert(office, hook, attempts=2)
-    assert len(_Hook.received) == 2
-    last = repo.history(alert_id)[-1]
-    assert last.action == "notify_failed"
-    assert "HTTP 503 after 2 attempt(s)" in last.note
-
-
-def test_webhook_to_a_closed_port_fails_without_blocking(office: Office) -> None:
-    started = time.monotonic()
-    repo, alert_id = _hooked_alert(office, "http://127.0.0.1:9/hook", attempts=2)
-    assert time.monotonic() - started < 10
-    assert repo.history(alert_id)[-1].action == "notify_failed"
 
 
 # --------------------------------------------------------------------------- the command

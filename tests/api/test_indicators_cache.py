@@ -22,10 +22,11 @@ URL = "/api/v1/sensors/{}/indicators?start=2026-03-02&end=2026-03-03"
 MARCH_2 = FROM.timestamp()  # local midnight starting 2026-03-02 (UTC+1)
 
 
-def _minutes(sensor_id: str, level: float) -> list[Reading]:
-    """The whole local day 2026-03-02 of minute readings at ``level``."""
-    first = int(MARCH_2)
-    return [Reading(sensor_id, float(t), level, 60.0) for t in range(first, first + 86_400, 60)]
+def _minutes(sensor_id: str, level: float, offset_s: int = 0) -> list[Reading]:
+    """The whole local day 2026-03-02 of 30-s readings at ``level``, one a minute, each
+    ``offset_s`` after the minute starts."""
+    first = int(MARCH_2) + offset_s
+    return [Reading(sensor_id, float(t), level, 30.0) for t in range(first, first + 86_400, 60)]
 
 
 def _lday(client, sensor_id: str = "vb-road-1") -> float:
@@ -41,18 +42,20 @@ def _lday(client, sensor_id: str = "vb-road-1") -> float:
     ids=["settled", "yesterday"],
 )
 def test_a_date_is_reused_for_its_time_then_recomputed(tmp_path, now, keep_s) -> None:
-    """Steady 60 dB: Lday 60. Rewritten at 70 dB (last write wins): still 60 just before the
-    date's time is up, 70 once that and the FRESH_S an encoded answer is kept have passed."""
+    """Steady 60 dB over the first half of every minute: Lday 60. Late data at 70 dB over the
+    second halves: still 60 just before the date's time is up, then
+    10·log10((10^6 + 10^7) / 2) = 67.4 once that and the FRESH_S an encoded answer is kept
+    have passed."""
     lab = ApiLab(tmp_path, now=now)
     lab.sensors(sensor("vb-road-1"))
     lab.write(_minutes("vb-road-1", 60.0), received_at=now)
     with lab.client() as client:
         assert _lday(client) == 60.0
-        lab.write(_minutes("vb-road-1", 70.0), received_at=now)
+        lab.write(_minutes("vb-road-1", 70.0, offset_s=30), received_at=now)
         lab.clock.now += keep_s - 1
         assert _lday(client) == 60.0
         lab.clock.now += FRESH_S + 2
-        assert _lday(client) == 70.0
+        assert _lday(client) == 67.4
 
 
 def test_a_cached_answer_is_not_shown_to_a_caller_who_may_not_see_it(tmp_path) -> None:

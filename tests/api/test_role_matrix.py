@@ -34,10 +34,12 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.routing import BaseRoute
 from support.lab import ApiLab, headers_by_name
+from support.outbox import dead_delivery
 
 from noiselab.api.app import create_app
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Sensor
+from noiselab.store.metadata import MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -61,6 +63,7 @@ OWN_TRIAL = "<acme trial>"  # a trial of the `vendor` key's vendor ("acme")
 DOOMED_TRIAL = "<trial to delete>"
 RULE = "<rule>"
 DOOMED_RULE = "<rule to delete>"
+DEAD_DELIVERY = "<dead webhook delivery>"  # a new one per request: a retry revives it
 UNKNOWN_ID = "999999"
 BAD_KEY = "nl_0123456789abcdef_" + "x" * 43
 
@@ -162,6 +165,7 @@ PUB, PRIV, UNK = (
 WEEK = {"start": "2026-03-01", "end": "2026-03-03"}
 T = "/api/v1/trials/{trial_id}"
 R = "/api/v1/alert-rules/{rule_id}"
+D = "/api/v1/alerts/deliveries/{delivery_id}/retry"
 TRIAL_BODY: dict[str, Any] = {
     "name": "Barrier at the motorway",
     "vendor": "acme",
@@ -233,7 +237,12 @@ ROWS: list[Row] = [
     Row("PUT", R, {"rule_id": UNKNOWN_ID}, staff_not_found(), body=RULE_BODY),
     Row("DELETE", R, {"rule_id": DOOMED_RULE}, staff_only()),
     Row("DELETE", R, {"rule_id": UNKNOWN_ID}, staff_not_found()),
+    Row("POST", R + "/secret", {"rule_id": RULE}, staff_only()),
+    Row("POST", R + "/secret", {"rule_id": UNKNOWN_ID}, staff_not_found()),
     Row("GET", "/api/v1/alerts", expect=staff_only()),
+    Row("GET", "/api/v1/alerts/deliveries", expect=staff_only(), query={"status": "dead"}),
+    Row("POST", D, {"delivery_id": DEAD_DELIVERY}, staff_only()),
+    Row("POST", D, {"delivery_id": UNKNOWN_ID}, staff_not_found()),
     Row("GET", "/api/v1/alerts/{alert_id}", {"alert_id": UNKNOWN_ID}, staff_not_found()),
     Row(
         "POST",
@@ -304,7 +313,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         }
         revocable = lab.key("staff", "to revoke").id
     headers = headers_by_name(keys) | {"bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
-    with lab.client() as client:
+    with lab.client() as client, MetadataStore(lab.meta_url) as meta:
         assert client.app.state.surface.wait_ready(60)  # the living map's routes answer 503 before
         ids = {REVOKED_KEY: revocable}
 
@@ -318,6 +327,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         fresh = {
             DOOMED_TRIAL: lambda: created("/api/v1/trials", TRIAL_BODY),
             DOOMED_RULE: lambda: created("/api/v1/alert-rules", RULE_BODY),
+            DEAD_DELIVERY: lambda: str(dead_delivery(meta, PUBLIC_SENSOR)),
         }
         yield Matrix(client, headers, ids, fresh)
 

@@ -360,3 +360,54 @@ def test_a_broker_granting_only_qos_0_stops_the_worker(
         assert "granted QoS 0" in ingest.log.read_text()  # type: ignore[attr-defined]
     finally:
         own.stop()
+
+
+def test_history_is_immutable_and_a_conflict_is_quarantined_and_acknowledged(
+    lab: PipelineLab, ingest_factory: Callable[..., object]
+) -> None:
+    """71.5 dB stored for a second, then 120 dB offered for the same second: the stored value
+    stays, the conflict is quarantined with both values, and its message is acknowledged (a
+    restarted worker of the same persistent session gets nothing redelivered). An exact
+    re-delivery adds nothing; an impossible reading (LAFmax 50 dB with LAeq 120 dB) is
+    quarantined with its reason code."""
+    lab.register("hist")
+    ingest = ingest_factory(*lab.ingest_args())
+    first = json.dumps(reading(T0, 71.5, lafmax=74.0)).encode()
+    publish_all(lab.broker, [(lab.topic("hist"), first)])
+    assert lab.wait_count(1) == 1
+    later = [
+        json.dumps(reading(T0, 120.0, lafmax=125.0)).encode(),  # the rewrite
+        first,  # re-delivered
+        json.dumps(reading(T0 + 1, 120.0, lafmax=50.0)).encode(),  # impossible
+        json.dumps(reading(T0 + 2, 60.0, lafmax=61.0)).encode(),  # new
+    ]
+    publish_all(lab.broker, [(lab.topic("hist"), payload) for payload in later])
+    assert lab.wait_count(2) == 2
+    deadline = time.monotonic() + 30
+    while len(lab.quarantine()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    reasons = sorted(q.reason for q in lab.quarantine())
+    assert reasons == [
+        "conflicts with stored reading: at 2026-11-25T10:00:00Z: laeq stored 71.5, offered"
+        " 120.0; lafmax stored 74.0, offered 125.0",
+        "lafmax below laeq: lafmax 50.0 dB is more than 0.1 dB below laeq 120.0 dB (the"
+        " maximum of an interval cannot be below its mean)",
+    ]
+    with SqliteStore(lab.db) as store:
+        stored = store.readings("hist", T0, T0 + 10)
+    assert [(r.ts, r.laeq, r.lafmax) for r in stored] == [(T0, 71.5, 74.0), (T0 + 2, 60.0, 61.0)]
+    with lab.client() as client:
+        points = client.get(
+            "/api/v1/sensors/hist/levels",
+            params={"start": "2026-11-25T10:00:00Z", "end": "2026-11-25T10:00:01Z", "every": "1s"},
+            headers=lab.staff(),
+        ).json()["points"]
+    assert [p["laeq"] for p in points] == [71.5]
+
+    assert ingest.stop() == 0  # type: ignore[attr-defined]
+    assert _messages_logged(ingest.log) == 5  # type: ignore[attr-defined]
+    again = ingest_factory(*lab.ingest_args(), name="again")
+    time.sleep(1.5)
+    assert again.stop() == 0  # type: ignore[attr-defined]
+    assert _messages_logged(again.log) == 0  # type: ignore[attr-defined]
+    assert len(lab.quarantine()) == 2

@@ -116,6 +116,7 @@ def test_ts_before_2000_is_implausible(value: Any) -> None:
 @pytest.mark.parametrize("value", [0, 0.0, -0.0, 160, 160.0, 55.5, 1e-300])
 def test_level_in_range(field: str, value: float) -> None:
     item = good(**{field: value})
+    item["laeq"] = value  # LAFmax >= LAeq >= LAFmin must hold too
     if field == "lafmin":
         item["lafmax"] = 160
     assert getattr(accepted(item), field) == value
@@ -148,13 +149,101 @@ def test_example_reason_for_laeq() -> None:
 
 
 def test_lafmin_above_lafmax_is_refused_but_equal_is_fine() -> None:
-    assert refused(good(lafmin=60.5, lafmax=60)) == "lafmin 60.5 dB is above lafmax 60.0 dB"
-    assert accepted(good(lafmin=60, lafmax=60)).lafmin == 60.0
+    # No LAeq lies within 0.1 dB of both: the order against it is broken too.
+    assert refused(good(laeq=60, lafmin=60.5, lafmax=60)).split("; ")[:2] == [
+        "lafmin 60.5 dB is above lafmax 60.0 dB",
+        "lafmin above laeq: lafmin 60.5 dB is more than 0.1 dB above laeq 60.0 dB"
+        " (the minimum of an interval cannot be above its mean)",
+    ]
+    assert accepted(good(laeq=60, lafmin=60, lafmax=60)).lafmin == 60.0
 
 
-def test_lafmax_below_laeq_is_accepted() -> None:
-    reading = accepted(good(laeq=60, lafmax=59, lafmin=40))
-    assert (reading.laeq, reading.lafmax) == (60.0, 59.0)
+# --- consistency: the order of the levels ------------------------------------------------------
+
+
+def test_lafmax_below_laeq_is_refused_beyond_a_tenth_of_a_db() -> None:
+    """The finding: LAFmax 50 dB with LAeq 120 dB cannot happen."""
+    assert refused(good(laeq=120, lafmax=50)) == (
+        "lafmax below laeq: lafmax 50.0 dB is more than 0.1 dB below laeq 120.0 dB"
+        " (the maximum of an interval cannot be below its mean)"
+    )
+    assert refused(good(laeq=60, lafmax=59.89)).startswith("lafmax below laeq: ")
+    assert accepted(good(laeq=60, lafmax=59.9)).lafmax == 59.9  # 0.1 dB rounding: allowed
+
+
+def test_lafmin_above_laeq_is_refused_beyond_a_tenth_of_a_db() -> None:
+    assert refused(good(laeq=60, lafmin=60.2, lafmax=70)) == (
+        "lafmin above laeq: lafmin 60.2 dB is more than 0.1 dB above laeq 60.0 dB"
+        " (the minimum of an interval cannot be above its mean)"
+    )
+    assert accepted(good(laeq=60, lafmin=60.1, lafmax=70)).lafmin == 60.1
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"l10": 50, "l50": 55}, "l10 50.0 dB is more than 0.1 dB below l50 55.0 dB"),
+        ({"l50": 40, "l90": 45.5}, "l50 40.0 dB is more than 0.1 dB below l90 45.5 dB"),
+        ({"l10": 50, "l90": 50.2}, "l10 50.0 dB is more than 0.1 dB below l90 50.2 dB"),
+        ({"l10": 60, "l50": 55, "l90": 58}, "l50 55.0 dB is more than 0.1 dB below l90 58.0 dB"),
+    ],
+)
+def test_percentiles_out_of_order_are_refused(fields: dict[str, float], reason: str) -> None:
+    assert refused(good(**fields)) == (
+        f"percentiles out of order: {reason} (L10 >= L50 >= L90 must hold)"
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"l10": 60, "l50": 55, "l90": 50}, {"l10": 55, "l50": 55.1}, {"l90": 80}, {"l10": 50}],
+)
+def test_percentiles_in_order_or_alone_are_accepted_and_not_stored(
+    fields: dict[str, float],
+) -> None:
+    assert accepted(good(**fields)) == Reading("vb-001", NOW - 10, 55.0)
+
+
+def test_percentiles_must_be_levels() -> None:
+    assert refused(good(l50=171)) == "l50: must be between 0 and 160 dB, got 171"
+
+
+def test_every_broken_order_is_named() -> None:
+    reason = refused(good(laeq=70, lafmax=60, lafmin=75, l10=40, l50=45))
+    assert [part.split(":")[0] for part in reason.split("; ")] == [
+        "lafmin 75.0 dB is above lafmax 60.0 dB",
+        "lafmax below laeq",
+        "lafmin above laeq",
+        "percentiles out of order",
+    ]
+
+
+# --- consistency: a reading's interval and the next reading -------------------------------------
+
+
+def test_a_duration_longer_than_the_gap_to_the_next_reading_is_refused() -> None:
+    parsed = parse(
+        [good(ts=NOW - 10, duration=2), good(ts=NOW - 9), good(ts=NOW - 8, duration=1.005)]
+    )
+    assert [r.ts for r in parsed.readings] == [NOW - 9, NOW - 8]  # the last has no next
+    (rejection,) = parsed.rejections
+    assert rejection.index == 0
+    assert rejection.raw == b'{"ts":1774744190.0,"laeq":55.0,"duration":2}'
+    assert rejection.reason == (
+        "duration longer than the gap to the next reading: duration 2.0 s reaches past the"
+        " next reading of the message, 1 s after ts 1774744190.0"
+    )
+
+
+def test_an_interval_ending_within_10_ms_of_the_next_start_is_fine() -> None:
+    parsed = parse([good(ts=NOW - 10, duration=1.01), good(ts=NOW - 9), good(ts=NOW - 9)])
+    assert (len(parsed.readings), parsed.rejections) == (3, [])  # same ts: the store's business
+
+
+def test_the_gap_is_taken_in_time_order_not_message_order() -> None:
+    parsed = parse([good(ts=NOW - 8), good(ts=NOW - 10, duration=3), good(ts=NOW - 9.5)])
+    assert [r.index for r in parsed.rejections] == [1]
+    assert [r.ts for r in parsed.readings] == [NOW - 8, NOW - 9.5]
 
 
 # --- duration ----------------------------------------------------------------------------------

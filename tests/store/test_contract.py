@@ -6,6 +6,11 @@ hand in the comments, not by another store.
 SQLite runs twice: as is, and compacting every hour it holds after each write (a hot window of
 zero), so that every answer comes from compressed chunks and the tiers, and every later write
 lands in compacted hours (thawed, rewritten, compacted again).
+
+The immutable-history tests (``history_store``) also run on the InfluxDB adapter against the
+in-memory ``tests/support/influx_fake.py``, which stores points as InfluxDB does (a point
+written again at the same time overwrites the stored one), so they fail if the adapter writes
+a conflicting reading at all.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.http_fake import RecordingServer
+from support.influx_fake import FakeInflux
 
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import ReadingStore, WriteResult
@@ -50,11 +57,28 @@ _FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 @pytest.fixture(params=["sqlite", "sqlite-compacted", "influxdb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingStore]:
-    if request.param == "sqlite":
+    yield from _opened(request.param, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "sqlite-compacted", "influxdb-fake", "influxdb"])
+def history_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingStore]:
+    yield from _opened(request.param, tmp_path)
+
+
+def _opened(kind: str, tmp_path: Path) -> Iterator[ReadingStore]:
+    if kind == "influxdb-fake":
+        from noiselab.store.influx import InfluxStore
+
+        server = RecordingServer(FakeInflux().respond)
+        with InfluxStore(url=server.url, token="t", org="lab", bucket="noise") as fake:
+            yield fake
+        server.close()
+        return
+    if kind == "sqlite":
         with SqliteStore(tmp_path / "noise.db") as sqlite:
             yield sqlite
         return
-    if request.param == "sqlite-compacted":
+    if kind == "sqlite-compacted":
         with _CompactingStore(tmp_path / "noise.db") as compacting:
             yield compacting
             hot = compacting._conn.execute("SELECT count(*) FROM readings").fetchone()[0]
@@ -92,18 +116,20 @@ def test_series_round_trip_in_time_order(store):
     assert math.isnan(series.lafmax[1])
 
 
-def test_redelivery_changes_nothing_and_last_write_wins(store):
+def test_redelivery_changes_nothing_and_a_different_reading_is_refused(store):
     batch = [Reading("a", S + i, 60.0 + i, 1.0) for i in range(5)]
     store.write(batch, S + 10)
     store.write(batch, S + 11)  # re-delivered
-    store.write([Reading("a", S + 4, 50.0, 1.0)], S + 12)  # a corrected value
+    result = store.write([Reading("a", S + 4, 50.0, 1.0)], S + 12)  # a rewrite: refused
+    (conflict,) = result.conflicts
+    assert (conflict.stored.laeq, conflict.offered.laeq) == (64.0, 50.0)
     series = store.series("a", T0, T0 + timedelta(minutes=1))
-    assert series.laeq.tolist() == [60.0, 61.0, 62.0, 63.0, 50.0]
+    assert series.laeq.tolist() == [60.0, 61.0, 62.0, 63.0, 64.0]
     (point,) = store.levels("a", T0, T0 + timedelta(minutes=1), "1m")
-    # 10·log10((10^6 + 10^6.1 + 10^6.2 + 10^6.3 + 10^5) / 5)
-    #   = 10·log10(5,939,081 / 5) = 10·log10(1,187,816) = 60.75 dB, over 5 of 60 s
-    assert round(point.laeq, 2) == round(_level((60, 1), (61, 1), (62, 1), (63, 1), (50, 1)), 2)
-    assert round(point.laeq, 2) == 60.75
+    # 10·log10((10^6 + 10^6.1 + 10^6.2 + 10^6.3 + 10^6.4) / 5)
+    #   = 10·log10(8,350,967 / 5) = 10·log10(1,670,193) = 62.23 dB, over 5 of 60 s
+    assert round(point.laeq, 2) == round(_level((60, 1), (61, 1), (62, 1), (63, 1), (64, 1)), 2)
+    assert round(point.laeq, 2) == 62.23
     assert point.coverage == pytest.approx(5 / 60)
 
 
@@ -261,3 +287,77 @@ def test_redelivery_into_old_hours_is_stored_once(store):
     store.write(batch[100:200], S + 800)  # re-delivered
     assert store.levels("a", T0, T0 + timedelta(hours=1), "1h") == before
     assert len(store.series("a", T0, T0 + timedelta(hours=1))) == 600
+
+
+# --------------------------------------------------------------------------- immutable history
+
+
+def test_an_exact_redelivery_is_stored_once(history_store):
+    batch = [Reading("a", S + i, 60.5 + i, 1.0, 63.0 + i, 58.0, seq=i) for i in range(3)]
+    assert history_store.write(batch, S + 10) == WriteResult(inserted=3, unchanged=0)
+    assert history_store.write(batch, S + 20) == WriteResult(inserted=0, unchanged=3)
+    assert history_store.write(batch + batch, S + 30) == WriteResult(inserted=0, unchanged=6)
+    series = history_store.series("a", T0, T0 + timedelta(minutes=1))
+    assert series.laeq.tolist() == [60.5, 61.5, 62.5]
+
+
+def test_a_different_reading_for_a_stored_second_is_refused_with_both_values(history_store):
+    """The finding: 71.5 dB stored, 120 dB offered later for the same second."""
+    history_store.write([Reading("a", S, 71.5, 1.0, 74.0)], S + 1)
+    result = history_store.write([Reading("a", S, 120.0, 1.0, 74.0)], S + 60)
+    assert (result.inserted, result.unchanged) == (0, 0)
+    (conflict,) = result.conflicts
+    assert conflict.stored == Reading("a", S, 71.5, 1.0, 74.0)
+    assert conflict.offered == Reading("a", S, 120.0, 1.0, 74.0)
+    assert conflict.detail() == "at 2026-03-02T12:00:00Z: laeq stored 71.5, offered 120.0"
+    assert history_store.series("a", T0, T0 + timedelta(seconds=1)).laeq.tolist() == [71.5]
+    (second,) = history_store.levels("a", T0, T0 + timedelta(seconds=1), "1s")
+    (minute,) = history_store.levels("a", T0, T0 + timedelta(minutes=1), "1m")
+    assert (second.laeq, minute.laeq, minute.lafmax) == (71.5, pytest.approx(71.5), 74.0)
+
+
+def test_a_conflict_does_not_hold_back_the_rest_of_its_batch(history_store):
+    history_store.write([Reading("a", S, 60.0)], S + 1)
+    result = history_store.write([Reading("a", S, 61.0), Reading("a", S + 1, 62.0)], S + 2)
+    assert (result.inserted, result.unchanged, len(result.conflicts)) == (1, 0, 1)
+    series = history_store.series("a", T0, T0 + timedelta(minutes=1))
+    assert series.laeq.tolist() == [60.0, 62.0]
+
+
+def test_within_one_batch_the_first_reading_of_a_second_wins(history_store):
+    batch = [Reading("a", S, 70.0), Reading("a", S, 80.0), Reading("a", S, 70.0)]
+    result = history_store.write(batch, S + 1)
+    assert (result.inserted, result.unchanged) == (1, 1)
+    (conflict,) = result.conflicts
+    assert (conflict.stored.laeq, conflict.offered.laeq) == (70.0, 80.0)
+    assert history_store.series("a", T0, T0 + timedelta(minutes=1)).laeq.tolist() == [70.0]
+
+
+@pytest.mark.parametrize(
+    ("offered", "field"),
+    [
+        (Reading("a", S, 60.01, 1.0, 65.0, 55.0, seq=7), "laeq"),
+        (Reading("a", S, 60.0, 2.0, 65.0, 55.0, seq=7), "duration"),
+        (Reading("a", S, 60.0, 1.0, None, 55.0, seq=7), "lafmax"),
+        (Reading("a", S, 60.0, 1.0, 65.0, 54.0, seq=7), "lafmin"),
+        (Reading("a", S, 60.0, 1.0, 65.0, 55.0, seq=8), "seq"),
+        (Reading("a", S, 60.0, 1.0, 65.0, 55.0, Spectrum((1000.0,), (50.0,)), 7), "spectrum"),
+    ],
+)
+def test_every_field_of_a_reading_is_compared(history_store, offered, field):
+    stored = Reading("a", S, 60.0, 1.0, 65.0, 55.0, seq=7)
+    history_store.write([stored], S + 1)
+    (conflict,) = history_store.write([offered], S + 2).conflicts
+    assert conflict.detail().split(": ")[1].startswith(f"{field} stored ")
+    assert history_store.series("a", T0, T0 + timedelta(minutes=1)).duration.tolist() == [1.0]
+
+
+def test_spectra_and_levels_compare_at_the_stored_precision(history_store):
+    """Levels within 0.005 dB (half the 0.01 dB a compacted hour keeps) are the same value."""
+    spectrum = Spectrum((500.0, 1000.0), (48.25, 51.5))
+    history_store.write([Reading("a", S, 60.123, 1.0, spectrum=spectrum)], S + 1)
+    again = Reading("a", S, 60.12, 1.0, spectrum=Spectrum((500.0, 1000.0), (48.25, 51.5)))
+    assert history_store.write([again], S + 2) == WriteResult(inserted=0, unchanged=1)
+    louder = Reading("a", S, 60.12, 1.0, spectrum=Spectrum((500.0, 1000.0), (48.25, 51.6)))
+    (conflict,) = history_store.write([louder], S + 3).conflicts
+    assert "spectrum stored 2 bands, LZeq [48.25, 51.5]" in conflict.detail()

@@ -107,7 +107,7 @@ def _call(name: str, *, bucket: str, measurement: str, sensor: str, start: Any, 
     build = BUILDERS[name]
     if name == "activity_query":
         return build(bucket, measurement)
-    if name in ("raw_query", "rollup_query"):
+    if name in ("raw_query", "rollup_query", "spectra_query", "stored_query"):
         return build(bucket, measurement, [sensor, "kbm-25m"], start, stop)
     return build(bucket, measurement, sensor, start, stop)
 
@@ -147,6 +147,8 @@ def test_the_builders_are_the_ones_the_adapter_uses():
         "minute_query",
         "raw_query",
         "rollup_query",
+        "spectra_query",
+        "stored_query",
     }
     assert all(hasattr(influx, name) for name in BUILDERS)
 
@@ -299,10 +301,9 @@ def _session(store: InfluxStore) -> None:
     first = readings[0]
     store.write([Reading(first.sensor_id, first.ts, first.laeq, 0.5)], received_at=H0 + 2)
     spectrum = Spectrum((125.0, 1000.0), (50.0, 60.0))
-    store.write(
-        [Reading("hbm-50m", H0 + 60.0 * i, 55.0, 60.0, spectrum=spectrum) for i in range(5)],
-        received_at=H0 + 400,
-    )
+    spectra = [Reading("hbm-50m", H0 + 60.0 * i, 55.0, 60.0, spectrum=spectrum) for i in range(5)]
+    store.write(spectra, received_at=H0 + 400)
+    store.write(spectra[:1], received_at=H0 + 401)  # re-delivered: compared with the stored one
     start = datetime.fromtimestamp(H0, UTC) - timedelta(hours=1)
     end = start + timedelta(hours=12)
     store.series("kbm-25m", start, start + timedelta(hours=2))

@@ -49,7 +49,14 @@ from noiselab.errors import (
 from noiselab.ingest.worker import IngestSettings, IngestWorker
 from noiselab.model import Reading, Sensor
 from noiselab.store.influx import InfluxStore, open_influx_store
-from noiselab.store.influx_flux import flux_string, flux_time, raw_query, rollup_query
+from noiselab.store.influx_flux import (
+    flux_string,
+    flux_time,
+    raw_query,
+    rollup_query,
+    spectra_query,
+    stored_query,
+)
 from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import HIST_DTYPE
@@ -94,13 +101,15 @@ def _rows_at(name, *stamps):
 
 def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
     # Stored already: 60 dB over [12:00:00, 12:00:01) and the 70 dB second the batch
-    # re-delivers unchanged (raw_rows.csv). First the batch's own range is read (to find
-    # readings it replaces with another interval: none), then, after the raw write, every
-    # reading that may overlap its minute; no minute of hour 12:00 is visible yet when the
-    # minutes are read back for the hourly roll-up.
+    # re-delivers unchanged (raw_rows.csv). First every field of the readings stored in the
+    # batch's own range is read (the 70 dB second), then their spectra (none), so that the
+    # re-delivery is not written again; after the raw write of the new reading, every reading
+    # that may overlap its minute; no minute of hour 12:00 is visible yet when the minutes are
+    # read back for the hourly roll-up.
     fake.answer(
         "/api/v2/query",
         _rows_at("raw_rows.csv", "2026-03-01T12:00:01"),
+        Answer(200, b"\r\n", CSV),
         _csv("raw_rows.csv"),
         Answer(200, b"\r\n", CSV),
     )
@@ -110,23 +119,22 @@ def test_write_sends_line_protocol_then_the_exact_rollup(fake, store):
         Reading("kbm-25m", T0 + 2.5, 65.0, 0.5),
     ]
     result = store.write(batch, received_at=T0 + 30)
-    assert (result.inserted, result.replaced, result.unchanged) == (2, 0, 0)
+    assert (result.inserted, result.unchanged, result.conflicts) == (1, 1, ())
 
     raw, rollup, hourly = _writes(fake)
     assert raw.query == {"org": "lab", "bucket": "noise", "precision": "ms"}
     assert raw.headers["authorization"] == "Token s3cret-token"
     assert raw.headers["content-type"].startswith("text/plain")
     assert raw.body.decode().split("\n") == [
-        "noise,sensor_id=kbm-25m,source=unknown duration=1.0,energy=10000000.0,laeq=70.0,"
-        "lafmax=74.1,lafmin=66.0 1772366401000",
         "noise,sensor_id=kbm-25m,source=unknown duration=0.5,energy=1581138.8300841898,"
         "laeq=65.0 1772366402500",
         "noise_activity,sensor_id=kbm-25m last_ts=1772366403.0 1772366430000",
     ]
 
-    replaced_query, query, minute_query = _queries(fake)
-    assert replaced_query == raw_query("noise", "noise", ["kbm-25m"], T0 + 1, T0 + 2.501)
-    assert fake.requests[0].path == "/api/v2/query"  # before the raw write
+    stored_at_keys, spectra, query, minute_query = _queries(fake)
+    assert stored_at_keys == stored_query("noise", "noise", ["kbm-25m"], T0 + 1, T0 + 2.501)
+    assert spectra == spectra_query("noise", "noise_spectrum", ["kbm-25m"], T0 + 1, T0 + 2.501)
+    assert [r.path for r in fake.requests[:2]] == ["/api/v2/query"] * 2  # before the raw write
     # Minute 12:00 touched; readings up to MAX_DURATION_S (3600 s) earlier may overlap it.
     assert query == raw_query("noise", "noise", ["kbm-25m"], T0 - 3600, T0 + 60)
     assert "range(start: 2026-03-01T11:00:00.000Z, stop: 2026-03-01T12:01:00.000Z)" in query
@@ -187,7 +195,8 @@ def test_write_errors_are_classified(fake, store, status, body, error, message):
         store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
     assert caught.type is error
     assert caught.value.retryable is (status == 503)
-    # The readings the batch replaces are read first; no roll-up after a failed raw write.
+    # The readings stored at the batch's keys are read first; no roll-up after a failed raw
+    # write.
     assert [r.path for r in fake.requests] == ["/api/v2/query", "/api/v2/write"]
 
 
@@ -203,7 +212,7 @@ def test_unreachable_server_is_retryable():
         port = probe.getsockname()[1]
     store = InfluxStore(url=f"http://127.0.0.1:{port}", token="t", org="o", bucket="b")
     try:
-        with pytest.raises(StoreUnavailable, match="InfluxDB: cannot read the readings"):
+        with pytest.raises(StoreUnavailable, match="InfluxDB: cannot read the stored readings"):
             store.write([Reading("kbm-25m", T0, 60.0)], received_at=T0)
     finally:
         store.close()
@@ -386,16 +395,13 @@ def test_redelivery_changes_nothing(influx):
     readings = hour_readings()
     write_all([influx.store], readings)
     minutes, hours = influx.cells("noise_1m"), influx.cells("noise_1h")
-    bodies = []
     for _ in range(2):
         seen = len(influx.server.requests)
         write_all([influx.store], readings)
         assert influx.cells("noise_1m") == minutes
         assert influx.cells("noise_1h") == hours
-        bodies.append([r.body for r in influx.requests_since(seen) if r.path == "/api/v2/write"])
-    # Each re-delivery recomputes the same minutes and hours bit for bit: the same requests.
-    assert bodies[0] == bodies[1]
-    assert sum(body.startswith(b"noise_1h,") for body in bodies[0]) == 7
+        # Each re-delivery is recognised from the stored fields and spectra: nothing written.
+        assert [r.path for r in influx.requests_since(seen)] == ["/api/v2/query"] * 14
 
 
 def test_the_hourly_rollup_does_not_depend_on_reading_its_own_writes(influx):
@@ -404,33 +410,33 @@ def test_the_hourly_rollup_does_not_depend_on_reading_its_own_writes(influx):
     assert influx.hours() == hours_from_minutes(influx.cells("noise_1m"))
 
 
-def test_an_hour_whose_minutes_vanish_is_emptied(influx, tmp_path):
+def test_a_conflicting_shorter_reading_leaves_point_and_rollups_alone(influx, tmp_path):
     # 0.5 s of the reading falls in 13:00, the only data of that hour...
     reading = Reading("kbm-25m", T0 + 3599.5, 60.0, 1.0, 64.0, 55.0)
     influx.store.write([reading], received_at=T0)
     hour_13 = ("kbm-25m", round((T0 + 3600) * 1000))
     assert influx.hours()[hour_13]["seconds"] == 0.5
-    # ... until it is re-delivered as half a second, all in 12:59: the adapter read the stored
-    # version before overwriting it, so it recomputes minute 13:00 too, and the hour.
+    points = influx.db.points("noise")
+    # ... and a later reading of the same second as half a second, all in 12:59, is a conflict:
+    # InfluxDB would overwrite the stored point, so the adapter does not write at all.
     shorter = Reading("kbm-25m", T0 + 3599.5, 60.0, 0.5, 64.0, 55.0)
-    influx.store.write([shorter], received_at=T0 + 5)
-    emptied = by_key(influx.cells("noise_1h"))[hour_13]
-    assert (emptied["energy"], emptied["seconds"], emptied["hist"]) == (0.0, 0.0, "")
-    assert by_key(influx.cells("noise_1m"))[hour_13]["seconds"] == 0.0
-    assert hour_13 not in influx.hours()
+    seen = len(influx.server.requests)
+    (conflict,) = influx.store.write([shorter], received_at=T0 + 5).conflicts
+    assert (conflict.stored, conflict.offered) == (reading, shorter)
+    assert all(r.path == "/api/v2/query" for r in influx.requests_since(seen))
+    assert influx.db.points("noise") == points
+    assert influx.hours()[hour_13]["seconds"] == 0.5
     assert influx.hours() == hours_from_minutes(influx.cells("noise_1m"))
 
     start, end = datetime(2026, 3, 1, 12, tzinfo=UTC), datetime(2026, 3, 1, 14, tzinfo=UTC)
-    hours = influx.store.hour_series("kbm-25m", start, end)
-    assert (hours.ts.tolist(), hours.duration.tolist()) == ([T0], [0.5])
     with SqliteStore(tmp_path / "noise.db") as sqlite:
         sqlite.write([reading], received_at=T0)
-        sqlite.write([shorter], received_at=T0 + 5)
+        assert sqlite.write([shorter], received_at=T0 + 5).conflicts == (conflict,)
         assert_same_levels(
             influx.store.levels("kbm-25m", start, end, "1h"),
             sqlite.levels("kbm-25m", start, end, "1h"),
         )
-    assert [p.t.hour for p in influx.store.levels("kbm-25m", start, end, "1h")] == [12]
+    assert [p.t.hour for p in influx.store.levels("kbm-25m", start, end, "1h")] == [12, 13]
 
 
 @pytest.mark.parametrize(

@@ -169,10 +169,11 @@ def test_the_schema_comparison_sees_a_difference(meta_url: str) -> None:
 
 def test_the_check_name_comparison_sees_a_difference(meta_url: str) -> None:
     """Negative control: at 0004 ``api_keys`` holds 0002's doubled name, which the comparison
-    reports."""
+    reports (the tables of later revisions left out)."""
     with opened(meta_url) as engine, engine.connect() as connection:
         alembic(connection, "upgrade", "0004")
         names = check_names(connection)
     assert names["api_keys"] == {"ck_api_keys_ck_api_keys_role"}
-    assert names != expected_check_names()
-    assert {**names, "api_keys": {"ck_api_keys_role"}} == expected_check_names()
+    expected = {table: checks for table, checks in expected_check_names().items() if table in names}
+    assert names != expected
+    assert {**names, "api_keys": {"ck_api_keys_role"}} == expected

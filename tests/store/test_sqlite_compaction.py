@@ -14,6 +14,7 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import numpy as np
 import pytest
 from support.sqlite_store import reading
@@ -129,7 +130,24 @@ def test_compaction_shrinks_the_file(reference, compacted):
 def test_a_redelivery_into_a_compacted_hour_is_stored_once(reference, compacted):
     again = compacted.readings("s-1", T + 3600, T + 7200)
     result = compacted.write(again, NOW)
-    assert (result.inserted, result.replaced, result.unchanged) == (0, 0, 3600)
+    assert (result.inserted, result.unchanged, result.conflicts) == (0, 3600, ())
+    compacted.compact(now=NOW)
+    assert _hot(compacted) == 0
+    assert _answers(compacted) == reference[1]
+
+
+def test_a_conflict_in_a_compacted_hour_is_refused_with_the_stored_value(reference, compacted):
+    """The hour is thawed to compare (levels come back at 0.01 dB): a re-delivery sent with
+    more decimals than a chunk keeps is the same reading, another level is a conflict."""
+    stored = compacted.readings("s-1", T + 3600, T + 3602)
+    finer = [msgspec.structs.replace(r, laeq=r.laeq + 0.004) for r in stored]
+    louder = msgspec.structs.replace(stored[1], laeq=120.0)
+    result = compacted.write([*finer, louder], NOW)
+    assert len(stored) == 2
+    assert (result.inserted, result.unchanged) == (0, 2)
+    (conflict,) = result.conflicts
+    assert (conflict.stored, conflict.offered) == (stored[1], louder)
+    assert compacted.readings("s-1", T + 3600, T + 3602) == stored
     compacted.compact(now=NOW)
     assert _hot(compacted) == 0
     assert _answers(compacted) == reference[1]

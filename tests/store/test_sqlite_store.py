@@ -1,4 +1,4 @@
-"""SqliteStore writes against real SQLite files: counts, idempotent redelivery, last write wins,
+"""SqliteStore writes against real SQLite files: counts, idempotent redelivery, immutable history,
 late and out-of-order data, the minute roll-up kept equal to its recomputation (also after random
 writes), and reading the stored data back. Level queries are in ``test_sqlite_levels.py``; errors,
 schema migration and concurrent writers in ``test_sqlite_files.py``."""
@@ -16,74 +16,84 @@ from support.sqlite_store import RECEIVED, H, assert_rollup_matches, reading, ut
 
 from noiselab.model import Reading, Spectrum, ts_key
 from noiselab.store.base import WriteResult
+from noiselab.store.conflicts import Conflict, same_reading
 from noiselab.store.sqlite import SqliteStore
 from noiselab.store.sqlite_rollup import decode_hist
 
-# -- idempotence and last write wins ------------------------------------------------------------
+# -- idempotence and immutable history ---------------------------------------------------------
 
 
 def test_write_inserts_and_counts(store):
     result = store.write([reading(H + i, 60.0 + i) for i in range(5)], RECEIVED)
-    assert result == WriteResult(inserted=5, replaced=0, unchanged=0)
+    assert result == WriteResult(inserted=5, unchanged=0)
     assert store.count_readings() == 5
     assert store.count_readings("s-1") == 5
     assert store.count_readings("other") == 0
 
 
 def test_write_of_nothing_is_a_no_op(store):
-    assert store.write([], RECEIVED) == WriteResult(0, 0, 0)
+    assert store.write([], RECEIVED) == WriteResult(0, 0)
 
 
 def test_identical_redelivery_changes_nothing(store):
     batch = [reading(H + i * 0.5, 55.0 + i, duration=0.5, lafmax=70.0, seq=i) for i in range(200)]
     store.write(batch, RECEIVED)
     rollup = store.rollup_rows("s-1")
-    assert store.write(batch, RECEIVED + 60) == WriteResult(0, 0, 200)
-    assert store.write(batch[50:60], RECEIVED + 120) == WriteResult(0, 0, 10)
+    assert store.write(batch, RECEIVED + 60) == WriteResult(0, 200)
+    assert store.write(batch[50:60], RECEIVED + 120) == WriteResult(0, 10)
     assert store.rollup_rows("s-1") == rollup
     assert store.count_readings() == 200
     assert store.activity()[0].last_received == RECEIVED
 
 
-def test_differing_reading_replaces_stored_one(store):
+def test_differing_reading_is_refused_and_the_stored_one_kept(store):
     store.write([reading(H, 60.0), reading(H + 1, 61.0)], RECEIVED)
-    result = store.write([reading(H, 80.0, lafmax=90.0), reading(H + 1, 61.0)], RECEIVED + 1)
-    assert result == WriteResult(inserted=0, replaced=1, unchanged=1)
+    rollup = store.rollup_rows("s-1")
+    offered = reading(H, 80.0, lafmax=90.0)
+    result = store.write([offered, reading(H + 1, 61.0)], RECEIVED + 1)
+    assert result == WriteResult(
+        inserted=0, unchanged=1, conflicts=(Conflict(offered, reading(H, 60.0)),)
+    )
     [first, second] = store.readings("s-1", H, H + 10)
-    assert (first.laeq, first.lafmax, second.laeq) == (80.0, 90.0, 61.0)
-    assert_rollup_matches(store, "s-1", [first, second])
+    assert (first.laeq, first.lafmax, second.laeq) == (60.0, None, 61.0)
+    assert store.rollup_rows("s-1") == rollup
+    assert store.activity()[0].last_received == RECEIVED
 
 
-def test_any_field_difference_is_a_replacement(store):
+def test_any_field_difference_is_a_conflict(store):
     base = reading(H, 60.0, lafmax=70.0, lafmin=50.0, seq=3)
     store.write([base], RECEIVED)
     for changed in (
         reading(H, 60.0, lafmax=70.0, lafmin=50.0, seq=4),
-        reading(H, 60.0, lafmax=70.0, lafmin=49.0, seq=4),
-        reading(H, 60.0, lafmax=70.0, lafmin=49.0, seq=4, spectrum=Spectrum((1000.0,), (55.0,))),
+        reading(H, 60.0, lafmax=70.0, lafmin=49.0, seq=3),
+        reading(H, 60.0, lafmax=70.0, lafmin=50.0, seq=3, spectrum=Spectrum((1000.0,), (55.0,))),
+        reading(H, 60.0, duration=2.0, lafmax=70.0, lafmin=50.0, seq=3),
     ):
-        assert store.write([changed], RECEIVED) == WriteResult(0, 1, 0)
-        assert store.write([changed], RECEIVED) == WriteResult(0, 0, 1)
+        assert store.write([changed], RECEIVED) == WriteResult(0, 0, (Conflict(changed, base),))
+    assert store.write([base], RECEIVED) == WriteResult(0, 1)
+    assert store.readings("s-1", H, H + 10) == [base]
 
 
-def test_replacement_with_longer_then_shorter_duration(store):
-    """A 1-s reading at H+30 is replaced by a 150-s one (minutes 0, 1 and 2 after H: 30 + 60 +
-    60 s), then by a 1-s one again: minute 1, which only the long reading covered, disappears,
-    and minute 2 keeps only its own 1-s reading at H+150 (60 + 1 s, then 1 s)."""
+def test_a_longer_conflicting_reading_leaves_the_rollup_alone(store):
+    """A 1-s reading at H+30 offered again as a 150-s one (minutes 0, 1 and 2 after H) is a
+    conflict: minute 1 stays empty and minute 2 keeps only its own reading."""
     store.write([reading(H + 30, 60.0), reading(H + 150, 50.0)], RECEIVED)
-    assert store.write([reading(H + 30, 60.0, duration=150.0)], RECEIVED) == WriteResult(0, 1, 0)
     rows = store.rollup_rows("s-1")
-    assert [(r[1] - H // 60, r[3]) for r in rows] == [(0, 30.0), (1, 60.0), (2, 61.0)]
-    assert_rollup_matches(store, "s-1", store.readings("s-1", H, H + 600))
-    assert store.write([reading(H + 30, 60.0)], RECEIVED) == WriteResult(0, 1, 0)
-    assert [(r[1] - H // 60, r[3]) for r in store.rollup_rows("s-1")] == [(0, 1.0), (2, 1.0)]
+    (conflict,) = store.write([reading(H + 30, 60.0, duration=150.0)], RECEIVED).conflicts
+    assert conflict.stored == reading(H + 30, 60.0)
+    assert store.rollup_rows("s-1") == rows
+    assert [(r[1] - H // 60, r[3]) for r in rows] == [(0, 1.0), (2, 1.0)]
     assert_rollup_matches(store, "s-1", store.readings("s-1", H, H + 600))
 
 
-def test_later_duplicate_within_one_write_wins(store):
-    result = store.write([reading(H, 60.0), reading(H + 1, 50.0), reading(H, 70.0)], RECEIVED)
-    assert result == WriteResult(inserted=2, replaced=0, unchanged=0)
-    assert [r.laeq for r in store.readings("s-1", H, H + 2)] == [70.0, 50.0]
+def test_first_reading_of_a_key_within_one_write_wins(store):
+    later = reading(H, 70.0)
+    batch = [reading(H, 60.0), reading(H + 1, 50.0), later, reading(H, 60.0)]
+    result = store.write(batch, RECEIVED)
+    assert result == WriteResult(
+        inserted=2, unchanged=1, conflicts=(Conflict(later, reading(H, 60.0)),)
+    )
+    assert [r.laeq for r in store.readings("s-1", H, H + 2)] == [60.0, 50.0]
 
 
 def test_late_and_out_of_order_data(store):
@@ -153,7 +163,9 @@ def test_rollup_equals_recomputation_after_random_writes(writes):
     with tempfile.TemporaryDirectory() as tmp, SqliteStore(Path(tmp) / "ts.db") as store:
         for batch in writes:
             expected = expected_result(model, batch)
-            assert store.write(batch, RECEIVED) == expected
+            got = store.write(batch, RECEIVED)
+            assert (got.inserted, got.unchanged) == (expected.inserted, expected.unchanged)
+            assert sorted(map(repr, got.conflicts)) == sorted(map(repr, expected.conflicts))
         for sensor in ("s-a", "s-b"):
             stored = [r for (s, _), r in sorted(model.items()) if s == sensor]
             assert store.readings(sensor, H - 3600, H + 3600) == stored
@@ -161,15 +173,21 @@ def test_rollup_equals_recomputation_after_random_writes(writes):
 
 
 def expected_result(model: dict[tuple[str, int], Reading], batch: list[Reading]) -> WriteResult:
-    """Apply ``batch`` to the model (later duplicates win) and count what a write reports."""
-    last = {(r.sensor_id, ts_key(r.ts)): r for r in batch}
-    counts = {"inserted": 0, "replaced": 0, "unchanged": 0}
-    for key, new in last.items():
+    """Apply ``batch`` to the model (the first reading of a key wins, for ever) and say what a
+    write reports."""
+    inserted = unchanged = 0
+    conflicts: list[Conflict] = []
+    for new in batch:
+        key = (new.sensor_id, ts_key(new.ts))
         old = model.get(key)
-        kind = "inserted" if old is None else "unchanged" if old == new else "replaced"
-        counts[kind] += 1
-        model[key] = new
-    return WriteResult(**counts)
+        if old is None:
+            model[key] = new
+            inserted += 1
+        elif same_reading(old, new):
+            unchanged += 1
+        else:
+            conflicts.append(Conflict(new, old))
+    return WriteResult(inserted, unchanged, tuple(conflicts))
 
 
 # -- other queries ------------------------------------------------------------------------------

@@ -99,21 +99,16 @@ def test_levels_from_tiers_equal_levels_from_minutes(two_days, every, zone, star
         assert a.coverage == pytest.approx(b.coverage, abs=1e-12)
 
 
-def test_a_replaced_longer_reading_recomputes_every_tier(two_days):
-    # A 2-hour reading replaces a 1-s one: three hours and their day change, then it is
-    # replaced again by a 1-s reading and they change back.
+def test_a_longer_reading_conflicts_and_leaves_every_tier_alone(two_days):
+    # A 2-hour reading offered for a stored 1-s second would change three hours and their day:
+    # it is refused, and no tier moves.
     ts = SPRING + 5 * 3600 + 10
-    before = two_days.tier_rows("1h", "s-1")
-    original = two_days.readings("s-1", ts, ts + 1)[0]
-    two_days.write([reading(ts, 90.0, duration=7200.0)], SPRING + 4 * 86_400)
+    hours, days = two_days.tier_rows("1h", "s-1"), two_days.tier_rows("1d", "s-1")
+    result = two_days.write([reading(ts, 90.0, duration=7200.0)], SPRING + 4 * 86_400)
+    assert (result.inserted, len(result.conflicts)) == (0, 1)
+    assert two_days.tier_rows("1h", "s-1") == hours
+    assert two_days.tier_rows("1d", "s-1") == days
     _assert_tiers_exact(two_days)
-    assert two_days.tier_rows("1h", "s-1") != before
-    two_days.write([original], SPRING + 4 * 86_400)
-    _assert_tiers_exact(two_days)
-    assert two_days.rollup_rows("s-1") == two_days.recompute_rollup_from_raw("s-1")
-    hours = two_days.tier_rows("1h", "s-1")
-    assert [(row[1], row[3]) for row in hours] == [(row[1], row[3]) for row in before]
-    assert [row[2] for row in hours] == pytest.approx([row[2] for row in before], rel=1e-12)
 
 
 @settings(

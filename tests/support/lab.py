@@ -17,6 +17,7 @@ from typing import Any
 
 from noiselab.api.app import create_app
 from noiselab.api.auth import create_key
+from noiselab.api.limits import Limits
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Sensor
 from noiselab.store.metadata import MetadataStore
@@ -66,6 +67,8 @@ class ApiLab:
         self.clock = None if now is None else Clock(now)
         if self.clock is not None:
             settings = {"clock": self.clock} | settings
+        # Heavy reads computed in the app's threads: these tests start no processes.
+        settings = {"limits": Limits(heavy_processes=False)} | settings
         self.settings = ApiSettings(store_url=self.store_url, meta_url=self.meta_url, **settings)
         self._meta: MetadataStore | None = None
 

@@ -1,9 +1,16 @@
 """Staff alerts: rules, alerts and their lifecycle. Staff and admin keys only (no key 401,
 a vendor key 403).
 
-``/api/v1/alert-rules`` (CRUD) and ``/api/v1/alerts`` (list with filters, one alert with its
-history, acknowledge and resolve with a note). The actor recorded in the history is the
-key's name and id. A transition the alert's state does not allow answers 409.
+``/api/v1/alert-rules`` (CRUD, and a new webhook signing secret), ``/api/v1/alerts`` (list
+with filters, one alert with its history, acknowledge and resolve with a note) and
+``/api/v1/alerts/deliveries`` (the webhook outbox; retry a dead delivery). The actor recorded
+in the history is the key's name and id. A transition the alert's state does not allow
+answers 409.
+
+A rule's ``webhook_url`` must pass the URL policy (:mod:`noiselab.alerts.url_policy`, with the
+operator's allow-list) when it is saved, its host resolved then: a refusal answers 422 with
+the reason. The signing secret is in the answer that creates the rule or rotates its secret,
+and in no other.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Annotated, Any
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from noiselab.alerts.url_policy import UrlRefused, check_url_resolved
 from noiselab.api.access import GUARDED, Staff, no_store
 from noiselab.api.auth import Principal
 from noiselab.api.deps import MetaDep, SettingsDep
@@ -22,9 +30,12 @@ from noiselab.api.schemas.alerts import (
     AlertDetailOut,
     AlertEventOut,
     AlertOut,
+    DeliveryOut,
     NoteIn,
+    RuleCreatedOut,
     RuleIn,
     RuleOut,
+    SecretOut,
 )
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.store.metadata import (
@@ -32,7 +43,10 @@ from noiselab.store.metadata import (
     AlertRepository,
     AlertRule,
     AlertState,
+    Delivery,
+    DeliveryState,
     MetadataStore,
+    NotDead,
     RuleInUse,
     TransitionError,
 )
@@ -65,7 +79,14 @@ def _rule_out(rule: AlertRule) -> RuleOut:
     return RuleOut(**fields)
 
 
-def _rule_from(body: RuleIn, meta: MetadataStore, now: datetime) -> AlertRule:
+def _rule_from(
+    body: RuleIn, meta: MetadataStore, settings: SettingsDep, now: datetime
+) -> AlertRule:
+    if body.webhook_url is not None:
+        try:
+            check_url_resolved(body.webhook_url, settings.webhook_allow_list)
+        except UrlRefused as exc:
+            raise HTTPException(422, str(exc)) from exc
     known = meta.sensors.ids()
     unknown = [sid for sid in body.sensor_ids if sid not in known]
     if unknown:
@@ -116,11 +137,33 @@ def list_rules(response: Response, meta: MetaDep, _staff: Staff) -> list[RuleOut
 )
 def create_rule(
     body: RuleIn, response: Response, meta: MetaDep, settings: SettingsDep, _staff: Staff
-) -> RuleOut:
-    """Create a rule; the evaluator picks it up at its next pass."""
+) -> RuleCreatedOut:
+    """Create a rule; the evaluator picks it up at its next pass. The answer holds the rule's
+    webhook signing secret, which no other answer shows."""
     no_store(response)
-    rule = _rule_from(body, meta, _now(settings))
-    return _rule_out(_repo(meta).add_rule(rule))
+    rule = _rule_from(body, meta, settings, _now(settings))
+    added = _repo(meta).add_rule(rule)
+    assert added.id is not None
+    secret = _repo(meta).webhook_secret(added.id)
+    assert secret is not None
+    return RuleCreatedOut(**_rule_out(added).model_dump(), webhook_secret=secret)
+
+
+@router.post(
+    "/alert-rules/{rule_id}/secret",
+    summary="Give an alert rule a new webhook signing secret",
+    responses={**GUARDED, **_NO_RULE, **_BAD},
+)
+def rotate_secret(
+    rule_id: RowId, response: Response, meta: MetaDep, settings: SettingsDep, _staff: Staff
+) -> SecretOut:
+    """Replace the rule's signing secret and show the new one, this once. Deliveries sent
+    from now on, queued ones included, carry signatures with the new secret."""
+    no_store(response)
+    secret = _repo(meta).rotate_secret(rule_id, _now(settings))
+    if secret is None:
+        raise HTTPException(404, f"unknown alert rule {rule_id}")
+    return SecretOut(rule_id=rule_id, webhook_secret=secret)
 
 
 @router.get(
@@ -157,7 +200,7 @@ def replace_rule(
     """Replace a rule's settings (its alerts stay; changes apply from the next pass)."""
     no_store(response)
     now = _now(settings)
-    rule = _rule_from(body, meta, now)
+    rule = _rule_from(body, meta, settings, now)
     try:
         replaced = _repo(meta).replace_rule(rule_id, rule, now)
     except RuleInUse as exc:
@@ -188,6 +231,60 @@ def delete_rule(rule_id: RowId, meta: MetaDep, _staff: Staff) -> Response:
     if not found:
         raise HTTPException(404, f"unknown alert rule {rule_id}")
     return Response(status_code=204, headers={"Cache-Control": "private, no-store"})
+
+
+# --------------------------------------------------------------------------- deliveries
+# (before /alerts/{alert_id}, which would take "deliveries" for an id)
+
+_NO_DELIVERY: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such delivery."}
+}
+
+
+def _delivery_out(delivery: Delivery) -> DeliveryOut:
+    return DeliveryOut(**msgspec.structs.asdict(delivery))
+
+
+@router.get("/alerts/deliveries", summary="List webhook deliveries", responses={**GUARDED, **_BAD})
+def list_deliveries(
+    *,
+    response: Response,
+    meta: MetaDep,
+    _staff: Staff,
+    status: Annotated[
+        DeliveryState | None, Query(description="pending, delivered or dead.")
+    ] = None,
+    alert_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeliveryOut]:
+    """The webhook outbox newest first, as flat rows: status, tries, next try, last error."""
+    no_store(response)
+    found = meta.deliveries.list(status=status, alert_id=alert_id, limit=limit)
+    return [_delivery_out(delivery) for delivery in found]
+
+
+@router.post(
+    "/alerts/deliveries/{delivery_id}/retry",
+    summary="Retry a dead webhook delivery",
+    responses={
+        **GUARDED,
+        **_NO_DELIVERY,
+        **_BAD,
+        409: {"model": ErrorOut, "description": "The delivery is not dead."},
+    },
+)
+def retry_delivery(
+    delivery_id: RowId, response: Response, meta: MetaDep, settings: SettingsDep, _staff: Staff
+) -> DeliveryOut:
+    """Queue a dead delivery again, due now, with a fresh count of tries."""
+    no_store(response)
+    try:
+        delivery = meta.deliveries.retry(delivery_id, _now(settings))
+    except NotDead as exc:
+        raise HTTPException(409, str(exc)) from exc
+    if delivery is None:
+        raise HTTPException(404, f"unknown delivery {delivery_id}")
+    return _delivery_out(delivery)
 
 
 # --------------------------------------------------------------------------- alerts

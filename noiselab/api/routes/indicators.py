@@ -19,8 +19,9 @@ The encoded answer to an identical request is reused for ``FRESH_S`` too (a year
 several milliseconds to build), so an answer may be up to ``FRESH_S`` older than its dates.
 
 The route is ``async``: a repeated request (a kept key, sensor and answer) is answered on the
-event loop without a thread hop; only reading and computing go to a worker thread. Under load
-the hops, not the work, made the tail (docs/benchmarks.md, "HTTP API under load").
+event loop without a thread hop; only reading and computing go to a worker thread, through
+:func:`noiselab.api.read_gate.run_read` (charged by :func:`noiselab.api.cost.indicators_cost`).
+Under load the hops, not the work, made the tail (docs/benchmarks.md, "HTTP API under load").
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from noiselab.analysis.buckets import local_hours_are_utc_hours
 from noiselab.analysis.decibels import leq, round_db_or_none
@@ -46,9 +46,11 @@ from noiselab.api.access import (
     visible_sensor_async,
 )
 from noiselab.api.auth import OptionalPrincipal
+from noiselab.api.cost import indicators_cost
 from noiselab.api.day_cache import DayCache
 from noiselab.api.deps import SensorsDep, SettingsDep, StoreDep
 from noiselab.api.params import parse_instant
+from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.api.settings import ApiSettings
@@ -123,22 +125,30 @@ async def get_indicators(
         raise HTTPException(422, f"start: at most {MAX_DAYS} days per request")
     days_cache, bodies = _caches(request, settings)
 
-    def compute(lo: date, hi: date) -> list[DayIndicators]:
-        return _compute(store, settings, sensor.id, lo, hi)
-
     def keep_s(day: date) -> float:
         return SETTLED_S if day < today - timedelta(days=1) else FRESH_S
 
-    def encode() -> bytes:
-        days = days_cache.get(sensor.id, first, last, compute, keep_s)
-        return _encode(
-            settings, sensor_id=sensor.id, source=sensor.source, first=first, last=last, days=days
-        )
+    def work(offload: Offload) -> bytes:
+        def compute(lo: date, hi: date) -> list[DayIndicators]:
+            return list(offload(_compute, settings, sensor.id, lo, hi))
+
+        def encode() -> bytes:
+            days = days_cache.get(sensor.id, first, last, compute, keep_s)
+            return _encode(
+                settings,
+                sensor_id=sensor.id,
+                source=sensor.source,
+                first=first,
+                last=last,
+                days=days,
+            )
+
+        return bodies.get(key, encode)
 
     key = (sensor.id, sensor.source, first, last)
     body = bodies.peek(key)
     if body is None:
-        body = await run_in_threadpool(bodies.get, key, encode)
+        body = await run_read(request, principal, indicators_cost(first, last), store, work)
     response = Response(body, media_type="application/json")
     # The night of the last date ends the next morning: settled once `end` is before today.
     cache_headers(response, principal, settled=last < today)

@@ -150,7 +150,7 @@ def _commit(
             lambda batch: store.write(batch, now), kept, lambda _: TOPIC, now
         )
         rejections.extend(refused)
-        stored = result.inserted + result.replaced + result.unchanged
+        stored = result.inserted + result.unchanged
     if rejections:
         meta.quarantine.add(rejections)
     return stored, rejections

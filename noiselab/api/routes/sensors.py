@@ -8,15 +8,20 @@ Public callers get aggregated levels only: ``every`` of 15m or coarser (finer an
 default is 15m for them, 1m for keys allowed finer data). Staff, admin and a vendor on its own
 sensors may ask for any ``every``. Cache headers: see
 :func:`noiselab.api.access.cache_headers`.
+
+``levels`` is ``async`` and reads through :func:`noiselab.api.read_gate.run_read`: charged by
+:func:`noiselab.api.cost.levels_cost` to the caller's budget, and run in the heavy pool when
+costly (a day of ``1s`` buckets is ~1 M units).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import msgspec
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from noiselab.analysis.buckets import Every
 from noiselab.analysis.decibels import round_db, round_db_or_none
@@ -27,16 +32,20 @@ from noiselab.api.access import (
     fine_data_allowed,
     visible,
     visible_sensor,
+    visible_sensor_async,
 )
 from noiselab.api.auth import OptionalPrincipal
+from noiselab.api.cost import Cost, levels_cost
 from noiselab.api.deps import MetaDep, SensorsDep, SettingsDep, StoreDep
 from noiselab.api.params import resolve_window
+from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import PERCENTILES_NOTE, LevelsOut, SensorDetail, SensorOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.status import sensor_status
 from noiselab.model import Sensor, rfc3339
-from noiselab.store.base import LevelPoint, SensorActivity
+from noiselab.store.base import LevelPoint, ReadingStore, SensorActivity
+from noiselab.store.level_buckets import MAX_POINTS
 
 __all__ = ["router"]
 
@@ -100,12 +109,17 @@ def get_sensor(
             "model": ErrorOut,
             "description": "Buckets finer than 15m without a key allowed them.",
         },
-        422: {"model": ErrorOut, "description": "A bad start, end or every."},
+        422: {
+            "model": ErrorOut,
+            "description": "A bad start, end or every, or a read over the caller's budget.",
+        },
+        503: {"model": ErrorOut, "description": "Too many costly reads; see `Retry-After`."},
     },
 )
-def get_levels(
+async def get_levels(
     sensor_id: str,
     *,
+    request: Request,
     store: StoreDep,
     sensors: SensorsDep,
     settings: SettingsDep,
@@ -129,7 +143,7 @@ def get_levels(
     ] = None,
 ) -> Response:
     """Energetic LAeq, LAFmax, L10/L50/L90 and coverage in buckets of `every` over [start, end)."""
-    sensor = visible_sensor(sensors, sensor_id, principal)
+    sensor = await visible_sensor_async(sensors, sensor_id, principal)
     fine = fine_data_allowed(principal, sensor)
     if every is None:
         every = Every.M1 if fine else Every.M15
@@ -143,7 +157,34 @@ def get_levels(
         )
     now = settings.clock()
     first, last = resolve_window(start, end, now, settings.tz)
-    points = store.levels(sensor_id, first, last, every, settings.tz)
+    chosen = every
+
+    def work(offload: Offload) -> bytes:
+        return bytes(offload(_encode_levels, settings.tz, sensor_id, (first, last), chosen))
+
+    cost = levels_cost(first, last, every)
+    if cost.points > MAX_POINTS + 1:
+        cost = Cost(0, 0)  # the store refuses it (400) before reading anything: not charged
+    body = await run_read(request, principal, cost, store, work)
+    response = Response(body, media_type="application/json")
+    width = every.seconds or 86_400
+    cache_headers(response, principal, settled=last.timestamp() <= now - width)
+    return response
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _encode_levels(
+    store: ReadingStore,
+    zone: ZoneInfo,
+    sensor_id: str,
+    span: tuple[datetime, datetime],
+    every: Every,
+) -> bytes:
+    """The answer's JSON (``LevelsOut``) of ``every`` buckets over ``[first, last)``."""
+    first, last = span
+    points = store.levels(sensor_id, first, last, every, zone)
     body = {
         "sensor_id": sensor_id,
         "every": every.value,
@@ -154,13 +195,7 @@ def get_levels(
     }
     # Encoded directly: up to 100,000 points, ~5x faster than building pydantic models.
     # LevelsOut documents the shape (tests check the body against it).
-    response = Response(msgspec.json.encode(body), media_type="application/json")
-    width = every.seconds or 86_400
-    cache_headers(response, principal, settled=last.timestamp() <= now - width)
-    return response
-
-
-# --------------------------------------------------------------------------- helpers
+    return msgspec.json.encode(body)
 
 
 def _sensor_fields(

@@ -14,17 +14,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from noiselab.api.schemas.base import Out, UtcTime
 from noiselab.api.schemas.sensors import SensorStatus
 from noiselab.model import SensorSource
-from noiselab.store.metadata import AlertState, Metric, RuleKind
+from noiselab.store.metadata import AlertState, DeliveryState, Metric, RuleKind
 
 __all__ = [
     "AlertDetailOut",
     "AlertEventOut",
     "AlertOut",
+    "DeliveryOut",
     "NoteIn",
     "QuarantineDetailOut",
     "QuarantineOut",
+    "RuleCreatedOut",
     "RuleIn",
     "RuleOut",
+    "SecretOut",
     "SensorHealthOut",
 ]
 
@@ -116,7 +119,13 @@ class RuleIn(BaseModel):
         default=900,
         description="Clear this long before resolving itself; quiet time after a resolution.",
     )
-    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="http(s) URL the alert's JSON is POSTed to, signed with the rule's secret. "
+        "No credentials; internal addresses (loopback, private, link-local...) are refused "
+        "unless the operator allows them (NOISELAB_WEBHOOK_ALLOW).",
+    )
     enabled: bool = True
 
 
@@ -155,6 +164,84 @@ class RuleOut(Out):
     builtin: bool = Field(description="A built-in health rule: editable, not deletable.")
     created: UtcTime
     updated: UtcTime
+
+
+_SECRET = "whsec_3q2-7wEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE0"  # noqa: S105 - an example
+
+
+class RuleCreatedOut(RuleOut):
+    """A new rule with its webhook signing secret: shown this once, never again."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                _RULE_EXAMPLE
+                | {
+                    "id": 4,
+                    "builtin": False,
+                    "created": "2026-03-01T09:00:00Z",
+                    "updated": "2026-03-01T09:00:00Z",
+                    "webhook_secret": _SECRET,
+                }
+            ]
+        },
+    )
+
+    webhook_secret: str = Field(
+        description="Signs every webhook of this rule (X-Noiselab-Signature). Shown only "
+        "in this answer: store it with the receiver; rotate it if lost."
+    )
+
+
+class SecretOut(Out):
+    """A rule's new signing secret, shown this once."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"rule_id": 4, "webhook_secret": _SECRET}]},
+    )
+
+    rule_id: int
+    webhook_secret: str
+
+
+class DeliveryOut(Out):
+    """One webhook delivery of the outbox (its body and the secret are not shown)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 88,
+                    "rule_id": 4,
+                    "alert_id": 12,
+                    "event": "opened",
+                    "status": "pending",
+                    "attempts": 2,
+                    "next_attempt_at": "2026-03-02T23:12:05Z",
+                    "created": "2026-03-02T23:10:00Z",
+                    "updated": "2026-03-02T23:11:05Z",
+                    "last_error": "POST https://hooks.example.org:443: HTTP 503",
+                }
+            ]
+        },
+    )
+
+    id: int
+    rule_id: int
+    alert_id: int
+    event: Literal["opened", "resolved"]
+    status: DeliveryState = Field(description="pending, delivered or dead (given up).")
+    attempts: int = Field(description="Tries made so far.")
+    next_attempt_at: UtcTime = Field(description="When a pending delivery is tried next.")
+    created: UtcTime
+    updated: UtcTime
+    last_error: str | None = Field(description="What the latest failed try got.")
 
 
 class AlertOut(Out):

@@ -3,7 +3,8 @@
 :class:`MetadataStore` opens (and migrates) the database and holds one repository per concern:
 ``meta.sensors`` (:class:`SensorRepository`), ``meta.quarantine``
 (:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
-(:class:`AlertRepository`) and ``meta.trials`` (:class:`TrialRepository`). The domain records
+(:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
+outbox) and ``meta.trials`` (:class:`TrialRepository`). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -33,6 +34,15 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.deliveries import (
+    DELIVERY_STATES,
+    Claimed,
+    Delivery,
+    DeliveryRepository,
+    DeliveryState,
+    NotDead,
+    webhook_payload,
+)
 from noiselab.store.metadata.engine import Database, translated
 from noiselab.store.metadata.keys import KeyRepository
 from noiselab.store.metadata.quarantine import (
@@ -56,6 +66,7 @@ from noiselab.store.metadata.trials import (
 
 __all__ = [
     "ALERT_STATES",
+    "DELIVERY_STATES",
     "EVALUATOR",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_PHASE_DAYS",
@@ -67,10 +78,15 @@ __all__ = [
     "AlertRepository",
     "AlertRule",
     "AlertState",
+    "Claimed",
     "Database",
+    "Delivery",
+    "DeliveryRepository",
+    "DeliveryState",
     "KeyRepository",
     "MetadataStore",
     "Metric",
+    "NotDead",
     "QuarantineEntry",
     "QuarantineRepository",
     "RuleInUse",
@@ -85,4 +101,5 @@ __all__ = [
     "rejection_digest",
     "sensor_from_fields",
     "translated",
+    "webhook_payload",
 ]

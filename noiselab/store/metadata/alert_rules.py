@@ -84,7 +84,9 @@ class AlertRule(msgspec.Struct, frozen=True, kw_only=True):
     Sensors: ``sensor_ids``, else every sensor of ``source``, else all registered sensors.
     ``cooldown_s``: an alert resolves itself once the condition has been clear that long, and
     after a manual resolution no new alert opens for that long. ``webhook_url``: POSTed JSON
-    when an alert of this rule opens or resolves itself.
+    when an alert of this rule opens or resolves itself (no credentials in it; where it may
+    point is the policy of :mod:`noiselab.alerts.url_policy`, checked by the API and the
+    sender).
     """
 
     id: int | None = None
@@ -185,6 +187,8 @@ def check_text(name: str, value: str) -> None:
 def _check_url(url: str) -> None:
     check_text("webhook_url", url)
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ValueError("webhook_url must not carry credentials (user:password@)")
     if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"webhook_url {url[:80]!r} must be an http(s) URL")
 

@@ -12,6 +12,13 @@ records of :mod:`noiselab.store.metadata.alert_rules`:
 - ``alert_events``: the history: who did what and when (``opened``, ``acknowledged``,
   ``resolved``, ``notified``, ``notify_failed``), with a note.
 
+When the evaluator opens an alert, or resolves one, of a rule with a ``webhook_url``, the
+notification is queued in ``webhook_deliveries`` in the same transaction (see
+:mod:`noiselab.store.metadata.deliveries`). Each rule has a signing secret
+(``webhook_secret``), made when the rule is added and changed only by
+:meth:`AlertRepository.rotate_secret`; it is not part of :class:`AlertRule`, so nothing that
+shows a rule can show it.
+
 Lifecycle: ``open`` → ``acknowledged`` → ``resolved``, or ``open`` → ``resolved``; anything else
 raises :class:`TransitionError`. Times are aware UTC datetimes.
 """
@@ -38,6 +45,7 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
     check_text,
 )
+from noiselab.store.metadata.deliveries import enqueue, new_secret
 from noiselab.store.metadata.engine import Database, translated
 from noiselab.store.metadata.tables import alert_events_table, alert_rules_table, alerts_table
 
@@ -70,9 +78,11 @@ class AlertRepository:
         return None if row is None else _rule_from_row(row)
 
     def add_rule(self, rule: AlertRule) -> AlertRule:
-        """Store a new rule (its ``id`` is ignored); return it with its id."""
+        """Store a new rule (its ``id`` is ignored) with a new signing secret; return it with
+        its id (the secret: :meth:`webhook_secret`)."""
         row = _rule_to_row(rule)
         row.pop("id")
+        row["webhook_secret"] = new_secret()
         statement = sa.insert(alert_rules_table).returning(alert_rules_table.c.id)
         with translated("add an alert rule"), self._engine.begin() as connection:
             new_id = int(connection.execute(statement, row).scalar_one())
@@ -96,6 +106,27 @@ class AlertRepository:
             row = _rule_to_row(new)
             connection.execute(sa.update(table).where(table.c.id == rule_id).values(**row))
         return new
+
+    def webhook_secret(self, rule_id: int) -> str | None:
+        """The signing secret of rule ``rule_id`` (``None``: no such rule). For the sender,
+        and for the API's answer to the request that made or rotated it, nothing else."""
+        table = alert_rules_table
+        query = sa.select(table.c.webhook_secret).where(table.c.id == rule_id)
+        with translated("read a webhook secret"), self._engine.connect() as connection:
+            found = connection.execute(query).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    def rotate_secret(self, rule_id: int, now: datetime) -> str | None:
+        """Give rule ``rule_id`` a new signing secret and return it (``None``: no such rule).
+        Deliveries sent from now on, queued ones included, are signed with it."""
+        table = alert_rules_table
+        secret = new_secret()
+        statement = (
+            sa.update(table).where(table.c.id == rule_id).values(webhook_secret=secret, updated=now)
+        )
+        with translated("rotate a webhook secret"), self._engine.begin() as connection:
+            changed = connection.execute(statement).rowcount
+        return secret if changed else None
 
     def delete_rule(self, rule_id: int) -> bool:
         """Delete a rule; ``False`` when there is none. A built-in rule, or one that alerts
@@ -150,7 +181,8 @@ class AlertRepository:
         evidence: Mapping[str, Any],
     ) -> Alert | None:
         """Open an alert of ``rule`` on ``sensor_id`` unless one is unresolved; return the
-        new alert, or ``None`` when another (perhaps another evaluator's) already is open."""
+        new alert, or ``None`` when another (perhaps another evaluator's) already is open.
+        With a ``webhook_url``, its ``opened`` delivery is queued in the same transaction."""
         assert rule.id is not None
         insert = self._meta.dialect_insert(alerts_table).on_conflict_do_nothing(
             index_elements=["open_key"]
@@ -173,7 +205,10 @@ class AlertRepository:
             if new_id is None:
                 return None
             _add_event(connection, int(new_id), now, "opened", EVALUATOR, None, _opened_note(rule))
-        return self.get_alert(int(new_id))
+            opened = _read_alert(connection, int(new_id))
+            if rule.webhook_url and opened is not None:
+                enqueue(connection, rule, opened, "opened", now)
+        return opened
 
     def still_holds(self, alert_id: int, *, now: datetime, value: float | None) -> None:
         """Record that an unresolved alert's condition held at ``now`` with ``value``."""
@@ -248,11 +283,20 @@ class AlertRepository:
         return self._transition(alert_id, "acknowledged", actor, key_id, note, now)
 
     def resolve(
-        self, alert_id: int, *, actor: str, key_id: str | None, note: str, now: datetime
+        self,
+        alert_id: int,
+        *,
+        actor: str,
+        key_id: str | None,
+        note: str,
+        now: datetime,
+        notify: AlertRule | None = None,
     ) -> Alert | None:
         """Resolve an open or acknowledged alert; ``None`` if there is no such alert. Raises
-        :class:`TransitionError` when it is resolved already."""
-        return self._transition(alert_id, "resolved", actor, key_id, note, now)
+        :class:`TransitionError` when it is resolved already. With ``notify`` (the alert's
+        rule, when it has a ``webhook_url``) the ``resolved`` delivery is queued in the same
+        transaction."""
+        return self._transition(alert_id, "resolved", actor, key_id, note, now, notify)
 
     def record(self, alert_id: int, *, action: str, note: str, now: datetime) -> None:
         """Add a line by the evaluator to an alert's history (a webhook outcome)."""
@@ -267,6 +311,7 @@ class AlertRepository:
         key_id: str | None,
         note: str,
         now: datetime,
+        notify: AlertRule | None = None,
     ) -> Alert | None:
         if len(note) > MAX_NOTE:
             raise ValueError(f"note must be at most {MAX_NOTE} characters")
@@ -293,7 +338,10 @@ class AlertRepository:
                 verb = "acknowledge" if target == "acknowledged" else "resolve"
                 raise TransitionError(f"alert {alert_id} is {state}: cannot {verb} it")
             _add_event(connection, alert_id, now, target, actor, key_id, note)
-        return self.get_alert(alert_id)
+            moved = _read_alert(connection, alert_id)
+            if notify is not None and notify.webhook_url and moved is not None:
+                enqueue(connection, notify, moved, "resolved", now)
+        return moved
 
 
 def _open_key(rule_id: int, sensor_id: str) -> str:
@@ -344,10 +392,17 @@ def _rule_to_row(rule: AlertRule) -> dict[str, Any]:
 
 def _rule_from_row(row: sa.RowMapping) -> AlertRule:
     fields = dict(row)
+    fields.pop("webhook_secret", None)
     start, end = fields.pop("local_from"), fields.pop("local_to")
     fields["local_hours"] = None if start is None else (start, end)
     fields["sensor_ids"] = tuple(json.loads(fields["sensor_ids"]))
     return AlertRule(**fields)
+
+
+def _read_alert(connection: Connection, alert_id: int) -> Alert | None:
+    row = connection.execute(_alert_query().where(alerts_table.c.id == alert_id)).mappings()
+    found = row.first()
+    return None if found is None else _alert_from_row(found)
 
 
 def _alert_query() -> sa.Select[Any]:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from noiselab.errors import StoreError
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.deliveries import DeliveryRepository
 from noiselab.store.metadata.engine import migrate, open_engine, translated
 from noiselab.store.metadata.keys import KeyRepository
 from noiselab.store.metadata.quarantine import QuarantineRepository
@@ -68,6 +69,8 @@ class MetadataStore(ClosesOnExit):
         """The API keys (salt and hash only)."""
         self.alerts = AlertRepository(self)
         """Alert rules, alerts and their history."""
+        self.deliveries = DeliveryRepository(self)
+        """The webhook outbox."""
         self.trials = TrialRepository(self)
         """Vendor trials."""
 

@@ -1,9 +1,10 @@
 """The tables of the metadata database, all on one :data:`METADATA`.
 
 ``sensors``, ``quarantine`` and ``api_keys`` hold the registry; ``alert_rules``, ``alerts`` and
-``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`); ``trials`` the vendor
-trials. Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
-``env.py`` compares against :data:`METADATA`.
+``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`) and
+``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
+``trials`` the vendor trials. Alembic (``migrations/``) owns the schema and must produce
+exactly these tables: its ``env.py`` compares against :data:`METADATA`.
 
 Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
 stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
@@ -29,6 +30,7 @@ __all__ = [
     "quarantine_table",
     "sensors_table",
     "trials_table",
+    "webhook_deliveries_table",
 ]
 
 
@@ -137,6 +139,8 @@ alert_rules_table = sa.Table(
     sa.Column("min_duration_s", sa.Integer, nullable=False),
     sa.Column("cooldown_s", sa.Integer, nullable=False),
     sa.Column("webhook_url", sa.Text, nullable=True),
+    # signs the webhooks; shown once when made, never read back by the API
+    sa.Column("webhook_secret", sa.String(64), nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("builtin", sa.Boolean, nullable=False),
     sa.Column("created", UtcDateTime, nullable=False),
@@ -176,6 +180,27 @@ alert_events_table = sa.Table(
     sa.Column("actor", sa.String(MAX_NAME_LENGTH), nullable=False),
     sa.Column("actor_key_id", sa.String(32), nullable=True),
     sa.Column("note", sa.Text, nullable=False),
+    sa.Index(None, "alert_id"),
+)
+
+webhook_deliveries_table = sa.Table(
+    "webhook_deliveries",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("rule_id", _ID, sa.ForeignKey("alert_rules.id"), nullable=False),
+    sa.Column("alert_id", _ID, sa.ForeignKey("alerts.id"), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # the JSON body, exactly as sent
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("claim", sa.String(32), nullable=True),  # the worker holding it until its lease
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("updated", UtcDateTime, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+    sa.CheckConstraint("event IN ('opened', 'resolved')", name="event"),
+    sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "alert_id"),
 )
 
