@@ -77,11 +77,9 @@ Errors
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,13 +88,11 @@ import numpy as np
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
-from influxdb_client.rest import ApiException
-from urllib3.exceptions import HTTPError
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.config import parse_store_url
-from noiselab.errors import ConfigError, ReadingRejected, StoreError, StoreUnavailable
+from noiselab.errors import ConfigError, ReadingRejected
 from noiselab.model import Reading, ts_key
 from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
 from noiselab.store.closing import ClosesOnExit
@@ -122,6 +118,7 @@ from noiselab.store.influx_cells import (
     stored_readings,
     time_s,
 )
+from noiselab.store.influx_errors import translated_errors
 from noiselab.store.influx_flux import (
     activity_query,
     bands_query,
@@ -260,7 +257,7 @@ class InfluxStore(ClosesOnExit):
         self._write_rollup(batch_rows(readings, sensors), sensors)
 
     def _post(self, body: bytes, action: str) -> None:
-        with _translated(action, write=True):
+        with translated_errors(action, write=True):
             self._write_api.write(
                 bucket=self._bucket,
                 org=self._org,
@@ -475,7 +472,7 @@ class InfluxStore(ClosesOnExit):
         self._client.close()  # type: ignore[no-untyped-call]
 
     def _query(self, flux: str, action: str) -> list[dict[str, Any]]:
-        with _translated(action, write=False):
+        with translated_errors(action, write=False):
             tables = self._query_api.query(flux, org=self._org)
         return [dict(record.values) for table in tables for record in table.records]
 
@@ -486,32 +483,3 @@ class InfluxStore(ClosesOnExit):
 def _ms(record: dict[str, Any]) -> int:
     """A record's ``_time`` in Unix milliseconds, the store's key."""
     return round(time_s(record) * 1000.0)
-
-
-@contextmanager
-def _translated(action: str, *, write: bool) -> Iterator[None]:
-    """InfluxDB and transport errors as ``StoreError`` subclasses (see the module docstring)."""
-    try:
-        yield
-    except ApiException as exc:
-        status = int(exc.status or 0)
-        detail = f"InfluxDB: cannot {action}: HTTP {status} {_message(exc)}"
-        if status == 429 or status >= 500 or status == 0:
-            raise StoreUnavailable(detail) from exc
-        if write and status in (400, 422):
-            raise ReadingRejected(detail) from exc
-        raise StoreError(detail) from exc
-    except (HTTPError, OSError) as exc:
-        raise StoreUnavailable(f"InfluxDB: cannot {action}: {exc}") from exc
-
-
-def _message(exc: ApiException) -> str:
-    """InfluxDB's ``{"code": ..., "message": ...}`` error body, or the reason phrase."""
-    body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else exc.body
-    try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and parsed.get("message"):
-        return f"({parsed.get('code', 'error')}): {parsed['message']}"
-    return str(exc.reason or body or "")

@@ -63,8 +63,6 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
 from noiselab.errors import QueryError
@@ -101,7 +99,14 @@ from noiselab.store.sqlite_connection import configure, translated
 from noiselab.store.sqlite_levels import minute_rows, tier_buckets
 from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
-from noiselab.store.sqlite_tiers import HOUR_MS, Children, TierRow, Tiers, day_of_hours, day_zone
+from noiselab.store.sqlite_tiers import (
+    HOUR_MS,
+    Children,
+    TierRow,
+    Tiers,
+    day_zone,
+    tiers_from_minutes,
+)
 from noiselab.store.sqlite_write import Batch, RollupRow, Writer, rollup_changes
 
 __all__ = [
@@ -473,24 +478,7 @@ class SqliteStore(ClosesOnExit):
         minutes (hot and compacted); equal to ``tier_rows`` after any sequence of writes."""
         with self._lock, translated("tier recomputation"), self._snapshot():
             minutes = Children.of(minute_rows(self._conn, sensor_id, 0, 1 << 32))
-        hours = np.unique(minutes.key // 60)
-        cells = minutes.aggregate(hours, np.searchsorted(hours, minutes.key // 60))
-        hour_rows, _ = cells.rows(sensor_id)
-        days, _ = day_of_hours(hours, self._day_zone)
-        valid = days >= 0
-        wanted = np.unique(days[valid])
-        in_days = Children(
-            hours[valid],
-            cells.energy[valid],
-            cells.seconds[valid],
-            cells.lafmax[valid],
-            cells.lafmin[valid],
-            [hist for hist, keep in zip(cells.hists, valid.tolist(), strict=True) if keep],
-        )
-        day_rows, _ = in_days.aggregate(wanted, np.searchsorted(wanted, days[valid])).rows(
-            sensor_id
-        )
-        return hour_rows, day_rows
+        return tiers_from_minutes(sensor_id, minutes, self._day_zone)
 
 
 def _ms_range(start: datetime, end: datetime) -> tuple[int, int]:

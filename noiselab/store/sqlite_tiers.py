@@ -50,6 +50,7 @@ __all__ = [
     "day_zone",
     "local_day",
     "midnights",
+    "tiers_from_minutes",
 ]
 
 HOUR_MS = 3_600_000
@@ -301,3 +302,26 @@ class Children:
             exceedance=hist_exceedance(n, group, merged_bins, merged_ms, total_s),
             hists=encode_hists(n, group, merged_bins, merged_ms),
         )
+
+
+def tiers_from_minutes(
+    sensor_id: str, minutes: Children, zone: ZoneInfo
+) -> tuple[list[TierRow], list[TierRow]]:
+    """The ``rollup_1h`` and ``rollup_1d`` rows of one sensor computed afresh from all its
+    minutes, days being local days in ``zone``."""
+    hours = np.unique(minutes.key // 60)
+    cells = minutes.aggregate(hours, np.searchsorted(hours, minutes.key // 60))
+    hour_rows, _ = cells.rows(sensor_id)
+    days, _ = day_of_hours(hours, zone)
+    valid = days >= 0
+    wanted = np.unique(days[valid])
+    in_days = Children(
+        hours[valid],
+        cells.energy[valid],
+        cells.seconds[valid],
+        cells.lafmax[valid],
+        cells.lafmin[valid],
+        [hist for hist, keep in zip(cells.hists, valid.tolist(), strict=True) if keep],
+    )
+    day_rows, _ = in_days.aggregate(wanted, np.searchsorted(wanted, days[valid])).rows(sensor_id)
+    return hour_rows, day_rows
