@@ -18,18 +18,17 @@ Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_map_surface.py`` (about 30
 from __future__ import annotations
 
 import socket
-import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import numpy as np
 import uvicorn
-from machine import describe  # benchmarks/machine.py, beside this script
+from machine import describe  # benchmarks/machine.py and timing.py sit beside this script
+from timing import report, times_ms
 
 from noiselab.api.app import create_app
 from noiselab.api.settings import ApiSettings
@@ -46,24 +45,6 @@ from noiselab.store.sqlite import SqliteStore
 
 DAY = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
 NOW = DAY + 86_400
-
-
-def _report(name: str, ms: list[float], baseline: float | None = None) -> float:
-    med = statistics.median(ms)
-    p95 = float(np.percentile(ms, 95))
-    ratio = f"  {med / baseline:6.1f} x baseline" if baseline else ""
-    print(f"{name:44s} median {med:8.2f} ms  p95 {p95:8.2f} ms  (n={len(ms)}){ratio}")
-    return med
-
-
-def _times(fn: Callable[[], object], runs: int) -> list[float]:
-    fn()
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000.0)
-    return out
 
 
 def _populate(root: Path) -> tuple[str, str]:
@@ -92,7 +73,7 @@ def _in_process(root: Path, store_url: str, meta_url: str) -> None:
                 update = compute_update(ctx, store, sensors, spec, now=NOW, rules=rules)
                 return surface_body(ctx, update)
 
-            _report(f"full update, period={name}", _times(full, 20))
+            report(f"full update, period={name}", times_ms(full, 20))
             update = compute_update(ctx, store, sensors, spec, now=NOW, rules=rules)
             acc = np.median(update.loo_abs_db) if update.loo_abs_db.size else float("nan")
             print(f"    leave-one-out: n={update.loo_abs_db.size} median |error| {acc:.2f} dB")
@@ -134,26 +115,26 @@ def _http(root: Path, store_url: str, meta_url: str) -> None:
     rng = np.random.default_rng(1)
     with _Server(app) as server, httpx.Client(base_url=server.url) as client:
         assert app.state.surface.wait_ready(60)
-        base = _report("GET /healthz (baseline)", _times(lambda: client.get("/healthz"), 200))
+        base = report("GET /healthz (baseline)", times_ms(lambda: client.get("/healthz"), 200))
 
         def get(path: str, **params: object) -> None:
             response = client.get(path, params=params)
             assert response.status_code == 200, response.text
 
         for period in ("now", "year"):
-            _report(
+            report(
                 f"GET surface.png?period={period}, cached",
-                _times(lambda p=period: get("/api/v1/map/surface.png", period=p), 200),
+                times_ms(lambda p=period: get("/api/v1/map/surface.png", period=p), 200),
                 base,
             )
-        _report(
+        report(
             "GET surface?period=now, cached",
-            _times(lambda: get("/api/v1/map/surface", period="now"), 200),
+            times_ms(lambda: get("/api/v1/map/surface", period="now"), 200),
             base,
         )
-        _report(
+        report(
             "GET estimate?period=now, cached point",
-            _times(lambda: get("/api/v1/map/estimate", lat=55.63, lon=12.38), 200),
+            times_ms(lambda: get("/api/v1/map/estimate", lat=55.63, lon=12.38), 200),
             base,
         )
 
@@ -164,14 +145,14 @@ def _http(root: Path, store_url: str, meta_url: str) -> None:
                 lon=float(rng.uniform(12.33, 12.41)),
             )
 
-        _report("GET estimate?period=now, new point", _times(new_point, 30), base)
+        report("GET estimate?period=now, new point", times_ms(new_point, 30), base)
         for period in ("now", "year"):
 
             def uncached(p: str = period) -> None:
                 app.state.surface._updates[p].clear()
                 get("/api/v1/map/surface.png", period=p)
 
-            _report(f"GET surface.png?period={period}, uncached", _times(uncached, 30), base)
+            report(f"GET surface.png?period={period}, uncached", times_ms(uncached, 30), base)
 
 
 def main() -> None:

@@ -19,14 +19,13 @@ Run: ``.venv/bin/python benchmarks/bench_noisemap.py`` (about 30 s).
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
-from machine import describe  # benchmarks/machine.py, beside this script
+from machine import describe  # benchmarks/machine.py and timing.py sit beside this script
+from timing import report, times_ms
 
 from noiselab.noisemap.basic_maps import build_basic_maps, group_levels_at, load_or_build
 from noiselab.noisemap.emission import group_offsets_db, period_hours
@@ -42,22 +41,8 @@ from noiselab.sensors_sim.site_specs import load_sites
 TARGET_UPDATE_MS = 200.0
 
 
-def _times_ms(fn: Callable[[], object], runs: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000.0)
-    return out
-
-
 def _report(name: str, ms: list[float], baseline: float | None = None) -> float:
-    med = statistics.median(ms)
-    p95 = float(np.percentile(ms, 95))
-    ratio = f"  {med / baseline:7.1f} x baseline" if baseline else ""
-    print(f"{name:34s} median {med:9.3f} ms  p95 {p95:9.3f} ms  (n={len(ms)}){ratio}")
-    return med
+    return report(name, ms, baseline, width=34, decimals=3)
 
 
 def main() -> None:
@@ -87,12 +72,12 @@ def main() -> None:
     levels = maps.levels_db.reshape(len(maps.groups), -1)
     a, b = levels[0].copy(), levels[1].copy()
     out32 = np.empty_like(a)
-    base = _report("baseline np.add 300k float32", _times_ms(lambda: np.add(a, b, out=out32), 200))
+    base = _report("baseline np.add 300k float32", times_ms(lambda: np.add(a, b, out=out32), 200))
 
     def plain_sum() -> np.ndarray:
         return 10.0 * np.log10(np.sum(10.0 ** (levels / 10.0), axis=0))
 
-    _report("baseline plain energetic sum", _times_ms(plain_sum, 50), base)
+    _report("baseline plain energetic sum", times_ms(plain_sum, 50), base)
 
     sites = load_sites()
     data = hourly_laeq(sites, START, days=1, seed=1)
@@ -111,18 +96,18 @@ def main() -> None:
 
     upd = _report(
         "scale-and-sum update (300k cells)",
-        _times_ms(lambda: engine.surface(offsets, fit.gains_db, fit.background_db, surface), 200),
+        times_ms(lambda: engine.surface(offsets, fit.gains_db, fit.background_db, surface), 200),
         base,
     )
     verdict = "ok" if upd < TARGET_UPDATE_MS else "OVER TARGET"
     print(f"{'':34s} [{verdict}: target < {TARGET_UPDATE_MS:g} ms]")
     _report(
         "fit (12 sensors, 4 groups)",
-        _times_ms(lambda: fit_gains(maps.groups, model, meas, bg, ids), 200),
+        times_ms(lambda: fit_gains(maps.groups, model, meas, bg, ids), 200),
     )
     _report(
         "leave-one-out (12 refits)",
-        _times_ms(lambda: leave_one_out(maps.groups, model, meas, bg, ids), 50),
+        times_ms(lambda: leave_one_out(maps.groups, model, meas, bg, ids), 50),
     )
 
 

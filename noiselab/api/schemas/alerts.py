@@ -129,6 +129,14 @@ class RuleIn(BaseModel):
     enabled: bool = True
 
 
+_STORED_RULE_EXAMPLE = _RULE_EXAMPLE | {
+    "id": 4,
+    "builtin": False,
+    "created": "2026-03-01T09:00:00Z",
+    "updated": "2026-03-01T09:00:00Z",
+}
+
+
 class RuleOut(Out):
     """A stored alert rule."""
 
@@ -136,15 +144,7 @@ class RuleOut(Out):
         frozen=True,
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                _RULE_EXAMPLE
-                | {
-                    "id": 4,
-                    "builtin": False,
-                    "created": "2026-03-01T09:00:00Z",
-                    "updated": "2026-03-01T09:00:00Z",
-                }
-            ]
+            "examples": [_STORED_RULE_EXAMPLE]
         },
     )
 
@@ -176,16 +176,7 @@ class RuleCreatedOut(RuleOut):
         frozen=True,
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                _RULE_EXAMPLE
-                | {
-                    "id": 4,
-                    "builtin": False,
-                    "created": "2026-03-01T09:00:00Z",
-                    "updated": "2026-03-01T09:00:00Z",
-                    "webhook_secret": _SECRET,
-                }
-            ]
+            "examples": [_STORED_RULE_EXAMPLE | {"webhook_secret": _SECRET}]
         },
     )
 
