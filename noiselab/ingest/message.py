@@ -328,7 +328,8 @@ def _levels_possible(raw: _RawReading) -> bool:
     laeq, lafmax, lafmin = raw.laeq, raw.lafmax, raw.lafmin
     if lafmax is not None and lafmin is not None and lafmin > lafmax:
         return False
-    return not level_order_problems(laeq, lafmax, lafmin, (raw.l10, raw.l50, raw.l90))
+    duration = 1.0 if raw.duration is None else raw.duration
+    return not level_order_problems(laeq, lafmax, (raw.l10, raw.l50, raw.l90), duration)
 
 
 def _judge_each(payload: bytes, ctx: ReadingContext, max_batch: int) -> ParsedMessage:

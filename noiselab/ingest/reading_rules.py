@@ -6,14 +6,17 @@ reading, :func:`problems` lists every broken rule in field order, in words a sen
 act on. Both use the limits below. Units: ``ts`` Unix seconds (UTC) or RFC 3339 with an offset;
 levels dB re 20 µPa; ``duration`` s.
 
-Consistency (physically impossible readings): over one interval the fast-weighted maximum
-cannot lie below the equivalent level, nor the minimum above it, and exceedance levels fall as
-the percentage rises (L10 >= L50 >= L90). Each is allowed :data:`LEVEL_ORDER_TOLERANCE_DB` for
-the 0.1 dB rounding of sensors; a reading breaking one is refused with a reason starting with
-its code (:mod:`noiselab.ingest.reasons`). ``l10``, ``l50`` and ``l90`` are optional, checked
-when sent and not stored (the store computes exceedance levels from the 1-s LAeq).
-:func:`overlapping` finds the readings of one message whose interval reaches past the next
-reading's start.
+Consistency (physically impossible readings): over an interval of ``T`` s the fast-weighted
+maximum cannot lie more than ``10·log10(1 + τ/T)`` dB below the equivalent level (τ = 0.125 s,
+IEC 61672-1 time weighting F; see :func:`lafmax_shortfall_db`), and exceedance levels fall as
+the percentage rises (L10 >= L50 >= L90). Each is allowed :data:`LEVEL_ORDER_TOLERANCE_DB` more
+for the 0.1 dB rounding of sensors; a reading breaking one is refused with a reason starting
+with its code (:mod:`noiselab.ingest.reasons`). LAFmin is not checked against LAeq: the
+fast-weighted level decays at 34.7 dB/s, so after a loud moment it can stay above a quiet
+interval's LAeq for the whole interval (a real meter's reading, tested). ``l10``, ``l50`` and
+``l90`` are optional, checked when sent and not stored (the store computes exceedance levels
+from the 1-s LAeq). :func:`overlapping` finds the readings of one message whose interval
+reaches past the next reading's start.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import numpy as np
 from noiselab.ingest.reasons import (
     DURATION_OVERLAPS_NEXT,
     LAFMAX_BELOW_LAEQ,
-    LAFMIN_ABOVE_LAEQ,
     PERCENTILES_OUT_OF_ORDER,
     describe,
     show,
@@ -62,9 +64,11 @@ MAX_BANDS: Final = 64
 MAX_SEQ: Final = 2**63 - 1
 """``seq`` must fit a signed 64-bit integer column."""
 LEVEL_ORDER_TOLERANCE_DB: Final = 0.1
-"""How far the levels of one reading may break their physical order (dB): LAFmax below LAeq,
-LAFmin above it, L10 below L50 or L50 below L90. Sensors report levels rounded to 0.1 dB, so
-two rounded values may cross by up to that much."""
+"""How far the levels of one reading may break their physical order beyond what physics
+allows (dB): LAFmax below its floor, L10 below L50 or L50 below L90. Sensors report levels
+rounded to 0.1 dB, so two rounded values may cross by up to that much."""
+FAST_TIME_CONSTANT_S: Final = 0.125
+"""Time constant of time weighting F (s), IEC 61672-1."""
 OVERLAP_TOLERANCE_MS: Final = 10
 """How far a reading's interval may reach past the next reading's start (ms): timestamps
 rounded to hundredths of a second."""
@@ -96,40 +100,51 @@ def problems(item: Any, ctx: ReadingContext) -> list[str]:
     errors: list[str] = []
     _check_ts(item.get("ts", _MISSING), ctx, errors)
     laeq = _check_level("laeq", item.get("laeq", _MISSING), errors, required=True)
-    _check_duration(item.get("duration"), errors)
+    duration = _check_duration(item.get("duration"), errors)
     lafmax = _check_level("lafmax", item.get("lafmax"), errors)
     lafmin = _check_level("lafmin", item.get("lafmin"), errors)
     if lafmax is not None and lafmin is not None and lafmin > lafmax:
         errors.append(f"lafmin {show(lafmin)} dB is above lafmax {show(lafmax)} dB")
     percentiles = [_check_level(name, item.get(name), errors) for name in PERCENTILES]
-    errors.extend(level_order_problems(laeq, lafmax, lafmin, percentiles))
+    errors.extend(level_order_problems(laeq, lafmax, percentiles, duration or 1.0))
     _check_spectrum(item.get("spectrum"), errors)
     _check_seq(item.get("seq"), errors)
     _check_sensor_id(item.get("sensor_id"), ctx.sensor_id, errors)
     return errors
 
 
+def lafmax_shortfall_db(duration_s: float) -> float:
+    """How far (dB) the fast-weighted maximum of an interval of ``duration_s`` s can lie below
+    its equivalent level: ``10·log10(1 + τ/T)``.
+
+    The F-weighted intensity is ``y(t) = (1/τ)∫x(s)·e^(-(t-s)/τ) ds``. For any weight λ in
+    [0, 1], ``max y >= λ·y(T) + (1-λ)·mean(y)``; with ``λ = 1/(1 + T/τ)`` every instant of the
+    interval's energy ``E`` counts at least ``E/(T + τ)``, so ``max y >= E/(T + τ)`` while
+    ``LAeq`` is ``E/T`` (energy carried in from before only raises ``y``). T = 1 s: 0.51 dB."""
+    return 10.0 * math.log10(1.0 + FAST_TIME_CONSTANT_S / duration_s)
+
+
 def level_order_problems(
     laeq: float | None,
     lafmax: float | None,
-    lafmin: float | None,
     percentiles: Sequence[float | None] = (),
+    duration_s: float = 1.0,
 ) -> list[str]:
     """Why the levels of one reading are physically impossible (empty when they are not):
-    each pair checked when both are present, with :data:`LEVEL_ORDER_TOLERANCE_DB`.
-    ``percentiles`` are L10, L50 and L90 (dB, ``None`` when absent)."""
+    LAFmax against its floor below LAeq for an interval of ``duration_s`` s
+    (:func:`lafmax_shortfall_db`), and L10 >= L50 >= L90, each with
+    :data:`LEVEL_ORDER_TOLERANCE_DB` more. ``percentiles`` are L10, L50 and L90 (dB, ``None``
+    when absent)."""
     tol = LEVEL_ORDER_TOLERANCE_DB
     found: list[str] = []
-    if laeq is not None and lafmax is not None and _below(lafmax, laeq):
-        found.append(
-            f"{LAFMAX_BELOW_LAEQ}: lafmax {show(lafmax)} dB is more than {tol:g} dB below "
-            f"laeq {show(laeq)} dB (the maximum of an interval cannot be below its mean)"
-        )
-    if laeq is not None and lafmin is not None and _below(laeq, lafmin):
-        found.append(
-            f"{LAFMIN_ABOVE_LAEQ}: lafmin {show(lafmin)} dB is more than {tol:g} dB above "
-            f"laeq {show(laeq)} dB (the minimum of an interval cannot be above its mean)"
-        )
+    if laeq is not None and lafmax is not None:
+        allowed = lafmax_shortfall_db(duration_s) + tol
+        if lafmax < laeq - allowed - 1e-9:
+            found.append(
+                f"{LAFMAX_BELOW_LAEQ}: lafmax {show(lafmax)} dB is more than {allowed:.2f} dB "
+                f"below laeq {show(laeq)} dB (over {show(duration_s)} s the fast maximum lies "
+                f"at most 10·log10(1 + 0.125 s/T) below the mean)"
+            )
     present = [(n, v) for n, v in zip(PERCENTILES, percentiles, strict=False) if v is not None]
     for (upper, high), (lower, low) in pairwise(present):
         if _below(high, low):
@@ -275,14 +290,17 @@ def _check_level(
     return level
 
 
-def _check_duration(value: Any, errors: list[str]) -> None:
+def _check_duration(value: Any, errors: list[str]) -> float | None:
+    """The valid duration (s), or ``None`` when absent or refused."""
     if value is None:
-        return
+        return None
     duration = _number("duration", value, errors)
     if duration is not None and not 0.0 < duration <= MAX_DURATION_S:
         errors.append(
             f"duration: must be more than 0 and at most {MAX_DURATION_S:g} s, got {show(value)}"
         )
+        return None
+    return duration
 
 
 def _check_spectrum(value: Any, errors: list[str]) -> None:

@@ -18,7 +18,6 @@ __all__ = [
     "CONFLICT",
     "DURATION_OVERLAPS_NEXT",
     "LAFMAX_BELOW_LAEQ",
-    "LAFMIN_ABOVE_LAEQ",
     "PERCENTILES_OUT_OF_ORDER",
     "SHOW_CHARS",
     "describe",
@@ -32,9 +31,8 @@ CONFLICT: Final = "conflicts with stored reading"
 """Another reading is stored for the same sensor and ``ts`` (or came first in the same
 write); the reason goes on with both values of every differing field."""
 LAFMAX_BELOW_LAEQ: Final = "lafmax below laeq"
-"""The interval's fast maximum lies more than the tolerance below its equivalent level."""
-LAFMIN_ABOVE_LAEQ: Final = "lafmin above laeq"
-"""The interval's fast minimum lies more than the tolerance above its equivalent level."""
+"""The interval's fast maximum lies further below its equivalent level than time weighting F
+allows (``reading_rules.lafmax_shortfall_db``) plus the rounding tolerance."""
 PERCENTILES_OUT_OF_ORDER: Final = "percentiles out of order"
 """The reported exceedance levels break L10 >= L50 >= L90 by more than the tolerance."""
 DURATION_OVERLAPS_NEXT: Final = "duration longer than the gap to the next reading"

@@ -390,8 +390,8 @@ def test_history_is_immutable_and_a_conflict_is_quarantined_and_acknowledged(
     assert reasons == [
         "conflicts with stored reading: at 2026-11-25T10:00:00Z: laeq stored 71.5, offered"
         " 120.0; lafmax stored 74.0, offered 125.0",
-        "lafmax below laeq: lafmax 50.0 dB is more than 0.1 dB below laeq 120.0 dB (the"
-        " maximum of an interval cannot be below its mean)",
+        "lafmax below laeq: lafmax 50.0 dB is more than 0.61 dB below laeq 120.0 dB (over"
+        " 1.0 s the fast maximum lies at most 10·log10(1 + 0.125 s/T) below the mean)",
     ]
     with SqliteStore(lab.db) as store:
         stored = store.readings("hist", T0, T0 + 10)
