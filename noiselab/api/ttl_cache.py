@@ -40,10 +40,16 @@ class TtlCache(Generic[V]):
             return entry[0]
         return None
 
-    def get(self, key: Hashable, compute: Callable[[], V]) -> V:
+    def get(
+        self,
+        key: Hashable,
+        compute: Callable[[], V],
+        ttl_of: Callable[[V], float] | None = None,
+    ) -> V:
         """The fresh value of ``key``, computing it (once, whoever else is waiting) if needed.
 
-        An exception from ``compute`` reaches the caller and caches nothing.
+        An exception from ``compute`` reaches the caller and caches nothing. ``ttl_of`` may
+        keep a computed value shorter than ``ttl_s`` (s; never longer).
         """
         cached = self.peek(key)
         if cached is not None:
@@ -60,8 +66,9 @@ class TtlCache(Generic[V]):
             if cached is not None:
                 return cached
             value = compute()
-            if self.ttl_s > 0:
-                self._store(key, value)
+            ttl = self.ttl_s if ttl_of is None else min(self.ttl_s, ttl_of(value))
+            if ttl > 0:
+                self._store(key, value, ttl)
         finally:
             flight.release()
         return value
@@ -71,7 +78,7 @@ class TtlCache(Generic[V]):
         with self._lock:
             self._entries.clear()
 
-    def _store(self, key: Hashable, value: V) -> None:
+    def _store(self, key: Hashable, value: V, ttl_s: float) -> None:
         now = self._clock()
         with self._lock:
             if len(self._entries) >= self.max_keys:
@@ -79,4 +86,4 @@ class TtlCache(Generic[V]):
                     del self._entries[old]
                 while len(self._entries) >= self.max_keys:
                     del self._entries[next(iter(self._entries))]
-            self._entries[key] = (value, now + self.ttl_s)
+            self._entries[key] = (value, now + ttl_s)

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 MAX_ESTIMATES = 4096
 ESTIMATE_TTL_S = 3600.0
+UNMEASURED_TTL_S = 5.0
+"""How long an update no sensor measured is kept (s): right after a start the readings of
+the period may still be on their way, and the next request should see them."""
 RETRY_AFTER_S = 2
 
 _shared: dict[tuple[str, str], MapContext] = {}
@@ -144,7 +147,11 @@ class SurfaceService:
                 ctx, self._store, public, spec, now=self._clock(), rules=self.rules
             )
 
-        return self._updates[period].get(period, compute)
+        return self._updates[period].get(
+            period,
+            compute,
+            ttl_of=lambda update: spec.ttl_s if update.loo_abs_db.size else UNMEASURED_TTL_S,
+        )
 
     def estimate(self, update: SurfaceUpdate, lon: float, lat: float) -> PointEstimate:
         """The estimate of ``update`` at ``(lon, lat)`` rounded to 1e-5° (about 1 m; blocking,

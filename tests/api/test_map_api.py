@@ -257,6 +257,22 @@ def test_ttl_cache_computes_once_for_concurrent_callers():
     assert cache.get("k", slow) == 2
 
 
+def test_ttl_cache_keeps_a_value_shorter_when_ttl_of_says_so():
+    """An answer no sensor measured yet (the living map right after a start) is kept 5 s, not
+    the period's TTL; ``ttl_of`` never lengthens the TTL."""
+    clock = Clock(1000.0)
+    cache: TtlCache[int] = TtlCache(60.0, clock)
+    values = iter([0, 7, 8])
+    short = {"ttl_of": lambda v: 5.0 if v == 0 else 600.0}
+    assert cache.get("k", lambda: next(values), **short) == 0
+    clock.now += 5.0
+    assert cache.get("k", lambda: next(values), **short) == 7
+    clock.now += 59.0
+    assert cache.get("k", lambda: next(values), **short) == 7
+    clock.now += 1.0
+    assert cache.get("k", lambda: next(values), **short) == 8
+
+
 def test_ttl_cache_serves_the_old_value_while_one_caller_refreshes():
     clock = Clock(1000.0)
     cache: TtlCache[str] = TtlCache(15.0, clock)
