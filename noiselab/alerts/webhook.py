@@ -47,6 +47,7 @@ from noiselab.alerts.transport import VettedTransport
 from noiselab.alerts.url_policy import AllowList, Resolver, UrlRefused, check_url, system_resolver
 from noiselab.errors import NoiselabError
 from noiselab.logs import event
+from noiselab.store.closing import ClosesOnExit
 from noiselab.store.metadata import Claimed, MetadataStore
 
 __all__ = ["RETRY_STATUSES", "Outcome", "WebhookSender"]
@@ -59,7 +60,7 @@ Outcome = tuple[str, str]
 """``(status, note)``: ``delivered``, ``retry`` or ``dead``, and what happened."""
 
 
-class WebhookSender:
+class WebhookSender(ClosesOnExit):
     """Sends the due deliveries of ``meta``'s outbox.
 
     ``attempts`` tries per delivery (1..20), ``backoff_s`` the first wait and
@@ -131,12 +132,6 @@ class WebhookSender:
     def close(self) -> None:
         """Close the HTTP client."""
         self._client.close()
-
-    def __enter__(self) -> WebhookSender:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)

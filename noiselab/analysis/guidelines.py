@@ -42,6 +42,7 @@ __all__ = [
     "GuidelineValue",
     "classify",
     "guideline_for",
+    "lden_guideline_values",
 ]
 
 ROAD_CITATION = 'Miljøstyrelsen, Vejledning nr. 4/2007 "Støj fra veje"'
@@ -255,3 +256,13 @@ def classify(
         lmax_margin_db=lmax_margin,
         note="; ".join(notes),
     )
+
+
+def lden_guideline_values() -> dict[str, float]:
+    """The Lden guideline value (dB) at dwellings of each traffic source type that has one
+    (``road``, ``rail``)."""
+    return {
+        source: found.value_db
+        for source in ("road", "rail")
+        if (found := guideline_for(source)) is not None
+    }

@@ -12,10 +12,10 @@ import msgspec
 import numpy as np
 
 from noiselab.analysis.decibels import round_db
+from noiselab.analysis.guidelines import lden_guideline_values
 from noiselab.api.map_bands import BANDS
 from noiselab.livemap.context import MapContext
 from noiselab.livemap.estimate import Contribution, Nearby, PointEstimate
-from noiselab.livemap.render import guideline_values
 from noiselab.livemap.update import SensorResult, SurfaceUpdate, token, utc
 from noiselab.model import rfc3339
 
@@ -105,7 +105,7 @@ def surface_body(ctx: MapContext, update: SurfaceUpdate) -> Encoded:
         "gains": _gains(ctx, update),
         "background_db": _db(update.terms.background_db),
         "uncertainty_db": _db(update.uncertainty_db),
-        "guidelines_lden_db": guideline_values(),
+        "guidelines_lden_db": lden_guideline_values(),
         "accuracy": _accuracy(update),
     }
     data = msgspec.json.encode(body)

@@ -84,7 +84,6 @@ def alerts(
         allow=allow,
         attempts=webhook_attempts,
         backoff_s=webhook_backoff,
-        max_backoff_s=max(3600.0, webhook_backoff),
         timeout_s=webhook_timeout,
     )
     evaluator = Evaluator(

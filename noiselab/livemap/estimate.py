@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from noiselab.analysis.guidelines import lden_guideline_values
 from noiselab.livemap.context import MapContext
 from noiselab.livemap.groups import nearest_name
-from noiselab.livemap.render import guideline_values
 from noiselab.livemap.update import SensorResult, SurfaceUpdate
 from noiselab.noisemap.basic_maps import group_levels_at
 from noiselab.noisemap.scale import combine
@@ -119,7 +119,7 @@ def estimate_at(ctx: MapContext, update: SurfaceUpdate, lon: float, lat: float) 
     if update.spec.indicator == "lden":
         road = sum(c.share for c in contributions if c.kind == "road")
         rail = sum(c.share for c in contributions if c.kind == "rail")
-        guideline = guideline_values()["road" if road >= rail else "rail"]
+        guideline = lden_guideline_values()["road" if road >= rail else "rail"]
         above = round(level, 2) > guideline
     return PointEstimate(
         lon=lon,

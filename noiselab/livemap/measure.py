@@ -30,13 +30,14 @@ from noiselab.analysis.decibels import energy, leq, level_from_energy
 from noiselab.livemap.periods import PeriodRules
 from noiselab.store.base import ReadingStore
 
-__all__ = ["MIN_COVERAGE", "DenLevels", "den_levels", "period_index", "window_laeq"]
+__all__ = ["MIN_COVERAGE", "DenLevels", "den_levels", "period_index", "utc", "window_laeq"]
 
 MIN_COVERAGE = 0.5
 """Share of a period a sensor must have measured to count (0..1)."""
 
 
-def _utc(t: float) -> datetime:
+def utc(t: float) -> datetime:
+    """``t`` (Unix s) as an aware UTC datetime."""
     return datetime.fromtimestamp(t, UTC)
 
 
@@ -47,7 +48,7 @@ def window_laeq(
     :data:`MIN_COVERAGE`."""
     out: dict[str, float | None] = {}
     for sid in sensor_ids:
-        rows = store.minute_series(sid, _utc(start), _utc(end))
+        rows = store.minute_series(sid, utc(start), utc(end))
         seconds = float(rows.duration.sum()) if len(rows) else 0.0
         ok = seconds > 0 and seconds >= MIN_COVERAGE * (end - start)
         out[sid] = leq(rows.laeq, rows.duration) if ok else None
@@ -84,7 +85,7 @@ def den_levels(
     seconds = np.zeros((len(sensor_ids), starts.size))
     joules = np.zeros((len(sensor_ids), starts.size))  # energy-seconds, 10^(L/10)·s
     for i, sid in enumerate(sensor_ids):
-        rows = store.hour_series(sid, _utc(start), _utc(end))
+        rows = store.hour_series(sid, utc(start), utc(end))
         if not len(rows):
             continue
         at = ((rows.ts - start) // 3600.0).astype(np.int64)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from noiselab.analysis.guidelines import guideline_for
+from noiselab.analysis.guidelines import lden_guideline_values
 from noiselab.livemap.context import MapContext, surface_of
 from noiselab.livemap.png import Rgba, palette_png
 from noiselab.livemap.raster import BAND_PALETTE, classify
 from noiselab.livemap.terms import Terms, only
 from noiselab.noisemap.basic_maps import Float32Array
 
-__all__ = ["GUIDELINE_PALETTE", "Images", "guideline_values", "render"]
+__all__ = ["GUIDELINE_PALETTE", "Images", "render"]
 
 GUIDELINE_PALETTE: tuple[Rgba, ...] = ((0, 0, 0, 0), (59, 10, 69, 190))
 """Index 0 transparent, 1 the shading's dark violet (alpha 190 of 255)."""
@@ -39,22 +39,12 @@ class Images:
     guideline: bytes | None
 
 
-def guideline_values() -> dict[str, float]:
-    """The Lden guideline value (dB) at dwellings of each traffic source type."""
-    out = {}
-    for kind in ("road", "rail"):
-        found = guideline_for(kind)
-        if found is not None:
-            out[kind] = found.value_db
-    return out
-
-
 def _shading(ctx: MapContext, terms: Terms, surface: Float32Array) -> np.ndarray:
     kinds = np.array(ctx.kinds)
     road = ctx.raster.sample(surface_of(ctx.nmap, only(terms, kinds == "road")), -np.inf)
     rail = ctx.raster.sample(surface_of(ctx.nmap, only(terms, kinds == "rail")), -np.inf)
     level = np.round(ctx.raster.sample(surface, -np.inf), 2)
-    values = guideline_values()
+    values = lden_guideline_values()
     limit = np.where(road >= rail, values["road"], values["rail"])
     traffic = np.isfinite(np.maximum(road, rail))
     rows, cols = np.indices(level.shape)

@@ -21,14 +21,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 
 from noiselab.analysis.arrays import BoolArray, FloatArray
 from noiselab.analysis.periods import DANISH_PENALTIES, composite_rating_level
 from noiselab.livemap.context import MapContext, modelled_at, surface_of
-from noiselab.livemap.measure import den_levels, period_index, window_laeq
+from noiselab.livemap.measure import den_levels, period_index, utc, window_laeq
 from noiselab.livemap.periods import PeriodRules, PeriodSpec, window
 from noiselab.livemap.render import Images, render
 from noiselab.livemap.terms import Terms, laeq_terms, lden_terms
@@ -263,11 +262,6 @@ def compute_update(
         surface=surface,
         images=images,
     )
-
-
-def utc(t: float) -> datetime:
-    """``t`` (Unix s) as an aware UTC datetime."""
-    return datetime.fromtimestamp(t, UTC)
 
 
 def token(body: bytes) -> str:

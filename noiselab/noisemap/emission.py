@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from noiselab.analysis.arrays import BoolArray, FloatArray, IntArray
+from noiselab.analysis.buckets import DEFAULT_ZONE
 from noiselab.noisemap.geometry import LocalProjection
 from noiselab.noisemap.sources import LineSource, RailTraffic, RoadTraffic
 from noiselab.sensors_sim import physics
@@ -52,7 +53,7 @@ __all__ = [
     "road_lw",
 ]
 
-ZONE = ZoneInfo("Europe/Copenhagen")
+ZONE = DEFAULT_ZONE
 """Local time of the traffic profiles and timetables (the simulator's)."""
 
 

@@ -199,7 +199,3 @@ class ScaleAndSum:
         np.log10(flat, out=flat)
         flat *= np.float32(10.0)
         return flat.reshape(self.maps.grid.shape)
-
-    def apply(self, offsets_db: npt.ArrayLike, fit: Fit) -> Float32Array:
-        """:meth:`surface` with a :class:`Fit`'s gains and background."""
-        return self.surface(offsets_db, fit.gains_db, fit.background_db)

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Final
 
 from noiselab.model import Reading, Spectrum, rfc3339, ts_key
-from noiselab.store.sqlite_rollup import duration_ms
 
 __all__ = ["LEVEL_RESOLUTION_DB", "Conflict", "differences", "same_reading", "split_repeats"]
 
@@ -67,7 +66,9 @@ def _spectrum_equal(a: Spectrum | None, b: Spectrum | None) -> bool:
 
 
 def _duration_equal(a: float, b: float) -> bool:
-    return bool(duration_ms([a])[0] == duration_ms([b])[0])
+    """Equal in whole milliseconds as the store keeps them (as ``duration_ms``: rounded half
+    to even, at least 1 ms), compared without building arrays: this runs per re-delivery."""
+    return max(1, round(a * 1000.0)) == max(1, round(b * 1000.0))
 
 
 def differences(stored: Reading, offered: Reading) -> list[tuple[str, str, str]]:

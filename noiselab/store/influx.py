@@ -276,7 +276,7 @@ class InfluxStore(ClosesOnExit):
         start, stop = first / 1000.0, (max(key[1] for key in keys) + 1) / 1000.0
         query = stored_query(self._bucket, MEASUREMENT, sensors, start, stop)
         records = self._query(query, "read the stored readings at a write's keys")
-        hits = [r for r in records if (str(r.get("sensor_id")), _ms(r)) in keys]
+        hits = [r for r in records if (str(r.get("sensor_id")), ts_key(time_s(r))) in keys]
         if not hits:
             return {}
         spectra = self._query(
@@ -475,11 +475,3 @@ class InfluxStore(ClosesOnExit):
         with translated_errors(action, write=False):
             tables = self._query_api.query(flux, org=self._org)
         return [dict(record.values) for table in tables for record in table.records]
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _ms(record: dict[str, Any]) -> int:
-    """A record's ``_time`` in Unix milliseconds, the store's key."""
-    return round(time_s(record) * 1000.0)

@@ -274,7 +274,7 @@ def stored_readings(
             if name.startswith("lz_") and value is not None
         )
         if bands:
-            key = (str(record["sensor_id"]), round(time_s(record) * 1000.0))
+            key = (str(record["sensor_id"]), ts_key(time_s(record)))
             spectrum_at[key] = Spectrum(
                 tuple(b for b, _ in bands), tuple(level for _, level in bands)
             )
@@ -282,7 +282,7 @@ def stored_readings(
     for record in records:
         if record.get("laeq") is None:
             continue
-        sensor_id, ts_ms = str(record["sensor_id"]), round(time_s(record) * 1000.0)
+        sensor_id, ts_ms = str(record["sensor_id"]), ts_key(time_s(record))
         seq = record.get("seq")
         found[(sensor_id, ts_ms)] = Reading(
             sensor_id=sensor_id,

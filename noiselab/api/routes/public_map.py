@@ -27,12 +27,12 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from noiselab.analysis.guidelines import STRONGLY_AFFECTED_LDEN_DB, guideline_for
+from noiselab.analysis.guidelines import STRONGLY_AFFECTED_LDEN_DB, lden_guideline_values
 from noiselab.api.access import cache_headers, visible
 from noiselab.api.auth import Principal
 from noiselab.api.map_bands import BANDS, NO_DATA_COLOUR
 from noiselab.api.map_features import MapSnapshot, build_snapshot
-from noiselab.api.public_caller import map_principal
+from noiselab.api.public_caller import answer_bytes, map_principal
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
@@ -132,19 +132,6 @@ async def _snapshot(request: Request, principal: Principal | None) -> MapSnapsho
     return await run_in_threadpool(cached.get, key, compute)
 
 
-def _answer(
-    request: Request, principal: Principal | None, body: bytes, etag: str, media_type: str
-) -> Response:
-    """``body`` with cache headers and ``etag``; 304 when the client already has it."""
-    if etag in request.headers.get("if-none-match", ""):
-        response = Response(status_code=304)
-    else:
-        response = Response(body, media_type=media_type)
-    response.headers["ETag"] = etag
-    cache_headers(response, principal, settled=False)
-    return response
-
-
 @router.get(
     "/api/v1/map",
     summary="The noise map as GeoJSON",
@@ -162,7 +149,7 @@ async def get_map(request: Request) -> Response:
     (last 15 minutes), over the last hour and yesterday's Lden, status and colour class."""
     principal = await map_principal(request)
     snapshot = await _snapshot(request, principal)
-    return _answer(request, principal, snapshot.geojson, snapshot.geojson_etag, GEOJSON)
+    return answer_bytes(request, principal, snapshot.geojson, snapshot.geojson_etag, GEOJSON)
 
 
 @router.get(
@@ -176,7 +163,7 @@ async def get_map_rows(request: Request) -> Response:
     """The map's features as flat rows with `lat` and `lon` (for Grafana's Infinity)."""
     principal = await map_principal(request)
     snapshot = await _snapshot(request, principal)
-    return _answer(request, principal, snapshot.rows, snapshot.rows_etag, "application/json")
+    return answer_bytes(request, principal, snapshot.rows, snapshot.rows_etag, "application/json")
 
 
 @router.get(
@@ -264,11 +251,6 @@ def _lines_bytes() -> bytes:
 
 
 def _config_bytes(settings: ApiSettings) -> bytes:
-    guidelines = {
-        source: found.value_db
-        for source in ("road", "rail")
-        if (found := guideline_for(source)) is not None
-    }
     config = {
         "tile_url": settings.tile_url,
         "tile_attribution": settings.tile_attribution,
@@ -281,7 +263,7 @@ def _config_bytes(settings: ApiSettings) -> bytes:
             {"label": b.label, "low": b.low, "high": b.high, "colour": b.colour} for b in BANDS
         ],
         "no_data_colour": NO_DATA_COLOUR,
-        "guidelines_lden_db": guidelines,
+        "guidelines_lden_db": lden_guideline_values(),
         "strongly_affected_lden_db": STRONGLY_AFFECTED_LDEN_DB,
         "periods": {
             "day": f"{settings.day[0]:02d}-{settings.day[1]:02d}",

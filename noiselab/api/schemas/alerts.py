@@ -143,9 +143,7 @@ class RuleOut(Out):
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
-        json_schema_extra={
-            "examples": [_STORED_RULE_EXAMPLE]
-        },
+        json_schema_extra={"examples": [_STORED_RULE_EXAMPLE]},
     )
 
     id: int
@@ -175,9 +173,7 @@ class RuleCreatedOut(RuleOut):
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
-        json_schema_extra={
-            "examples": [_STORED_RULE_EXAMPLE | {"webhook_secret": _SECRET}]
-        },
+        json_schema_extra={"examples": [_STORED_RULE_EXAMPLE | {"webhook_secret": _SECRET}]},
     )
 
     webhook_secret: str = Field(
