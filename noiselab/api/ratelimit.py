@@ -10,77 +10,25 @@ is believed only when the peer is one of ``trusted_proxies`` (exact addresses, e
 proxy's); then the right-most address in that header that is not itself a trusted proxy is the
 client. Otherwise anyone could claim any address and dodge the limit.
 
-Memory is bounded: a bucket idle long enough to be full again is the same as no bucket, so such
-buckets are dropped, and beyond ``max_buckets`` the least recently used ones go too.
-Thread-safe (one lock; each check is a few dictionary operations).
+The buckets themselves (bounded memory, thread safety) are
+:class:`~noiselab.api.token_buckets.TokenBuckets`.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 from fastapi import HTTPException, Request
 
+from noiselab.api.token_buckets import MAX_BUCKETS, TokenBuckets
+
 __all__ = ["MAX_BUCKETS", "RateLimiter", "client_address", "too_many_requests"]
 
-MAX_BUCKETS = 10_000
 
-
-class RateLimiter:
-    """Token buckets by address; ``clock`` returns seconds (injectable for tests)."""
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        clock: Callable[[], float],
-        max_buckets: int = MAX_BUCKETS,
-    ) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self.max_buckets = max_buckets
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, when
-        self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        """Whether requests are limited at all (rate and burst both above 0)."""
-        return self.rate > 0 and self.burst > 0
-
-    def __len__(self) -> int:
-        return len(self._buckets)
-
-    def _tokens(self, address: str, now: float) -> float:
-        tokens, when = self._buckets.get(address, (float(self.burst), now))
-        return min(float(self.burst), tokens + max(0.0, now - when) * self.rate)
-
-    def take(self, address: str) -> float | None:
-        """Take a token for ``address``: ``None`` when it had one, else the seconds until it
-        will have one."""
-        if not self.enabled:
-            return None
-        now = self._clock()
-        with self._lock:
-            tokens = self._tokens(address, now)
-            if tokens >= 1.0:
-                self._buckets[address] = (tokens - 1.0, now)
-                self._buckets.move_to_end(address)
-                self._evict(now)
-                return None
-            self._buckets[address] = (tokens, now)
-            self._buckets.move_to_end(address)
-            return (1.0 - tokens) / self.rate
-
-    def _evict(self, now: float) -> None:
-        if len(self._buckets) <= self.max_buckets:
-            return
-        full_after = self.burst / self.rate
-        for address in [a for a, (_, when) in self._buckets.items() if now - when >= full_after]:
-            del self._buckets[address]
-        while len(self._buckets) > self.max_buckets:
-            self._buckets.popitem(last=False)
+class RateLimiter(TokenBuckets):
+    """Token buckets by address, one token a request: ``take(address)`` answers ``None`` when
+    the address had a token, else the seconds until it will have one."""
 
 
 def client_address(request: Request, trusted_proxies: Collection[str]) -> str:

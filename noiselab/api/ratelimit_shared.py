@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from noiselab.api.token_buckets import spend
+
 __all__ = ["SharedRateLimiter"]
 
 log = logging.getLogger(__name__)
@@ -88,10 +90,7 @@ class SharedRateLimiter:
             row = db.execute("SELECT tokens, at FROM buckets WHERE address = ?", (address,))
             found = row.fetchone()
             tokens, when = found if found is not None else (float(self.burst), now)
-            tokens = min(float(self.burst), tokens + max(0.0, now - when) * self.rate)
-            wait = None if tokens >= 1.0 else (1.0 - tokens) / self.rate
-            if wait is None:
-                tokens -= 1.0
+            tokens, wait = spend(tokens, when, now, 1.0, rate=self.rate, burst=self.burst)
             db.execute(
                 "INSERT INTO buckets (address, tokens, at) VALUES (?, ?, ?) "
                 "ON CONFLICT (address) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
