@@ -92,14 +92,7 @@ def differences(stored: Reading, offered: Reading) -> list[tuple[str, str, str]]
 
 def same_reading(stored: Reading, offered: Reading) -> bool:
     """True when ``offered`` repeats ``stored`` at the store's precision (a re-delivery)."""
-    return (
-        _duration_equal(stored.duration, offered.duration)
-        and _level_equal(stored.laeq, offered.laeq)
-        and _level_equal(stored.lafmax, offered.lafmax)
-        and _level_equal(stored.lafmin, offered.lafmin)
-        and stored.seq == offered.seq
-        and _spectrum_equal(stored.spectrum, offered.spectrum)
-    )
+    return not differences(stored, offered)
 
 
 def _text(value: float | int | None) -> str:
