@@ -68,12 +68,14 @@ def period_index(
 
 @dataclass(frozen=True, slots=True)
 class DenLevels:
-    """Day, evening and night LAeq (dB, ``None``: too little data) of each sensor, and
-    ``hours[p]``: which of the window's hours belong to period ``p`` (0 day, 1 evening,
-    2 night) and had data from some sensor (a mask over the window's hours)."""
+    """Day, evening and night LAeq (dB, ``None``: too little data) of each sensor;
+    ``periods[p]``: which of the window's hours belong to period ``p`` (0 day, 1 evening,
+    2 night), and ``hours[p]``: those of them with data from some sensor (masks over the
+    window's hours)."""
 
     levels: dict[str, tuple[float | None, float | None, float | None]]
     hours: tuple[BoolArray, BoolArray, BoolArray]
+    periods: tuple[BoolArray, BoolArray, BoolArray]
 
 
 def den_levels(
@@ -92,7 +94,8 @@ def den_levels(
         seconds[i, at] = rows.duration
         joules[i, at] = energy(rows.laeq, rows.duration)
     measured = seconds.sum(axis=0) > 0
-    masks = tuple(measured & (which == p) for p in range(3))
+    periods = (which == 0, which == 1, which == 2)
+    masks = tuple(measured & period for period in periods)
     levels: dict[str, tuple[float | None, float | None, float | None]] = {}
     for i, sid in enumerate(sensor_ids):
         per: list[float | None] = []
@@ -101,4 +104,4 @@ def den_levels(
             ok = s > 0 and s >= MIN_COVERAGE * 3600.0 * int(mask.sum())
             per.append(level_from_energy(float(joules[i, mask].sum()), s) if ok else None)
         levels[sid] = (per[0], per[1], per[2])
-    return DenLevels(levels, (masks[0], masks[1], masks[2]))
+    return DenLevels(levels, (masks[0], masks[1], masks[2]), periods)

@@ -27,7 +27,7 @@ import numpy as np
 from noiselab.analysis.arrays import BoolArray, FloatArray
 from noiselab.analysis.periods import DANISH_PENALTIES, composite_rating_level
 from noiselab.livemap.context import MapContext, modelled_at, surface_of
-from noiselab.livemap.measure import den_levels, period_index, utc, window_laeq
+from noiselab.livemap.measure import den_levels, utc, window_laeq
 from noiselab.livemap.periods import PeriodRules, PeriodSpec, window
 from noiselab.livemap.render import Images, render
 from noiselab.livemap.terms import Terms, laeq_terms, lden_terms
@@ -176,12 +176,11 @@ def _fit_lden(
     ids = [s.id for s in sensors]
     den = den_levels(store, ids, start, end, rules)
     all_hours = period_hours(start, end)
-    which = _period_masks(start, end, rules)
     bg = _background_ids(sensors)
     terms, unscaled, gains = [], [], []
     predicted: list[dict[str, float | None]] = []
     for p in range(3):
-        mask = den.hours[p] if den.hours[p].any() else which[p]  # no data: the model alone
+        mask = den.hours[p] if den.hours[p].any() else den.periods[p]  # no data: the model alone
         offsets = group_offsets_db(
             nmap.sources, nmap.groups, _subset(all_hours, mask), nmap.maps.grid.projection
         )
@@ -203,11 +202,6 @@ def _fit_lden(
         {s: _combine_den(den.levels[s], rules) for s in ids},
         {s: _combine_den([pr.get(s) for pr in predicted], rules) for s in ids},
     )
-
-
-def _period_masks(start: float, end: float, rules: PeriodRules) -> tuple[BoolArray, ...]:
-    which = period_index(np.arange(start, end, 3600.0), rules.zone, rules.day, rules.evening)
-    return tuple(which == p for p in range(3))
 
 
 def compute_update(
