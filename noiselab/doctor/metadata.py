@@ -19,13 +19,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 
-import noiselab.store
 from noiselab.doctor.check import CheckFailed, Step
 from noiselab.errors import ConfigError
+from noiselab.store.metadata.engine import MIGRATIONS, parse_url
 
-__all__ = ["check_meta_url", "head_revisions", "metadata_steps", "open_checked_engine"]
+__all__ = ["MIGRATIONS", "head_revisions", "metadata_steps", "open_checked_engine"]
 
-MIGRATIONS = Path(noiselab.store.__file__).parent / "migrations"
 
 CONNECT_FIX = (
     "check --meta (NOISELAB_META): host, database, user and password (in the compose stack"
@@ -49,21 +48,10 @@ def metadata_steps(url: str, timeout_s: float) -> list[Step]:
     ]
 
 
-def check_meta_url(url: str) -> sa.URL:
-    """``url`` parsed: a SQLite or PostgreSQL SQLAlchemy URL, else ``ConfigError``."""
-    try:
-        parsed = sa.make_url(url)
-    except sa_exc.ArgumentError as exc:
-        raise ConfigError(f"metadata URL {url!r}: not an SQLAlchemy URL") from exc
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(f"metadata URL {url!r}: expected sqlite:/// or postgresql://")
-    return parsed
-
-
 def open_checked_engine(url: str, timeout_s: float) -> sa.Engine:
     """An engine for ``url`` whose connections give up after ``timeout_s`` (connect and each
     statement); an existing SQLite file only (never created). ``ConfigError`` for a bad URL."""
-    parsed = check_meta_url(url)
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any]
     if backend == "sqlite":

@@ -51,14 +51,14 @@ def doctor_settings(
         raise ConfigError(f"--topic-prefix {topic_prefix!r}: expected a plain topic level")
     if not timeout_s > 0:
         raise ConfigError(f"--timeout {timeout_s!r}: must be a positive number of seconds")
-    from noiselab.doctor.metadata import check_meta_url
+    from noiselab.store.metadata.engine import parse_url
 
     store_url = parse_store_url(store)
     token = environ.get(INFLUX_TOKEN_ENV) or None
     if store_url.kind == "influxdb" and token is None:
         raise ConfigError(f"an InfluxDB store needs its API token in {INFLUX_TOKEN_ENV}")
     meta_url = meta or default_meta_url(store_url)
-    check_meta_url(meta_url)
+    parse_url(meta_url)
     if grafana_url:
         from noiselab.doctor.grafana import check_grafana_url
 

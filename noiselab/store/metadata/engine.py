@@ -27,17 +27,20 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from noiselab.errors import ConfigError, StoreError, StoreUnavailable
 
 __all__ = [
+    "MIGRATIONS",
     "SQLITE_BUSY_TIMEOUT_MS",
     "Database",
     "insert_new",
     "migrate",
     "open_engine",
+    "parse_url",
     "translated",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _SQLITE_RETRYABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL})
-_MIGRATIONS = Path(__file__).parents[1] / "migrations"
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
+"""The Alembic script directory of the metadata database."""
 _PG_MIGRATION_LOCK = 0x6E6F6973  # pg_advisory_xact_lock key that serialises migrations
 
 
@@ -104,16 +107,22 @@ def _set_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for ``url`` (``sqlite:///PATH``, creating the file's directory, or
-    ``postgresql+psycopg://...``); a bad or unsupported URL raises ``ConfigError``."""
+def parse_url(url: str) -> sa.URL:
+    """``url`` parsed: a SQLite or PostgreSQL SQLAlchemy URL, else ``ConfigError``."""
     try:
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError as exc:
         raise ConfigError(f"metadata URL {url!r}: not an SQLAlchemy URL") from exc
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(f"metadata URL {url!r}: expected sqlite:/// or postgresql://")
+    return parsed
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///PATH``, creating the file's directory, or
+    ``postgresql+psycopg://...``); a bad or unsupported URL raises ``ConfigError``."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
     database = parsed.database or ""
     if backend == "sqlite" and database not in ("", ":memory:") and ":" not in database[:5]:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +146,7 @@ def migrate(connection: Connection) -> None:
     else:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
     config = Config(attributes={"connection": connection})
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS))
     command.upgrade(config, "head")
 
 
