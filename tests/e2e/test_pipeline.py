@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from support.pipeline import PipelineLab, publish_all
+from support.pipeline import PipelineLab, messages_logged, publish_all
 
 from noiselab.broker import MosquittoBroker
 from noiselab.store.metadata import MetadataStore
@@ -243,18 +243,9 @@ def test_shared_subscription_splits_the_stream(
     assert lab.wait_count(4000) == 4000
     for worker in workers:
         assert worker.stop() == 0  # type: ignore[attr-defined]
-    shares = [_messages_logged(w.log) for w in workers]  # type: ignore[attr-defined]
+    shares = [messages_logged(w.log) for w in workers]  # type: ignore[attr-defined]
     assert sum(shares) == 4000
     assert all(share > 0 for share in shares), shares
-
-
-def _messages_logged(log: Path) -> int:
-    """The acknowledged-messages counter of the worker's last 'ingest stopped' log line."""
-    for line in reversed(log.read_text().splitlines()):
-        if "ingest stopped" in line:
-            field = next(f for f in line.split() if f.startswith("acked="))
-            return int(float(field.split("=", 1)[1]))
-    raise AssertionError(f"no 'ingest stopped' line in {log}")
 
 
 def test_sigterm_flushes_acks_and_exits_cleanly(
@@ -274,7 +265,7 @@ def test_sigterm_flushes_acks_and_exits_cleanly(
     again = ingest_factory(*lab.ingest_args(), name="again")
     time.sleep(1.5)
     assert again.stop() == 0  # type: ignore[attr-defined]
-    assert _messages_logged(again.log) == 0  # type: ignore[attr-defined]
+    assert messages_logged(again.log) == 0  # type: ignore[attr-defined]
 
 
 def test_worker_reconnects_after_a_broker_restart_and_loses_nothing(
@@ -405,9 +396,9 @@ def test_history_is_immutable_and_a_conflict_is_quarantined_and_acknowledged(
     assert [p["laeq"] for p in points] == [71.5]
 
     assert ingest.stop() == 0  # type: ignore[attr-defined]
-    assert _messages_logged(ingest.log) == 5  # type: ignore[attr-defined]
+    assert messages_logged(ingest.log) == 5  # type: ignore[attr-defined]
     again = ingest_factory(*lab.ingest_args(), name="again")
     time.sleep(1.5)
     assert again.stop() == 0  # type: ignore[attr-defined]
-    assert _messages_logged(again.log) == 0  # type: ignore[attr-defined]
+    assert messages_logged(again.log) == 0  # type: ignore[attr-defined]
     assert len(lab.quarantine()) == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from noiselab.errors import ReadingRejected, StoreError, StoreUnavailable
 from noiselab.ingest.worker import IngestSettings, IngestWorker
 from noiselab.model import Reading, Rejection, Sensor
 from noiselab.store.base import WriteResult
-from noiselab.store.metadata import MetadataStore, QuarantineRepository
+from noiselab.store.metadata import Database, MetadataStore, QuarantineRepository
 from noiselab.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.process
@@ -50,11 +50,19 @@ class FaultyStore(SqliteStore):
 
 
 class FaultyQuarantine(QuarantineRepository):
-    """The real quarantine, which fails the first ``failures`` times."""
+    """The real quarantine, which fails the first ``failures`` times. Each call is recorded in
+    ``calls`` as (rejections, what ``observe`` returned at the call), when ``observe`` is set."""
 
     failures = 0
+    observe: Callable[[], float] | None = None
+
+    def __init__(self, meta: Database) -> None:
+        super().__init__(meta)
+        self.calls: list[tuple[int, float]] = []
 
     def add(self, rejections: Sequence[Rejection]) -> int:
+        if self.observe is not None:
+            self.calls.append((len(rejections), self.observe()))
         if self.failures:
             self.failures -= 1
             raise RuntimeError("unexpected bug in quarantine")
@@ -192,3 +200,33 @@ def test_an_unexpected_error_is_retried_and_the_worker_survives(rig: Rig) -> Non
     assert worker.metrics.errors._value.get() == 2
     assert rig.thread is not None
     assert rig.thread.is_alive()
+
+
+def test_bad_messages_share_a_quarantine_transaction_and_are_acked_after_it(rig: Rig) -> None:
+    """A backlog of 2,000 bad messages (one entry each) is quarantined in a few transactions of
+    many messages, not one per message; no message is acknowledged before the transaction
+    holding its entry commits, none when that transaction fails (its batch is retried), and
+    every entry is kept once."""
+    rig.start()
+    rig.stop()  # the persistent session now queues while the worker is away
+    rig.publish([b"not json %d" % i for i in range(2000)])
+    rig.meta.quarantine.failures = 1
+
+    def acked() -> float:  # of the worker started next, once it runs
+        assert rig.worker is not None
+        return float(rig.worker.metrics.acked._value.get())
+
+    rig.meta.quarantine.observe = acked
+    rig.start(flush_interval_s=0.5)
+    rig.wait_acked(2000)
+    calls = rig.meta.quarantine.calls
+    assert rig.meta.quarantine.count() == 2000
+    assert 2 <= len(calls) <= 10, calls
+    (failed, acked_at_failure), *committed = calls
+    assert acked_at_failure == 0
+    assert committed[0] == (failed, 0)  # the failed batch again, still unacknowledged
+    done = 0
+    for entries, acked_before in committed:
+        assert acked_before == done
+        done += entries
+    assert done == 2000

@@ -103,3 +103,12 @@ def publish_all(broker: MosquittoBroker, messages: Iterable[tuple[str, bytes]]) 
     client.disconnect()
     client.loop_stop()
     return len(infos)
+
+
+def messages_logged(log: Path) -> int:
+    """The acknowledged-messages counter of the worker's last 'ingest stopped' log line."""
+    for line in reversed(log.read_text().splitlines()):
+        if "ingest stopped" in line:
+            field = next(f for f in line.split() if f.startswith("acked="))
+            return int(float(field.split("=", 1)[1]))
+    raise AssertionError(f"no 'ingest stopped' line in {log}")
