@@ -2,8 +2,8 @@
 
 The role matrix (``tests/api/test_role_matrix.py``) sends every row as every role; the
 schemathesis run (``tests/api/test_schemathesis.py``) reads from it which roles an operation
-refuses outright (:func:`refusals`) and checks that no generated request of such a role gets
-through.
+refuses outright (:func:`refusals`) and which it lets through (:func:`admitted`), and checks that
+no generated request of a refused role gets through.
 
 ``ROWS`` holds one :class:`Row` per request: a method, a route's path template, the values of
 its path parameters, and the status class each role expects. Roles:
@@ -50,6 +50,7 @@ __all__ = [
     "WEEK",
     "Expect",
     "Row",
+    "admitted",
     "refusals",
 ]
 
@@ -296,14 +297,26 @@ ROWS: list[Row] = [
 REFUSED = frozenset({401, 403})
 
 
+def _rows_of(method: str, path: str) -> list[Row]:
+    rows = [row for row in ROWS if (row.method, row.path) == (method.upper(), path)]
+    if not rows:
+        raise KeyError(f"{method.upper()} {path}: no row in ROWS")
+    return rows
+
+
+def admitted(method: str, path: str) -> list[str]:
+    """The roles that some row of the operation ``method path`` lets through (2xx), in the
+    order of ``ROLES``. ``KeyError`` for an operation no row names."""
+    rows = _rows_of(method, path)
+    return [role for role in ROLES if any(row.expect[role] == OK for row in rows)]
+
+
 def refusals(method: str, path: str) -> dict[str, frozenset[int]]:
     """The roles that may not use the operation ``method path`` (a path template) at all, each
     with the statuses its rows expect for it (401 or 403): a role that some row of the operation
     lets through, or answers 404 (the resource is hidden, not the operation), is left out.
     ``KeyError`` for an operation no row names."""
-    rows = [row for row in ROWS if (row.method, row.path) == (method.upper(), path)]
-    if not rows:
-        raise KeyError(f"{method.upper()} {path}: no row in ROWS")
+    rows = _rows_of(method, path)
     found: dict[str, frozenset[int]] = {}
     for role in ROLES:
         statuses = {row.expect[role] for row in rows}
