@@ -130,6 +130,22 @@ CREDENTIALS = {
 that name (:meth:`Site.authorization`)."""
 
 
+DEVICE_MESSAGE = st.builds(
+    lambda laeq, below, above: {
+        "software_version": "NRZ-2020-133",
+        "sensordatavalues": [
+            {"value_type": "noise_LAeq", "value": f"{laeq:.2f}"},
+            {"value_type": "noise_LA_min", "value": f"{laeq - below:.2f}"},
+            {"value_type": "noise_LA_max", "value": f"{laeq + above:.2f}"},
+        ],
+    },
+    st.floats(30, 100),
+    st.floats(0, 20),
+    st.floats(0, 30),
+)
+"""A Sensor.Community message the push route stores (levels in dB)."""
+
+
 def _openapi() -> dict[str, Any]:
     """The app's OpenAPI document (the same for every settings the tests use)."""
     app = create_app(ApiSettings(store_url="sqlite:///unused.db", meta_url="sqlite://"))
@@ -287,27 +303,38 @@ def steered(case: Any) -> st.SearchStrategy[dict[str, str]]:
     ).map(lambda drawn: {name: value for name, value in drawn.items() if value is not None})
 
 
+def pushes(operation: Any) -> bool:
+    """Whether ``operation`` takes a device's readings (it names the device in ``X-Sensor``)."""
+    parameters = operation.definition.raw.get("parameters", [])
+    return any(p.get("in") == "header" and p["name"].lower() == "x-sensor" for p in parameters)
+
+
 def role_schema(role: str) -> Any:
-    """The document as a schemathesis schema whose cases present ``role``'s credentials and
-    have some path parameters steered to fixture ids and some pushes sent as the device."""
+    """The document as a schemathesis schema whose generated cases present ``role``'s
+    credentials, have some path parameters steered to fixture ids, and some pushes sent as the
+    device with a message it stores."""
     role_schema = schemathesis.openapi.from_dict(DOCUMENT)
     role_schema.config.phases.coverage.enabled = role in BOUNDARIES
 
     @role_schema.hook
     def flatmap_case(context: Any, case: Any) -> st.SearchStrategy[Any]:
-        def applied(drawn: tuple[dict[str, str], str | None, bool]) -> Any:
-            params, authorization, as_device = drawn
+        def applied(drawn: tuple[dict[str, str], str | None, dict[str, Any] | None]) -> Any:
+            params, authorization, message = drawn
             case.path_parameters = {**(case.path_parameters or {}), **params}
             headers = dict(case.headers or {})
             if authorization is not None:
                 headers["Authorization"] = authorization
-            if as_device and any(name.lower() == "x-sensor" for name in headers):
+            if message is not None:
                 headers = {k: v for k, v in headers.items() if k.lower() != "x-sensor"}
                 headers["X-Sensor"] = PUSHING_SENSOR
+                case.body = message
             case.headers = headers
             return case
 
-        drawn = st.tuples(steered(case), credential(role, case.operation), st.booleans())
+        device = DEVICE_MESSAGE if pushes(case.operation) else st.none()
+        drawn = st.tuples(
+            steered(case), credential(role, case.operation), st.one_of(st.none(), device)
+        )
         return drawn.map(applied)
 
     return role_schema
