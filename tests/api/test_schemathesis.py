@@ -3,22 +3,26 @@
 For every operation schemathesis generates requests from the document (valid and invalid
 values) and sends them to the app in process (ASGI, lifespan included) as each caller the app
 knows: no key (``public``), an unknown or revoked key (``bad_key``), an ``Authorization`` header
-that is no bearer key at all (``malformed``), and keys of the roles ``vendor``, ``staff``,
-``admin`` and ``sensor`` (sent as a bearer token or, for pushes, as HTTP Basic). Each answer is
-checked: no 5xx; a status code, content type and body the operation declares; a role that the
-role table (:mod:`support.role_table`) refuses the operation gets exactly the table's 401 or
-403, never a 2xx; and no 2xx answer names a sensor or trial the role may not see.
+that is no bearer key at all (``malformed``), keys of the roles ``vendor``, ``staff``, ``admin``
+and ``sensor`` (sent as a bearer token or, for pushes, as HTTP Basic), and the public from an
+address whose rate limit is spent (``throttled``). Each answer is checked: no 5xx; a status
+code, content type and body the operation declares; a role that the role table
+(:mod:`support.role_table`) refuses the operation gets the table's 401 or 403 (the throttled
+public 429), never a 2xx; and no 2xx answer names a sensor or trial the role may not see.
 
 Path parameters are steered part of the time to ids that exist (a public sensor, the vendor's
 own trial and its private sensor, another vendor's trial and sensor, the pushing device, the
 first rows of the alert tables), so the checks see real answers and not only 404s; the vendor
-key lists no sensor of its own and sees its private sensor through its trial.
+key lists no sensor of its own and sees its private sensor through its trial. Pushes are
+sometimes sent as the device with a message it stores.
 
 Bounded so the run stays within about two minutes on two shared cores: a few examples per
 operation and role (``EXAMPLES``; fewer for callers refused almost everywhere, whose unknown
-keys also cost a scrypt hash each), no deadline. The public rate limit is raised so that 429
-does not stand in for the answers being checked. Staff and admin write (trials, rules, keys),
-so each has an app and database of its own; the read-only callers share one.
+keys also cost a scrypt hash each), schemathesis' coverage phase only for the callers with
+access (``BOUNDARIES``), no deadline. Except for ``throttled``, the public rate limit is raised
+so that 429 does not stand in for the answers being checked. Staff and admin write (trials,
+rules, keys), so each has an app and database of its own, and so has the throttled public; the
+other callers only read (and the device pushes) and share one.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ EXAMPLES = {
     "staff": 10,
     "admin": 6,
     "sensor": 5,
+    "throttled": 2,
 }
 """Examples per operation that hypothesis generates for each caller (its fuzzing phase)."""
 BOUNDARIES = frozenset({"public", "vendor", "staff", "admin", "sensor"})
@@ -82,9 +87,13 @@ malformed header, refused everywhere but on the probes (an unknown key costs a s
 request, too)."""
 FORM_REFUSALS = frozenset({400, 422})
 """Statuses of a request refused for its form, whoever sends it."""
-AS_IN_TABLE = {"malformed": "bad_key"}
+AS_IN_TABLE = {"malformed": "bad_key", "throttled": "public"}
 """The role table's name of a caller, where it differs: a malformed header is refused like an
-unknown key."""
+unknown key; ``throttled`` is the public after its address spent its rate limit."""
+REFUSED_WITH = {"throttled": frozenset({429})}
+"""A caller's answer to operations the table refuses its role, where it is not the table's:
+checking the missing key takes a token the throttled address does not have."""
+NO_KEY = frozenset({"public", "throttled"})
 HIDDEN = {
     "public": {PRIVATE_SENSOR, OWN_TRIAL, OTHER_SENSOR, OTHER_TRIAL, OTHER_TRIAL_NAME},
     "vendor": {OTHER_SENSOR, OTHER_TRIAL, OTHER_TRIAL_NAME, PUSHING_SENSOR},
@@ -92,7 +101,7 @@ HIDDEN = {
 }
 """What no 2xx answer to a caller may contain (callers refused with any key see no 2xx
 answer but from the probes)."""
-HIDDEN["bad_key"] = HIDDEN["malformed"] = HIDDEN["public"]
+HIDDEN["bad_key"] = HIDDEN["malformed"] = HIDDEN["throttled"] = HIDDEN["public"]
 STEERED = {
     "sensor_id": [PUBLIC_SENSOR, PRIVATE_SENSOR, OTHER_SENSOR, PUSHING_SENSOR, UNKNOWN_SENSOR],
     "trial_id": [OWN_TRIAL, OTHER_TRIAL, UNKNOWN_TRIAL],
@@ -219,12 +228,13 @@ def _trial(trial_id: str, name: str, vendor: str, treated: str) -> Trial:
     )
 
 
-def build_site(root: Path) -> Site:
+def build_site(root: Path, *, throttled: bool = False) -> Site:
     """An app over real SQLite files in ``root``: a public sensor, the vendor's private one, the
     other vendor's, the pushing device; an hour of data on the first three; one trial of each
     vendor; an alert with a dead webhook delivery; a key of each role and a revoked one. Public
-    rate limit effectively off."""
-    lab = ApiLab(root, now=NOW.timestamp(), public_rate_per_s=1e6, public_burst=1_000_000)
+    rate limit effectively off, or (``throttled``) one request, then a token a week."""
+    rate, burst = (1e-6, 1) if throttled else (1e6, 1_000_000)
+    lab = ApiLab(root, now=NOW.timestamp(), public_rate_per_s=rate, public_burst=burst)
     hour = NOW.timestamp() - 3600
     with lab.meta() as meta:
         lab.sensors(
@@ -252,17 +262,18 @@ def build_site(root: Path) -> Site:
 
 
 class Sites:
-    """One site for the read-only callers, one each for staff and admin, built when first
-    asked for."""
+    """One site for the read-only callers, one each for staff, admin and the throttled public,
+    built when first asked for."""
 
     def __init__(self, factory: pytest.TempPathFactory) -> None:
         self._factory = factory
         self._built: dict[str, Site] = {}
 
     def of(self, role: str) -> Site:
-        group = role if role in ("staff", "admin") else "readers"
+        group = role if role in ("staff", "admin", "throttled") else "readers"
         if group not in self._built:
-            self._built[group] = build_site(self._factory.mktemp(f"schemathesis-{group}"))
+            root = self._factory.mktemp(f"schemathesis-{group}")
+            self._built[group] = build_site(root, throttled=group == "throttled")
         return self._built[group]
 
 
@@ -272,10 +283,10 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
 
 
 def credential(role: str, operation: Any) -> st.SearchStrategy[str | None]:
-    """What ``role`` sends as ``Authorization`` to ``operation``: nothing (``public``), a
+    """What ``role`` sends as ``Authorization`` to ``operation``: nothing (:data:`NO_KEY`), a
     malformed value, or one of its :data:`CREDENTIALS` (HTTP Basic only where the operation
     declares it)."""
-    if role == "public":
+    if role in NO_KEY:
         return st.none()
     if role == "malformed":
         return MALFORMED
@@ -288,7 +299,7 @@ def sent_as(role: str, drawn: str | None) -> str | None:
     """The ``Authorization`` a case of ``role`` sends, given the one the case carries: the drawn
     credential, or, for cases that did not draw one (schemathesis' coverage phase brings its own
     header or none), the role's first; ``None``: no header."""
-    if role == "public":
+    if role in NO_KEY:
         return None
     if role == "malformed":
         return "Bearer" if drawn is None else drawn
@@ -342,7 +353,7 @@ def role_schema(role: str) -> Any:
 
 def refused_role_is_refused(role: str, site: Site) -> Callable[[Any, Any, Any], None]:
     """A check: when the role table refuses ``role`` the operation, the answer is the table's
-    401 or 403 for it, never a 2xx.
+    401 or 403 for it (:data:`REFUSED_WITH` where it differs), never a 2xx.
 
     One exception, checked rather than assumed: a request refused for its form (400, 422)
     before any key is looked at (a body that is no JSON: FastAPI parses it before it solves
@@ -355,6 +366,7 @@ def refused_role_is_refused(role: str, site: Site) -> Callable[[Any, Any, Any], 
             return  # schemathesis tries other methods: 405 before any key check
         method, path = case.operation.method, case.operation.path
         refused = refusals(method, path).get(table_role)
+        refused = REFUSED_WITH.get(role, refused) if refused is not None else None
         status = response.status_code
         if refused is None or status in refused:
             return
@@ -422,3 +434,4 @@ test_as_vendor = run_as("vendor")
 test_as_sensor = run_as("sensor")
 test_as_staff = run_as("staff")
 test_as_admin = run_as("admin")
+test_as_throttled = run_as("throttled")
