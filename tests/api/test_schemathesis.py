@@ -63,6 +63,7 @@ OWN_TRIAL = "tr-acme00000001"  # the vendor key's ("acme")
 OTHER_TRIAL = "tr-rival0000001"  # another vendor's ("rival")
 OTHER_TRIAL_NAME = "Rival absorber wall"
 UNKNOWN_TRIAL = "tr-000000000000"
+ASGI_CLIENT = "testclient"  # the client address schemathesis' ASGI transport sends from
 CHECKS = [
     checks.not_a_server_error,
     openapi_checks.status_code_conformance,
@@ -232,7 +233,7 @@ def build_site(root: Path, *, throttled: bool = False) -> Site:
     """An app over real SQLite files in ``root``: a public sensor, the vendor's private one, the
     other vendor's, the pushing device; an hour of data on the first three; one trial of each
     vendor; an alert with a dead webhook delivery; a key of each role and a revoked one. Public
-    rate limit effectively off, or (``throttled``) one request, then a token a week."""
+    rate limit effectively off, or (``throttled``) spent for the address requests come from."""
     rate, burst = (1e-6, 1) if throttled else (1e6, 1_000_000)
     lab = ApiLab(root, now=NOW.timestamp(), public_rate_per_s=rate, public_burst=burst)
     hour = NOW.timestamp() - 3600
@@ -258,6 +259,8 @@ def build_site(root: Path, *, throttled: bool = False) -> Site:
         lab.write(steady(sensor_id, hour, 3600, 62.0, lafmax=70.0), received_at=hour + 3600)
     app = create_app(lab.settings)
     assert app.openapi() == OPENAPI, "the document checked is not the one the app serves"
+    if throttled:  # whichever operation comes first: the clock stands still, nothing refills
+        assert app.state.limiter.take(ASGI_CLIENT) is None
     return Site(app, keys | {"revoked": revoked.text})
 
 
