@@ -305,10 +305,11 @@ def _rows_of(method: str, path: str) -> list[Row]:
 
 
 def admitted(method: str, path: str) -> list[str]:
-    """The roles that some row of the operation ``method path`` lets through (2xx), in the
-    order of ``ROLES``. ``KeyError`` for an operation no row names."""
+    """The roles past the role check of the operation ``method path``: some row lets them
+    through (2xx) or answers 404 (the resource, not the operation, is refused); in the order of
+    ``ROLES``. ``KeyError`` for an operation no row names."""
     rows = _rows_of(method, path)
-    return [role for role in ROLES if any(row.expect[role] == OK for row in rows)]
+    return [role for role in ROLES if any(row.expect[role] in (OK, 404) for row in rows)]
 
 
 def refusals(method: str, path: str) -> dict[str, frozenset[int]]:
