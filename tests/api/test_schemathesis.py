@@ -95,6 +95,7 @@ REFUSED_WITH = {"throttled": frozenset({429})}
 """A caller's answer to operations the table refuses its role, where it is not the table's:
 checking the missing key takes a token the throttled address does not have."""
 NO_KEY = frozenset({"public", "throttled"})
+"""The callers that send no ``Authorization`` header."""
 HIDDEN = {
     "public": {PRIVATE_SENSOR, OWN_TRIAL, OTHER_SENSOR, OTHER_TRIAL, OTHER_TRIAL_NAME},
     "vendor": {OTHER_SENSOR, OTHER_TRIAL, OTHER_TRIAL_NAME, PUSHING_SENSOR},
