@@ -10,7 +10,12 @@ The OpenAPI document is made to say so: FastAPI describes the 422 it adds by its
 own ``HTTPValidationError`` (``detail`` a list); :func:`install_error_handlers` rewrites those to
 ``ErrorOut``, the body the handler really sends. FastAPI also answers a request body that is not
 JSON with 400 (``"There was an error parsing the body"``) before any route runs; operations
-taking a body declare that 400 unless they declare their own. And an operation whose
+taking a body declare that 400 unless they declare their own. Two answers come from in front of
+the routes, so the document adds them where a route does not describe its own: 413 on every
+operation taking a body (:mod:`noiselab.api.body_guard` refuses one over the route's limit),
+and 429 on every operation that reads an API key (a request without a key, or with a key that
+fails its check, takes a token from the address's rate limit, :mod:`noiselab.api.auth`). And an
+operation whose
 ``response_class`` is not JSON (an HTML page, a CSV file) would have its declared error models
 listed under that media type; errors are JSON whatever the route, so they are moved to
 ``application/json``.
@@ -21,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,9 +56,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 _ERROR_OUT = "#/components/schemas/ErrorOut"
-_BAD_BODY: dict[str, Any] = {
-    "description": "The body is not JSON.",
-    "content": {"application/json": {"schema": {"$ref": _ERROR_OUT}}},
+_AS_ERROR_OUT: dict[str, Any] = {"application/json": {"schema": {"$ref": _ERROR_OUT}}}
+_BAD_BODY: dict[str, Any] = {"description": "The body is not JSON.", "content": _AS_ERROR_OUT}
+_TOO_LARGE: dict[str, Any] = {
+    "description": "A body over the route's size limit.",
+    "content": _AS_ERROR_OUT,
+}
+_THROTTLED: dict[str, Any] = {
+    "description": "Too many requests from this address without a valid key (no key, or a "
+    "key that failed its check); see `Retry-After`.",
+    "content": _AS_ERROR_OUT,
 }
 
 
@@ -74,8 +87,7 @@ def _with_error_bodies(openapi: Callable[[], dict[str, Any]]) -> Callable[[], di
                 if content.get("schema", {}).get("$ref") == _FASTAPI_422:
                     content["schema"] = {"$ref": _ERROR_OUT}
                     response["description"] = "A bad request: `detail` says what and where."
-                if "requestBody" in operation:
-                    operation["responses"].setdefault("400", _BAD_BODY)
+                _add_front_answers(operation)
         if _FASTAPI_422.rsplit("/", 1)[1] not in str(schema.get("paths")):
             schemas.pop("HTTPValidationError", None)
             if "#/components/schemas/ValidationError" not in str(schemas):
@@ -83,6 +95,17 @@ def _with_error_bodies(openapi: Callable[[], dict[str, Any]]) -> Callable[[], di
         return schema
 
     return patched
+
+
+def _add_front_answers(operation: dict[str, Any]) -> None:
+    """Declare the answers given in front of the route (see the module docstring) where the
+    operation does not declare its own: 400 and 413 for a body, 429 where a key is read."""
+    responses = operation.setdefault("responses", {})
+    if "requestBody" in operation:
+        responses.setdefault("400", deepcopy(_BAD_BODY))
+        responses.setdefault("413", deepcopy(_TOO_LARGE))
+    if any("HTTPBearer" in need for need in operation.get("security", [])):
+        responses.setdefault("429", deepcopy(_THROTTLED))
 
 
 def _errors_as_json(response: dict[str, Any]) -> None:

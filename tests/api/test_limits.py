@@ -1,6 +1,7 @@
 """The pure parts of the request limits (JSON nesting, read costs, cost budgets, the heavy
 pool's refusal) against hand-worked values, and the limits as the app applies them: reads
-over the caller's budget (422, 429), JSON nested too deep (422), every write needing a key.
+over the caller's budget (422, 429), JSON nested too deep (422), every write needing a key,
+every body over its limit answering the 413 its operation declares.
 Real HTTP, memory and load: ``test_abuse_http.py``."""
 
 from __future__ import annotations
@@ -187,3 +188,26 @@ def test_every_write_route_needs_a_key_before_its_body(tmp_path: Path) -> None:
             url = path.replace("{", "").replace("}", "")
             answer = client.request(method, url, content=b"{}")
             assert answer.status_code == 401, (method, path, answer.text)
+
+
+def test_every_body_over_its_limit_answers_the_413_its_operation_declares(tmp_path: Path) -> None:
+    """Each operation taking a body, sent one byte over its route's limit with a key it admits:
+    413, which the operation declares (the guard answers it in front of the route). Negative
+    control: a body of exactly the limit is not refused as too large."""
+    limits = Limits(heavy_processes=False, max_body_bytes=2048, push_body_bytes=1024)
+    lab = ApiLab(tmp_path, limits=limits)
+    admin, device = lab.key("admin"), lab.key("sensor", sensors=("esp8266-1",))
+    with lab.client() as client:
+        paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+        taking = [(m.upper(), p, op) for p, ops in paths.items() for m, op in ops.items()]
+        taking = [(method, path, op) for method, path, op in taking if "requestBody" in op]
+        assert len(taking) >= 8
+        for method, path, operation in taking:
+            push = path.startswith("/api/v1/push")
+            limit = limits.push_body_bytes if push else limits.max_body_bytes
+            headers = (device if push else admin).headers | {"Content-Type": "application/json"}
+            url = path.replace("{", "").replace("}", "")
+            for size, too_large in ((limit + 1, True), (limit, False)):
+                answer = client.request(method, url, content=b" " * size, headers=headers)
+                assert (answer.status_code == 413) == too_large, (method, path, answer.text)
+            assert "413" in operation["responses"], (method, path)
