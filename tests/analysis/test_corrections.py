@@ -134,9 +134,15 @@ def test_merging_rows_of_one_hour_weights_them_by_their_seconds() -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "kind", "offset"),
-    [(H, H, "exclude", 0.0), (H, H + 60, "shift", 0.0), (H, H + 60, "offset", float("nan"))],
+    ("start", "end", "kind", "offset", "message"),
+    [
+        (H, H, "exclude", 0.0, "start < end"),
+        (H, H + 60, "shift", 0.0, "kind"),
+        (H, H + 60, "offset", float("nan"), "offset_db"),
+    ],
 )
-def test_bad_corrections_are_refused(start: float, end: float, kind: str, offset: float) -> None:
-    with pytest.raises(ValueError):
+def test_bad_corrections_are_refused(
+    start: float, end: float, kind: str, offset: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
         RangeCorrection(start, end, kind, offset)  # type: ignore[arg-type]
