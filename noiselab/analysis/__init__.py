@@ -20,6 +20,8 @@ default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`
   time weighting of sampled pressure per IEC 61672-1, a block-wise sound level meter
 - ``alerting``: sliding-window levels, local-hour masks and rates for alert rules
 - ``trial``: vendor-trial evaluation (sensor groups, matched hours, BACI, verdict, bands)
+- ``corrections``: staff corrections (an excluded range, a dB offset) applied to a copy of
+  a series, and the per-interval levels of corrected rows
 """
 
 from noiselab.analysis.alerting import (
@@ -30,6 +32,7 @@ from noiselab.analysis.alerting import (
 )
 from noiselab.analysis.baci import BaciResult, baci, insertion_loss, insertion_loss_paired
 from noiselab.analysis.buckets import Every, bucket_edges
+from noiselab.analysis.corrections import RangeCorrection, apply_corrections
 from noiselab.analysis.decibels import (
     energetic_sum,
     leq,
@@ -66,9 +69,11 @@ __all__ = [
     "Event",
     "Every",
     "GuidelineAssessment",
+    "RangeCorrection",
     "Resampled",
     "TrialEvaluation",
     "a_weighting",
+    "apply_corrections",
     "baci",
     "band_levels_to_laeq",
     "bucket_edges",

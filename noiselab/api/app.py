@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from noiselab import __version__
 from noiselab.api.auth import KeyVerifier
 from noiselab.api.body_guard import BodyGuard
+from noiselab.api.correction_cache import CorrectionCache
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
 from noiselab.api.ratelimit import RateLimiter
@@ -26,6 +27,7 @@ from noiselab.api.ratelimit_shared import SharedRateLimiter
 from noiselab.api.read_gate import ReadGate
 from noiselab.api.routes import (
     alerts,
+    corrections,
     events,
     health,
     indicators,
@@ -82,6 +84,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store, app.state.meta = store, meta
         app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
         app.state.sensors = SensorCache(meta, settings.registry_cache_s, settings.clock)
+        app.state.corrections = CorrectionCache(meta, settings.registry_cache_s, settings.clock)
         app.state.surface = _surface_service(settings, store, meta)
         app.state.surface.start()
         try:
@@ -139,6 +142,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(events.router)
     app.include_router(trials.router)
     app.include_router(alerts.router)
+    app.include_router(corrections.router)
     app.include_router(staff.router)
     app.include_router(public_map.router)
     app.include_router(surface.router)

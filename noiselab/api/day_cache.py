@@ -9,7 +9,7 @@ same sensor wait for one computation instead of each reading the store. Thread-s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 
 from noiselab.analysis.periods import DayIndicators
@@ -22,17 +22,18 @@ Compute = Callable[[date, date], list[DayIndicators]]
 
 class DayCache:
     """Indicators by (sensor, date), each valid until ``now + ttl(date)`` of ``clock``
-    (Unix seconds); at most ``max_days`` kept (expired ones are dropped first)."""
+    (Unix seconds); at most ``max_days`` kept (expired ones are dropped first). The sensor
+    is any hashable key: the indicators route adds the version of its corrections."""
 
     def __init__(self, clock: Callable[[], float], max_days: int = 100_000) -> None:
         self._clock, self.max_days = clock, max_days
-        self._days: dict[tuple[str, date], tuple[DayIndicators, float]] = {}
-        self._flights: dict[str, threading.Lock] = {}
+        self._days: dict[tuple[Hashable, date], tuple[DayIndicators, float]] = {}
+        self._flights: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(
         self,
-        sensor_id: str,
+        sensor_id: Hashable,
         first: date,
         last: date,
         compute: Compute,
@@ -61,7 +62,7 @@ class DayCache:
                 found[offset : offset + len(computed)] = computed
         return [day for day in found if day is not None]
 
-    def _fresh(self, sensor_id: str, first: date, last: date) -> list[DayIndicators | None]:
+    def _fresh(self, sensor_id: Hashable, first: date, last: date) -> list[DayIndicators | None]:
         now = self._clock()
         keys = [(sensor_id, first + timedelta(days=i)) for i in range((last - first).days)]
         with self._lock:
@@ -69,7 +70,7 @@ class DayCache:
         return [None if e is None or e[1] <= now else e[0] for e in entries]
 
     def _store(
-        self, sensor_id: str, days: list[DayIndicators], ttl: Callable[[date], float]
+        self, sensor_id: Hashable, days: list[DayIndicators], ttl: Callable[[date], float]
     ) -> None:
         now = self._clock()
         with self._lock:

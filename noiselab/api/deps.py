@@ -1,7 +1,8 @@
 """Request dependencies: the shared resources the lifespan put on ``app.state``.
 
 Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``sensors: SensorsDep`` (the
-registered sensors, briefly kept), ``settings: SettingsDep``; the
+registered sensors, briefly kept), ``corrections: CorrectionsDep`` (each sensor's active
+corrections, briefly kept), ``settings: SettingsDep``; the
 caller's identity comes from :mod:`noiselab.api.auth` (``OptionalPrincipal``, ``require_role``)
 and what it may see and do from :mod:`noiselab.api.access` (``Staff``, ``visible_sensor``, ...).
 
@@ -15,16 +16,19 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from noiselab.api.correction_cache import CorrectionCache
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
 
 __all__ = [
+    "CorrectionsDep",
     "MetaDep",
     "SensorsDep",
     "SettingsDep",
     "StoreDep",
+    "get_corrections",
     "get_meta",
     "get_sensors",
     "get_settings",
@@ -50,6 +54,12 @@ async def get_sensors(request: Request) -> SensorCache:
     return sensors
 
 
+async def get_corrections(request: Request) -> CorrectionCache:
+    """Each sensor's active corrections, kept ``ApiSettings.registry_cache_s`` seconds."""
+    corrections: CorrectionCache = request.app.state.corrections
+    return corrections
+
+
 async def get_settings(request: Request) -> ApiSettings:
     """The settings the app was created with."""
     settings: ApiSettings = request.app.state.settings
@@ -60,3 +70,4 @@ StoreDep = Annotated[ReadingStore, Depends(get_store)]
 MetaDep = Annotated[MetadataStore, Depends(get_meta)]
 SensorsDep = Annotated[SensorCache, Depends(get_sensors)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+CorrectionsDep = Annotated[CorrectionCache, Depends(get_corrections)]

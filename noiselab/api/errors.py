@@ -24,6 +24,7 @@ listed under that media type; errors are JSON whatever the route, so they are mo
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
@@ -134,9 +135,21 @@ def _one_error(error: Mapping[str, Any]) -> str:
     return f"{where}: {message[:1].lower()}{message[1:]}"
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float written as text (``"nan"``, ``"inf"``): a JSON
+    body may carry ``NaN`` (Python's parser takes it), and the errors echo the input back."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    return value
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    body = {"detail": validation_detail(errors), "errors": jsonable_encoder(errors)}
+    body = {"detail": validation_detail(errors), "errors": _json_safe(jsonable_encoder(errors))}
     return JSONResponse(body, status_code=422)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from noiselab.analysis.decibels import round_db, round_db_or_none
 from noiselab.analysis.trial import (
     MIN_DAY_FRACTION,
@@ -18,6 +20,7 @@ from noiselab.analysis.trial import (
     DayValues,
     PhaseSummary,
 )
+from noiselab.api.schemas.corrections import CitedCorrectionOut
 from noiselab.api.schemas.trials import (
     BandEffectOut,
     DailyRowOut,
@@ -29,10 +32,19 @@ from noiselab.api.schemas.trials import (
     TrialOut,
     VerdictOut,
 )
-from noiselab.store.metadata import Trial
+from noiselab.store.metadata import Correction, Trial
+from noiselab.trials.citations import corrections_note
 from noiselab.trials.evaluation import TrialResult, day_date
 
-__all__ = ["METHOD", "band_out", "daily_row", "evaluation_out", "summary_row", "trial_out"]
+__all__ = [
+    "METHOD",
+    "band_out",
+    "cited_out",
+    "daily_row",
+    "evaluation_out",
+    "summary_row",
+    "trial_out",
+]
 
 METHOD = (
     "Hourly LAeq,1h per sensor from the store; several treated (or control) sensors combined "
@@ -60,6 +72,13 @@ def trial_out(trial: Trial) -> TrialOut:
         created=trial.created,
         updated=trial.updated,
     )
+
+
+def cited_out(correction: Correction) -> CitedCorrectionOut:
+    """A correction as a trial's answers cite it (without the ids of the keys involved)."""
+    fields = msgspec.structs.asdict(correction)
+    del fields["created_by_key"], fields["withdrawn_by_key"]
+    return CitedCorrectionOut(**fields, active=correction.active)
 
 
 def daily_row(day: DayValues, zone: ZoneInfo | str) -> DailyRowOut:
@@ -141,6 +160,8 @@ def evaluation_out(result: TrialResult, zone: str) -> EvaluationOut:
         bands=[band_out(band) for band in result.bands],
         bands_note=result.bands_note,
         method=METHOD if r is None else f"{METHOD} {r.method}.",
+        corrections=[cited_out(c) for c in result.corrections],
+        corrections_note=corrections_note(result),
     )
 
 
@@ -164,5 +185,6 @@ def summary_row(result: TrialResult) -> SummaryRowOut:
         coverage_after=round(ev.after.coverage, 4),
         complete_days_before=ev.before.complete_days,
         complete_days_after=ev.after.complete_days,
+        corrections_applied=len(result.applied),
         verdict=ev.verdict.text,
     )

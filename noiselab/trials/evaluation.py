@@ -6,13 +6,19 @@ coverage (``levels(..., Every.H1)``) fill the grid; each group (treated, control
 per hour with :func:`~noiselab.analysis.trial.combine_sensors`. Hours of day and day labels
 (local date ordinals) are computed in the configured zone, so daylight-saving days have 23 or
 25 hours. Band levels come from :meth:`ReadingStore.hourly_bands` the same way.
+
+Active staff corrections of the trial's sensors (:mod:`noiselab.store.metadata.corrections`)
+are applied on the way (:mod:`noiselab.corrections`): a sensor with corrections gets its hours
+from the hourly roll-up where one correction state holds for the whole hour and from its
+minutes where a correction's edge cuts the hour. The result keeps every correction it was
+given, withdrawn ones too, so the answers and the report can cite them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -22,6 +28,7 @@ import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import Every
+from noiselab.analysis.corrections import RangeCorrection
 from noiselab.analysis.decibels import leq_along
 from noiselab.analysis.trial import (
     MIN_HOUR_COVERAGE,
@@ -33,23 +40,35 @@ from noiselab.analysis.trial import (
     combine_sensors,
     evaluate_trial,
 )
+from noiselab.corrections import active_ranges, corrected_bands, corrected_hours
 from noiselab.errors import QueryError
-from noiselab.store.base import ReadingStore
-from noiselab.store.metadata import Trial
+from noiselab.store.base import BandLevels, ReadingStore
+from noiselab.store.metadata import Correction, Trial
 
 __all__ = ["EvaluationCache", "TrialResult", "day_date", "evaluate"]
 
 HOUR_S = 3600
 
+Ranges = Mapping[str, Sequence[RangeCorrection]]
+"""Active corrections by sensor id."""
+
 
 @dataclass(frozen=True, slots=True)
 class TrialResult:
-    """A trial's evaluation, its band effects (empty when no spectra) and a note on them."""
+    """A trial's evaluation, its band effects (empty when no spectra) and a note on them, and
+    the corrections overlapping its sensors and periods (withdrawn ones too, oldest first):
+    the active ones were applied."""
 
     trial: Trial
     evaluation: TrialEvaluation
     bands: list[BandEffect]
     bands_note: str
+    corrections: tuple[Correction, ...] = ()
+
+    @property
+    def applied(self) -> tuple[Correction, ...]:
+        """The corrections applied: the active ones."""
+        return tuple(c for c in self.corrections if c.active)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,28 +99,54 @@ def day_date(day: int) -> date:
     return date.fromordinal(day)
 
 
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where a trial's hours come from: the store, the zone of its ``1h`` buckets, and the
+    active corrections by sensor (such a sensor is read through :mod:`noiselab.corrections`)."""
+
+    store: ReadingStore
+    zone: ZoneInfo
+    ranges: Ranges
+
+    def hours(
+        self, sensor_id: str, start: datetime, end: datetime
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Hour starts (Unix s), LAeq,1h (dB) and coverage of one sensor."""
+        if sensor_id in self.ranges:
+            return corrected_hours(self.store, sensor_id, start, end, self.ranges[sensor_id])
+        points = self.store.levels(sensor_id, start, end, Every.H1, self.zone)
+        return (
+            np.array([p.t.timestamp() for p in points], np.float64),
+            np.array([p.laeq for p in points], np.float64),
+            np.array([p.coverage for p in points], np.float64),
+        )
+
+    def bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
+        """Hourly band levels of one sensor."""
+        return corrected_bands(self.store, sensor_id, start, end, self.ranges.get(sensor_id, ()))
+
+
 def _group_levels(
-    store: ReadingStore, ids: tuple[str, ...], grid: _Grid, end: datetime, zone: ZoneInfo
+    source: _Source, ids: tuple[str, ...], grid: _Grid, end: datetime
 ) -> tuple[FloatArray, FloatArray]:
     levels = np.full((len(ids), grid.hours), np.nan)
     coverage = np.zeros((len(ids), grid.hours))
     start = datetime.fromtimestamp(grid.start, UTC)
     for row, sensor_id in enumerate(ids):
-        points = store.levels(sensor_id, start, end, Every.H1, zone)
-        t = np.array([p.t.timestamp() for p in points], np.float64)
+        t, laeq, cov = source.hours(sensor_id, start, end)
         i = grid.index(t)
         inside = (i >= 0) & (i < grid.hours)
-        levels[row, i[inside]] = np.array([p.laeq for p in points])[inside]
-        coverage[row, i[inside]] = np.array([p.coverage for p in points])[inside]
+        levels[row, i[inside]] = laeq[inside]
+        coverage[row, i[inside]] = cov[inside]
     return combine_sensors(levels, coverage)
 
 
 def _phase(
-    trial: Trial, store: ReadingStore, start: datetime, end: datetime, zone: ZoneInfo
+    trial: Trial, source: _Source, start: datetime, end: datetime
 ) -> tuple[PhaseHours, _Grid]:
-    grid = _Grid.of(start, end, zone)
-    treated, t_cov = _group_levels(store, trial.treated, grid, end, zone)
-    control, c_cov = _group_levels(store, trial.control, grid, end, zone)
+    grid = _Grid.of(start, end, source.zone)
+    treated, t_cov = _group_levels(source, trial.treated, grid, end)
+    control, c_cov = _group_levels(source, trial.control, grid, end)
     selected = np.isin(grid.local_hour, trial.hours) if trial.hours else np.ones(grid.hours, bool)
     phase = PhaseHours(treated, control, t_cov, c_cov, grid.day, selected)
     return phase, grid
@@ -112,7 +157,7 @@ class _NoBands(Exception):  # noqa: N818 - carries the note shown to the user
 
 
 def _group_bands(
-    store: ReadingStore, ids: tuple[str, ...], grid: _Grid, end: datetime
+    source: _Source, ids: tuple[str, ...], grid: _Grid, end: datetime
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(bands_hz, lzeq (hours, bands), coverage (hours))`` of a group, combined per band
     energetically where every sensor has a spectrum for at least half the hour."""
@@ -120,7 +165,7 @@ def _group_bands(
     bands_hz: FloatArray | None = None
     per_sensor, coverage = [], []
     for sensor_id in ids:
-        found = store.hourly_bands(sensor_id, start, end)
+        found = source.bands(sensor_id, start, end)
         if len(found) == 0:
             raise _NoBands(f"sensor {sensor_id} has no spectra in this trial's periods")
         if bands_hz is None:
@@ -145,10 +190,10 @@ def _group_bands(
 
 
 def _band_phase(
-    trial: Trial, store: ReadingStore, grid: _Grid, end: datetime, selected: npt.NDArray[np.bool_]
+    trial: Trial, source: _Source, grid: _Grid, end: datetime, selected: npt.NDArray[np.bool_]
 ) -> tuple[FloatArray, BandPhase]:
-    hz_t, treated, cov_t = _group_bands(store, trial.treated, grid, end)
-    hz_c, control, cov_c = _group_bands(store, trial.control, grid, end)
+    hz_t, treated, cov_t = _group_bands(source, trial.treated, grid, end)
+    hz_c, control, cov_c = _group_bands(source, trial.control, grid, end)
     if not np.array_equal(hz_t, hz_c):
         raise _NoBands("treated and control sensors report different bands")
     weight = np.where(selected, np.minimum(cov_t, cov_c), 0.0)
@@ -157,12 +202,12 @@ def _band_phase(
 
 def _bands(
     trial: Trial,
-    store: ReadingStore,
+    source: _Source,
     phases: list[tuple[PhaseHours, _Grid, datetime]],
 ) -> tuple[list[BandEffect], str]:
     try:
         (hz_b, before), (hz_a, after) = (
-            _band_phase(trial, store, grid, end, phase.selected) for phase, grid, end in phases
+            _band_phase(trial, source, grid, end, phase.selected) for phase, grid, end in phases
         )
     except _NoBands as exc:
         return [], f"No band effects: {exc}."
@@ -175,40 +220,55 @@ def _bands(
     )
 
 
-def evaluate(trial: Trial, store: ReadingStore, zone: ZoneInfo) -> TrialResult:
-    """Evaluate ``trial`` from ``store``'s hourly levels (and spectra, when there are any)."""
-    before, grid_b = _phase(trial, store, trial.before_start, trial.before_end, zone)
-    after, grid_a = _phase(trial, store, trial.after_start, trial.after_end, zone)
+def evaluate(
+    trial: Trial, store: ReadingStore, zone: ZoneInfo, corrections: Sequence[Correction] = ()
+) -> TrialResult:
+    """Evaluate ``trial`` from ``store``'s hourly levels (and spectra, when there are any),
+    with the active ones of ``corrections`` (those overlapping the trial's sensors and
+    periods, :meth:`CorrectionRepository.overlapping`) applied."""
+    source = _Source(store, zone, active_ranges(corrections))
+    before, grid_b = _phase(trial, source, trial.before_start, trial.before_end)
+    after, grid_a = _phase(trial, source, trial.after_start, trial.after_end)
     evaluation = evaluate_trial(before, after)
     bands, note = _bands(
-        trial, store, [(before, grid_b, trial.before_end), (after, grid_a, trial.after_end)]
+        trial, source, [(before, grid_b, trial.before_end), (after, grid_a, trial.after_end)]
     )
-    return TrialResult(trial, evaluation, bands, note)
+    return TrialResult(trial, evaluation, bands, note, tuple(corrections))
+
+
+_Key = tuple[str, datetime, str, tuple[tuple[int | None, bool], ...]]
 
 
 class EvaluationCache:
     """Recent evaluations, so the endpoints a dashboard or a report reads together (evaluation,
-    daily, summary, bands, report) compute once: keyed by trial id, its ``updated`` time and the
-    zone, kept ``ttl_s`` seconds of ``clock`` (data arriving meanwhile shows after that),
-    at most ``max_entries`` (least recently used dropped). Thread-safe."""
+    daily, summary, bands, report) compute once: keyed by trial id, its ``updated`` time, the
+    zone and the corrections given (their ids and whether each is active, so a correction
+    added or withdrawn is applied at once), kept ``ttl_s`` seconds of ``clock`` (data
+    arriving meanwhile shows after that), at most ``max_entries`` (least recently used
+    dropped). Thread-safe."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float], max_entries: int = 64) -> None:
         self._ttl_s, self._clock, self._max = ttl_s, clock, max_entries
-        self._entries: OrderedDict[tuple[str, datetime, str], tuple[float, TrialResult]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[_Key, tuple[float, TrialResult]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, trial: Trial, store: ReadingStore, zone: ZoneInfo) -> TrialResult:
-        """The cached evaluation of ``trial`` if fresh, else a new one (then cached)."""
-        key = (trial.id, trial.updated, zone.key)
+    def get(
+        self,
+        trial: Trial,
+        store: ReadingStore,
+        zone: ZoneInfo,
+        corrections: Sequence[Correction] = (),
+    ) -> TrialResult:
+        """The cached evaluation of ``trial`` with ``corrections`` if fresh, else a new one
+        (then cached)."""
+        key = (trial.id, trial.updated, zone.key, tuple((c.id, c.active) for c in corrections))
         now = self._clock()
         with self._lock:
             found = self._entries.get(key)
             if found is not None and now < found[0]:
                 self._entries.move_to_end(key)
                 return found[1]
-        result = evaluate(trial, store, zone)
+        result = evaluate(trial, store, zone, corrections)
         with self._lock:
             self._entries[key] = (now + self._ttl_s, result)
             self._entries.move_to_end(key)

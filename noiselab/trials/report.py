@@ -1,15 +1,17 @@
 """A trial's evaluation as one self-contained HTML page a vendor can download and send on.
 
 Inline CSS and inline SVG charts drawn here; no scripts, fonts, images or anything fetched.
-Every string that comes from a user (trial name, vendor, description, sensor ids) is escaped
-with :func:`html.escape`. Levels in dB re 20 µPa; dates are local (the configured zone).
+Every string that comes from a user (trial name, vendor, description, sensor ids, the reasons
+and names of corrections) is escaped with :func:`html.escape`. Every staff correction
+overlapping the trial's sensors and periods is cited, applied or withdrawn. Levels in dB re
+20 µPa; dates are local (the configured zone).
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +25,8 @@ from noiselab.analysis.trial import (
     DayValues,
     PhaseSummary,
 )
+from noiselab.store.metadata import Correction
+from noiselab.trials.citations import corrections_note
 from noiselab.trials.evaluation import TrialResult, day_date
 
 __all__ = ["render_report"]
@@ -224,6 +228,41 @@ def _band_rows(
     return [(f"{b.band_hz:g} Hz", b.effect_db, b.ci_low, b.ci_high) for b in bands]
 
 
+def _correction_row(c: Correction, local: Callable[[datetime], str]) -> str:
+    e = html.escape
+    kind = "excluded" if c.kind == "exclude" else f"offset {c.offset_db:+.2f} dB"
+    status = "applied"
+    if c.withdrawn_at is not None:
+        status = (
+            f"withdrawn {local(c.withdrawn_at)} by {e(c.withdrawn_by or '')}: "
+            f"{e(c.withdraw_reason or '')} (not applied)"
+        )
+    return (
+        f"<tr><td>{c.id}</td><td>{e(c.sensor_id)}</td>"
+        f"<td>{local(c.start)} &ndash; {local(c.end)}</td><td>{kind}</td>"
+        f'<td class="desc">{e(c.reason)}</td><td>{e(c.created_by)}, {local(c.created_at)}</td>'
+        f"<td>{status}</td></tr>"
+    )
+
+
+def _corrections(result: TrialResult, local: Callable[[datetime], str]) -> str:
+    """The section citing the corrections (a sentence when there are none)."""
+    note = f"<p>{html.escape(corrections_note(result))}</p>"
+    if not result.corrections:
+        return f"<h2>Corrections of the data</h2>{note}"
+    head = (
+        "<tr><th>Id</th><th>Sensor</th><th>Range (local)</th><th>Correction</th>"
+        "<th>Reason</th><th>Made by, at</th><th>Status</th></tr>"
+    )
+    rows = "".join(_correction_row(c, local) for c in result.corrections)
+    return (
+        f"<h2>Corrections of the data</h2>{note}<table>{head}{rows}</table>"
+        '<p class="muted">Staff corrections are kept in an audit log; the stored readings '
+        "are never changed. An excluded range is left out of the hourly levels, an offset is "
+        "added to every level in its range.</p>"
+    )
+
+
 def render_report(result: TrialResult, *, zone: ZoneInfo, generated: datetime) -> str:
     """The report page of ``result`` (UTF-8 HTML text)."""
     trial, ev, r = result.trial, result.evaluation, result.evaluation.baci
@@ -275,6 +314,7 @@ def render_report(result: TrialResult, *, zone: ZoneInfo, generated: datetime) -
 <tr><td>After</td><td>{local(trial.after_start)} &ndash; {local(trial.after_end)}</td></tr>
 <tr><td>Hours of day</td><td>{e(hours)}</td></tr>
 </table>
+{_corrections(result, local)}
 <h2>Daily levels, treated and control</h2>
 <p class="muted"><span style="color:{TREATED}">■</span> treated
 <span style="color:{CONTROL}">■</span> control · energetic daily mean of the matched hours</p>

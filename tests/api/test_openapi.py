@@ -16,7 +16,16 @@ import pytest
 from pydantic import BaseModel
 
 from noiselab.api.app import create_app
-from noiselab.api.schemas import errors, events, health, indicators, keys, push, sensors
+from noiselab.api.schemas import (
+    corrections,
+    errors,
+    events,
+    health,
+    indicators,
+    keys,
+    push,
+    sensors,
+)
 from noiselab.api.settings import ApiSettings
 
 Operation = tuple[str, str, dict[str, Any]]
@@ -109,7 +118,7 @@ def test_every_operation_declares_its_errors(spec) -> None:
 def _models() -> list[type[BaseModel]]:
     return [
         model
-        for schemas in (errors, events, health, indicators, keys, push, sensors)
+        for schemas in (corrections, errors, events, health, indicators, keys, push, sensors)
         for _, model in inspect.getmembers(schemas, inspect.isclass)
         if issubclass(model, BaseModel)
         and model.__module__ == schemas.__name__

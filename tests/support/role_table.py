@@ -73,6 +73,8 @@ DOOMED_TRIAL = "<trial to delete>"
 RULE = "<rule>"
 DOOMED_RULE = "<rule to delete>"
 DEAD_DELIVERY = "<dead webhook delivery>"  # a new one per request: a retry revives it
+CORRECTION = "<correction>"
+DOOMED_CORRECTION = "<correction to withdraw>"  # a new one per request: withdrawn only once
 UNKNOWN_ID = "999999"
 BAD_KEY = "nl_0123456789abcdef_" + "x" * 43
 
@@ -185,6 +187,15 @@ TRIAL_BODY: dict[str, Any] = {
     "after_start": "2026-03-01T23:00:00Z",
     "after_end": "2026-03-22T23:00:00Z",
 }
+C = "/api/v1/corrections/{correction_id}"
+CORRECTION_BODY: dict[str, Any] = {
+    "sensor_id": PUBLIC_SENSOR,
+    "start": "2026-03-01T10:00:00Z",
+    "end": "2026-03-01T10:30:00Z",
+    "kind": "exclude",
+    "reason": "Road works beside the sensor",
+}
+WITHDRAW_BODY = {"reason": "Entered twice"}
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -266,6 +277,25 @@ ROWS: list[Row] = [
         {"alert_id": UNKNOWN_ID},
         staff_not_found(),
         body={"note": "checked"},
+    ),
+    # corrections of stored data (staff)
+    Row("GET", "/api/v1/corrections", expect=staff_only()),
+    Row("POST", "/api/v1/corrections", expect=staff_only(), body=CORRECTION_BODY),
+    Row("GET", C, {"correction_id": CORRECTION}, staff_only()),
+    Row("GET", C, {"correction_id": UNKNOWN_ID}, staff_not_found()),
+    Row(
+        "POST",
+        C + "/withdraw",
+        {"correction_id": DOOMED_CORRECTION},
+        staff_only(),
+        body=WITHDRAW_BODY,
+    ),
+    Row(
+        "POST",
+        C + "/withdraw",
+        {"correction_id": UNKNOWN_ID},
+        staff_not_found(),
+        body=WITHDRAW_BODY,
     ),
     # staff views
     Row("GET", "/api/v1/quarantine", expect=staff_only()),

@@ -11,10 +11,18 @@ hours are not whole UTC hours), so a year is answered without reading raw second
 and zone follow the API settings (Denmark by default: day 07-19, evening 19-22 with +5 dB,
 night 22-07 with +10 dB, weighted 12/3/9 hours).
 
+Active staff corrections of the sensor (:mod:`noiselab.store.metadata.corrections`) are applied
+(:mod:`noiselab.corrections`): an excluded range is left out, an offset added to its levels;
+hours a correction's edge cuts are read per minute. The stored readings, and the ``levels``
+of the same sensor, stay as measured.
+
 Each date's indicators are kept (:class:`~noiselab.api.day_cache.DayCache`) for ``SETTLED_S``
-seconds, or ``FRESH_S`` for yesterday and later, and shared by every caller who may see the
-sensor (visibility is checked first). An uncached year takes some 65 ms (docs/benchmarks.md),
-and a dashboard refreshing a year-long panel recomputes only its last days.
+seconds, or ``FRESH_S`` for yesterday and later, per sensor and set of active corrections
+(:class:`~noiselab.api.correction_cache.CorrectionCache`: a correction made through this API
+applies at once, one made elsewhere within the registry's cache window), and shared by every
+caller who may see the sensor (visibility is checked first). An uncached year takes some 65 ms
+(docs/benchmarks.md), and a dashboard refreshing a year-long panel recomputes only its last
+days.
 The encoded answer to an identical request is reused for ``FRESH_S`` too (a year's JSON takes
 several milliseconds to build), so an answer may be up to ``FRESH_S`` older than its dates.
 
@@ -35,6 +43,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from noiselab.analysis.buckets import local_hours_are_utc_hours
+from noiselab.analysis.corrections import RangeCorrection
 from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import classify
 from noiselab.analysis.periods import DayIndicators, lden
@@ -48,13 +57,14 @@ from noiselab.api.access import (
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.cost import indicators_cost
 from noiselab.api.day_cache import DayCache
-from noiselab.api.deps import SensorsDep, SettingsDep, StoreDep
+from noiselab.api.deps import CorrectionsDep, SensorsDep, SettingsDep, StoreDep
 from noiselab.api.params import parse_instant
 from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
+from noiselab.corrections import corrected_series
 from noiselab.model import rfc3339
 from noiselab.store.base import ReadingStore
 
@@ -95,6 +105,7 @@ async def get_indicators(
     request: Request,
     store: StoreDep,
     sensors: SensorsDep,
+    corrections: CorrectionsDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
@@ -124,16 +135,19 @@ async def get_indicators(
     if (last - first).days > MAX_DAYS:
         raise HTTPException(422, f"start: at most {MAX_DAYS} days per request")
     days_cache, bodies = _caches(request, settings)
+    applied = await corrections.get_async(sensor.id)
+    ranges = tuple(c.as_range() for c in applied)
+    version = tuple(c.id for c in applied)  # ids are never reused, rows never edited
 
     def keep_s(day: date) -> float:
         return SETTLED_S if day < today - timedelta(days=1) else FRESH_S
 
     def work(offload: Offload) -> bytes:
         def compute(lo: date, hi: date) -> list[DayIndicators]:
-            return list(offload(_compute, settings, sensor.id, lo, hi))
+            return list(offload(_compute, settings, sensor.id, lo, hi, ranges))
 
         def encode() -> bytes:
-            days = days_cache.get(sensor.id, first, last, compute, keep_s)
+            days = days_cache.get((sensor.id, version), first, last, compute, keep_s)
             return _encode(
                 settings,
                 sensor_id=sensor.id,
@@ -145,7 +159,7 @@ async def get_indicators(
 
         return bodies.get(key, encode)
 
-    key = (sensor.id, sensor.source, first, last)
+    key = (sensor.id, sensor.source, first, last, version)
     body = bodies.peek(key)
     if body is None:
         body = await run_read(request, principal, indicators_cost(first, last), store, work)
@@ -187,18 +201,24 @@ def _caches(request: Request, settings: ApiSettings) -> tuple[DayCache, TtlCache
     return caches
 
 
-def _compute(
-    store: ReadingStore, settings: ApiSettings, sensor_id: str, first: date, last: date
+def _compute(  # noqa: PLR0917 - pickled positionally to a worker process
+    store: ReadingStore,
+    settings: ApiSettings,
+    sensor_id: str,
+    first: date,
+    last: date,
+    ranges: tuple[RangeCorrection, ...] = (),
 ) -> list[DayIndicators]:
     """The indicators of the local dates ``[first, last)`` from the hourly roll-up (8,760 rows
-    a year), or the per-minute one where the zone's local hours are not whole UTC hours."""
+    a year), or the per-minute one where the zone's local hours are not whole UTC hours, with
+    ``ranges`` (the sensor's active corrections) applied."""
     # The night of the last date ends the next morning; LAeq,24h needs whole local days.
     fetch_from = datetime(first.year, first.month, first.day, tzinfo=settings.tz)
     after = last + timedelta(days=1)
     fetch_to = datetime(after.year, after.month, after.day, tzinfo=settings.tz)
     span = (sensor_id, fetch_from.astimezone(UTC), fetch_to.astimezone(UTC))
     whole_hours = local_hours_are_utc_hours(fetch_from, fetch_to, settings.tz)
-    cells = store.hour_series(*span) if whole_hours else store.minute_series(*span)
+    cells = corrected_series(store, *span, ranges, hourly=whole_hours)
     return lden(
         cells.ts,
         cells.laeq,

@@ -6,7 +6,10 @@ sensors); any other trial answers 404 like an unknown one. Without a key: 401. A
 a write: 403. Every answer is ``Cache-Control: private, no-store``.
 
 The evaluation is computed on request from the store's hourly levels
-(:mod:`noiselab.trials.evaluation`, :mod:`noiselab.analysis.trial`); ``/daily``, ``/summary``
+(:mod:`noiselab.trials.evaluation`, :mod:`noiselab.analysis.trial`), with the active staff
+corrections of the trial's sensors and periods applied and every overlapping correction cited
+(read from the metadata database on each request, so one added or withdrawn shows at once);
+``/daily``, ``/summary``
 and ``/bands`` give it as flat rows for Grafana's Infinity data source
 (:mod:`noiselab.api.trial_responses` builds the models); ``export.csv`` streams
 :mod:`noiselab.api.trial_csv`.
@@ -105,13 +108,18 @@ def evaluated_trial(
     trial_id: str,
     *,
     trials: TrialsDep,
+    meta: MetaDep,
     store: StoreDep,
     settings: SettingsDep,
     principal: Reader,
     evaluations: EvaluationsDep,
 ) -> TrialResult:
-    """The (cached) evaluation of the trial in the path, if the caller may see the trial."""
-    return evaluations.get(visible_trial(trials, trial_id, principal), store, settings.tz)
+    """The (cached) evaluation of the trial in the path, if the caller may see the trial,
+    with the corrections overlapping its sensors and periods."""
+    trial = visible_trial(trials, trial_id, principal)
+    periods = [(trial.before_start, trial.before_end), (trial.after_start, trial.after_end)]
+    corrections = meta.corrections.overlapping(trial.sensors, periods)
+    return evaluations.get(trial, store, settings.tz, corrections)
 
 
 Evaluated = Annotated[TrialResult, Depends(evaluated_trial)]

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from noiselab.analysis.trial import VerdictStatus
 from noiselab.api.schemas.base import Out, UtcTime
+from noiselab.api.schemas.corrections import CitedCorrectionOut
 
 __all__ = [
     "BandEffectOut",
@@ -114,6 +115,8 @@ _EVALUATION_EXAMPLE: dict[str, Any] = {
     "bands_note": "BACI per third-octave band on hourly LZeq (unweighted), like the A-weighted "
     "effect.",
     "method": "Hourly LAeq,1h per sensor from the store; ...",
+    "corrections": [],
+    "corrections_note": "No corrections were applied: the evaluation uses the data as measured.",
 }
 
 SensorId = Annotated[str, Field(min_length=2, max_length=64, examples=["trial-blade-treated"])]
@@ -303,6 +306,11 @@ class EvaluationOut(Out):
     bands: list[BandEffectOut] = Field(description="Per-band effects; empty without spectra.")
     bands_note: str
     method: str
+    corrections: list[CitedCorrectionOut] = Field(
+        description="Staff corrections overlapping the trial's sensors and periods, oldest "
+        "first: the active ones were applied, withdrawn ones are listed as such."
+    )
+    corrections_note: str = Field(description="Which corrections were applied, in words.")
 
 
 class SummaryRowOut(Out):
@@ -330,6 +338,7 @@ class SummaryRowOut(Out):
                     "coverage_after": 1.0,
                     "complete_days_before": 21,
                     "complete_days_after": 21,
+                    "corrections_applied": 0,
                     "verdict": "The treated site got quieter relative to the control: ...",
                 }
             ]
@@ -352,4 +361,5 @@ class SummaryRowOut(Out):
     coverage_after: float
     complete_days_before: int
     complete_days_after: int
+    corrections_applied: int = Field(description="Active staff corrections applied.")
     verdict: str

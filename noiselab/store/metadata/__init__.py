@@ -4,7 +4,8 @@
 ``meta.sensors`` (:class:`SensorRepository`), ``meta.quarantine``
 (:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
 (:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
-outbox) and ``meta.trials`` (:class:`TrialRepository`). The domain records
+outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
+(:class:`CorrectionRepository`, the audit log of staff corrections). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -34,6 +35,14 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.corrections import (
+    MAX_OFFSET_DB,
+    MAX_REASON_LENGTH,
+    AlreadyWithdrawn,
+    Correction,
+    CorrectionRepository,
+    UnknownSensor,
+)
 from noiselab.store.metadata.deliveries import (
     DELIVERY_STATES,
     Claimed,
@@ -69,7 +78,9 @@ __all__ = [
     "DELIVERY_STATES",
     "EVALUATOR",
     "MAX_DESCRIPTION_LENGTH",
+    "MAX_OFFSET_DB",
     "MAX_PHASE_DAYS",
+    "MAX_REASON_LENGTH",
     "MAX_SENSORS",
     "METADATA",
     "RULE_KINDS",
@@ -78,7 +89,10 @@ __all__ = [
     "AlertRepository",
     "AlertRule",
     "AlertState",
+    "AlreadyWithdrawn",
     "Claimed",
+    "Correction",
+    "CorrectionRepository",
     "Database",
     "Delivery",
     "DeliveryRepository",
@@ -95,6 +109,7 @@ __all__ = [
     "TransitionError",
     "Trial",
     "TrialRepository",
+    "UnknownSensor",
     "UnknownSensors",
     "load_sensors_file",
     "new_trial_id",

@@ -3,8 +3,9 @@
 ``sensors``, ``quarantine`` and ``api_keys`` hold the registry; ``alert_rules``, ``alerts`` and
 ``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`) and
 ``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
-``trials`` the vendor trials. Alembic (``migrations/``) owns the schema and must produce
-exactly these tables: its ``env.py`` compares against :data:`METADATA`.
+``trials`` the vendor trials; ``corrections`` the staff corrections of stored history (their
+audit log, :mod:`noiselab.store.metadata.corrections`). Alembic (``migrations/``) owns the
+schema and must produce exactly these tables: its ``env.py`` compares against :data:`METADATA`.
 
 Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
 stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
@@ -27,6 +28,7 @@ __all__ = [
     "alert_rules_table",
     "alerts_table",
     "api_keys_table",
+    "corrections_table",
     "quarantine_table",
     "sensors_table",
     "trials_table",
@@ -223,4 +225,32 @@ trials_table = sa.Table(
     sa.Column("created", UtcDateTime, nullable=False),
     sa.Column("updated", UtcDateTime, nullable=False),
     sa.Index(None, "vendor"),
+)
+
+# --------------------------------------------------------------------------- corrections
+
+corrections_table = sa.Table(
+    "corrections",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("sensor_id", sa.String(64), sa.ForeignKey("sensors.id"), nullable=False),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("offset_db", sa.Float, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("created_by_key", sa.String(32), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("withdrawn_at", UtcDateTime, nullable=True),
+    sa.Column("withdrawn_by", sa.String(MAX_NAME_LENGTH), nullable=True),
+    sa.Column("withdrawn_by_key", sa.String(32), nullable=True),
+    sa.Column("withdraw_reason", sa.Text, nullable=True),
+    sa.CheckConstraint("kind IN ('exclude', 'offset')", name="kind"),
+    sa.CheckConstraint(
+        "(kind = 'exclude' AND offset_db IS NULL) OR (kind = 'offset' AND offset_db IS NOT NULL)",
+        name="offset",
+    ),
+    sa.CheckConstraint('"start" < "end"', name="range"),
+    sa.Index(None, "sensor_id", "start"),
 )

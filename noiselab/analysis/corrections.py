@@ -1,0 +1,202 @@
+"""Staff corrections of stored levels, applied to series on the way to an indicator: numpy in,
+numbers out.
+
+A correction names a half-open range ``[start, end)`` (Unix s, UTC) of one sensor and either
+leaves the range's data out (``"exclude"``) or adds ``offset_db`` to every level in it
+(``"offset"``, e.g. a calibration found to be off). The stored readings are never changed;
+these functions give the corrected copy an indicator is computed from.
+
+A row (an interval starting at ``ts`` with its LAeq in dB and its measured seconds) belongs to a
+range when its start lies in it. Rows that never cross a range's edges are corrected exactly:
+per-minute roll-up rows under ranges on whole minutes, hourly rows under ranges on whole hours.
+Where a range edge cuts a coarser row, that row must be replaced by finer ones first
+(:func:`partial_buckets` finds them). Several ranges may overlap: an exclusion wins, offsets
+add.
+
+Worked values (energetic means, SPEC "Units and time"): an hour at 60 dB whose first 30
+minutes get -3 dB has ``10·log10(0.5·10^5.7 + 0.5·10^6.0) = 58.75 dB``; the same hour with its
+first 30 minutes excluded has 60 dB over 1,800 measured seconds, coverage 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from noiselab.analysis.arrays import BoolArray, FloatArray
+from noiselab.analysis.decibels import to_energy, to_level
+
+__all__ = [
+    "CorrectedRows",
+    "CorrectionKind",
+    "RangeCorrection",
+    "apply_corrections",
+    "correction_state",
+    "cut_points",
+    "interval_levels",
+    "merge_rows",
+    "partial_buckets",
+]
+
+CorrectionKind = Literal["exclude", "offset"]
+"""``"exclude"``: the range's data is left out; ``"offset"``: ``offset_db`` is added to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RangeCorrection:
+    """One correction of one sensor: ``[start, end)`` in Unix s (UTC), its ``kind`` and, for
+    ``"offset"``, the dB added to every level in the range (ignored for ``"exclude"``)."""
+
+    start: float
+    end: float
+    kind: CorrectionKind
+    offset_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.start) and math.isfinite(self.end) and self.start < self.end):
+            raise ValueError(f"a correction needs finite start < end, got {self.start}..{self.end}")
+        if self.kind not in ("exclude", "offset"):
+            raise ValueError(f"kind {self.kind!r} must be 'exclude' or 'offset'")
+        if not math.isfinite(self.offset_db):
+            raise ValueError("offset_db must be a finite number of dB")
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectedRows:
+    """Rows after correction, in the input's order: ``ts`` (Unix s), ``laeq`` (dB),
+    ``duration`` (s), ``lafmax`` (dB, NaN where unknown; ``None`` when not given), excluded
+    rows removed; ``excluded_s`` the seconds left out."""
+
+    ts: FloatArray
+    laeq: FloatArray
+    duration: FloatArray
+    lafmax: FloatArray | None
+    excluded_s: float
+
+
+def correction_state(
+    ts: npt.ArrayLike, corrections: Sequence[RangeCorrection]
+) -> tuple[BoolArray, FloatArray]:
+    """For each instant of ``ts`` (Unix s): whether an exclusion covers it, and the sum (dB)
+    of the offsets of the ranges that cover it."""
+    t = np.asarray(ts, dtype=np.float64).reshape(-1)
+    excluded = np.zeros(t.size, dtype=bool)
+    offset = np.zeros(t.size, dtype=np.float64)
+    for c in corrections:
+        inside = (t >= c.start) & (t < c.end)
+        if c.kind == "exclude":
+            excluded |= inside
+        else:
+            offset[inside] += c.offset_db
+    return excluded, offset
+
+
+def apply_corrections(
+    ts: npt.ArrayLike,
+    laeq: npt.ArrayLike,
+    duration: npt.ArrayLike,
+    corrections: Sequence[RangeCorrection],
+    lafmax: npt.ArrayLike | None = None,
+) -> CorrectedRows:
+    """Rows ``ts`` (Unix s, interval starts), ``laeq`` (dB), ``duration`` (s) and optionally
+    ``lafmax`` (dB) with ``corrections`` applied: a row whose start an exclusion covers is
+    dropped, every other row gets the offsets of the ranges covering its start added to its
+    levels (module docstring).
+
+    Without corrections the rows come back unchanged (as float64 arrays)."""
+    t = np.asarray(ts, dtype=np.float64).reshape(-1)
+    lv = np.asarray(laeq, dtype=np.float64).reshape(-1)
+    d = np.asarray(duration, dtype=np.float64).reshape(-1)
+    mx = None if lafmax is None else np.asarray(lafmax, dtype=np.float64).reshape(-1)
+    if not t.size == lv.size == d.size or (mx is not None and mx.size != t.size):
+        raise ValueError(f"{t.size} timestamps, {lv.size} levels and {d.size} durations")
+    excluded, offset = correction_state(t, corrections)
+    keep = ~excluded
+    return CorrectedRows(
+        ts=t[keep],
+        laeq=lv[keep] + offset[keep],
+        duration=d[keep],
+        lafmax=None if mx is None else mx[keep] + offset[keep],
+        excluded_s=float(d[excluded].sum()),
+    )
+
+
+def cut_points(corrections: Sequence[RangeCorrection], start: float, end: float) -> FloatArray:
+    """The range edges (Unix s) strictly inside ``(start, end)``, sorted, each once: between two
+    consecutive ones (and ``start``/``end``) every instant has the same correction state."""
+    edges = {e for c in corrections for e in (c.start, c.end) if start < e < end}
+    return np.array(sorted(edges), dtype=np.float64)
+
+
+def partial_buckets(
+    corrections: Sequence[RangeCorrection], start: float, end: float, width: float
+) -> FloatArray:
+    """Starts (Unix s) of the buckets of ``width`` seconds (aligned to the Unix epoch, as the
+    store's hourly roll-up is) within ``[start, end)`` that a range edge cuts: an edge strictly
+    inside the bucket. Rows of these buckets need finer rows to be corrected exactly; every
+    other bucket has one correction state throughout."""
+    edges = cut_points(corrections, start, end)
+    cut = edges[np.mod(edges, width) != 0]
+    return np.unique(np.floor(cut / width) * width)
+
+
+def interval_levels(
+    ts: npt.ArrayLike,
+    laeq: npt.ArrayLike,
+    duration: npt.ArrayLike,
+    starts: npt.ArrayLike,
+    width: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Per interval ``[starts[i], starts[i] + width)`` (sorted, not overlapping): the energetic
+    mean ``10·log10(Σ dⱼ·10^(Lⱼ/10) / Σ dⱼ)`` (dB, NaN without data) of the rows starting in it,
+    and their seconds ``Σ dⱼ``. Rows are ``ts`` (Unix s), ``laeq`` (dB), ``duration`` (s);
+    rows starting in no interval are ignored."""
+    t = np.asarray(ts, dtype=np.float64).reshape(-1)
+    lv = np.asarray(laeq, dtype=np.float64).reshape(-1)
+    d = np.asarray(duration, dtype=np.float64).reshape(-1)
+    s = np.asarray(starts, dtype=np.float64).reshape(-1)
+    seconds = np.zeros(s.size)
+    levels = np.full(s.size, np.nan)
+    if not t.size or not s.size:
+        return levels, seconds
+    i = np.searchsorted(s, t, side="right") - 1
+    inside = (i >= 0) & (t < s[np.maximum(i, 0)] + width) & (d > 0)
+    if not inside.any():
+        return levels, seconds
+    i = i[inside]
+    energy = _sums(i, d[inside] * to_energy(lv[inside]), s.size)
+    seconds = _sums(i, d[inside], s.size)
+    has = seconds > 0
+    levels[has] = to_level(energy[has] / seconds[has])
+    return levels, seconds
+
+
+def merge_rows(
+    t: npt.ArrayLike, levels: npt.ArrayLike, seconds: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Rows of equal ``t`` merged: ``t`` (sorted, each once), per column the energetic mean of
+    the merged rows' ``levels`` (dB, shape ``(rows, columns)``, e.g. band levels) weighted by
+    their ``seconds``, and the summed seconds. Rows without seconds are dropped."""
+    tt = np.asarray(t, dtype=np.float64).reshape(-1)
+    lv = np.asarray(levels, dtype=np.float64)
+    sec = np.asarray(seconds, dtype=np.float64).reshape(-1)
+    keep = sec > 0
+    tt, lv, sec = tt[keep], lv[keep], sec[keep]
+    if not tt.size:
+        return tt, lv.reshape(0, lv.shape[1] if lv.ndim == 2 else 0), sec
+    unique, row = np.unique(tt, return_inverse=True)
+    energy = np.zeros((unique.size, lv.shape[1]))
+    np.add.at(energy, row, to_energy(lv).reshape(lv.shape) * sec[:, None])
+    total = _sums(row, sec, unique.size)
+    merged = np.asarray(to_level(energy / total[:, None]), dtype=np.float64).reshape(energy.shape)
+    return unique, merged, total
+
+
+def _sums(groups: npt.NDArray[np.intp], values: FloatArray, size: int) -> FloatArray:
+    """``values`` summed per group number ``0..size-1``."""
+    return np.asarray(np.bincount(groups, weights=values, minlength=size), dtype=np.float64)
