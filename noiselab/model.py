@@ -30,6 +30,7 @@ __all__ = [
     "check_sensor_id",
     "rfc3339",
     "ts_key",
+    "utc",
     "utcnow",
 ]
 
@@ -94,6 +95,11 @@ ROLES: frozenset[str] = frozenset(get_args(Role))
 
 MAX_NAME_LENGTH = 200
 """Longest name of a sensor, an API key or a trial, characters."""
+
+
+def utc(t: float) -> datetime:
+    """``t`` (Unix s) as an aware UTC datetime."""
+    return datetime.fromtimestamp(t, UTC)
 
 
 def utcnow() -> datetime:

@@ -16,8 +16,8 @@ from noiselab.analysis.guidelines import lden_guideline_values
 from noiselab.api.map_bands import BANDS
 from noiselab.livemap.context import MapContext
 from noiselab.livemap.estimate import Contribution, Nearby, PointEstimate
-from noiselab.livemap.update import SensorResult, SurfaceUpdate, token, utc
-from noiselab.model import rfc3339
+from noiselab.livemap.update import SensorResult, SurfaceUpdate, token
+from noiselab.model import rfc3339, utc
 
 __all__ = ["Encoded", "SurfaceBodies", "estimate_body", "surface_body"]
 

@@ -16,7 +16,7 @@ to the stretch its interval starts in, as it belongs to the hour it starts in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import pairwise
 
 import numpy as np
@@ -31,6 +31,7 @@ from noiselab.analysis.corrections import (
     merge_rows,
     partial_buckets,
 )
+from noiselab.model import utc
 from noiselab.store.base import BandLevels, ReadingStore, Series
 from noiselab.store.metadata import Correction
 
@@ -46,10 +47,6 @@ def active_ranges(corrections: Iterable[Correction]) -> dict[str, list[RangeCorr
         if correction.active:
             ranges.setdefault(correction.sensor_id, []).append(correction.as_range())
     return ranges
-
-
-def _utc(t: float) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
 
 
 def corrected_series(
@@ -75,7 +72,7 @@ def corrected_series(
     parts = [_select(rows, ~np.isin(rows.ts, cut))]
     for hour in cut.tolist():
         lo, hi = max(hour, t0), min(hour + HOUR_S, t1)
-        parts.append(store.minute_series(sensor_id, _utc(lo), _utc(hi)))
+        parts.append(store.minute_series(sensor_id, utc(lo), utc(hi)))
     return _corrected(_concat(parts), ranges)
 
 
@@ -116,7 +113,7 @@ def corrected_bands(
         excluded, offset = correction_state([lo], ranges)
         if excluded[0]:
             continue
-        found = store.hourly_bands(sensor_id, _utc(lo), _utc(hi))
+        found = store.hourly_bands(sensor_id, utc(lo), utc(hi))
         if len(found) == 0:
             continue
         if bands_hz is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -28,17 +28,13 @@ import numpy as np
 from noiselab.analysis.arrays import BoolArray, FloatArray
 from noiselab.analysis.decibels import energy, leq, level_from_energy
 from noiselab.livemap.periods import PeriodRules
+from noiselab.model import utc
 from noiselab.store.base import ReadingStore
 
-__all__ = ["MIN_COVERAGE", "DenLevels", "den_levels", "period_index", "utc", "window_laeq"]
+__all__ = ["MIN_COVERAGE", "DenLevels", "den_levels", "period_index", "window_laeq"]
 
 MIN_COVERAGE = 0.5
 """Share of a period a sensor must have measured to count (0..1)."""
-
-
-def utc(t: float) -> datetime:
-    """``t`` (Unix s) as an aware UTC datetime."""
-    return datetime.fromtimestamp(t, UTC)
 
 
 def window_laeq(

@@ -27,11 +27,11 @@ import numpy as np
 from noiselab.analysis.arrays import BoolArray, FloatArray
 from noiselab.analysis.periods import DANISH_PENALTIES, composite_rating_level
 from noiselab.livemap.context import MapContext, modelled_at, surface_of
-from noiselab.livemap.measure import den_levels, utc, window_laeq
+from noiselab.livemap.measure import den_levels, window_laeq
 from noiselab.livemap.periods import PeriodRules, PeriodSpec, window
 from noiselab.livemap.render import Images, render
 from noiselab.livemap.terms import Terms, laeq_terms, lden_terms
-from noiselab.model import Sensor
+from noiselab.model import Sensor, utc
 from noiselab.noisemap.basic_maps import Float32Array
 from noiselab.noisemap.emission import PeriodHours, group_offsets_db, period_hours
 from noiselab.noisemap.model import NoiseMap, SensorValues

@@ -15,7 +15,7 @@ and in no other.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -38,6 +38,7 @@ from noiselab.api.schemas.alerts import (
     SecretOut,
 )
 from noiselab.api.schemas.errors import ErrorOut
+from noiselab.model import utc
 from noiselab.store.metadata import (
     Alert,
     AlertRepository,
@@ -116,7 +117,7 @@ def _detail(repo: AlertRepository, alert: Alert, now: datetime) -> AlertDetailOu
 
 
 def _now(settings: SettingsDep) -> datetime:
-    return datetime.fromtimestamp(settings.clock(), UTC)
+    return utc(settings.clock())
 
 
 # --------------------------------------------------------------------------- rules

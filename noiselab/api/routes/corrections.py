@@ -23,6 +23,7 @@ from noiselab.api.deps import CorrectionsDep, MetaDep, SettingsDep
 from noiselab.api.params import MAX_ID, RowId, parse_instant
 from noiselab.api.schemas.corrections import CorrectionIn, CorrectionOut, WithdrawIn
 from noiselab.api.schemas.errors import ErrorOut
+from noiselab.model import utc
 from noiselab.store.metadata import AlreadyWithdrawn, Correction
 
 __all__ = ["router"]
@@ -44,7 +45,7 @@ def _out(correction: Correction) -> CorrectionOut:
 
 
 def _now(settings: SettingsDep) -> datetime:
-    return datetime.fromtimestamp(settings.clock(), UTC)
+    return utc(settings.clock())
 
 
 @router.post(
