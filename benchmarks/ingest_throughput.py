@@ -30,13 +30,12 @@ from pathlib import Path
 import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.subscribeoptions import SubscribeOptions
+from raw_drain import raw_drain
 
 from noiselab.broker import MosquittoBroker
 from noiselab.config import parse_mqtt_url
 from noiselab.ingest.worker import IngestSettings, IngestWorker
 from noiselab.model import Sensor
-from noiselab.mqtt import connect_properties
 from noiselab.store.metadata import MetadataStore
 from noiselab.store.sqlite import SqliteStore
 
@@ -107,41 +106,9 @@ def batch_lines(messages: int, start: float, size: int = 100) -> list[list[bytes
 
 def raw_paho_drain(port: int, prefix: str, count: int) -> float:
     """Messages/s of a counting paho subscriber draining a queued backlog of ``count``."""
-    client_id = f"{prefix}-raw"
-    got = threading.Event()
-    received = 0
-
-    def on_message(_c: object, _u: object, _m: mqtt.MQTTMessage) -> None:
-        nonlocal received
-        received += 1
-        if received >= count:
-            got.set()
-
-    def session() -> mqtt.Client:
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        c.on_message = on_message
-        c.connect(
-            "127.0.0.1",
-            port,
-            clean_start=False,
-            properties=connect_properties(session_expiry_s=3600, receive_maximum=10_000),
-        )
-        return c
-
-    c = session()
-    c.subscribe(f"{prefix}/+/levels", options=SubscribeOptions(qos=1))
-    c.loop(1.0)
-    c.disconnect()
-    publish_backlog(port, prefix, single_lines(count, T0))
-    c = session()
-    start = time.perf_counter()
-    c.loop_start()
-    if not got.wait(600):
-        raise RuntimeError(f"raw subscriber got {received} of {count}")
-    elapsed = time.perf_counter() - start
-    c.disconnect()
-    c.loop_stop()
-    return count / elapsed
+    return raw_drain(
+        port, prefix, count, lambda: publish_backlog(port, prefix, single_lines(count, T0))
+    )
 
 
 def make_worker(broker: MosquittoBroker, prefix: str, workdir: Path) -> IngestWorker:

@@ -29,14 +29,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.subscribeoptions import SubscribeOptions
-
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from machine import describe  # noqa: E402 (after the path)
+from raw_drain import raw_drain  # noqa: E402
 from support.fuzz_payloads import fuzz_messages  # noqa: E402
 from support.pipeline import publish_all  # noqa: E402
 
@@ -44,7 +41,6 @@ from noiselab.broker import MosquittoBroker  # noqa: E402
 from noiselab.config import parse_mqtt_url  # noqa: E402
 from noiselab.ingest.worker import IngestSettings, IngestWorker  # noqa: E402
 from noiselab.model import Sensor  # noqa: E402
-from noiselab.mqtt import connect_properties  # noqa: E402
 from noiselab.store.metadata import MetadataStore  # noqa: E402
 from noiselab.store.sqlite import SqliteStore  # noqa: E402
 
@@ -79,44 +75,9 @@ def fuzz(prefix: str, count: int, now: float) -> tuple[Messages, int]:
     return [(m.topic, m.payload) for m in made], sum(m.entries for m in made)
 
 
-def raw_drain(broker: MosquittoBroker, prefix: str, messages: Messages) -> float:
+def raw_rate(broker: MosquittoBroker, prefix: str, messages: Messages) -> float:
     """Messages/s of a counting paho subscriber draining ``messages`` queued in its session."""
-    done = threading.Event()
-    received = 0
-
-    def on_message(_c: object, _u: object, _m: mqtt.MQTTMessage) -> None:
-        nonlocal received
-        received += 1
-        if received >= len(messages):
-            done.set()
-
-    def session() -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"{prefix}-raw", protocol=mqtt.MQTTv5
-        )
-        client.on_message = on_message
-        client.connect(
-            "127.0.0.1",
-            broker.port,
-            clean_start=False,
-            properties=connect_properties(session_expiry_s=3600, receive_maximum=10_000),
-        )
-        return client
-
-    client = session()
-    client.subscribe(f"{prefix}/+/levels", options=SubscribeOptions(qos=1))
-    client.loop(1.0)
-    client.disconnect()
-    publish_all(broker, messages)
-    client = session()
-    started = time.perf_counter()
-    client.loop_start()
-    if not done.wait(600):
-        raise RuntimeError(f"the raw subscriber got {received} of {len(messages)}")
-    elapsed = time.perf_counter() - started
-    client.disconnect()
-    client.loop_stop()
-    return len(messages) / elapsed
+    return raw_drain(broker.port, prefix, len(messages), lambda: publish_all(broker, messages))
 
 
 def _worker(broker: MosquittoBroker, prefix: str, workdir: Path) -> IngestWorker:
@@ -202,7 +163,7 @@ def main() -> None:
             for name, make in inputs.items():
                 # The same messages for both, each under its own topic prefix.
                 messages, _ = make(f"{name}{r}", args.messages, time.time())
-                raw = raw_drain(broker, f"{name}{r}", messages)
+                raw = raw_rate(broker, f"{name}{r}", messages)
                 messages, entries = make(f"{name}{r}i", args.messages, time.time())
                 workdir = Path(tmp) / f"{name}{r}"
                 per_entry, per_message = ingest_drain(
