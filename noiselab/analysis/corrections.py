@@ -13,6 +13,11 @@ Where a range edge cuts a coarser row, that row must be replaced by finer ones f
 (:func:`partial_buckets` finds them). Several ranges may overlap: an exclusion wins, offsets
 add.
 
+Exclusions carry a ``cause`` (a staff correction, weather outside the measurement conditions, a
+staff annotation): the rows they leave out are kept apart with the cause that took them
+(:class:`ExcludedRows`), so an answer can say how many measured seconds each cause removed. Where
+ranges of several causes cover a row, the first cause of :data:`EXCLUSION_ORDER` takes it.
+
 Worked values (energetic means, SPEC "Units and time"): an hour at 60 dB whose first 30
 minutes get -3 dB has ``10·log10(0.5·10^5.7 + 0.5·10^6.0) = 58.75 dB``; the same hour with its
 first 30 minutes excluded has 60 dB over 1,800 measured seconds, coverage 0.5.
@@ -32,8 +37,10 @@ from noiselab.analysis.arrays import BoolArray, FloatArray
 from noiselab.analysis.decibels import to_energy, to_level
 
 __all__ = [
+    "EXCLUSION_ORDER",
     "CorrectedRows",
     "CorrectionKind",
+    "ExcludedRows",
     "RangeCorrection",
     "apply_corrections",
     "correction_state",
@@ -46,16 +53,22 @@ __all__ = [
 CorrectionKind = Literal["exclude", "offset"]
 """``"exclude"``: the range's data is left out; ``"offset"``: ``offset_db`` is added to it."""
 
+EXCLUSION_ORDER: tuple[str, ...] = ("correction", "annotation", "weather")
+"""Causes of exclusion, the deliberate staff decisions first: a row several causes exclude is
+counted under the first of them."""
+
 
 @dataclass(frozen=True, slots=True)
 class RangeCorrection:
     """One correction of one sensor: ``[start, end)`` in Unix s (UTC), its ``kind`` and, for
-    ``"offset"``, the dB added to every level in the range (ignored for ``"exclude"``)."""
+    ``"offset"``, the dB added to every level in the range (ignored for ``"exclude"``);
+    ``cause`` says why (one of :data:`EXCLUSION_ORDER`)."""
 
     start: float
     end: float
     kind: CorrectionKind
     offset_db: float = 0.0
+    cause: str = "correction"
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.start) and math.isfinite(self.end) and self.start < self.end):
@@ -64,19 +77,54 @@ class RangeCorrection:
             raise ValueError(f"kind {self.kind!r} must be 'exclude' or 'offset'")
         if not math.isfinite(self.offset_db):
             raise ValueError("offset_db must be a finite number of dB")
+        if self.cause not in EXCLUSION_ORDER:
+            raise ValueError(f"cause {self.cause!r} must be one of {', '.join(EXCLUSION_ORDER)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedRows:
+    """The rows an exclusion left out: ``ts`` (Unix s, interval starts), ``duration`` (s) and
+    ``cause`` (an index into :data:`EXCLUSION_ORDER`), in the input's order."""
+
+    ts: FloatArray
+    duration: FloatArray
+    cause: npt.NDArray[np.intp]
+
+    def seconds_by_cause(self) -> dict[str, float]:
+        """Measured seconds left out per cause (every cause of :data:`EXCLUSION_ORDER`)."""
+        sums = np.bincount(self.cause, weights=self.duration, minlength=len(EXCLUSION_ORDER))
+        return {name: float(sums[i]) for i, name in enumerate(EXCLUSION_ORDER)}
+
+    @staticmethod
+    def empty() -> ExcludedRows:
+        """No rows."""
+        return ExcludedRows(np.zeros(0), np.zeros(0), np.zeros(0, np.intp))
+
+    @staticmethod
+    def concat(parts: Sequence[ExcludedRows]) -> ExcludedRows:
+        """``parts`` one after the other."""
+        if not parts:
+            return ExcludedRows.empty()
+        return ExcludedRows(
+            np.concatenate([p.ts for p in parts]),
+            np.concatenate([p.duration for p in parts]),
+            np.concatenate([p.cause for p in parts]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class CorrectedRows:
     """Rows after correction, in the input's order: ``ts`` (Unix s), ``laeq`` (dB),
     ``duration`` (s), ``lafmax`` (dB, NaN where unknown; ``None`` when not given), excluded
-    rows removed; ``excluded_s`` the seconds left out."""
+    rows removed; ``excluded_s`` the seconds left out and ``excluded`` those rows with the
+    cause of each."""
 
     ts: FloatArray
     laeq: FloatArray
     duration: FloatArray
     lafmax: FloatArray | None
     excluded_s: float
+    excluded: ExcludedRows
 
 
 def correction_state(
@@ -84,16 +132,26 @@ def correction_state(
 ) -> tuple[BoolArray, FloatArray]:
     """For each instant of ``ts`` (Unix s): whether an exclusion covers it, and the sum (dB)
     of the offsets of the ranges that cover it."""
+    cause, offset = _state(ts, corrections)
+    return cause < len(EXCLUSION_ORDER), offset
+
+
+def _state(
+    ts: npt.ArrayLike, corrections: Sequence[RangeCorrection]
+) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """Per instant the index in :data:`EXCLUSION_ORDER` of the first cause excluding it
+    (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB)."""
     t = np.asarray(ts, dtype=np.float64).reshape(-1)
-    excluded = np.zeros(t.size, dtype=bool)
+    none = len(EXCLUSION_ORDER)
+    cause = np.full(t.size, none, dtype=np.intp)
     offset = np.zeros(t.size, dtype=np.float64)
     for c in corrections:
         inside = (t >= c.start) & (t < c.end)
         if c.kind == "exclude":
-            excluded |= inside
+            cause[inside] = np.minimum(cause[inside], EXCLUSION_ORDER.index(c.cause))
         else:
             offset[inside] += c.offset_db
-    return excluded, offset
+    return cause, offset
 
 
 def apply_corrections(
@@ -115,7 +173,8 @@ def apply_corrections(
     mx = None if lafmax is None else np.asarray(lafmax, dtype=np.float64).reshape(-1)
     if not t.size == lv.size == d.size or (mx is not None and mx.size != t.size):
         raise ValueError(f"{t.size} timestamps, {lv.size} levels and {d.size} durations")
-    excluded, offset = correction_state(t, corrections)
+    cause, offset = _state(t, corrections)
+    excluded = cause < len(EXCLUSION_ORDER)
     keep = ~excluded
     return CorrectedRows(
         ts=t[keep],
@@ -123,6 +182,7 @@ def apply_corrections(
         duration=d[keep],
         lafmax=None if mx is None else mx[keep] + offset[keep],
         excluded_s=float(d[excluded].sum()),
+        excluded=ExcludedRows(t[excluded], d[excluded], cause[excluded]),
     )
 
 

@@ -13,6 +13,15 @@ from noiselab.corrections.overlay import (
     corrected_bands,
     corrected_hours,
     corrected_series,
+    validated_hours,
+    validated_series,
 )
 
-__all__ = ["active_ranges", "corrected_bands", "corrected_hours", "corrected_series"]
+__all__ = [
+    "active_ranges",
+    "corrected_bands",
+    "corrected_hours",
+    "corrected_series",
+    "validated_hours",
+    "validated_series",
+]

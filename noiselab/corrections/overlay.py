@@ -23,6 +23,7 @@ import numpy as np
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.corrections import (
+    ExcludedRows,
     RangeCorrection,
     apply_corrections,
     correction_state,
@@ -35,7 +36,15 @@ from noiselab.model import utc
 from noiselab.store.base import BandLevels, ReadingStore, Series
 from noiselab.store.metadata import Correction
 
-__all__ = ["HOUR_S", "active_ranges", "corrected_bands", "corrected_hours", "corrected_series"]
+__all__ = [
+    "HOUR_S",
+    "active_ranges",
+    "corrected_bands",
+    "corrected_hours",
+    "corrected_series",
+    "validated_hours",
+    "validated_series",
+]
 
 HOUR_S = 3600.0
 
@@ -62,11 +71,24 @@ def corrected_series(
     roll-up, or with ``hourly`` the hourly one where that is exact and per-minute rows in the
     hours a range edge cuts (``ts`` ascending either way; ``duration`` the measured seconds,
     ``lafmax`` NaN where unknown). Without ranges, exactly what the store gives."""
+    return validated_series(store, sensor_id, start, end, ranges, hourly=hourly)[0]
+
+
+def validated_series(
+    store: ReadingStore,
+    sensor_id: str,
+    start: datetime,
+    end: datetime,
+    ranges: Sequence[RangeCorrection],
+    *,
+    hourly: bool,
+) -> tuple[Series, ExcludedRows]:
+    """:func:`corrected_series` and the rows its exclusions left out, with their causes."""
     if not hourly:
         return _corrected(store.minute_series(sensor_id, start, end), ranges)
     rows = store.hour_series(sensor_id, start, end)
     if not ranges:
-        return rows
+        return rows, ExcludedRows.empty()
     t0, t1 = start.timestamp(), end.timestamp()
     cut = partial_buckets(ranges, t0, t1, HOUR_S)
     parts = [_select(rows, ~np.isin(rows.ts, cut))]
@@ -86,11 +108,22 @@ def corrected_hours(
     """The UTC hours of ``[start, end)`` (both on whole hours) in which ``sensor_id`` has data
     after ``ranges`` are applied: their starts (Unix s), LAeq,1h (dB, the energetic mean over
     the measured seconds left) and coverage (those seconds over 3600, at most 1)."""
-    rows = corrected_series(store, sensor_id, start, end, ranges, hourly=True)
+    return validated_hours(store, sensor_id, start, end, ranges)[:3]
+
+
+def validated_hours(
+    store: ReadingStore,
+    sensor_id: str,
+    start: datetime,
+    end: datetime,
+    ranges: Sequence[RangeCorrection],
+) -> tuple[FloatArray, FloatArray, FloatArray, ExcludedRows]:
+    """:func:`corrected_hours` and the rows its exclusions left out, with their causes."""
+    rows, excluded = validated_series(store, sensor_id, start, end, ranges, hourly=True)
     starts = np.arange(start.timestamp(), end.timestamp(), HOUR_S)
     levels, seconds = interval_levels(rows.ts, rows.laeq, rows.duration, starts, HOUR_S)
     has = seconds > 0
-    return starts[has], levels[has], np.minimum(seconds[has] / HOUR_S, 1.0)
+    return starts[has], levels[has], np.minimum(seconds[has] / HOUR_S, 1.0), excluded
 
 
 def corrected_bands(
@@ -147,9 +180,9 @@ def _concat(parts: Sequence[Series]) -> Series:
     )
 
 
-def _corrected(rows: Series, ranges: Sequence[RangeCorrection]) -> Series:
+def _corrected(rows: Series, ranges: Sequence[RangeCorrection]) -> tuple[Series, ExcludedRows]:
     if not ranges:
-        return rows
+        return rows, ExcludedRows.empty()
     fixed = apply_corrections(rows.ts, rows.laeq, rows.duration, ranges, rows.lafmax)
     assert fixed.lafmax is not None
-    return Series(fixed.ts, fixed.laeq, fixed.duration, fixed.lafmax)
+    return Series(fixed.ts, fixed.laeq, fixed.duration, fixed.lafmax), fixed.excluded
