@@ -10,7 +10,7 @@ with φ latitudes, λ longitudes (radians) and R = 6,371,008.8 m, the IUGG mean 
 R₁ = (2a + b)/3 of the GRS 80 ellipsoid (Moritz, "Geodetic Reference System 1980", J. Geodesy
 74 (2000), table of derived constants). Against the ellipsoid the sphere errs by at most about
 0.5 %, i.e. ±10 m over 2 km: far below the spacing of noise sensors. Worked value: one minute
-of arc along a meridian, (55°00′N, 12°E) to (55°01′N, 12°E), is R·π/10800 = 1853.25 m.
+of arc along a meridian, (55° 0' N, 12° E) to (55° 1' N, 12° E), is R·π/10800 = 1853.25 m.
 """
 
 from __future__ import annotations

@@ -89,9 +89,7 @@ def clean_text(text: str | None) -> str | None:
     )
     cleaned = unicodedata.normalize("NFC", kept).strip()
     if len(cleaned) > MAX_TEXT_LENGTH:
-        raise IntakeError(
-            f"text: at most {MAX_TEXT_LENGTH} characters, got {len(cleaned)}"
-        )
+        raise IntakeError(f"text: at most {MAX_TEXT_LENGTH} characters, got {len(cleaned)}")
     return cleaned or None
 
 
@@ -121,9 +119,7 @@ def accept(
     if category not in CATEGORIES:
         raise IntakeError(f"category: {category!r} must be one of {', '.join(CATEGORIES)}")
     if not area.contains(lat, lon):
-        raise IntakeError(
-            f"lat, lon: ({lat}, {lon}) is outside the map's area: {area.describe()}"
-        )
+        raise IntakeError(f"lat, lon: ({lat}, {lon}) is outside the map's area: {area.describe()}")
     kind: ReportCategory = category  # type: ignore[assignment]  # checked above
     try:
         return CitizenReport(

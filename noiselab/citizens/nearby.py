@@ -6,7 +6,7 @@ with a position within :data:`RADIUS_M` (2 km) of the report's point, by great-c
 :data:`MAX_SENSORS`. For each, the LAeq over the 15 minutes around the report's time:
 
 - the window is the 15 whole UTC minutes centred on the report's minute ``m`` (``ts`` cut to
-  the minute): ``[m − 7 min, m + 8 min)``, read from the store's per-minute roll-up
+  the minute): ``[m - 7 min, m + 8 min)``, read from the store's per-minute roll-up
   (``ReadingStore.minute_series``), which is kept after raw readings are compacted or retired;
 - ``laeq`` is the energetic mean over the measured seconds,
   ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`` (:func:`noiselab.analysis.decibels.leq`), ``None``

@@ -6,8 +6,8 @@
 (:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
 outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
 (:class:`CorrectionRepository`, the audit log of staff corrections) and
-``meta.citizen_reports`` (:class:`CitizenReportRepository`, citizens' noise reports). The domain records
-they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
+``meta.citizen_reports`` (:class:`CitizenReportRepository`, citizens' noise reports). The
+domain records they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
 

@@ -65,9 +65,7 @@ class AlreadyHandled(NoiselabError):  # noqa: N818 - reads as the state of the r
 def has_control_characters(text: str) -> bool:
     """Whether ``text`` holds a control or format character other than a line break or tab
     (Unicode categories Cc, Cf, Cs, Co, Cn: NUL, escapes, bidirectional overrides...)."""
-    return any(
-        unicodedata.category(ch).startswith("C") and ch not in "\n\t" for ch in text
-    )
+    return any(unicodedata.category(ch).startswith("C") and ch not in "\n\t" for ch in text)
 
 
 class CitizenReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -191,7 +189,9 @@ class CitizenReportRepository:
         statement = (
             sa.update(citizen_reports_table)
             .where(c.id == report_id, c.status == "new")
-            .values(status="handled", handled_at=when or utcnow(), handled_by=by, handling_note=note)
+            .values(
+                status="handled", handled_at=when or utcnow(), handled_by=by, handling_note=note
+            )
         )
         with translated("mark a citizen's report handled"), self._engine.begin() as connection:
             changed = connection.execute(statement).rowcount

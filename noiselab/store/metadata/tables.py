@@ -5,8 +5,9 @@
 ``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
 ``trials`` the vendor trials; ``corrections`` the staff corrections of stored history (their
 audit log, :mod:`noiselab.store.metadata.corrections`); ``citizen_reports`` the citizens' "it is
-loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen_reports`). Alembic (``migrations/``) owns the
-schema and must produce exactly these tables: its ``env.py`` compares against :data:`METADATA`.
+loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen_reports`).
+Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
+``env.py`` compares against :data:`METADATA`.
 
 Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
 stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
