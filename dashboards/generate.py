@@ -374,7 +374,8 @@ def alerts_health() -> dict[str, Any]:
     return dashboard(
         "nl-alerts",
         "Alerts & health",
-        "Open alerts, sensor health and rejected readings, for environment staff.",
+        "Open alerts, sensor health, rejected readings and citizens' reports, for environment "
+        "staff.",
         [
             panel(
                 "Open alerts",
@@ -404,6 +405,16 @@ def alerts_health() -> dict[str, Any]:
                 (0, 18, 24, 10),
                 [api_target("quarantine")],
                 unit="none",
+            ),
+            panel(
+                "Citizens' reports",
+                "table",
+                (0, 28, 24, 10),
+                [api_target("citizen_reports")],
+                unit="none",
+                description="Noise reported by citizens on the public map, beside the LAeq of "
+                "the nearest public sensor over the 15 minutes around each report. Mark a "
+                "report handled with `noiselab citizen-reports handle` or the API.",
             ),
         ],
     )

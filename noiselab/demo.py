@@ -6,7 +6,8 @@ maps too, in ``noisemap/``: built in about 2 s on the first start). So that each
 can try their part at once, the demo also makes a staff key and a vendor key (kept in
 ``demo-keys.json`` in the data directory and reused on the next start) and, when the simulated
 sites include the barrier trial pair, a trial of that barrier whose "after" period starts when
-the simulator installs it. Ctrl-C (or SIGTERM)
+the simulator installs it; and, so staff see one, a sample citizen's report near the Køge Bugt
+Motorvejen sensor (once per data directory). Ctrl-C (or SIGTERM)
 stops them in order: the simulator first, then the ingest (which writes and acknowledges what
 it has), the alert evaluator, the API and the broker.
 """
@@ -29,20 +30,31 @@ from typing import IO
 
 from noiselab.api.auth import create_key
 from noiselab.broker import MosquittoBroker, free_port
+from noiselab.citizens.intake import accept
 from noiselab.config import parse_duration
 from noiselab.errors import ConfigError
 from noiselab.logs import event
 from noiselab.sensors_sim.register import register_sim_sensors
 from noiselab.sensors_sim.sites import sensors_from_spec
-from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
+from noiselab.store.metadata import (
+    CitizenReport,
+    CitizenReportRepository,
+    MetadataStore,
+    Trial,
+    TrialRepository,
+)
 
-__all__ = ["DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo"]
+__all__ = ["DEMO_REPORT_TEXT", "DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo"]
 
 log = logging.getLogger("noiselab.demo")
 
 DEMO_TRIAL_ID = "tr-00000000d3e0"
 DEMO_VENDOR = "blade-barriers"
 """The vendor of the demo trial; the demo's vendor key has this name, so it sees the trial."""
+DEMO_REPORT_TEXT = "Meget larm fra motorvejen her til morgen, lastbiler hele tiden."
+"""The sample citizen's report's words (Danish, like most reports will be)."""
+DEMO_REPORT_PLACE = (55.6281, 12.3863)
+"""Where the sample report was made: about 160 m north of kbm-25m (Køge Bugt Motorvejen)."""
 
 
 class Demo:
@@ -69,6 +81,7 @@ class Demo:
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.keys: dict[str, str] = {}
         self.trial: Trial | None = None
+        self.report: CitizenReport | None = None
         self._stop = threading.Event()
         # The barrier goes up mid-backfill, on a whole hour (trial periods are whole hours).
         now = time.time()
@@ -148,6 +161,7 @@ class Demo:
                 keys_file.touch(mode=0o600)
                 keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
             self.trial = self._demo_trial(meta.trials)
+            self.report = _demo_report(meta.citizen_reports)
         finally:
             meta.close()
 
@@ -223,6 +237,10 @@ class Demo:
             f"  staff key     {self.keys.get('staff', '-')}",
             f"  vendor key    {self.keys.get('vendor', '-')}  ({DEMO_VENDOR})",
         ]
+        if self.report is not None:
+            lines.append(
+                f"  citizens      {api}/api/v1/citizen-reports  (staff key; one sample report)"
+            )
         if self.trial is not None:
             lines.append(
                 f"  trial         {api}/api/v1/trials/{self.trial.id}/report "
@@ -269,6 +287,24 @@ class Demo:
                 process.wait()
         self.broker.stop()
         print("noiselab demo stopped", flush=True)
+
+
+def _demo_report(reports: CitizenReportRepository) -> CitizenReport | None:
+    """A sample citizen's report near the Køge Bugt Motorvejen sensor, 40 minutes ago (inside
+    the backfilled data), unless the database holds reports already."""
+    if reports.find(limit=1):
+        return None
+    now = datetime.now(UTC)
+    lat, lon = DEMO_REPORT_PLACE
+    report = accept(
+        lat=lat,
+        lon=lon,
+        category="road",
+        text=DEMO_REPORT_TEXT,
+        ts=now - timedelta(minutes=40),
+        received_at=now,
+    )
+    return reports.add(report)
 
 
 def _key_is_live(meta: MetadataStore, key: str) -> bool:

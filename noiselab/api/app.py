@@ -27,6 +27,7 @@ from noiselab.api.ratelimit_shared import SharedRateLimiter
 from noiselab.api.read_gate import ReadGate
 from noiselab.api.routes import (
     alerts,
+    citizen_reports,
     corrections,
     events,
     health,
@@ -67,8 +68,10 @@ checks count too), get only 15-minute buckets or coarser from `levels` (finer: 4
 `Cache-Control: public, max-age=…` (15 s for data that may still change, 300 s for ranges
 fully in the past); responses to a key are `private, no-store`.
 
-Limits: a request with a body needs a valid key before the body is read (401), and a body
-over its route's limit answers 413. Reads (`levels`, `events`, `indicators`) are charged by
+Limits: a request with a body needs a valid key before the body is read (401; the one
+exception is a citizen's report, `POST /api/v1/citizen-reports`, filed without a key and
+limited to 5 per address per 10 minutes), and a body over its route's limit answers 413.
+Reads (`levels`, `events`, `indicators`) are charged by
 their cost, the rows they read and the points they answer, against a budget per key or, without
 a key, per address: 429 with `Retry-After` when it is spent, 422 for one read costing more than
 the whole budget. Costly reads share a few workers: 503 with `Retry-After` when all are busy.
@@ -134,8 +137,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.limiter = _limiter(settings)
     app.state.read_gate = ReadGate(settings.limits, settings.clock, settings.store_url)
     install_error_handlers(app)  # the catch-all middleware goes inside the metrics one
-    bodies = {push.router.prefix: settings.limits.push_body_bytes}
-    app.add_middleware(BodyGuard, limits=settings.limits, route_limits=bodies)
+    bodies = {
+        push.router.prefix: settings.limits.push_body_bytes,
+        citizen_reports.router.prefix: settings.limits.citizen_body_bytes,
+    }
+    public_writes = {("POST", citizen_reports.router.prefix)}  # a citizen files without a key
+    app.add_middleware(
+        BodyGuard, limits=settings.limits, route_limits=bodies, public_writes=public_writes
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(sensors.router)
     app.include_router(indicators.router)
@@ -143,6 +152,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(trials.router)
     app.include_router(alerts.router)
     app.include_router(corrections.router)
+    app.include_router(citizen_reports.router)
     app.include_router(staff.router)
     app.include_router(public_map.router)
     app.include_router(surface.router)

@@ -6,9 +6,12 @@ check among them, so without this middleware anybody could make the API hold and
 amount of data. :class:`BodyGuard`, a pure ASGI middleware in front of the routes, does for a
 request that carries a body (a ``Content-Length`` above 0 or a ``Transfer-Encoding``):
 
-1. a write (any method but GET, HEAD, OPTIONS; every write route needs a key) without a valid
-   key answers 401 before a byte of the body is read; the failure is charged to the client
-   address's public rate limit like any failed key check (429 once it is empty);
+1. a write (any method but GET, HEAD, OPTIONS) without a valid key answers 401 before a byte
+   of the body is read; the failure is charged to the client address's public rate limit
+   like any failed key check (429 once it is empty). Every write route needs a key but the
+   ``public_writes`` given to the guard (method and exact path: a citizen's report), whose
+   bodies are small and limited like any other, and whose routes check a presented key
+   themselves;
 2. a declared ``Content-Length`` over the route's limit answers 413 at once;
 3. the body is then read as it streams in, and 413 answers as soon as more than the limit has
    arrived: a chunked body or one longer than it claimed is never held whole;
@@ -26,7 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 from fastapi.concurrency import run_in_threadpool
@@ -62,11 +65,19 @@ def json_depth(body: bytes) -> int:
 class BodyGuard:
     """The middleware (see the module docstring). ``route_limits`` maps path prefixes to their
     own byte limits (the longest matching prefix wins); other paths get ``limits.max_body_bytes``.
+    ``public_writes`` are the ``(method, path)`` pairs written to without a key.
     """
 
-    def __init__(self, app: ASGIApp, limits: Limits, route_limits: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: Limits,
+        route_limits: Mapping[str, int],
+        public_writes: Collection[tuple[str, str]] = (),
+    ) -> None:
         self.app, self.limits = app, limits
         self.route_limits = sorted(route_limits.items(), key=lambda item: -len(item[0]))
+        self.public_writes = frozenset(public_writes)
 
     def limit(self, path: str) -> int:
         """The byte limit of a body sent to ``path``."""
@@ -80,7 +91,10 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if scope["method"] not in SAFE_METHODS:
+        if (
+            scope["method"] not in SAFE_METHODS
+            and (scope["method"], scope["path"]) not in self.public_writes
+        ):
             refusal = await _key_refusal(request)
             if refusal is not None:
                 await refusal(scope, receive, send)

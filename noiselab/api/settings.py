@@ -49,10 +49,12 @@ class ApiSettings:
     :mod:`noiselab.noisemap.sources`). ``webhook_allow`` names the internal webhook receivers an
     alert rule may point at (CIDRs and/or host names, see
     :class:`~noiselab.alerts.url_policy.AllowList`; the ``noiselab alerts`` sender needs the
-    same list). ``clock`` returns "now" in Unix seconds (injectable for tests; the rate limiter
-    and the map caches use it too). ``limits`` bound what one request may cost: its body, its
-    reads, the room of heavy reads (:class:`~noiselab.api.limits.Limits`). Raises
-    ``ConfigError`` naming a bad value.
+    same list). Citizens' reports are limited to ``citizen_report_burst`` per client address
+    per ``citizen_report_window_s`` seconds (burst 0: no limit; see
+    :mod:`noiselab.api.report_limit`). ``clock`` returns "now" in Unix seconds (injectable
+    for tests; the rate limiter and the map caches use it too). ``limits`` bound what one
+    request may cost: its body, its reads, the room of heavy reads
+    (:class:`~noiselab.api.limits.Limits`). Raises ``ConfigError`` naming a bad value.
     """
 
     store_url: str
@@ -76,6 +78,8 @@ class ApiSettings:
     noisemap_cache_dir: str = ""
     noisemap_sources: str = ""
     webhook_allow: tuple[str, ...] = ()
+    citizen_report_burst: int = 5
+    citizen_report_window_s: float = 600.0
     limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
@@ -99,6 +103,14 @@ class ApiSettings:
         if not 0 <= self.public_burst <= 1_000_000:
             raise ConfigError(f"public burst {self.public_burst}: need 0..1000000 (0: off)")
         parse_zone("time zone", self.zone)
+        if not 0 <= self.citizen_report_burst <= 10_000:
+            raise ConfigError(
+                f"citizen report burst {self.citizen_report_burst}: need 0..10000 (0: off)"
+            )
+        if not 1 <= self.citizen_report_window_s <= 86_400:
+            raise ConfigError(
+                f"citizen report window {self.citizen_report_window_s} s: need 1..86400 s"
+            )
         self._check_map()
         AllowList.parse(self.webhook_allow)
         (d0, d1), (e0, e1) = self.day, self.evening

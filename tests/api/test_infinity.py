@@ -28,7 +28,7 @@ from support.readings import sensor
 
 from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection
-from noiselab.store.metadata import MetadataStore
+from noiselab.store.metadata import CitizenReport, MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -115,6 +115,13 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
             "noiselab/vb-road-1/levels", "vb-road-1", b'{"laeq": 999}', "laeq: above 160 dB", hour
         )
         meta.quarantine.add([rejected])
+        when = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)  # in the 1-s readings of vb-road-1
+        report = meta.citizen_reports.add(
+            CitizenReport(ts=when, received_at=when, lat=55.6243, lon=12.3881, category="road",
+                          text="<img src=x onerror=alert(1)>")
+        )  # fmt: skip
+        assert report.id is not None
+        meta.citizen_reports.handle(report.id, by="kommune", note="Compared with vb-road-1")
     with lab.client() as client:
         trial = client.post(
             "/api/v1/trials",
@@ -151,6 +158,7 @@ def test_the_document_has_a_query_per_endpoint() -> None:
         "/api/v1/health/sensors",
         "/api/v1/alerts",
         "/api/v1/quarantine",
+        "/api/v1/citizen-reports",
         "/api/v1/trials/${trial}/daily",
         "/api/v1/trials/${trial}/summary",
     } <= urls

@@ -21,9 +21,12 @@ from support.lab import ApiLab, headers_by_name
 from support.outbox import dead_delivery
 from support.role_table import (
     BAD_KEY,
+    CITIZEN_REPORT,
+    CITIZEN_REPORT_BODY,
     CORRECTION,
     CORRECTION_BODY,
     DEAD_DELIVERY,
+    DOOMED_CITIZEN_REPORT,
     DOOMED_CORRECTION,
     DOOMED_RULE,
     DOOMED_TRIAL,
@@ -65,7 +68,12 @@ class Matrix:
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    lab = ApiLab(tmp_path_factory.mktemp("matrix"), public_rate_per_s=1e6, public_burst=1_000_000)
+    lab = ApiLab(
+        tmp_path_factory.mktemp("matrix"),
+        public_rate_per_s=1e6,
+        public_burst=1_000_000,
+        citizen_report_burst=0,  # every role files reports: no per-address limit here
+    )
     with lab.meta():
         lab.sensors(
             Sensor(id=PUBLIC_SENSOR, name="road", source="road", public=True),
@@ -93,11 +101,13 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         ids[OWN_TRIAL] = created("/api/v1/trials", TRIAL_BODY)
         ids[RULE] = created("/api/v1/alert-rules", RULE_BODY)
         ids[CORRECTION] = created("/api/v1/corrections", CORRECTION_BODY)
+        ids[CITIZEN_REPORT] = created("/api/v1/citizen-reports", CITIZEN_REPORT_BODY)
         fresh = {
             DOOMED_TRIAL: lambda: created("/api/v1/trials", TRIAL_BODY),
             DOOMED_RULE: lambda: created("/api/v1/alert-rules", RULE_BODY),
             DEAD_DELIVERY: lambda: str(dead_delivery(meta, PUBLIC_SENSOR)),
             DOOMED_CORRECTION: lambda: created("/api/v1/corrections", CORRECTION_BODY),
+            DOOMED_CITIZEN_REPORT: lambda: created("/api/v1/citizen-reports", CITIZEN_REPORT_BODY),
         }
         yield Matrix(client, headers, ids, fresh)
 

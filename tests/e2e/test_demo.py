@@ -130,7 +130,8 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
 def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_trial(
     tmp_path: Path,
 ) -> None:
-    from noiselab.demo import DEMO_TRIAL_ID, Demo
+    from noiselab.citizens.nearby import nearest_public
+    from noiselab.demo import DEMO_REPORT_TEXT, DEMO_TRIAL_ID, Demo
     from noiselab.sensors_sim.register import register_sim_sensors
     from noiselab.store.metadata import MetadataStore
 
@@ -152,3 +153,16 @@ def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_tri
     fresh = prepared()
     assert fresh.keys["staff"] != first.keys["staff"]  # a revoked key is replaced
     assert json.loads((tmp_path / "demo-keys.json").read_text()) == fresh.keys
+    # One sample citizen's report, made on the first start only.
+    assert first.report is not None
+    assert (first.report.category, first.report.text) == ("road", DEMO_REPORT_TEXT)
+    assert again.report is None
+    assert fresh.report is None
+    with MetadataStore(first.meta_url) as meta:
+        [stored] = meta.citizen_reports.find()
+        [sensor] = [s for s in meta.sensors.all() if s.id == "kbm-25m"]
+    assert stored == first.report
+    assert sensor.lat is not None
+    assert sensor.lon is not None
+    [(nearest, metres)] = nearest_public([sensor], stored.lat, stored.lon)
+    assert (nearest.id, round(metres)) == ("kbm-25m", 161)

@@ -40,7 +40,7 @@ from noiselab.store.influx_cells import (
     hour_cells,
 )
 from noiselab.store.influx_lines import reading_lines
-from noiselab.store.metadata import MetadataStore, Trial
+from noiselab.store.metadata import CitizenReport, MetadataStore, Trial
 from noiselab.store.sqlite_rollup import MINUTE_MS, Rows, minute_keys, rollup_minutes
 
 DASHBOARDS = ROOT / "dashboards"
@@ -189,6 +189,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
         key = create_key(meta, role="staff", name="grafana")[1]
         topic = f"noiselab/{default_sensor}/levels"
         meta.quarantine.add([Rejection(topic, default_sensor, b'{"laeq": 999}', "laeq: > 160", T0)])
+        reported = datetime.fromtimestamp(T0 + 1800, UTC)
+        meta.citizen_reports.add(
+            CitizenReport(ts=reported, received_at=reported, lat=55.6243, lon=12.3881,
+                          category="road", text="Lastbiler <b>hele</b> tiden")
+        )  # fmt: skip
         day = datetime(2026, 3, 1, 23, tzinfo=UTC)
         meta.trials.create(
             Trial(

@@ -31,7 +31,10 @@ from typing import Any
 
 __all__ = [
     "BAD_KEY",
+    "CITIZEN_REPORT",
+    "CITIZEN_REPORT_BODY",
     "DEAD_DELIVERY",
+    "DOOMED_CITIZEN_REPORT",
     "DOOMED_RULE",
     "DOOMED_TRIAL",
     "OK",
@@ -75,6 +78,8 @@ DOOMED_RULE = "<rule to delete>"
 DEAD_DELIVERY = "<dead webhook delivery>"  # a new one per request: a retry revives it
 CORRECTION = "<correction>"
 DOOMED_CORRECTION = "<correction to withdraw>"  # a new one per request: withdrawn only once
+CITIZEN_REPORT = "<citizen report>"
+DOOMED_CITIZEN_REPORT = "<citizen report to handle>"  # a new one per request: handled only once
 UNKNOWN_ID = "999999"
 BAD_KEY = "nl_0123456789abcdef_" + "x" * 43
 
@@ -196,6 +201,14 @@ CORRECTION_BODY: dict[str, Any] = {
     "reason": "Road works beside the sensor",
 }
 WITHDRAW_BODY = {"reason": "Entered twice"}
+CR = "/api/v1/citizen-reports/{report_id}"
+CITIZEN_REPORT_BODY: dict[str, Any] = {
+    "lat": 55.6283,
+    "lon": 12.3866,
+    "category": "road",
+    "text": "Lastbiler hele natten",
+}
+HANDLE_BODY = {"note": "Compared with the nearest sensor"}
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -297,6 +310,19 @@ ROWS: list[Row] = [
         staff_not_found(),
         body=WITHDRAW_BODY,
     ),
+    # citizens' reports: filed by anyone (a presented key must be valid), read by staff
+    Row("POST", "/api/v1/citizen-reports", body=CITIZEN_REPORT_BODY),
+    Row("GET", "/api/v1/citizen-reports", expect=staff_only()),
+    Row("GET", CR, {"report_id": CITIZEN_REPORT}, staff_only()),
+    Row("GET", CR, {"report_id": UNKNOWN_ID}, staff_not_found()),
+    Row(
+        "POST",
+        CR + "/handle",
+        {"report_id": DOOMED_CITIZEN_REPORT},
+        staff_only(),
+        body=HANDLE_BODY,
+    ),
+    Row("POST", CR + "/handle", {"report_id": UNKNOWN_ID}, staff_not_found(), body=HANDLE_BODY),
     # staff views
     Row("GET", "/api/v1/quarantine", expect=staff_only()),
     Row("GET", "/api/v1/quarantine/{entry_id}", {"entry_id": UNKNOWN_ID}, staff_not_found()),

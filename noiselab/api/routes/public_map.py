@@ -37,6 +37,7 @@ from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.map import MapConfigOut, MapOut, MapRowOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
+from noiselab.citizens.intake import VALLENSBAEK
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
 
@@ -174,7 +175,8 @@ async def get_map_rows(request: Request) -> Response:
     openapi_extra=_SECURITY,
 )
 async def get_map_config(request: Request) -> Response:
-    """Tile URL and attribution, refresh interval, colour classes and guideline values."""
+    """Tile URL and attribution, refresh interval, colour classes, guideline values and the
+    area where citizens' noise reports may be placed."""
     principal = await map_principal(request)
     body = _config_bytes(request.app.state.settings)
     response = Response(body, media_type="application/json")
@@ -270,5 +272,9 @@ def _config_bytes(settings: ApiSettings) -> bytes:
             "evening": f"{settings.evening[0]:02d}-{settings.evening[1]:02d}",
             "night": f"{settings.night[0]:02d}-{settings.night[1]:02d}",
         },
+        "report_area": [
+            [VALLENSBAEK.south, VALLENSBAEK.west],
+            [VALLENSBAEK.north, VALLENSBAEK.east],
+        ],
     }
     return msgspec.json.encode(config)

@@ -8,6 +8,7 @@
 - ``trials``: vendor trials and their evaluation
 - ``alerts``: the staff endpoints (alert rules, alerts, the quarantine, sensor health)
 - ``map``: the public map
+- ``citizen_reports``: citizens' noise reports (filed by anyone, reviewed by staff)
 - ``keys``, ``push``, ``health``: API keys, readings pushed over HTTP, ``/healthz``
 
 The models appear in OpenAPI under their class names, so each name is used once.

@@ -69,6 +69,7 @@ _CONFIG_EXAMPLE: dict[str, Any] = {
     "guidelines_lden_db": {"road": 58.0, "rail": 64.0},
     "strongly_affected_lden_db": 68.0,
     "periods": {"day": "07-19", "evening": "19-22", "night": "22-07"},
+    "report_area": [[55.61055, 12.32234], [55.65545, 12.41766]],
 }
 
 
@@ -192,3 +193,7 @@ class MapConfigOut(Out):
         description='Road traffic Lden above which a dwelling is "stærkt støjbelastet".'
     )
     periods: dict[str, str] = Field(examples=[{"day": "07-19", "evening": "19-22"}])
+    report_area: tuple[tuple[float, float], tuple[float, float]] = Field(
+        description="[[south, west], [north, east]] (degrees): where a citizen's noise report "
+        "may be placed (POST /api/v1/citizen-reports)."
+    )

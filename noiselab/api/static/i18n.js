@@ -88,6 +88,30 @@ var NL_TEXTS = {
     whatShading: "Skraveringen viser, hvor kortets Lden for året er over Miljøstyrelsens " +
       "vejledende grænseværdi for boliger: 58 dB, hvor vejtrafik dominerer, og 64 dB, hvor " +
       "jernbanen gør. Den er ikke en bindende grænse og siger intet om den enkelte bolig.",
+    reportOpen: "Meld støj",
+    reportTitle: "Meld støj her og nu",
+    reportPick: "Klik på kortet, hvor der er larm.",
+    reportNoPlace: "Intet sted valgt endnu.",
+    reportPlace: "Valgt sted: {lat}, {lon}",
+    reportOutside: "Stedet er uden for kortets område. Vælg et sted i Vallensbæk.",
+    reportWhat: "Hvad larmer?",
+    reportRoad: "Vejtrafik",
+    reportRail: "Tog",
+    reportOther: "Andet",
+    reportText: "Beskrivelse (valgfri, højst 500 tegn)",
+    reportPrivacy: "Skriv ikke navn, adresse eller andre personlige oplysninger.",
+    reportSend: "Send",
+    reportNeedPlace: "Klik først på kortet, hvor der er larm.",
+    reportNeedCategory: "Vælg, hvad der larmer.",
+    reportSending: "Sender …",
+    reportThanks: "Tak! Din melding er modtaget (nr. {id}).",
+    reportStored: "Vi gemmer kun tidspunktet, det valgte sted, kategorien og din tekst: intet " +
+      "navn, ingen kontaktoplysninger og ikke din IP-adresse.",
+    reportEcho: "Din tekst: {text}",
+    reportAgain: "Meld igen",
+    reportTooMany: "Du har sendt mange meldinger. Prøv igen om {minutes} min.",
+    reportRefused: "Meldingen blev afvist: {detail}",
+    reportFailed: "Kunne ikke sende meldingen. Prøv igen om lidt.",
     locale: "da-DK"
   },
   en: {
@@ -175,6 +199,30 @@ var NL_TEXTS = {
       "Environmental Protection Agency's guideline value at dwellings: 58 dB where road traffic " +
       "dominates, 64 dB where the railway does. It is not a binding limit and says nothing " +
       "about a single home.",
+    reportOpen: "Report noise",
+    reportTitle: "Report noise here and now",
+    reportPick: "Click the map where it is loud.",
+    reportNoPlace: "No place picked yet.",
+    reportPlace: "Place picked: {lat}, {lon}",
+    reportOutside: "That place is outside the map's area. Pick a place in Vallensbæk.",
+    reportWhat: "What is loud?",
+    reportRoad: "Road traffic",
+    reportRail: "Trains",
+    reportOther: "Something else",
+    reportText: "Description (optional, at most 500 characters)",
+    reportPrivacy: "Do not write your name, address or other personal details.",
+    reportSend: "Send",
+    reportNeedPlace: "First click the map where it is loud.",
+    reportNeedCategory: "Choose what is loud.",
+    reportSending: "Sending …",
+    reportThanks: "Thank you! Your report has arrived (no. {id}).",
+    reportStored: "We store only the time, the place you picked, the category and your text: " +
+      "no name, no contact details and not your IP address.",
+    reportEcho: "Your text: {text}",
+    reportAgain: "Report again",
+    reportTooMany: "You have sent many reports. Please try again in {minutes} min.",
+    reportRefused: "The report was refused: {detail}",
+    reportFailed: "Could not send the report. Please try again shortly.",
     locale: "en-GB"
   }
 };

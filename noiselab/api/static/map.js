@@ -2,7 +2,8 @@
  * schematic motorways and railway, and a panel per sensor. Data from the public API:
  *   /api/v1/map/config, /api/v1/map/lines, /api/v1/map,
  *   /api/v1/sensors/{id}/levels?every=15m (last 24 h), /api/v1/sensors/{id}/indicators;
- * the modelled surface under the markers comes from surface.js.
+ * the modelled surface under the markers comes from surface.js, the "Report noise" control from
+ * report.js.
  * Every text from the API is put in with textContent (or escaped), never as markup. */
 "use strict";
 
@@ -17,7 +18,8 @@
     generated: null,
     panelData: null,
     legend: null,
-    surface: null
+    surface: null,
+    report: null
   };
 
   function $(id) {
@@ -419,6 +421,7 @@
     renderLegend();
     renderUpdated();
     state.surface.renderTexts();
+    state.report.renderTexts();
     refreshTooltips();
     renderSelect();
     if (state.selected) {
@@ -442,6 +445,7 @@
     applyTexts();
     state.map = buildMap(config);
     state.surface = nlSurface(state.map, surfaceChanged);
+    state.report = nlReport(state.map, config);
     buildLegend();
     state.surface.load();
     $("lang").addEventListener("click", switchLanguage);

@@ -94,7 +94,11 @@ function nlSurface(map, onChange) {
       return box;
     };
     control.addTo(map);
-    map.on("click", function (event) { self.popupAt(event.latlng); });
+    map.on("click", function (event) {
+      if (!document.body.classList.contains("reporting")) {  /* report.js picks a place */
+        self.popupAt(event.latlng);
+      }
+    });
   }
 
   self.renderTexts = function () {

@@ -5,8 +5,9 @@
 (:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
 (:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
 outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
-(:class:`CorrectionRepository`, the audit log of staff corrections). The domain records
-they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
+(:class:`CorrectionRepository`, the audit log of staff corrections) and
+``meta.citizen_reports`` (:class:`CitizenReportRepository`, citizens' noise reports). The
+domain records they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
 
@@ -35,6 +36,18 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.citizen_reports import (
+    CATEGORIES,
+    MAX_NOTE_LENGTH,
+    MAX_TEXT_LENGTH,
+    REPORT_STATES,
+    AlreadyHandled,
+    CitizenReport,
+    CitizenReportRepository,
+    ReportCategory,
+    ReportState,
+    has_control_characters,
+)
 from noiselab.store.metadata.corrections import (
     MAX_OFFSET_DB,
     MAX_REASON_LENGTH,
@@ -75,21 +88,28 @@ from noiselab.store.metadata.trials import (
 
 __all__ = [
     "ALERT_STATES",
+    "CATEGORIES",
     "DELIVERY_STATES",
     "EVALUATOR",
     "MAX_DESCRIPTION_LENGTH",
+    "MAX_NOTE_LENGTH",
     "MAX_OFFSET_DB",
     "MAX_PHASE_DAYS",
     "MAX_REASON_LENGTH",
     "MAX_SENSORS",
+    "MAX_TEXT_LENGTH",
     "METADATA",
+    "REPORT_STATES",
     "RULE_KINDS",
     "Alert",
     "AlertEvent",
     "AlertRepository",
     "AlertRule",
     "AlertState",
+    "AlreadyHandled",
     "AlreadyWithdrawn",
+    "CitizenReport",
+    "CitizenReportRepository",
     "Claimed",
     "Correction",
     "CorrectionRepository",
@@ -103,6 +123,8 @@ __all__ = [
     "NotDead",
     "QuarantineEntry",
     "QuarantineRepository",
+    "ReportCategory",
+    "ReportState",
     "RuleInUse",
     "RuleKind",
     "SensorRepository",
@@ -111,6 +133,7 @@ __all__ = [
     "TrialRepository",
     "UnknownSensor",
     "UnknownSensors",
+    "has_control_characters",
     "load_sensors_file",
     "new_trial_id",
     "rejection_digest",

@@ -4,8 +4,10 @@
 ``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`) and
 ``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
 ``trials`` the vendor trials; ``corrections`` the staff corrections of stored history (their
-audit log, :mod:`noiselab.store.metadata.corrections`). Alembic (``migrations/``) owns the
-schema and must produce exactly these tables: its ``env.py`` compares against :data:`METADATA`.
+audit log, :mod:`noiselab.store.metadata.corrections`); ``citizen_reports`` the citizens' "it is
+loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen_reports`).
+Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
+``env.py`` compares against :data:`METADATA`.
 
 Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
 stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
@@ -28,6 +30,7 @@ __all__ = [
     "alert_rules_table",
     "alerts_table",
     "api_keys_table",
+    "citizen_reports_table",
     "corrections_table",
     "quarantine_table",
     "sensors_table",
@@ -253,4 +256,31 @@ corrections_table = sa.Table(
     ),
     sa.CheckConstraint('"start" < "end"', name="range"),
     sa.Index(None, "sensor_id", "start"),
+)
+
+# --------------------------------------------------------------------------- citizens' reports
+
+citizen_reports_table = sa.Table(
+    "citizen_reports",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("ts", UtcDateTime, nullable=False),  # when it was loud
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("category", sa.String(8), nullable=False),
+    sa.Column("text", sa.String(500), nullable=True),  # no personal data is asked or stored
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("handled_at", UtcDateTime, nullable=True),
+    sa.Column("handled_by", sa.String(MAX_NAME_LENGTH), nullable=True),
+    sa.Column("handling_note", sa.String(500), nullable=True),
+    sa.CheckConstraint("category IN ('road', 'rail', 'other')", name="category"),
+    sa.CheckConstraint("status IN ('new', 'handled')", name="status"),
+    sa.CheckConstraint(
+        "(status = 'new' AND handled_at IS NULL AND handled_by IS NULL) OR "
+        "(status = 'handled' AND handled_at IS NOT NULL AND handled_by IS NOT NULL)",
+        name="handled",
+    ),
+    sa.Index(None, "ts"),
+    sa.Index(None, "status", "ts"),
 )
