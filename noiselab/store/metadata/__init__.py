@@ -5,7 +5,9 @@
 (:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
 (:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
 outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
-(:class:`CorrectionRepository`, the audit log of staff corrections). The domain records
+(:class:`CorrectionRepository`, the audit log of staff corrections), ``meta.weather``
+(:class:`WeatherRepository`, weather stations and the sensors' stations) and
+``meta.weather_exclusions`` (:class:`WeatherExclusionRepository`). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -72,9 +74,20 @@ from noiselab.store.metadata.trials import (
     UnknownSensors,
     new_trial_id,
 )
+from noiselab.store.metadata.weather import (
+    DEFAULT_ANEMOMETER_M,
+    UnknownStation,
+    WeatherRepository,
+    WeatherStation,
+)
+from noiselab.store.metadata.weather_exclusions import (
+    WeatherExclusion,
+    WeatherExclusionRepository,
+)
 
 __all__ = [
     "ALERT_STATES",
+    "DEFAULT_ANEMOMETER_M",
     "DELIVERY_STATES",
     "EVALUATOR",
     "MAX_DESCRIPTION_LENGTH",
@@ -111,6 +124,11 @@ __all__ = [
     "TrialRepository",
     "UnknownSensor",
     "UnknownSensors",
+    "UnknownStation",
+    "WeatherExclusion",
+    "WeatherExclusionRepository",
+    "WeatherRepository",
+    "WeatherStation",
     "load_sensors_file",
     "new_trial_id",
     "rejection_digest",

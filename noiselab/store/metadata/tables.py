@@ -4,8 +4,12 @@
 ``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`) and
 ``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
 ``trials`` the vendor trials; ``corrections`` the staff corrections of stored history (their
-audit log, :mod:`noiselab.store.metadata.corrections`). Alembic (``migrations/``) owns the
-schema and must produce exactly these tables: its ``env.py`` compares against :data:`METADATA`.
+audit log, :mod:`noiselab.store.metadata.corrections`); ``weather_stations`` the weather
+stations, ``sensor_weather`` which station each sensor takes its weather from and
+``weather_exclusions`` the spans of a station's time that its weather makes invalid
+(:mod:`noiselab.store.metadata.weather`, :mod:`noiselab.store.metadata.weather_exclusions`).
+Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
+``env.py`` compares against :data:`METADATA`.
 
 Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
 stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
@@ -30,8 +34,11 @@ __all__ = [
     "api_keys_table",
     "corrections_table",
     "quarantine_table",
+    "sensor_weather_table",
     "sensors_table",
     "trials_table",
+    "weather_exclusions_table",
+    "weather_stations_table",
     "webhook_deliveries_table",
 ]
 
@@ -253,4 +260,41 @@ corrections_table = sa.Table(
     ),
     sa.CheckConstraint('"start" < "end"', name="range"),
     sa.Index(None, "sensor_id", "start"),
+)
+
+# --------------------------------------------------------------------------- weather
+
+weather_stations_table = sa.Table(
+    "weather_stations",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("lon", sa.Float, nullable=True),
+    sa.Column("height_m", sa.Float, nullable=False),  # of the anemometer above ground
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.CheckConstraint("height_m > 0.1 AND height_m <= 200", name="height"),
+)
+
+sensor_weather_table = sa.Table(
+    "sensor_weather",
+    METADATA,
+    sa.Column("sensor_id", sa.String(64), sa.ForeignKey("sensors.id"), primary_key=True),
+    sa.Column("station_id", sa.String(64), sa.ForeignKey("weather_stations.id"), nullable=False),
+    sa.Index(None, "station_id"),
+)
+
+weather_exclusions_table = sa.Table(
+    "weather_exclusions",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(64), sa.ForeignKey("weather_stations.id"), nullable=False),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("wind_ms", sa.Float, nullable=True),  # highest mean wind at the microphone
+    sa.Column("wind_station_ms", sa.Float, nullable=True),  # ... and at the anemometer
+    sa.Column("precipitation_mm", sa.Float, nullable=True),  # most in one observation
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.CheckConstraint('"start" < "end"', name="range"),
+    sa.Index(None, "station_id", "start"),
 )
