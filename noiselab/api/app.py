@@ -38,6 +38,7 @@ from noiselab.api.routes import (
     staff,
     surface,
     trials,
+    weather,
 )
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
@@ -134,7 +135,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.limiter = _limiter(settings)
     app.state.read_gate = ReadGate(settings.limits, settings.clock, settings.store_url)
     install_error_handlers(app)  # the catch-all middleware goes inside the metrics one
-    bodies = {push.router.prefix: settings.limits.push_body_bytes}
+    bodies = {
+        push.router.prefix: settings.limits.push_body_bytes,
+        push.router.prefix + "/weather": settings.limits.weather_body_bytes,
+    }
     app.add_middleware(BodyGuard, limits=settings.limits, route_limits=bodies)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(sensors.router)
@@ -148,5 +152,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(surface.router)
     app.include_router(keys.router)
     app.include_router(push.router)
+    app.include_router(weather.router)
     app.include_router(health.router)
     return app
