@@ -16,6 +16,7 @@ from noiselab.cli.dashboards import dashboards_app
 from noiselab.cli.edge import sensor_app
 from noiselab.cli.keys import keys_app
 from noiselab.cli.registry import sensors_app
+from noiselab.cli.weather import weather_app
 
 __all__ = ["app", "main"]
 
@@ -44,6 +45,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(corrections_app, name="corrections")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(sensor_app, name="sensor")
+app.add_typer(weather_app, name="weather")
 
 
 def main() -> None:
