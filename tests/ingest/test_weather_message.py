@@ -221,7 +221,8 @@ def test_it_never_raises_and_accounts_for_every_observation(value: object):
     count = len(value) if isinstance(value, list) and value else 1
     assert len(parsed.observations) + len(parsed.rejections) == count
     for o in parsed.observations:
-        assert o.station_id == "vb-weather" and 0 < o.duration <= 3600
+        assert o.station_id == "vb-weather"
+        assert 0 < o.duration <= 3600
 
 
 @settings(max_examples=200, deadline=None)
