@@ -93,10 +93,9 @@ class WeatherRepository:
                     insert.on_conflict_do_update(index_elements=["id"], set_=kept), row
                 )
             else:
-                done = connection.execute(
-                    insert.on_conflict_do_nothing(index_elements=["id"]), row
-                ).rowcount
-                if done == 0:
+                statement = insert.on_conflict_do_nothing(index_elements=["id"])
+                done = connection.execute(statement.returning(weather_stations_table.c.id), row)
+                if done.first() is None:
                     raise StoreError(
                         f"weather station {station.id!r} is already registered "
                         "(replace it to update)"
