@@ -62,7 +62,7 @@ def test_weather_is_stored_and_marks_the_noise_seconds_it_invalidates(
     bad = {"ts": T0 + 3600, "wind_speed": 80}
     publish_all(
         broker,
-        [(topic, json.dumps(rows[:30]).encode()), (topic, json.dumps(rows[30:] + [bad]).encode())],
+        [(topic, json.dumps(rows[:30]).encode()), (topic, json.dumps([*rows[30:], bad]).encode())],
     )
     publish_all(broker, [(f"{prefix}/nowhere-mast/weather", json.dumps(rows[0]).encode())])
     wait_for(lambda: len(stored(lab)) == 60)

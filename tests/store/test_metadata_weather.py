@@ -117,13 +117,12 @@ def test_recording_again_is_idempotent_whatever_the_order(meta: MetadataStore):
     batch = [obs(0, 7.0), obs(2, 9.0), obs(5, 1.0, 1.0)]
     meta.weather_exclusions.record("vb-weather", batch, 10.0)
     before = spans(meta)
-    count = lambda: (
-        meta.engine.connect()
-        .execute(  # noqa: E731
-            sa.select(sa.func.count()).select_from(weather_exclusions_table)
-        )
-        .scalar()
-    )
+
+    def count() -> int:
+        query = sa.select(sa.func.count()).select_from(weather_exclusions_table)
+        with meta.engine.connect() as connection:
+            return int(connection.execute(query).scalar() or 0)
+
     assert count() == 3
     assert meta.weather_exclusions.record("vb-weather", list(reversed(batch)), 10.0) == 0
     assert meta.weather_exclusions.record("vb-weather", batch[1:2], 10.0) == 0
