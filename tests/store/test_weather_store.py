@@ -99,6 +99,26 @@ def test_the_sqlite_file_keeps_its_rows_across_opening(tmp_path):
         assert store.write_weather([obs(0)], T0).unchanged == 1
 
 
+def test_a_version_3_file_gets_the_weather_table(tmp_path):
+    """Schema step 4 adds ``weather`` to a file written before it, keeping the readings."""
+    import sqlite3
+    from contextlib import closing
+
+    from noiselab.model import Reading
+
+    path = tmp_path / "old.db"
+    with SqliteStore(path) as store:
+        store.write([Reading("s-1", T0, 60.0)], T0)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("DROP TABLE weather")
+        conn.execute("PRAGMA user_version = 3")
+    with SqliteStore(path) as store:
+        assert store.write_weather([obs(0)], T0).inserted == 1
+        assert len(store.series("s-1", START, START + timedelta(minutes=1))) == 1
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+
+
 def test_exact_line_protocol():
     full = WeatherObservation("vb-weather", T0, 60.0, 7.0, 11.2, 250.0, 0.4, -2.5)
     assert weather_line(full) == (
