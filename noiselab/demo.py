@@ -7,7 +7,9 @@ can try their part at once, the demo also makes a staff key and a vendor key (ke
 ``demo-keys.json`` in the data directory and reused on the next start) and, when the simulated
 sites include the barrier trial pair, a trial of that barrier whose "after" period starts when
 the simulator installs it; and, so staff see one, a sample citizen's report near the Køge Bugt
-Motorvejen sensor (once per data directory). Ctrl-C (or SIGTERM)
+Motorvejen sensor (once per data directory). The simulator also runs the weather station
+``vb-weather`` (every sensor assigned to it), so windy and rainy minutes of the backfill are
+marked invalid (ISO 1996-2) as they are ingested. Ctrl-C (or SIGTERM)
 stops them in order: the simulator first, then the ingest (which writes and acknowledges what
 it has), the alert evaluator, the API and the broker.
 """
@@ -34,7 +36,7 @@ from noiselab.citizens.intake import accept
 from noiselab.config import parse_duration
 from noiselab.errors import ConfigError
 from noiselab.logs import event
-from noiselab.sensors_sim.register import register_sim_sensors
+from noiselab.sensors_sim.register import register_sim_sensors, register_sim_weather
 from noiselab.sensors_sim.sites import sensors_from_spec
 from noiselab.store.metadata import (
     CitizenReport,
@@ -94,6 +96,7 @@ class Demo:
         _check_port_free(self.api_port)
         self.broker.start()
         register_sim_sensors(self.meta_url, self.sensors)
+        register_sim_weather(self.meta_url, self.sensors)
         self._prepare_users()
         mqtt = self.broker.url
         self._spawn(
@@ -142,6 +145,7 @@ class Demo:
             str(self.rate),
             "--barrier-date",
             datetime.fromtimestamp(self.barrier_at, UTC).isoformat(),
+            "--weather",
             "--live",
         )
         self._print_banner()
@@ -226,6 +230,8 @@ class Demo:
             f"  MQTT broker   {self.broker.url}  (topics noiselab/<sensor>/levels)",
             f"  simulator     {len(self.sensors)} sensors, {self.backfill} backfilled, then live "
             f"at {self.rate:g} Hz",
+            f"  weather       vb-weather, per minute on noiselab/vb-weather/weather; windy "
+            f"and rainy minutes excluded: {api}/api/v1/weather/stations (staff key)",
             f"  ingest        -> {self.store_url}",
             f"  alerts        evaluated every minute; {api}/api/v1/alerts (staff key)",
             f"  noise map     {api}/  (public; Danish, English switch; the modelled surface"

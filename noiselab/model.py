@@ -27,6 +27,7 @@ __all__ = [
     "Sensor",
     "SensorSource",
     "Spectrum",
+    "WeatherObservation",
     "check_sensor_id",
     "rfc3339",
     "ts_key",
@@ -69,6 +70,25 @@ class Rejection(msgspec.Struct, frozen=True, gc=False):
     reason: str
     received_at: float
     index: int | None = None
+
+
+class WeatherObservation(msgspec.Struct, frozen=True, gc=False):
+    """One validated observation of one weather station over ``[ts, ts + duration)``.
+
+    ``ts`` Unix s (UTC), ``duration`` s; ``wind_speed`` the mean and ``wind_gust`` the highest
+    wind speed at the station's anemometer height (m/s), ``wind_direction`` where the wind
+    comes from (degrees clockwise from north, [0, 360)), ``precipitation`` what fell in the
+    interval (mm), ``temperature`` (°C). ``None``: not observed. Keyed by ``(station_id, ts)``
+    at millisecond resolution like a :class:`Reading`."""
+
+    station_id: str
+    ts: float
+    duration: float = 60.0
+    wind_speed: float | None = None
+    wind_gust: float | None = None
+    wind_direction: float | None = None
+    precipitation: float | None = None
+    temperature: float | None = None
 
 
 def ts_key(ts: float) -> int:

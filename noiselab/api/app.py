@@ -39,6 +39,7 @@ from noiselab.api.routes import (
     staff,
     surface,
     trials,
+    weather,
 )
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
@@ -140,6 +141,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     bodies = {
         push.router.prefix: settings.limits.push_body_bytes,
         citizen_reports.router.prefix: settings.limits.citizen_body_bytes,
+        push.router.prefix + "/weather": settings.limits.weather_body_bytes,
     }
     public_writes = {("POST", citizen_reports.router.prefix)}  # a citizen files without a key
     app.add_middleware(
@@ -158,5 +160,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(surface.router)
     app.include_router(keys.router)
     app.include_router(push.router)
+    app.include_router(weather.router)
     app.include_router(health.router)
     return app

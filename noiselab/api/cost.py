@@ -27,6 +27,7 @@ __all__ = [
     "events_cost",
     "indicators_cost",
     "levels_cost",
+    "weather_cost",
 ]
 
 POINT_UNITS = 1
@@ -76,3 +77,10 @@ def indicators_cost(first: date, last: date, *, whole_hours: bool = True) -> Cos
     days = max(0, (last - first).days)
     per_day = 24 if whole_hours else 1440
     return Cost(rows=(days + 1) * per_day, points=days)
+
+
+def weather_cost(first: datetime, last: datetime) -> Cost:
+    """Weather observations over ``[first, last)``: one row and one point per minute (a
+    station reports once a minute)."""
+    minutes = math.ceil(_seconds(first, last) / 60.0) + 1
+    return Cost(rows=minutes, points=minutes)

@@ -5,6 +5,7 @@ the defaults suit the two-core host the project runs on. Each field states its u
 
 Bodies (:mod:`noiselab.api.body_guard`)
     ``max_body_bytes`` for every route, ``push_body_bytes`` for ``/api/v1/push``,
+    ``weather_body_bytes`` for ``/api/v1/push/weather`` (a day of a station's minutes),
     ``citizen_body_bytes`` for ``/api/v1/citizen-reports`` (whose report is filed without a
     key); a body over its route's limit answers 413 as soon as that many bytes arrived. A
     JSON body nested deeper than ``max_json_depth`` answers 422 before it is parsed.
@@ -44,6 +45,7 @@ class Limits:
     max_body_bytes: int = 256 * 1024
     push_body_bytes: int = 64 * 1024
     citizen_body_bytes: int = 8 * 1024
+    weather_body_bytes: int = 1024 * 1024
     max_json_depth: int = 32
     public_cost_per_s: float = 50_000.0
     public_cost_burst: int = 1_000_000
@@ -56,7 +58,12 @@ class Limits:
     heavy_processes: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "push_body_bytes", "citizen_body_bytes"):
+        for name in (
+            "max_body_bytes",
+            "push_body_bytes",
+            "citizen_body_bytes",
+            "weather_body_bytes",
+        ):
             if not 1024 <= getattr(self, name) <= 1 << 30:
                 raise ConfigError(f"{name} {getattr(self, name)}: need 1 KiB..1 GiB")
         if not 2 <= self.max_json_depth <= 1000:

@@ -17,6 +17,7 @@ from noiselab.cli.dashboards import dashboards_app
 from noiselab.cli.edge import sensor_app
 from noiselab.cli.keys import keys_app
 from noiselab.cli.registry import sensors_app
+from noiselab.cli.weather import weather_app
 
 __all__ = ["app", "main"]
 
@@ -46,6 +47,7 @@ app.add_typer(corrections_app, name="corrections")
 app.add_typer(citizen_reports_app, name="citizen-reports")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(sensor_app, name="sensor")
+app.add_typer(weather_app, name="weather")
 
 
 def main() -> None:

@@ -83,12 +83,22 @@ def simulate(
             help="Send third-octave LZeq spectra (100 Hz-5 kHz) with every reading.",
         ),
     ] = False,
+    weather: Annotated[
+        bool,
+        typer.Option(
+            "--weather/--no-weather",
+            envvar="NOISELAB_SIM_WEATHER",
+            help="Simulate the weather station vb-weather: its wind and rain noise in the "
+            "readings, and its per-minute observations on PREFIX/vb-weather/weather.",
+        ),
+    ] = False,
     meta: Annotated[
         str | None,
         typer.Option(
             "--meta",
             envvar="NOISELAB_META",
-            help="Register the simulated sensors in this database.",
+            help="Register the simulated sensors (and with --weather the station, every "
+            "sensor assigned to it) in this database.",
         ),
     ] = None,
     topic_prefix: PrefixOpt = "noiselab",
@@ -101,7 +111,7 @@ def simulate(
     from noiselab.errors import ConfigError
     from noiselab.sensors_sim.faults import parse_faults
     from noiselab.sensors_sim.publisher import Simulator, SimulatorSettings
-    from noiselab.sensors_sim.register import register_sim_sensors
+    from noiselab.sensors_sim.register import register_sim_sensors, register_sim_weather
     from noiselab.sensors_sim.sites import sensors_from_spec
 
     configure_logging(log_level, as_json=log_json)
@@ -125,11 +135,14 @@ def simulate(
             else _parse_when("--barrier-date", barrier_date),
             progress=sys.stderr.isatty() if progress is None else progress,
             spectra=spectra,
+            weather=weather,
         )
         if abs(86_400 * rate - round(86_400 * rate)) > 1e-9 or 1.0 / rate > 3600:
             raise ConfigError(f"--rate {rate:g}: 1/rate must divide a day and be at most 3600 s")
         if meta:
             register_sim_sensors(meta, sim_sensors)
+            if weather:
+                register_sim_weather(meta, sim_sensors)
     except NoiselabError as exc:
         raise fail(exc) from exc
     simulator = Simulator(settings)

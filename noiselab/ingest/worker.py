@@ -7,6 +7,11 @@ a stored one (history is immutable: they never overwrite it). A worker killed at
 loses nothing (unacknowledged messages are redelivered to its session) and stores nothing twice
 (writes are idempotent by ``(sensor_id, ts)``; a conflict offered again is quarantined once).
 
+Weather. Observations of weather stations arrive on ``PREFIX/+/weather`` in the same session
+and batches; they are parsed by :mod:`noiselab.ingest.weather_message` and committed, with the
+exclusion spans their weather gives, by :mod:`noiselab.ingest.weather_commit` before the
+batch's rejections are quarantined and its messages acknowledged.
+
 Threads. paho's network thread only appends received messages to an ``Inbox``. The writer
 (the caller of ``run``) takes batches from it, by size or when the oldest message has waited
 ``flush_interval_s``, because the broker stops sending once ``receive_maximum`` messages are
@@ -44,8 +49,10 @@ from noiselab.ingest.message import (
 )
 from noiselab.ingest.metrics import IngestMetrics
 from noiselab.ingest.sources import Source, SourceRouter
+from noiselab.ingest.weather_commit import WeatherRegistry, commit_weather
+from noiselab.ingest.weather_message import parse_weather, station_id_from_topic
 from noiselab.logs import event
-from noiselab.model import Reading, Rejection
+from noiselab.model import Reading, Rejection, WeatherObservation
 from noiselab.mqtt import connect_properties, new_client, stop_client
 from noiselab.store.base import ReadingStore, WriteResult
 
@@ -92,9 +99,17 @@ class IngestSettings:
         return f"$share/{self.share_group}/{topic}" if self.share_group else topic
 
     @property
+    def weather_filter(self) -> str:
+        """The weather stations' subscription (``PREFIX/+/weather``, shared alike)."""
+        topic = f"{self.topic_prefix}/+/weather"
+        return f"$share/{self.share_group}/{topic}" if self.share_group else topic
+
+    @property
     def subscriptions(self) -> list[str]:
-        """Every filter to subscribe to: our own, then each source's, shared alike."""
-        return [self.topic_filter, *(s.subscription(self.share_group) for s in self.sources)]
+        """Every filter to subscribe to: our own readings and weather, then each source's,
+        shared alike."""
+        own = [self.topic_filter, self.weather_filter]
+        return [*own, *(s.subscription(self.share_group) for s in self.sources)]
 
 
 class _Sensors(Protocol):
@@ -111,8 +126,8 @@ class _Quarantine(Protocol):
     def add(self, rejections: Sequence[Rejection]) -> int: ...
 
 
-class SensorRegistry(Protocol):
-    """The part of the metadata store the worker needs."""
+class SensorRegistry(WeatherRegistry, Protocol):
+    """The part of the metadata store the worker needs (the weather stations too)."""
 
     @property
     def sensors(self) -> _Sensors: ...
@@ -318,23 +333,42 @@ class IngestWorker:
 
     def _handle(self, batch: list[Inbound]) -> None:
         started = time.monotonic()
-        readings, rejections = self._parse(batch)
+        readings, rejections, weather = self._parse(batch)
         readings, unknown = self._check_registered(readings)
         rejections.extend(unknown)
+        if weather:
+            topic_of = self._weather_topic
+            commit = partial(commit_weather, self.store, self.registry, weather, topic_of)
+            rejections.extend(self._durably(lambda: commit(time.time())).rejections)
         self._commit(readings, rejections)
         self.metrics.acked.inc(self._ack(batch))
         self.metrics.batches.inc()
         self.metrics.lag.set(time.monotonic() - batch[0].arrived)
         self.metrics.commit_seconds.observe(time.monotonic() - started)
 
-    def _parse(self, batch: list[Inbound]) -> tuple[list[Reading], list[Rejection]]:
+    def _parse(
+        self, batch: list[Inbound]
+    ) -> tuple[list[Reading], list[Rejection], list[WeatherObservation]]:
         readings: list[Reading] = []
         rejections: list[Rejection] = []
+        weather: list[WeatherObservation] = []
+        s = self.settings
         for item in batch:
+            if station_id_from_topic(item.topic, s.topic_prefix) is not None:
+                found = parse_weather(
+                    item.topic,
+                    item.payload,
+                    item.received_at,
+                    prefix=s.topic_prefix,
+                    max_future_s=s.max_future_s,
+                )
+                weather.extend(found.observations)
+                rejections.extend(found.rejections)
+                continue
             parsed = self._parse_one(item)
             readings.extend(parsed.readings)
             rejections.extend(parsed.rejections)
-        return readings, rejections
+        return readings, rejections, weather
 
     def _parse_one(self, item: Inbound) -> ParsedMessage:
         """Our own topic first; otherwise the first source whose filter matches the topic."""
@@ -415,6 +449,9 @@ class IngestWorker:
 
     def _native_topic(self, reading: Reading) -> str:
         return f"{self.settings.topic_prefix}/{reading.sensor_id}/levels"
+
+    def _weather_topic(self, observation: WeatherObservation) -> str:
+        return f"{self.settings.topic_prefix}/{observation.station_id}/weather"
 
     def _durably(self, operation: Callable[[], _T]) -> _T:
         """Run ``operation`` until it succeeds, backing off on store errors (an outage, a lock,

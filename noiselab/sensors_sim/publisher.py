@@ -8,6 +8,11 @@ per sensor, with interval starts on the ``1/rate_hz`` grid so backfill and live 
 without a gap or an overlap. Faults (:mod:`.faults`, off by default) transform the planned
 messages before they are published. Each sensor's status topic carries a retained ``online``
 and, as the MQTT will, ``offline``.
+
+With ``weather`` the noise model adds the wind and rain noise of the simulated weather station
+(:mod:`.weather`), and the station's per-minute observations are published on
+``{prefix}/vb-weather/weather``: the backfill's first, a UTC day per message, then each minute
+once it has ended (faults are not applied to them).
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ import paho.mqtt.client as mqtt
 from noiselab.config import MqttUrl
 from noiselab.logs import event
 from noiselab.mqtt import new_client, stop_client
+from noiselab.sensors_sim import weather as sim_weather
 from noiselab.sensors_sim.faults import FaultInjector, FaultSettings, Outgoing, Planned
 from noiselab.sensors_sim.generate import (
     DAY_S,
     ContractReading,
     Generated,
+    Weather,
     generate,
     generate_chunks,
     readings,
@@ -66,6 +73,9 @@ class SimulatorSettings:
     barrier_at: float | None = None
     progress: bool = False
     spectra: bool = False
+    weather: bool = False
+    """Simulate the weather station ``vb-weather``: its wind and rain noise in the readings,
+    and its observations published."""
 
 
 def barrier_for(site: Site, installed_at: float) -> Barrier | None:
@@ -89,9 +99,11 @@ def plan_backfill(
     batch: int = 600,
     barrier_at: float | None = None,
     spectra: bool = False,
+    weather: Weather | None = None,
 ) -> Iterator[Planned]:
     """The backfill of ``[start, end)`` as batch messages of up to ``batch`` readings, one UTC
-    day at a time with sensors interleaved batch by batch; ``seq`` counts from 0 per sensor."""
+    day at a time with sensors interleaved batch by batch; ``seq`` counts from 0 per sensor.
+    ``weather`` adds its wind and rain noise (``generate``)."""
     installed = start + (end - start) / 2 if barrier_at is None else barrier_at
     chunks = [
         generate_chunks(
@@ -102,6 +114,7 @@ def plan_backfill(
             rate_hz=rate_hz,
             barrier=barrier_for(s, installed),
             spectra=spectra,
+            weather=weather,
         )
         for s in sites
     ]
@@ -179,6 +192,15 @@ class Simulator:
     def _levels_topic(self, sensor_id: str) -> str:
         return f"{self.settings.topic_prefix}/{sensor_id}/levels"
 
+    def _publish_weather(self, start: float, end: float) -> mqtt.MQTTMessageInfo | None:
+        """The station's observations of the minutes starting in ``[start, end)``, as one
+        message (``None`` when there are none)."""
+        found = sim_weather.observations(self.settings.seed, start, end)
+        if not found:
+            return None
+        topic = f"{self.settings.topic_prefix}/{sim_weather.STATION_ID}/weather"
+        return self._client.publish(topic, msgspec.json.encode(found), qos=1)
+
     def request_stop(self) -> None:
         """Stop publishing after the current message."""
         self._stop.set()
@@ -229,6 +251,14 @@ class Simulator:
         event(log, "backfill started", sensors=len(s.sensors), readings=total, start=start)
         progress = _Progress(total, bar=s.progress)
         pending: list[mqtt.MQTTMessageInfo] = []
+        weather = None
+        if s.weather:
+            weather = sim_weather.weather_between(s.seed, start, end)
+            for day in range(math.floor(start / DAY_S), math.ceil(end / DAY_S)):
+                first, last = max(start, day * float(DAY_S)), min(end, (day + 1) * float(DAY_S))
+                info = self._publish_weather(first, last)
+                if info is not None:
+                    pending.append(info)
         try:
             plan = plan_backfill(
                 s.sensors,
@@ -239,6 +269,7 @@ class Simulator:
                 batch=s.batch,
                 barrier_at=barrier_at,
                 spectra=s.spectra,
+                weather=weather,
             )
             for planned in plan:
                 if self._stop.is_set():
@@ -260,6 +291,7 @@ class Simulator:
         step = 1.0 / s.rate_hz
         days = _LiveDays(s, barrier_at)
         t = start
+        minute = math.floor(start / 60.0) * 60.0  # the next weather minute to publish
         while not self._stop.is_set():
             # An interval is published once it has ended; a late loop catches up in one go.
             wait = t + step - time.time()
@@ -271,6 +303,10 @@ class Simulator:
                 for row in days.rows(site, t, end, first_seq):
                     for out in self._faults.feed(Planned(site.id, (row,), batch=False)):
                         self._publish(out)
+            if s.weather and minute + 60.0 <= end:
+                done = math.floor(end / 60.0) * 60.0
+                self._publish_weather(minute, done)
+                minute = done
             t = end
 
 
@@ -283,6 +319,15 @@ class _LiveDays:
         self.settings = settings
         self.barrier_at = barrier_at
         self._days: dict[str, tuple[int, Generated]] = {}
+        self._weather: tuple[int, Weather | None] = (-1, None)
+
+    def _day_weather(self, day: int) -> Weather | None:
+        if not self.settings.weather:
+            return None
+        if self._weather[0] != day:
+            start = day * float(DAY_S)
+            self._weather = (day, sim_weather.weather_between(self.settings.seed, start, start))
+        return self._weather[1]
 
     def _day(self, site: Site, day: int) -> Generated:
         cached = self._days.get(site.id)
@@ -296,6 +341,7 @@ class _LiveDays:
                 rate_hz=s.rate_hz,
                 barrier=barrier_for(site, self.barrier_at),
                 spectra=s.spectra,
+                weather=self._day_weather(day),
             )
             cached = self._days[site.id] = (day, g)
         return cached[1]

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
-from noiselab.model import Reading
+from noiselab.model import Reading, WeatherObservation
 from noiselab.store.conflicts import Conflict
+from noiselab.store.weather_base import WeatherWriteResult
 
 __all__ = [
     "BandLevels",
@@ -176,6 +177,18 @@ class ReadingStore(Protocol):
 
     def activity(self) -> list[SensorActivity]:
         """The last data seen per sensor."""
+        ...
+
+    def write_weather(
+        self, observations: Sequence[WeatherObservation], received_at: float
+    ) -> WeatherWriteResult:
+        """Store weather observations in one durable write, idempotent and immutable by
+        ``(station_id, ts)`` like ``write`` (see :mod:`noiselab.store.weather_base`)."""
+        ...
+
+    def weather(self, station_id: str, start: datetime, end: datetime) -> list[WeatherObservation]:
+        """The observations of one station with ``start <= ts < end``, ordered by ``ts``.
+        Raises ``QueryError`` when the range holds more than ``MAX_WEATHER_ROWS``."""
         ...
 
     def close(self) -> None:

@@ -56,6 +56,10 @@ Roll-up
     queries); it runs against a real InfluxDB only in the live suite
     (``tests/store/test_influx_live.py``, when ``NOISELAB_TEST_INFLUX_URL`` is set).
 
+Weather
+    Observations of weather stations are measurement ``weather``
+    (:mod:`noiselab.store.influx_weather`), immutable like readings.
+
 Reads
     Flux (:mod:`noiselab.store.influx_flux`): raw readings for ``series`` and ``1s`` levels,
     ``noise_1m`` for ``minute_series``, ``noise_1h`` for ``hour_series``; levels coarser than
@@ -134,6 +138,7 @@ from noiselab.store.influx_lines import (
     SPECTRUM_MEASUREMENT,
     readings_payload,
 )
+from noiselab.store.influx_weather import InfluxWeather
 from noiselab.store.level_buckets import (
     Buckets,
     cells_within_width,
@@ -190,9 +195,9 @@ def open_influx_store(url: str, source_of: SourceOf | None = None) -> InfluxStor
     )
 
 
-class InfluxStore(ClosesOnExit):
+class InfluxStore(InfluxWeather, ClosesOnExit):
     """Readings in an InfluxDB 2 bucket, with exact per-minute and hourly roll-ups beside
-    them."""
+    them, and weather observations (:class:`~noiselab.store.influx_weather.InfluxWeather`)."""
 
     def __init__(
         self,

@@ -26,11 +26,20 @@ __all__ = [
     "rollup_query",
     "spectra_query",
     "stored_query",
+    "weather_query",
 ]
 
 RAW_FIELDS = ("duration", "laeq", "lafmax", "lafmin")
 STORED_FIELDS = (*RAW_FIELDS, "seq")
 ROLLUP_FIELDS = ("energy", "hist", "lafmax", "lafmin", "seconds")
+WEATHER_COLUMNS = (
+    "duration",
+    "precipitation",
+    "temperature",
+    "wind_direction",
+    "wind_gust",
+    "wind_speed",
+)
 _ESCAPES = str.maketrans(
     {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "$": "\\x24"}
 )
@@ -240,5 +249,32 @@ def bands_query(
             '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
             '  |> group(columns: ["sensor_id"])',
             '  |> sort(columns: ["_time"])',
+        ]
+    )
+
+
+def weather_query(
+    bucket: str,
+    measurement: str,
+    stations: Iterable[str],
+    start: datetime | float,
+    stop: datetime | float,
+) -> str:
+    """Weather observations (measurement ``weather``) of ``stations`` with
+    ``start <= ts < stop``: one row per observation with ``station_id``, ``_time``,
+    ``duration`` and the measured values (empty when not observed), sorted by time within
+    each station."""
+    columns = ", ".join(flux_string(c) for c in ("station_id", "_time", *WEATHER_COLUMNS))
+    return "\n".join(
+        [
+            f"from(bucket: {flux_string(bucket)})",
+            f"  |> range(start: {flux_time(start)}, stop: {flux_time(stop)})",
+            f"  |> filter(fn: (r) => r._measurement == {flux_string(measurement)})",
+            f"  |> filter(fn: (r) => {_any_of('station_id', stations)})",
+            '  |> group(columns: ["station_id", "_field"])',
+            '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
+            '  |> group(columns: ["station_id"])',
+            '  |> sort(columns: ["_time"])',
+            f"  |> keep(columns: [{columns}])",
         ]
     )

@@ -21,6 +21,13 @@ A spectrum becomes a point of measurement ``noise_spectrum`` with the same tags 
 band levels as fields ``lz_<centre Hz>`` (dB, Z-weighted) and their energies ``e_<centre Hz>``
 (``duration·10^(Lz/10)``), plus ``duration``.
 
+A weather observation becomes a point of measurement ``weather`` with the tag ``station_id``
+and the fields ``duration`` (s) and each measured value it carries (``wind_speed``,
+``wind_gust``, ``wind_direction``, ``precipitation``, ``temperature``), at its ``ts`` in
+milliseconds::
+
+    weather,station_id=vb-weather duration=60.0,precipitation=0.4,wind_speed=7.0 1795600800000
+
 Reference: InfluxDB 2 line protocol
 (https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/): commas and spaces
 are escaped in measurement names; commas, equals signs and spaces in tag keys, tag values and
@@ -33,23 +40,28 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from noiselab.model import Reading, Spectrum, ts_key
+from noiselab.model import Reading, Spectrum, WeatherObservation, ts_key
 
 __all__ = [
     "MEASUREMENT",
     "SPECTRUM_MEASUREMENT",
     "UNKNOWN_SOURCE",
+    "WEATHER_MEASUREMENT",
     "band_field",
     "escape_key",
     "escape_measurement",
     "format_float",
     "reading_lines",
     "readings_payload",
+    "weather_line",
+    "weather_payload",
 ]
 
 MEASUREMENT = "noise"
 SPECTRUM_MEASUREMENT = "noise_spectrum"
 UNKNOWN_SOURCE = "unknown"
+WEATHER_MEASUREMENT = "weather"
+_WEATHER_FIELDS = ("wind_speed", "wind_gust", "wind_direction", "precipitation", "temperature")
 
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ "})
@@ -134,3 +146,20 @@ def readings_payload(readings: Iterable[Reading], source_of: Callable[[str], str
     for reading in readings:
         lines.extend(reading_lines(reading, source_of(reading.sensor_id)))
     return "\n".join(lines).encode()
+
+
+def weather_line(observation: WeatherObservation) -> str:
+    """The ``weather`` point of one observation: fields ``duration`` and the values it has,
+    sorted by key; values not observed are left out."""
+    fields = [("duration", format_float(observation.duration))]
+    for name in _WEATHER_FIELDS:
+        value = getattr(observation, name)
+        if value is not None:
+            fields.append((name, format_float(value)))
+    tags = f"station_id={escape_key(observation.station_id)}"
+    return _line(WEATHER_MEASUREMENT, tags, sorted(fields), ts_key(observation.ts))
+
+
+def weather_payload(observations: Iterable[WeatherObservation]) -> bytes:
+    """The UTF-8 body of one write request of observations (``precision=ms``)."""
+    return "\n".join(weather_line(o) for o in observations).encode()

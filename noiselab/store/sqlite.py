@@ -107,6 +107,7 @@ from noiselab.store.sqlite_tiers import (
     day_zone,
     tiers_from_minutes,
 )
+from noiselab.store.sqlite_weather import SqliteWeather
 from noiselab.store.sqlite_write import Batch, RollupRow, Writer, rollup_changes
 
 __all__ = [
@@ -149,8 +150,9 @@ DEFAULT_HOT_WINDOW_S = 48 * 3600.0
 _log = logging.getLogger(__name__)
 
 
-class SqliteStore(ClosesOnExit):
-    """A ``ReadingStore`` in one SQLite file, created and migrated on open.
+class SqliteStore(SqliteWeather, ClosesOnExit):
+    """A ``ReadingStore`` in one SQLite file, created and migrated on open (weather
+    observations through :class:`~noiselab.store.sqlite_weather.SqliteWeather`).
 
     ``synchronous`` is ``"FULL"`` (durable on return, the default) or ``"NORMAL"`` (for
     benchmarks and throw-away files: a power loss may drop the last transactions).

@@ -40,6 +40,9 @@ Version 3 adds the coarser tiers and compact storage, and fills the tiers from `
     readings and only the minutes remain, ``end_ms`` is the latest end of its readings (Unix
     ms; at least the hour's end). An hour's readings and minutes live either in
     ``readings``/``rollup_1m`` or in its chunk, never in both (``noiselab.store.sqlite_chunks``).
+
+Version 4 adds ``weather``: the observations of weather stations, one row per
+``(station_id, ts_ms)`` (see ``noiselab.store.sqlite_weather``).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from noiselab.store.sqlite_rollup import (
     rollup_minutes,
 )
 from noiselab.store.sqlite_tiers import Tiers, day_zone
+from noiselab.store.sqlite_weather import WEATHER_TABLE
 from noiselab.store.sqlite_write import rollup_changes, rows_of
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "user_version"]
@@ -207,6 +211,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         ) WITHOUT ROWID""",
         _fill_tiers,
     ),
+    (WEATHER_TABLE,),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

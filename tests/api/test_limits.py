@@ -203,7 +203,11 @@ def test_every_body_over_its_limit_answers_the_413_its_operation_declares(tmp_pa
     413, which the operation declares (the guard answers it in front of the route). Negative
     control: a body of exactly the limit is not refused as too large."""
     limits = Limits(
-        heavy_processes=False, max_body_bytes=2048, push_body_bytes=1024, citizen_body_bytes=1536
+        heavy_processes=False,
+        max_body_bytes=2048,
+        push_body_bytes=1024,
+        citizen_body_bytes=1536,
+        weather_body_bytes=1536,
     )
     lab = ApiLab(tmp_path, limits=limits, citizen_report_burst=0)
     admin, device = lab.key("admin"), lab.key("sensor", sensors=("esp8266-1",))
@@ -217,6 +221,8 @@ def test_every_body_over_its_limit_answers_the_413_its_operation_declares(tmp_pa
             limit = limits.push_body_bytes if push else limits.max_body_bytes
             if path.startswith("/api/v1/citizen-reports"):
                 limit = limits.citizen_body_bytes
+            elif path == "/api/v1/push/weather":
+                limit = limits.weather_body_bytes
             headers = (device if push else admin).headers | {"Content-Type": "application/json"}
             url = path.replace("{", "").replace("}", "")
             for size, too_large in ((limit + 1, True), (limit, False)):

@@ -35,6 +35,7 @@ from support.role_table import (
     PRIVATE_SENSOR,
     PUBLIC_SENSOR,
     PUSHING_SENSOR,
+    PUSHING_STATION,
     REVOKED_KEY,
     ROLES,
     ROWS,
@@ -85,9 +86,10 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             "other_vendor": lab.key("vendor", "other"),
             "staff": lab.key("staff", "kommune"),
             "admin": lab.key("admin", "ops"),
-            "sensor": lab.key("sensor", "diy", sensors=(PUSHING_SENSOR,)),
+            "sensor": lab.key("sensor", "diy", sensors=(PUSHING_SENSOR, PUSHING_STATION)),
         }
         revocable = lab.key("staff", "to revoke").id
+        lab.weather_station(PUSHING_STATION)
     headers = headers_by_name(keys) | {"bad_key": {"Authorization": f"Bearer {BAD_KEY}"}}
     with lab.client() as client, MetadataStore(lab.meta_url) as meta:
         assert client.app.state.surface.wait_ready(60)  # the living map's routes answer 503 before

@@ -73,6 +73,37 @@ def test_sensor_may_publish_only_its_own_topic(production_broker: int) -> None:
     ingest.disconnect()
 
 
+def test_a_station_publishes_its_own_weather_and_the_ingest_reads_it(
+    production_broker: int,
+) -> None:
+    """A weather station logs in with its id like a sensor (here the sensor user ``kbm-a``)
+    and may publish only its own weather topic; the ingest's shared subscription to the
+    weather topics is granted at QoS 1 and receives it."""
+    port = production_broker
+    received: list[str] = []
+    granted: list[object] = []
+    subscribed = threading.Event()
+    ingest, _ = _client(port, "noiselab-ingest", "pw-i")
+    ingest.on_message = lambda _c, _u, msg: received.append(msg.topic)
+
+    def on_subscribe(_c: object, _u: object, _m: object, reasons: list[object], _p: object):
+        granted.extend(reasons)
+        subscribed.set()
+
+    ingest.on_subscribe = on_subscribe
+    ingest.subscribe("$share/noiselab-ingest/noiselab/+/weather", options=SubscribeOptions(qos=1))
+    assert subscribed.wait(10)
+    assert [getattr(r, "value", None) for r in granted] == [1]
+    station, _ = _client(port, "kbm-a", "pw-a")
+    station.publish("noiselab/kbm-a/weather", b'{"ts": 1795600800, "wind_speed": 3}', qos=1)
+    forged = station.publish("noiselab/kbm-b/weather", b'{"ts": 1795600800}', qos=1)
+    forged.wait_for_publish(10)
+    time.sleep(0.5)
+    assert received == ["noiselab/kbm-a/weather"]
+    station.disconnect()
+    ingest.disconnect()
+
+
 def test_anonymous_and_wrong_password_are_refused(production_broker: int) -> None:
     anonymous, reason = _client(production_broker, None, None)
     assert reason.is_failure  # type: ignore[attr-defined]

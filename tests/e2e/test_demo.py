@@ -112,6 +112,12 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         assert len(later["points"]) > len(first_live["points"])  # type: ignore[index]
         status = {s["id"]: s["status"] for s in _get(f"{base}/api/v1/sensors")}  # type: ignore[attr-defined]
         assert status["kbm-25m"] == "online"
+        # The weather station runs too, every sensor assigned to it, its backfill stored.
+        (station,) = _get(f"{base}/api/v1/weather/stations", staff)  # type: ignore[misc]
+        assert (station["id"], len(station["sensors"])) == ("vb-weather", 12)
+        url = f"{base}/api/v1/weather/stations/vb-weather/observations"
+        observed = _wait_for(lambda: _get(url, staff)["observations"], 30)  # type: ignore[index]
+        assert len(observed) >= 30  # type: ignore[arg-type]
     finally:
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=60)[0].decode()

@@ -25,8 +25,8 @@ from support.http_fake import Answer, RecordingServer
 from support.influx_fake import FakeInflux
 from support.paths import DATA
 
-from noiselab.model import Reading, Spectrum
-from noiselab.store import influx, influx_flux
+from noiselab.model import Reading, Spectrum, WeatherObservation
+from noiselab.store import influx, influx_flux, influx_weather
 from noiselab.store.influx import InfluxStore
 from noiselab.store.influx_flux import flux_string
 
@@ -39,6 +39,8 @@ BUILDERS: dict[str, Callable[..., str]] = {
     name: getattr(influx_flux, name) for name in influx_flux.__all__ if name.endswith("_query")
 }
 """Every query builder the module exports; a new one is checked without editing this file."""
+ADAPTER = (influx, influx_weather)
+"""The adapter's modules that call the builders (the store and its weather part)."""
 
 HOSTILE = [
     "kbm-25m",
@@ -107,7 +109,7 @@ def _call(name: str, *, bucket: str, measurement: str, sensor: str, start: Any, 
     build = BUILDERS[name]
     if name == "activity_query":
         return build(bucket, measurement)
-    if name in ("raw_query", "rollup_query", "spectra_query", "stored_query"):
+    if name in ("raw_query", "rollup_query", "spectra_query", "stored_query", "weather_query"):
         return build(bucket, measurement, [sensor, "kbm-25m"], start, stop)
     return build(bucket, measurement, sensor, start, stop)
 
@@ -149,8 +151,9 @@ def test_the_builders_are_the_ones_the_adapter_uses():
         "rollup_query",
         "spectra_query",
         "stored_query",
+        "weather_query",
     }
-    assert all(hasattr(influx, name) for name in BUILDERS)
+    assert all(any(hasattr(m, name) for m in ADAPTER) for name in BUILDERS)
 
 
 def test_every_builder_with_hostile_names_is_clean_flux():
@@ -316,6 +319,10 @@ def _session(store: InfluxStore) -> None:
     store.hourly_bands("hbm-50m", start, end)
     store.activity()
     store.rebuild_hour_rollup("kbm-25m", start, end)
+    weather = [WeatherObservation("vb-weather", H0 + 60.0 * i, 60.0, 7.0, 9.0) for i in range(3)]
+    store.write_weather(weather, received_at=H0 + 500)
+    store.write_weather(weather[:1], received_at=H0 + 501)  # re-delivered: read back first
+    store.weather("vb-weather", start, end)
 
 
 @pytest.fixture(
@@ -325,7 +332,9 @@ def recorded(request, monkeypatch) -> tuple[Recorder, list[str]]:
     """The builder of each query text and every query the adapter posted in a session."""
     recorder = Recorder()
     for name in BUILDERS:
-        monkeypatch.setattr(influx, name, recorder.wrap(name, getattr(influx, name)))
+        for module in ADAPTER:
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, recorder.wrap(name, getattr(module, name)))
     db = FakeInflux(bucket=request.param)
     server = RecordingServer(_answer(db))
     store = InfluxStore(url=server.url, token="t", org="lab", bucket=request.param)

@@ -140,6 +140,7 @@ def test_schema_2_drops_long_readings_from_old_histograms(tmp_path):
             "chunks",
         ):  # from version 3
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP TABLE weather")  # from version 4
         conn.execute("PRAGMA user_version = 1")
     with SqliteStore(path) as store:
         assert store.rollup_rows("s-1") == current

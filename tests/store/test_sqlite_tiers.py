@@ -145,6 +145,7 @@ def test_opening_a_version_2_file_fills_the_tiers(tmp_path):
         hours = store.tier_rows("1h", "s-1")
         days = store.tier_rows("1d", "s-1")
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("DROP TABLE weather")  # from version 4
         for table in ("rollup_1h", "hist_1h", "rollup_1d", "hist_1d", "store_settings", "chunks"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("PRAGMA user_version = 2")

@@ -20,7 +20,7 @@ from noiselab.api.auth import create_key
 from noiselab.api.limits import Limits
 from noiselab.api.settings import ApiSettings
 from noiselab.model import Reading, Sensor
-from noiselab.store.metadata import MetadataStore
+from noiselab.store.metadata import MetadataStore, WeatherStation
 from noiselab.store.sqlite import SqliteStore
 from support.clock import Clock
 
@@ -91,6 +91,12 @@ class ApiLab:
         """Register ``sensors``, replacing any of the same id."""
         with self.meta() as meta:
             meta.sensors.add(sensors, replace=True)
+
+    def weather_station(self, station_id: str, height_m: float = 10.0) -> None:
+        """Register (or replace) the weather station ``station_id``."""
+        with self.meta() as meta:
+            station = WeatherStation(id=station_id, name=station_id, height_m=height_m)
+            meta.weather.add(station, replace=True)
 
     def key(self, role: str, name: str | None = None, sensors: Iterable[str] = ()) -> Key:
         """A new API key of ``role`` (named ``"<role> key"`` unless ``name`` is given) for

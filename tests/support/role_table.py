@@ -13,8 +13,8 @@ its path parameters, and the status class each role expects. Roles:
 - ``vendor``: a vendor key owning the private sensor ``vb-acme-1``;
 - ``other_vendor``: a vendor key owning nothing (``vb-acme-1`` is hidden from it);
 - ``staff`` and ``admin``;
-- ``sensor``: a sensor key for ``esp8266-1``, which may push readings and otherwise sees what the
-  public sees.
+- ``sensor``: a sensor key for ``esp8266-1`` and the weather station ``vb-weather``, which may
+  push readings and observations and otherwise sees what the public sees.
 
 Expected values: ``OK`` (any 2xx), or 401, 403, 404 exactly. Path parameters may name
 placeholders (``OWN_TRIAL``, ``RULE``, ...) that the matrix's fixture replaces by ids it
@@ -42,6 +42,7 @@ __all__ = [
     "PRIVATE_SENSOR",
     "PUBLIC_SENSOR",
     "PUSHING_SENSOR",
+    "PUSHING_STATION",
     "PUSH_BODY",
     "REVOKED_KEY",
     "ROLES",
@@ -50,6 +51,7 @@ __all__ = [
     "RULE_BODY",
     "TRIAL_BODY",
     "UNKNOWN_SENSOR",
+    "WEATHER_BODY",
     "WEEK",
     "Expect",
     "Row",
@@ -65,6 +67,8 @@ PUBLIC_SENSOR = "vb-road-1"
 PRIVATE_SENSOR = "vb-acme-1"  # owned by the `vendor` key
 UNKNOWN_SENSOR = "vb-nowhere"
 PUSHING_SENSOR = "esp8266-1"  # the `sensor` key's
+PUSHING_STATION = "vb-weather"  # a registered weather station the `sensor` key also lists
+WEATHER_BODY: dict[str, Any] = {"ts": "2026-03-01T10:00:00Z", "wind_speed": 3.2}
 PUSH_BODY: dict[str, Any] = {
     "software_version": "NRZ-2020-133",
     "sensordatavalues": [{"value_type": "noise_LAeq", "value": "54.52"}],
@@ -209,6 +213,7 @@ CITIZEN_REPORT_BODY: dict[str, Any] = {
     "text": "Lastbiler hele natten",
 }
 HANDLE_BODY = {"note": "Compared with the nearest sensor"}
+W = "/api/v1/weather/stations/{station_id}/observations"
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -323,6 +328,10 @@ ROWS: list[Row] = [
         body=HANDLE_BODY,
     ),
     Row("POST", CR + "/handle", {"report_id": UNKNOWN_ID}, staff_not_found(), body=HANDLE_BODY),
+    # weather stations and their observations (staff)
+    Row("GET", "/api/v1/weather/stations", expect=staff_only()),
+    Row("GET", W, {"station_id": PUSHING_STATION}, staff_only(), query=WEEK),
+    Row("GET", W, {"station_id": UNKNOWN_SENSOR}, staff_not_found(), query=WEEK),
     # staff views
     Row("GET", "/api/v1/quarantine", expect=staff_only()),
     Row("GET", "/api/v1/quarantine/{entry_id}", {"entry_id": UNKNOWN_ID}, staff_not_found()),
@@ -346,6 +355,13 @@ ROWS: list[Row] = [
         expect=roles_only("sensor"),
         body=PUSH_BODY,
         headers={"X-Sensor": PUSHING_SENSOR},
+    ),
+    Row(
+        "POST",
+        "/api/v1/push/weather",
+        expect=roles_only("sensor"),
+        body=WEATHER_BODY,
+        headers={"X-Station": PUSHING_STATION},
     ),
 ]
 

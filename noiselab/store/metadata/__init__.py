@@ -8,6 +8,10 @@ outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
 (:class:`CorrectionRepository`, the audit log of staff corrections) and
 ``meta.citizen_reports`` (:class:`CitizenReportRepository`, citizens' noise reports). The
 domain records they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
+(:class:`CorrectionRepository`, the audit log of staff corrections), ``meta.weather``
+(:class:`WeatherRepository`, weather stations and the sensors' stations) and
+``meta.weather_exclusions`` (:class:`WeatherExclusionRepository`). The domain records
+they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
 
@@ -85,10 +89,21 @@ from noiselab.store.metadata.trials import (
     UnknownSensors,
     new_trial_id,
 )
+from noiselab.store.metadata.weather import (
+    DEFAULT_ANEMOMETER_M,
+    UnknownStation,
+    WeatherRepository,
+    WeatherStation,
+)
+from noiselab.store.metadata.weather_exclusions import (
+    WeatherExclusion,
+    WeatherExclusionRepository,
+)
 
 __all__ = [
     "ALERT_STATES",
     "CATEGORIES",
+    "DEFAULT_ANEMOMETER_M",
     "DELIVERY_STATES",
     "EVALUATOR",
     "MAX_DESCRIPTION_LENGTH",
@@ -133,6 +148,11 @@ __all__ = [
     "TrialRepository",
     "UnknownSensor",
     "UnknownSensors",
+    "UnknownStation",
+    "WeatherExclusion",
+    "WeatherExclusionRepository",
+    "WeatherRepository",
+    "WeatherStation",
     "has_control_characters",
     "load_sensors_file",
     "new_trial_id",

@@ -1,6 +1,6 @@
 """The metadata database: the sensor registry, the quarantine of rejected readings, the API
-keys, the alerts, the vendor trials, the staff corrections and the citizens' noise reports, each
-behind its repository.
+keys, the alerts, the vendor trials, the staff corrections, the citizens' noise reports and the
+weather stations with their exclusion spans, each behind its repository.
 
 Metadata is not a time series: it lives in a relational database through SQLAlchemy 2 Core
 (no ORM) with portable SQL — a SQLite file by default, PostgreSQL when several replicas run.
@@ -36,13 +36,16 @@ from noiselab.store.metadata.keys import KeyRepository
 from noiselab.store.metadata.quarantine import QuarantineRepository
 from noiselab.store.metadata.sensors import SensorRepository
 from noiselab.store.metadata.trials import TrialRepository
+from noiselab.store.metadata.weather import WeatherRepository
+from noiselab.store.metadata.weather_exclusions import WeatherExclusionRepository
 
 __all__ = ["MetadataStore"]
 
 
 class MetadataStore(ClosesOnExit):
     """The metadata database, with one repository per concern: ``sensors``, ``quarantine``,
-    ``keys``, ``alerts``, ``deliveries``, ``trials``, ``corrections`` and ``citizen_reports``.
+    ``keys``, ``alerts``, ``deliveries``, ``trials``, ``corrections``, ``citizen_reports``,
+    ``weather`` and ``weather_exclusions``.
 
     Opening migrates the schema to the newest Alembic revision (a no-op when it is current).
     Every repository method runs in its own transaction and is durable when it returns.
@@ -80,6 +83,10 @@ class MetadataStore(ClosesOnExit):
         """Staff corrections of stored history (the audit log)."""
         self.citizen_reports = CitizenReportRepository(self)
         """Citizens' noise reports and their handling."""
+        self.weather = WeatherRepository(self)
+        """Weather stations and the station of each sensor."""
+        self.weather_exclusions = WeatherExclusionRepository(self)
+        """The spans each station's weather makes invalid (ISO 1996-2)."""
 
     @property
     def engine(self) -> Engine:

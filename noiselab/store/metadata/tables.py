@@ -5,7 +5,10 @@
 ``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
 ``trials`` the vendor trials; ``corrections`` the staff corrections of stored history (their
 audit log, :mod:`noiselab.store.metadata.corrections`); ``citizen_reports`` the citizens' "it is
-loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen_reports`).
+loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen_reports`);
+``weather_stations`` the weather stations, ``sensor_weather`` which station each sensor takes its
+weather from and ``weather_exclusions`` the spans of a station's time that its weather makes
+invalid (:mod:`noiselab.store.metadata.weather`, :mod:`noiselab.store.metadata.weather_exclusions`).
 Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
 ``env.py`` compares against :data:`METADATA`.
 
@@ -33,8 +36,11 @@ __all__ = [
     "citizen_reports_table",
     "corrections_table",
     "quarantine_table",
+    "sensor_weather_table",
     "sensors_table",
     "trials_table",
+    "weather_exclusions_table",
+    "weather_stations_table",
     "webhook_deliveries_table",
 ]
 
@@ -283,4 +289,42 @@ citizen_reports_table = sa.Table(
     ),
     sa.Index(None, "ts"),
     sa.Index(None, "status", "ts"),
+)
+
+
+# --------------------------------------------------------------------------- weather
+
+weather_stations_table = sa.Table(
+    "weather_stations",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("lon", sa.Float, nullable=True),
+    sa.Column("height_m", sa.Float, nullable=False),  # of the anemometer above ground
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.CheckConstraint("height_m > 0.1 AND height_m <= 200", name="height"),
+)
+
+sensor_weather_table = sa.Table(
+    "sensor_weather",
+    METADATA,
+    sa.Column("sensor_id", sa.String(64), sa.ForeignKey("sensors.id"), primary_key=True),
+    sa.Column("station_id", sa.String(64), sa.ForeignKey("weather_stations.id"), nullable=False),
+    sa.Index(None, "station_id"),
+)
+
+weather_exclusions_table = sa.Table(
+    "weather_exclusions",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(64), sa.ForeignKey("weather_stations.id"), nullable=False),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("wind_ms", sa.Float, nullable=True),  # highest mean wind at the microphone
+    sa.Column("wind_station_ms", sa.Float, nullable=True),  # ... and at the anemometer
+    sa.Column("precipitation_mm", sa.Float, nullable=True),  # most in one observation
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.CheckConstraint('"start" < "end"', name="range"),
+    sa.Index(None, "station_id", "start"),
 )
