@@ -126,6 +126,8 @@ def uncertain_spans(
     exceeds the tolerance, in time order. ``ts`` must not decrease; two calibrations at the
     same instant enclose no data and give no span."""
     times = _array("ts", ts)
+    if times.size == 0 and len(reference_db) == 0:
+        return []
     drift = drifts(reference_db, before_db, after_db)
     if times.shape[0] != drift.shape[0] + 1:
         raise ValueError("ts: needs the length of reference_db")
