@@ -9,11 +9,11 @@ adjusted so that it reads ``after_db``. A tone check adjusts nothing (``after_db
 
 Conventions, per calibration ``i`` (ordered by time):
 
-- deviation ``dᵢ = before_dbᵢ − reference_dbᵢ``: how far off the sensor was found;
-- offset left ``oᵢ = after_dbᵢ − reference_dbᵢ``, or ``dᵢ`` when ``after_dbᵢ`` is unknown:
+- deviation ``dᵢ = before_dbᵢ - reference_dbᵢ``: how far off the sensor was found;
+- offset left ``oᵢ = after_dbᵢ - reference_dbᵢ``, or ``dᵢ`` when ``after_dbᵢ`` is unknown:
   how far off it was when the calibration ended;
-- drift from ``i`` to ``i+1``: ``Δᵢ = dᵢ₊₁ − oᵢ``, rounded to 0.01 dB (the resolution every
-  answer reports, so floating-point noise such as 94.6 − 94.1 never decides): how far the
+- drift from ``i`` to ``i+1``: ``Δᵢ = dᵢ₊₁ - oᵢ``, rounded to 0.01 dB (the resolution every
+  answer reports, so floating-point noise such as 94.6 - 94.1 never decides): how far the
   sensor moved while it measured between the two;
 - the data of ``[tsᵢ, tsᵢ₊₁)`` is *calibration uncertain* when ``|Δᵢ| > 0.5 dB``; exactly
   0.5 dB is not.
@@ -26,7 +26,7 @@ is the time between two consecutive checks.
 Worked value: field calibration 1 reads 94.6 dB on a 94.0 dB reference and is adjusted to
 94.0 (``o₁ = 0.0``); tone check 2 reads 94.8 dB (``d₂ = +0.8``): ``Δ₁ = +0.8 dB``, so the data
 between them is calibration uncertain. A tone check 3 reading 94.9 dB then drifts
-``Δ₂ = 0.9 − 0.8 = +0.1 dB`` from check 2 (nothing was adjusted).
+``Δ₂ = 0.9 - 0.8 = +0.1 dB`` from check 2 (nothing was adjusted).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _array(name: str, values: Sequence[float] | FloatArray) -> FloatArray:
 def deviations(
     reference_db: Sequence[float] | FloatArray, before_db: Sequence[float] | FloatArray
 ) -> FloatArray:
-    """``dᵢ = before_dbᵢ − reference_dbᵢ`` (dB) of each calibration."""
+    """``dᵢ = before_dbᵢ - reference_dbᵢ`` (dB) of each calibration."""
     reference, before = _array("reference_db", reference_db), _array("before_db", before_db)
     if reference.shape != before.shape:
         raise ValueError("reference_db and before_db: need equal lengths")
@@ -88,7 +88,7 @@ def offsets_left(
     before_db: Sequence[float] | FloatArray,
     after_db: Sequence[float] | FloatArray,
 ) -> FloatArray:
-    """``oᵢ = after_dbᵢ − reference_dbᵢ`` (dB), or the deviation ``dᵢ`` where ``after_dbᵢ``
+    """``oᵢ = after_dbᵢ - reference_dbᵢ`` (dB), or the deviation ``dᵢ`` where ``after_dbᵢ``
     is ``NaN`` (nothing adjusted, e.g. a tone check)."""
     deviation = deviations(reference_db, before_db)
     after = _array("after_db", after_db)
@@ -103,8 +103,8 @@ def drifts(
     before_db: Sequence[float] | FloatArray,
     after_db: Sequence[float] | FloatArray,
 ) -> FloatArray:
-    """``Δᵢ = dᵢ₊₁ − oᵢ`` (dB, rounded to 0.01 dB) between each calibration and the next, in
-    the order given: ``n − 1`` values for ``n`` calibrations."""
+    """``Δᵢ = dᵢ₊₁ - oᵢ`` (dB, rounded to 0.01 dB) between each calibration and the next, in
+    the order given: ``n - 1`` values for ``n`` calibrations."""
     deviation = deviations(reference_db, before_db)
     left = offsets_left(reference_db, before_db, after_db)
     return np.round(deviation[1:] - left[:-1], DB_DECIMALS)

@@ -24,7 +24,7 @@ T0 = 1_793_577_600.0  # 2026-11-02T00:00:00Z
 
 
 def test_deviation_is_the_level_read_minus_the_reference() -> None:
-    """94.6 − 94.0 = +0.6 dB; 113.7 − 114.0 = −0.3 dB."""
+    """94.6 - 94.0 = +0.6 dB; 113.7 - 114.0 = -0.3 dB."""
     np.testing.assert_allclose(deviations([94.0, 114.0], [94.6, 113.7]), [0.6, -0.3], atol=1e-12)
 
 
@@ -38,14 +38,14 @@ def test_offset_left_is_after_minus_reference_or_the_deviation_without_an_adjust
 
 def test_drift_is_the_next_deviation_minus_the_offset_left() -> None:
     """Field calibration 94.6 → adjusted 94.0 (o₁ = 0.0); tone check 94.8 (d₂ = 0.8, o₂ = 0.8);
-    tone check 94.9 (d₃ = 0.9): Δ₁ = 0.8 − 0.0 = +0.8 dB, Δ₂ = 0.9 − 0.8 = +0.1 dB."""
+    tone check 94.9 (d₃ = 0.9): Δ₁ = 0.8 - 0.0 = +0.8 dB, Δ₂ = 0.9 - 0.8 = +0.1 dB."""
     found = drifts([94.0, 94.0, 94.0], [94.6, 94.8, 94.9], [94.0, NAN, NAN])
     np.testing.assert_array_equal(found, [0.8, 0.1])
 
 
 def test_drift_uses_each_calibrations_own_reference() -> None:
-    """A 94 dB check then a 114 dB calibrator: d₁ = 94.2 − 94 = 0.2 (o₁ = 0.2, nothing
-    adjusted); d₂ = 113.6 − 114 = −0.4: Δ₁ = −0.4 − 0.2 = −0.6 dB."""
+    """A 94 dB check then a 114 dB calibrator: d₁ = 94.2 - 94 = 0.2 (o₁ = 0.2, nothing
+    adjusted); d₂ = 113.6 - 114 = -0.4: Δ₁ = -0.4 - 0.2 = -0.6 dB."""
     np.testing.assert_array_equal(drifts([94.0, 114.0], [94.2, 113.6], [NAN, NAN]), [-0.6])
 
 
@@ -66,8 +66,8 @@ def test_the_tolerance_is_half_a_decibel_exclusive(drift: float, uncertain: bool
 
 
 def test_floating_point_noise_does_not_decide_at_the_edge() -> None:
-    """A check reads 92.52 dB on a 94.0 dB calibrator (d₁ = −1.48), the next 93.12 dB on one
-    whose certificate says 94.1 dB (d₂ = −0.98): Δ₁ = −0.98 + 1.48 = +0.50 dB, which binary
+    """A check reads 92.52 dB on a 94.0 dB calibrator (d₁ = -1.48), the next 93.12 dB on one
+    whose certificate says 94.1 dB (d₂ = -0.98): Δ₁ = -0.98 + 1.48 = +0.50 dB, which binary
     floating point makes 0.5000000000000142. At the 0.01 dB resolution it is 0.50 dB: not
     uncertain."""
     assert (93.12 - 94.1) - (92.52 - 94.0) > 0.5  # the noise this guards against
@@ -79,8 +79,8 @@ def test_floating_point_noise_does_not_decide_at_the_edge() -> None:
 def test_uncertain_spans_are_the_intervals_between_drifted_calibrations() -> None:
     """Four calibrations a day apart, all on 94.0 dB:
     1 field 94.6 → 94.0 (o = 0.0); 2 tone 94.51 (d = 0.51: Δ₁ = +0.51, uncertain);
-    3 tone 95.01 (d = 1.01: Δ₂ = 1.01 − 0.51 = +0.50, not); 4 field 94.2 (d = 0.2:
-    Δ₃ = 0.2 − 1.01 = −0.81, uncertain). Spans: [day 0, day 1) and [day 2, day 3)."""
+    3 tone 95.01 (d = 1.01: Δ₂ = 1.01 - 0.51 = +0.50, not); 4 field 94.2 (d = 0.2:
+    Δ₃ = 0.2 - 1.01 = -0.81, uncertain). Spans: [day 0, day 1) and [day 2, day 3)."""
     ts = [T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY]
     spans = uncertain_spans(ts, [94.0] * 4, [94.6, 94.51, 95.01, 94.2], [94.0, NAN, NAN, 94.0])
     assert spans == [

@@ -5,7 +5,8 @@
 (:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
 (:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
 outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
-(:class:`CorrectionRepository`, the audit log of staff corrections). The domain records
+(:class:`CorrectionRepository`, the audit log of staff corrections) and ``meta.calibrations``
+(:class:`CalibrationRepository`, the calibration log). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -24,6 +25,7 @@ from __future__ import annotations
 from noiselab.store.metadata.alert_rules import (
     ALERT_STATES,
     EVALUATOR,
+    LOGGED_KINDS,
     RULE_KINDS,
     Alert,
     AlertEvent,
@@ -35,6 +37,14 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.calibrations import (
+    TONE_CHECK_BY,
+    Calibration,
+    CalibrationKind,
+    CalibrationRepository,
+    CalibrationWithdrawn,
+    UnknownCalibrationSensor,
+)
 from noiselab.store.metadata.corrections import (
     MAX_OFFSET_DB,
     MAX_REASON_LENGTH,
@@ -77,6 +87,7 @@ __all__ = [
     "ALERT_STATES",
     "DELIVERY_STATES",
     "EVALUATOR",
+    "LOGGED_KINDS",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_OFFSET_DB",
     "MAX_PHASE_DAYS",
@@ -84,12 +95,17 @@ __all__ = [
     "MAX_SENSORS",
     "METADATA",
     "RULE_KINDS",
+    "TONE_CHECK_BY",
     "Alert",
     "AlertEvent",
     "AlertRepository",
     "AlertRule",
     "AlertState",
     "AlreadyWithdrawn",
+    "Calibration",
+    "CalibrationKind",
+    "CalibrationRepository",
+    "CalibrationWithdrawn",
     "Claimed",
     "Correction",
     "CorrectionRepository",
@@ -109,6 +125,7 @@ __all__ = [
     "TransitionError",
     "Trial",
     "TrialRepository",
+    "UnknownCalibrationSensor",
     "UnknownSensor",
     "UnknownSensors",
     "load_sensors_file",

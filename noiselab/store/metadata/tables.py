@@ -4,8 +4,10 @@
 ``alert_events`` the alerts (see :mod:`noiselab.store.metadata.alerts`) and
 ``webhook_deliveries`` their webhook outbox (:mod:`noiselab.store.metadata.deliveries`);
 ``trials`` the vendor trials; ``corrections`` the staff corrections of stored history (their
-audit log, :mod:`noiselab.store.metadata.corrections`). Alembic (``migrations/``) owns the
-schema and must produce exactly these tables: its ``env.py`` compares against :data:`METADATA`.
+audit log, :mod:`noiselab.store.metadata.corrections`); ``calibrations`` the log of field
+calibrations and calibrator-tone checks (:mod:`noiselab.store.metadata.calibrations`).
+Alembic (``migrations/``) owns the schema and must produce exactly these tables: its ``env.py``
+compares against :data:`METADATA`.
 
 Times are timezone-aware UTC ``datetime`` objects in Python (:class:`UtcDateTime`); SQLite
 stores them as naive UTC text, PostgreSQL as ``timestamptz``. Sensor lists are JSON arrays in
@@ -28,6 +30,7 @@ __all__ = [
     "alert_rules_table",
     "alerts_table",
     "api_keys_table",
+    "calibrations_table",
     "corrections_table",
     "quarantine_table",
     "sensors_table",
@@ -147,7 +150,10 @@ alert_rules_table = sa.Table(
     sa.Column("builtin", sa.Boolean, nullable=False),
     sa.Column("created", UtcDateTime, nullable=False),
     sa.Column("updated", UtcDateTime, nullable=False),
-    sa.CheckConstraint("kind IN ('level', 'offline', 'stuck', 'quarantine_rate')", name="kind"),
+    sa.CheckConstraint(
+        "kind IN ('level', 'offline', 'stuck', 'quarantine_rate', 'calibration_drift')",
+        name="kind",
+    ),
 )
 
 alerts_table = sa.Table(
@@ -253,4 +259,30 @@ corrections_table = sa.Table(
     ),
     sa.CheckConstraint('"start" < "end"', name="range"),
     sa.Index(None, "sensor_id", "start"),
+)
+
+# --------------------------------------------------------------------------- calibrations
+
+calibrations_table = sa.Table(
+    "calibrations",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("sensor_id", sa.String(64), sa.ForeignKey("sensors.id"), nullable=False),
+    sa.Column("ts", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("reference_db", sa.Float, nullable=False),
+    sa.Column("before_db", sa.Float, nullable=False),
+    sa.Column("after_db", sa.Float, nullable=True),
+    sa.Column("by", sa.String(100), nullable=False),
+    sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("created_by_key", sa.String(32), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # "tone:<sensor>:<ts ms>" for a tone check (a re-delivery is stored once); NULL for field
+    sa.Column("repeat_key", sa.String(100), nullable=True, unique=True),
+    sa.Column("withdrawn_at", UtcDateTime, nullable=True),
+    sa.Column("withdrawn_by", sa.String(MAX_NAME_LENGTH), nullable=True),
+    sa.Column("withdraw_reason", sa.Text, nullable=True),
+    sa.CheckConstraint("kind IN ('field', 'tone')", name="kind"),
+    sa.CheckConstraint("kind = 'field' OR after_db IS NULL", name="tone_adjusts_nothing"),
+    sa.Index(None, "sensor_id", "ts"),
 )
