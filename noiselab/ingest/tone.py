@@ -33,6 +33,7 @@ __all__ = [
     "ParsedTone",
     "ToneCheck",
     "parse_tone_message",
+    "tone_message",
     "tone_sensor_id",
 ]
 
@@ -103,6 +104,16 @@ def parse_tone_message(
     except (ValueError, OverflowError, OSError) as exc:
         return refuse(str(exc))
     return ParsedTone([ToneCheck(calibration, topic, raw, received_at)], [])
+
+
+def tone_message(
+    topic: str, payload: bytes, received_at: float, prefix: str, max_future_s: float
+) -> ParsedTone | None:
+    """:func:`parse_tone_message` for a ``{prefix}/{sensor_id}/calibration`` topic; ``None``
+    for any other (a suffix test first: the levels path pays nothing more)."""
+    if not topic.endswith(TOPIC_SUFFIX) or tone_sensor_id(topic, prefix) is None:
+        return None
+    return parse_tone_message(topic, payload, received_at, prefix=prefix, max_future_s=max_future_s)
 
 
 def _decode(

@@ -44,12 +44,13 @@ from noiselab.ingest.message import (
 )
 from noiselab.ingest.metrics import IngestMetrics
 from noiselab.ingest.sources import Source, SourceRouter
+from noiselab.ingest.tone import TOPIC_SUFFIX, ToneCheck, tone_message
 from noiselab.logs import event
 from noiselab.model import Reading, Rejection
 from noiselab.mqtt import connect_properties, new_client, stop_client
 from noiselab.store.base import ReadingStore, WriteResult
 
-__all__ = ["IngestSettings", "IngestWorker", "SensorRegistry", "default_client_id"]
+__all__ = ["IngestSettings", "IngestWorker", "SensorRegistry", "ToneSink", "default_client_id"]
 
 log = logging.getLogger("noiselab.ingest")
 
@@ -92,6 +93,12 @@ class IngestSettings:
         return f"$share/{self.share_group}/{topic}" if self.share_group else topic
 
     @property
+    def tone_filter(self) -> str:
+        """The subscription to tone checks: ``PREFIX/+/calibration``, shared alike."""
+        topic = f"{self.topic_prefix}/+{TOPIC_SUFFIX}"
+        return f"$share/{self.share_group}/{topic}" if self.share_group else topic
+
+    @property
     def subscriptions(self) -> list[str]:
         """Every filter to subscribe to: our own, then each source's, shared alike."""
         return [self.topic_filter, *(s.subscription(self.share_group) for s in self.sources)]
@@ -121,8 +128,19 @@ class SensorRegistry(Protocol):
     def quarantine(self) -> _Quarantine: ...
 
 
+class ToneSink(Protocol):
+    """Where tone checks go (``noiselab.calibration.ToneCheckRecorder``): logged durably and
+    judged for drift; the checks of unknown sensors come back for the quarantine. Raises
+    ``StoreError`` on an outage (retried: logging a check is idempotent)."""
+
+    def record(self, checks: Sequence[ToneCheck]) -> list[Rejection]: ...
+
+
 class IngestWorker:
-    """Consumes readings from MQTT into a ``ReadingStore``; see the module docstring."""
+    """Consumes readings from MQTT into a ``ReadingStore``; see the module docstring. With
+    ``tone_checks``, it also takes the sensors' calibrator-tone checks
+    (``PREFIX/+/calibration``, :mod:`noiselab.ingest.tone`) into that sink, in the same batches
+    and before acknowledging them; the levels path only pays a suffix test per message."""
 
     def __init__(
         self,
@@ -130,8 +148,10 @@ class IngestWorker:
         store: ReadingStore,
         registry: SensorRegistry,
         metrics: IngestMetrics | None = None,
+        tone_checks: ToneSink | None = None,
     ) -> None:
         self.settings = settings
+        self.tone_checks = tone_checks
         self.store = store
         self.registry = registry
         self.metrics = metrics or IngestMetrics()
@@ -232,7 +252,10 @@ class IngestWorker:
             session_present=flags.session_present,
         )
         # Subscribe on every connect: a broker that lost the session must learn it again.
-        client.subscribe([(f, SubscribeOptions(qos=1)) for f in self.settings.subscriptions])
+        filters = self.settings.subscriptions
+        if self.tone_checks is not None:
+            filters = [*filters, self.settings.tone_filter]
+        client.subscribe([(f, SubscribeOptions(qos=1)) for f in filters])
 
     def _on_subscribe(
         self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any
@@ -318,23 +341,39 @@ class IngestWorker:
 
     def _handle(self, batch: list[Inbound]) -> None:
         started = time.monotonic()
-        readings, rejections = self._parse(batch)
+        readings, rejections, tones = self._parse(batch)
         readings, unknown = self._check_registered(readings)
         rejections.extend(unknown)
+        if tones and self.tone_checks is not None:
+            sink = self.tone_checks
+            rejections.extend(self._durably(lambda: sink.record(tones)))
         self._commit(readings, rejections)
         self.metrics.acked.inc(self._ack(batch))
         self.metrics.batches.inc()
         self.metrics.lag.set(time.monotonic() - batch[0].arrived)
         self.metrics.commit_seconds.observe(time.monotonic() - started)
 
-    def _parse(self, batch: list[Inbound]) -> tuple[list[Reading], list[Rejection]]:
+    def _parse(
+        self, batch: list[Inbound]
+    ) -> tuple[list[Reading], list[Rejection], list[ToneCheck]]:
         readings: list[Reading] = []
         rejections: list[Rejection] = []
+        tones: list[ToneCheck] = []
+        s = self.settings
         for item in batch:
+            tone = None
+            if self.tone_checks is not None:
+                tone = tone_message(
+                    item.topic, item.payload, item.received_at, s.topic_prefix, s.max_future_s
+                )
+            if tone is not None:
+                tones.extend(tone.checks)
+                rejections.extend(tone.rejections)
+                continue
             parsed = self._parse_one(item)
             readings.extend(parsed.readings)
             rejections.extend(parsed.rejections)
-        return readings, rejections
+        return readings, rejections, tones
 
     def _parse_one(self, item: Inbound) -> ParsedMessage:
         """Our own topic first; otherwise the first source whose filter matches the topic."""
