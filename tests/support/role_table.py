@@ -196,6 +196,13 @@ CORRECTION_BODY: dict[str, Any] = {
     "reason": "Road works beside the sensor",
 }
 WITHDRAW_BODY = {"reason": "Entered twice"}
+CALIBRATION_BODY: dict[str, Any] = {
+    "ts": "2026-03-01T10:00:00Z",
+    "reference_db": 94.0,
+    "before_db": 94.2,
+    "after_db": 94.0,
+    "by": "J. Hansen",
+}
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -297,6 +304,12 @@ ROWS: list[Row] = [
         staff_not_found(),
         body=WITHDRAW_BODY,
     ),
+    # the calibration log of a sensor (staff)
+    Row("GET", S + "/calibrations", PUB, staff_only()),
+    Row("GET", S + "/calibrations", PRIV, staff_only()),
+    Row("GET", S + "/calibrations", UNK, staff_not_found()),
+    Row("POST", S + "/calibrations", PUB, staff_only(), body=CALIBRATION_BODY),
+    Row("POST", S + "/calibrations", UNK, staff_not_found(), body=CALIBRATION_BODY),
     # staff views
     Row("GET", "/api/v1/quarantine", expect=staff_only()),
     Row("GET", "/api/v1/quarantine/{entry_id}", {"entry_id": UNKNOWN_ID}, staff_not_found()),
