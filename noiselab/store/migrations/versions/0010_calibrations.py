@@ -144,13 +144,13 @@ _RULE: dict[str, object] = {
 
 def downgrade() -> None:
     """Remove the drift rules and their alerts, narrow the kinds, drop ``calibrations``."""
-    drift_rules = (
-        sa.select(sa.column("id"))
+    drift_rules: sa.Select[int] = (
+        sa.select(sa.column("id", sa.Integer))
         .select_from(sa.table("alert_rules"))
         .where(sa.column("kind") == "calibration_drift")
     )
-    drift_alerts = (
-        sa.select(sa.column("id"))
+    drift_alerts: sa.Select[int] = (
+        sa.select(sa.column("id", sa.Integer))
         .select_from(sa.table("alerts"))
         .where(sa.column("rule_id").in_(drift_rules))
     )
