@@ -28,7 +28,7 @@ from support.readings import sensor
 
 from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection
-from noiselab.store.metadata import MetadataStore
+from noiselab.store.metadata import Calibration, MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -115,6 +115,19 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
             "noiselab/vb-road-1/levels", "vb-road-1", b'{"laeq": 999}', "laeq: above 160 dB", hour
         )
         meta.quarantine.add([rejected])
+        for day, before, after in ((1, 94.6, 94.0), (2, 94.8, None)):
+            meta.calibrations.add(
+                Calibration(
+                    sensor_id="vb-road-1",
+                    ts=datetime(2026, 3, day, 10, tzinfo=UTC),
+                    kind="field",
+                    reference_db=94.0,
+                    before_db=before,
+                    after_db=after,
+                    by="J. Hansen",
+                    note="serial 2712",
+                )
+            )
     with lab.client() as client:
         trial = client.post(
             "/api/v1/trials",
@@ -151,6 +164,7 @@ def test_the_document_has_a_query_per_endpoint() -> None:
         "/api/v1/health/sensors",
         "/api/v1/alerts",
         "/api/v1/quarantine",
+        "/api/v1/sensors/${sensor}/calibrations",
         "/api/v1/trials/${trial}/daily",
         "/api/v1/trials/${trial}/summary",
     } <= urls

@@ -40,7 +40,7 @@ from noiselab.store.influx_cells import (
     hour_cells,
 )
 from noiselab.store.influx_lines import reading_lines
-from noiselab.store.metadata import MetadataStore, Trial
+from noiselab.store.metadata import Calibration, MetadataStore, Trial
 from noiselab.store.sqlite_rollup import MINUTE_MS, Rows, minute_keys, rollup_minutes
 
 DASHBOARDS = ROOT / "dashboards"
@@ -189,6 +189,17 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
         key = create_key(meta, role="staff", name="grafana")[1]
         topic = f"noiselab/{default_sensor}/levels"
         meta.quarantine.add([Rejection(topic, default_sensor, b'{"laeq": 999}', "laeq: > 160", T0)])
+        meta.calibrations.add(
+            Calibration(
+                sensor_id=default_sensor,
+                ts=datetime(2026, 3, 1, 10, tzinfo=UTC),
+                kind="field",
+                reference_db=94.0,
+                before_db=94.3,
+                after_db=94.0,
+                by="J. Hansen",
+            )
+        )
         day = datetime(2026, 3, 1, 23, tzinfo=UTC)
         meta.trials.create(
             Trial(
