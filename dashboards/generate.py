@@ -295,7 +295,8 @@ def sensor_detail() -> dict[str, Any]:
     return dashboard(
         "nl-sensor",
         "Sensor detail",
-        "One sensor: LAeq at 1 s and 1 min, LAFmax, L10/L50/L90, spectrum and pass-by events.",
+        "One sensor: LAeq at 1 s and 1 min, LAFmax, L10/L50/L90, spectrum, pass-by events "
+        "and its calibration history.",
         [
             panel(
                 "LAeq 1 s and 1 min (InfluxDB)",
@@ -336,6 +337,16 @@ def sensor_detail() -> dict[str, Any]:
                 "table",
                 (0, 27, 24, 9),
                 [api_target("events")],
+            ),
+            panel(
+                "Calibration history (API; staff key)",
+                "table",
+                (0, 36, 24, 8),
+                [api_target("calibrations")],
+                description="Field calibrations and calibrator-tone checks: level read before "
+                "and after adjustment, deviation from the reference and drift since the "
+                "previous entry. A drift over 0.5 dB makes the data between the two "
+                "calibration uncertain and raises a staff alert.",
             ),
         ],
         variables=[variable_sensor()],

@@ -39,6 +39,7 @@ from noiselab.logs import event
 from noiselab.sensors_sim.register import register_sim_sensors, register_sim_weather
 from noiselab.sensors_sim.sites import sensors_from_spec
 from noiselab.store.metadata import (
+    Calibration,
     CitizenReport,
     CitizenReportRepository,
     MetadataStore,
@@ -166,8 +167,33 @@ class Demo:
                 keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
             self.trial = self._demo_trial(meta.trials)
             self.report = _demo_report(meta.citizen_reports)
+            self._seed_calibrations(meta)
         finally:
             meta.close()
+
+    def _seed_calibrations(self, meta: MetadataStore) -> None:
+        """A field calibration of each background site at the start of the backfill (once per
+        data directory), so their calibration history starts with a visit; the simulator's
+        nightly tone checks follow, and the drifting one raises the drift alert."""
+        ids = {site.id for site in self.sensors}
+        visit = datetime.fromtimestamp(
+            math.floor((time.time() - parse_duration(self.backfill)) / 3600) * 3600 + 3600, UTC
+        )
+        for sensor_id, before in (("bg-vallensbaek-mose", 94.3), ("bg-strandpark", 93.9)):
+            if sensor_id not in ids or meta.calibrations.history(sensor_id, limit=1):
+                continue
+            meta.calibrations.add(
+                Calibration(
+                    sensor_id=sensor_id,
+                    ts=visit,
+                    kind="field",
+                    reference_db=94.0,
+                    before_db=before,
+                    after_db=94.0,
+                    by="Demo technician",
+                    note="Commissioning check with a class 1 calibrator (demo data)",
+                )
+            )
 
     def _demo_trial(self, trials: TrialRepository) -> Trial | None:
         """The barrier trial of the simulator's treated/control pair, if the sites have one."""

@@ -1,5 +1,8 @@
 """One evaluation pass: every enabled rule on each of its sensors, at an injected ``now``.
 
+Rules of the kinds in ``LOGGED_KINDS`` (``calibration_drift``) are left out: their alerts open
+when a calibration is logged (:mod:`noiselab.calibration.drift`) and only staff resolve them.
+
 For each (rule, sensor) the check (:mod:`noiselab.alerts.checks`) says whether the condition
 holds, and :func:`decide` what to do about it:
 
@@ -33,6 +36,7 @@ from noiselab.model import Sensor
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import (
     EVALUATOR,
+    LOGGED_KINDS,
     Alert,
     AlertRule,
     MetadataStore,
@@ -109,7 +113,11 @@ class Evaluator:
     def run(self, now: float) -> Outcome:
         """One pass at ``now`` (Unix s). Store and database errors reading the rules or the
         sensors propagate (the caller retries); errors of one check are logged and counted."""
-        rules = self._repo.list_rules(enabled_only=True)
+        rules = [
+            rule
+            for rule in self._repo.list_rules(enabled_only=True)
+            if rule.kind not in LOGGED_KINDS  # opened when logged (a calibration's drift)
+        ]
         sensors = self._meta.sensors.all()
         ctx = self._context(rules, sensors, now)
         outcome = Outcome()

@@ -27,6 +27,7 @@ from noiselab.api.ratelimit_shared import SharedRateLimiter
 from noiselab.api.read_gate import ReadGate
 from noiselab.api.routes import (
     alerts,
+    calibrations,
     citizen_reports,
     corrections,
     events,
@@ -155,6 +156,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(corrections.router)
     app.include_router(citizen_reports.router)
+    app.include_router(calibrations.router)
     app.include_router(staff.router)
     app.include_router(public_map.router)
     app.include_router(surface.router)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from noiselab.cli import alerts, api, compact, demo, doctor, fiware, ingest, simulate
+from noiselab.cli.calibrations import calibrations_app
 from noiselab.cli.check_secrets import check_secrets, refuse_weak_service_secrets
 from noiselab.cli.citizen_reports import citizen_reports_app
 from noiselab.cli.corrections import corrections_app
@@ -45,6 +46,7 @@ app.add_typer(sensors_app, name="sensors")
 app.add_typer(keys_app, name="keys")
 app.add_typer(corrections_app, name="corrections")
 app.add_typer(citizen_reports_app, name="citizen-reports")
+app.add_typer(calibrations_app, name="calibrations")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(sensor_app, name="sensor")
 app.add_typer(weather_app, name="weather")

@@ -124,6 +124,7 @@ def ingest(
     log_json: LogJsonOpt = False,
 ) -> None:
     """Consume readings from MQTT into the store (at least once, idempotent)."""
+    from noiselab.calibration import CalibrationLog, ToneCheckRecorder
     from noiselab.ingest.compaction import CompactionSettings
     from noiselab.ingest.lease import hold_client_id
     from noiselab.ingest.sources import load_sources
@@ -157,7 +158,8 @@ def ingest(
             )
             registry = MetadataStore(meta_url)
             reading_store = open_store(store, source_of=registry.sensors.source_of)
-            worker = IngestWorker(settings, reading_store, registry)
+            tones = ToneCheckRecorder(CalibrationLog(registry))
+            worker = IngestWorker(settings, reading_store, registry, tone_checks=tones)
             try:
                 if metrics_port:
                     from prometheus_client import start_http_server

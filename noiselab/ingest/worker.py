@@ -48,15 +48,16 @@ from noiselab.ingest.message import (
     sensor_id_from_topic,
 )
 from noiselab.ingest.metrics import IngestMetrics
+from noiselab.ingest.side_topics import SideMessages
 from noiselab.ingest.sources import Source, SourceRouter
+from noiselab.ingest.tone import TOPIC_SUFFIX, ToneCheck
 from noiselab.ingest.weather_commit import WeatherRegistry, commit_weather
-from noiselab.ingest.weather_message import parse_weather, station_id_from_topic
 from noiselab.logs import event
 from noiselab.model import Reading, Rejection, WeatherObservation
 from noiselab.mqtt import connect_properties, new_client, stop_client
 from noiselab.store.base import ReadingStore, WriteResult
 
-__all__ = ["IngestSettings", "IngestWorker", "SensorRegistry", "default_client_id"]
+__all__ = ["IngestSettings", "IngestWorker", "SensorRegistry", "ToneSink", "default_client_id"]
 
 log = logging.getLogger("noiselab.ingest")
 
@@ -92,17 +93,25 @@ class IngestSettings:
     compaction: CompactionSettings = field(default_factory=CompactionSettings)
     """Background compaction and retention of a SQLite store (on by default)."""
 
-    @property
-    def topic_filter(self) -> str:
-        """The subscription: shared (``$share/GROUP/PREFIX/+/levels``) unless no group."""
-        topic = f"{self.topic_prefix}/+/levels"
+    def _shared(self, suffix: str) -> str:
+        """``PREFIX/+/SUFFIX``, shared (``$share/GROUP/...``) unless there is no group."""
+        topic = f"{self.topic_prefix}/+/{suffix}"
         return f"$share/{self.share_group}/{topic}" if self.share_group else topic
 
     @property
+    def topic_filter(self) -> str:
+        """The subscription to readings: ``PREFIX/+/levels``, shared."""
+        return self._shared("levels")
+
+    @property
     def weather_filter(self) -> str:
-        """The weather stations' subscription (``PREFIX/+/weather``, shared alike)."""
-        topic = f"{self.topic_prefix}/+/weather"
-        return f"$share/{self.share_group}/{topic}" if self.share_group else topic
+        """The weather stations' subscription: ``PREFIX/+/weather``, shared."""
+        return self._shared("weather")
+
+    @property
+    def tone_filter(self) -> str:
+        """The subscription to tone checks: ``PREFIX/+/calibration``, shared."""
+        return self._shared(TOPIC_SUFFIX.lstrip("/"))
 
     @property
     def subscriptions(self) -> list[str]:
@@ -136,8 +145,19 @@ class SensorRegistry(WeatherRegistry, Protocol):
     def quarantine(self) -> _Quarantine: ...
 
 
+class ToneSink(Protocol):
+    """Where tone checks go (``noiselab.calibration.ToneCheckRecorder``): logged durably and
+    judged for drift; the checks of unknown sensors come back for the quarantine. Raises
+    ``StoreError`` on an outage (retried: logging a check is idempotent)."""
+
+    def record(self, checks: Sequence[ToneCheck]) -> list[Rejection]: ...
+
+
 class IngestWorker:
-    """Consumes readings from MQTT into a ``ReadingStore``; see the module docstring."""
+    """Consumes readings from MQTT into a ``ReadingStore``; see the module docstring. With
+    ``tone_checks``, it also takes the sensors' calibrator-tone checks
+    (``PREFIX/+/calibration``, :mod:`noiselab.ingest.tone`) into that sink, in the same batches
+    and before acknowledging them; the levels path only pays a suffix test per message."""
 
     def __init__(
         self,
@@ -145,8 +165,10 @@ class IngestWorker:
         store: ReadingStore,
         registry: SensorRegistry,
         metrics: IngestMetrics | None = None,
+        tone_checks: ToneSink | None = None,
     ) -> None:
         self.settings = settings
+        self.tone_checks = tone_checks
         self.store = store
         self.registry = registry
         self.metrics = metrics or IngestMetrics()
@@ -247,7 +269,10 @@ class IngestWorker:
             session_present=flags.session_present,
         )
         # Subscribe on every connect: a broker that lost the session must learn it again.
-        client.subscribe([(f, SubscribeOptions(qos=1)) for f in self.settings.subscriptions])
+        filters = self.settings.subscriptions
+        if self.tone_checks is not None:
+            filters = [*filters, self.settings.tone_filter]
+        client.subscribe([(f, SubscribeOptions(qos=1)) for f in filters])
 
     def _on_subscribe(
         self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any
@@ -333,13 +358,16 @@ class IngestWorker:
 
     def _handle(self, batch: list[Inbound]) -> None:
         started = time.monotonic()
-        readings, rejections, weather = self._parse(batch)
+        readings, rejections, weather, tones = self._parse(batch)
         readings, unknown = self._check_registered(readings)
         rejections.extend(unknown)
         if weather:
             topic_of = self._weather_topic
             commit = partial(commit_weather, self.store, self.registry, weather, topic_of)
             rejections.extend(self._durably(lambda: commit(time.time())).rejections)
+        if tones and self.tone_checks is not None:
+            sink = self.tone_checks
+            rejections.extend(self._durably(lambda: sink.record(tones)))
         self._commit(readings, rejections)
         self.metrics.acked.inc(self._ack(batch))
         self.metrics.batches.inc()
@@ -348,27 +376,18 @@ class IngestWorker:
 
     def _parse(
         self, batch: list[Inbound]
-    ) -> tuple[list[Reading], list[Rejection], list[WeatherObservation]]:
+    ) -> tuple[list[Reading], list[Rejection], list[WeatherObservation], list[ToneCheck]]:
         readings: list[Reading] = []
-        rejections: list[Rejection] = []
-        weather: list[WeatherObservation] = []
+        side = SideMessages()
         s = self.settings
+        tones = self.tone_checks is not None
         for item in batch:
-            if station_id_from_topic(item.topic, s.topic_prefix) is not None:
-                found = parse_weather(
-                    item.topic,
-                    item.payload,
-                    item.received_at,
-                    prefix=s.topic_prefix,
-                    max_future_s=s.max_future_s,
-                )
-                weather.extend(found.observations)
-                rejections.extend(found.rejections)
+            if side.take(item, s.topic_prefix, s.max_future_s, tones=tones):
                 continue
             parsed = self._parse_one(item)
             readings.extend(parsed.readings)
-            rejections.extend(parsed.rejections)
-        return readings, rejections, weather
+            side.rejections.extend(parsed.rejections)
+        return readings, side.rejections, side.weather, side.tones
 
     def _parse_one(self, item: Inbound) -> ParsedMessage:
         """Our own topic first; otherwise the first source whose filter matches the topic."""

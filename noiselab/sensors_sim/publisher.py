@@ -13,6 +13,10 @@ With ``weather`` the noise model adds the wind and rain noise of the simulated w
 (:mod:`.weather`), and the station's per-minute observations are published on
 ``{prefix}/vb-weather/weather``: the backfill's first, a UTC day per message, then each minute
 once it has ended (faults are not applied to them).
+
+Each sensor also publishes a nightly calibrator-tone check
+(:mod:`.tone_checks`) on ``{prefix}/{sensor_id}/calibration``: the backfill's after its
+readings, then each as its time passes.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from noiselab.sensors_sim.generate import (
 )
 from noiselab.sensors_sim.site_specs import Barrier, Site
 from noiselab.sensors_sim.sites import default_sites
+from noiselab.sensors_sim.tone_checks import next_check, tone_messages
 
 __all__ = ["Simulator", "SimulatorSettings", "barrier_for", "plan_backfill"]
 
@@ -76,6 +81,11 @@ class SimulatorSettings:
     weather: bool = False
     """Simulate the weather station ``vb-weather``: its wind and rain noise in the readings,
     and its observations published."""
+    tone_checks: bool = True
+    """Publish the nightly calibrator-tone checks (:mod:`.tone_checks`)."""
+    drift_at: float | None = None
+    """When the drifting demo sensor starts to read high (default: the middle of the
+    backfill; no drift without one)."""
 
 
 def barrier_for(site: Site, installed_at: float) -> Barrier | None:
@@ -174,6 +184,8 @@ class Simulator:
         self._stop = threading.Event()
         self._faults = FaultInjector(settings.faults, settings.seed)
         self.published = 0
+        self.tone_checks_published = 0
+        self._drift_at: float | None = settings.drift_at
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -222,8 +234,11 @@ class Simulator:
             barrier_at = s.barrier_at
             if barrier_at is None:
                 barrier_at = start + (end - start) / 2 if end > start else live_start
+            if self._drift_at is None and end > start:
+                self._drift_at = start + (end - start) / 2
             if end > start:
                 self._backfill(start, end, barrier_at)
+                self._publish_tone_checks(start, end)
             if s.live:
                 self._live(live_start, barrier_at, seq_origin=start)
         finally:
@@ -242,6 +257,21 @@ class Simulator:
         info = self._client.publish(self._levels_topic(message.sensor_id), message.payload, qos=1)
         self.published += 1
         return info
+
+    def _publish_tone_checks(self, start: float, end: float) -> None:
+        """Publish the checks of ``[start, end)`` (all sensors), waiting for the broker."""
+        s = self.settings
+        if not s.tone_checks:
+            return
+        ids = [site.id for site in s.sensors]
+        messages = tone_messages(ids, start, end, seed=s.seed, drift_at=self._drift_at)
+        infos = [
+            self._client.publish(f"{s.topic_prefix}/{m.sensor_id}/calibration", m.payload, qos=1)
+            for m in messages
+        ]
+        for info in infos:
+            info.wait_for_publish(30)
+        self.tone_checks_published += len(messages)
 
     def _backfill(self, start: float, end: float, barrier_at: float) -> None:
         """Publish ``[start, end)`` in batches, sensors interleaved, waiting for the broker."""
@@ -292,6 +322,7 @@ class Simulator:
         days = _LiveDays(s, barrier_at)
         t = start
         minute = math.floor(start / 60.0) * 60.0  # the next weather minute to publish
+        tone_due = next_check(start - 1)
         while not self._stop.is_set():
             # An interval is published once it has ended; a late loop catches up in one go.
             wait = t + step - time.time()
@@ -307,6 +338,9 @@ class Simulator:
                 done = math.floor(end / 60.0) * 60.0
                 self._publish_weather(minute, done)
                 minute = done
+            if end > tone_due:
+                self._publish_tone_checks(tone_due, end)
+                tone_due = next_check(end - 1)
             t = end
 
 

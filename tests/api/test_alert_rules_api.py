@@ -102,6 +102,7 @@ def test_builtin_health_rules_are_seeded(office: Office, client: TestClient) -> 
         ("offline", 3600, None, True),
         ("stuck", 600, 0.0, True),
         ("quarantine_rate", 3600, 0.05, True),
+        ("calibration_drift", 86400, None, True),
     ]
     for rule in rules:
         RuleOut.model_validate(rule)

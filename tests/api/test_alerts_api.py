@@ -146,7 +146,7 @@ def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     try:
         meta.sensors.add([Sensor(id="road-1", name="road 1", source="road")])
         rule = AlertRule(name="loud", metric="laeq", window_s=300, threshold=70.0)
-        meta.alerts.add_rule(rule)
+        rule_id = meta.alerts.add_rule(rule).id
         start = (now // 60 - 10) * 60
         levels = [74.9, 75.1]  # varying, so the built-in stuck rule keeps quiet
         readings = [Reading("road-1", start + s, levels[s % 2]) for s in range(int(now - start))]
@@ -175,7 +175,7 @@ def test_cli_once_opens_alerts_from_the_store(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "opened 1," in result.stdout
     with MetadataStore(meta_url) as meta:
-        (alert,) = meta.alerts.list_alerts(rule_id=4)
+        (alert,) = meta.alerts.list_alerts(rule_id=rule_id)
     assert alert.sensor_id == "road-1"
     assert alert.value == pytest.approx(75.0, abs=0.01)
 

@@ -28,7 +28,7 @@ from support.readings import sensor
 
 from noiselab.api.auth import create_key
 from noiselab.model import Reading, Rejection
-from noiselab.store.metadata import CitizenReport, MetadataStore
+from noiselab.store.metadata import Calibration, CitizenReport, MetadataStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -122,6 +122,19 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
         )  # fmt: skip
         assert report.id is not None
         meta.citizen_reports.handle(report.id, by="kommune", note="Compared with vb-road-1")
+        for day, before, after in ((1, 94.6, 94.0), (2, 94.8, None)):
+            meta.calibrations.add(
+                Calibration(
+                    sensor_id="vb-road-1",
+                    ts=datetime(2026, 3, day, 10, tzinfo=UTC),
+                    kind="field",
+                    reference_db=94.0,
+                    before_db=before,
+                    after_db=after,
+                    by="J. Hansen",
+                    note="serial 2712",
+                )
+            )
     with lab.client() as client:
         trial = client.post(
             "/api/v1/trials",
@@ -159,6 +172,7 @@ def test_the_document_has_a_query_per_endpoint() -> None:
         "/api/v1/alerts",
         "/api/v1/quarantine",
         "/api/v1/citizen-reports",
+        "/api/v1/sensors/${sensor}/calibrations",
         "/api/v1/trials/${trial}/daily",
         "/api/v1/trials/${trial}/summary",
     } <= urls

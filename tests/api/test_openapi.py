@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from noiselab.api.app import create_app
 from noiselab.api.schemas import (
+    calibrations,
     citizen_reports,
     corrections,
     errors,
@@ -120,6 +121,7 @@ def _models() -> list[type[BaseModel]]:
     return [
         model
         for schemas in (
+            calibrations,
             citizen_reports,
             corrections,
             errors,

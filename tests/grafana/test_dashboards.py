@@ -40,7 +40,7 @@ from noiselab.store.influx_cells import (
     hour_cells,
 )
 from noiselab.store.influx_lines import reading_lines
-from noiselab.store.metadata import CitizenReport, MetadataStore, Trial
+from noiselab.store.metadata import Calibration, CitizenReport, MetadataStore, Trial
 from noiselab.store.sqlite_rollup import MINUTE_MS, Rows, minute_keys, rollup_minutes
 
 DASHBOARDS = ROOT / "dashboards"
@@ -194,6 +194,17 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
             CitizenReport(ts=reported, received_at=reported, lat=55.6243, lon=12.3881,
                           category="road", text="Lastbiler <b>hele</b> tiden")
         )  # fmt: skip
+        meta.calibrations.add(
+            Calibration(
+                sensor_id=default_sensor,
+                ts=datetime(2026, 3, 1, 10, tzinfo=UTC),
+                kind="field",
+                reference_db=94.0,
+                before_db=94.3,
+                after_db=94.0,
+                by="J. Hansen",
+            )
+        )
         day = datetime(2026, 3, 1, 23, tzinfo=UTC)
         meta.trials.create(
             Trial(

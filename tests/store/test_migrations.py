@@ -29,7 +29,6 @@ MIGRATIONS = ROOT / "noiselab" / "store" / "migrations"
 
 MIGRATED_CHECK_NAMES = {
     "ck_sensors_source": "ck_sensors_ck_sensors_source",
-    "ck_alert_rules_kind": "ck_alert_rules_ck_alert_rules_kind",
     "ck_alerts_state": "ck_alerts_ck_alerts_state",
 }
 """CHECK constraints whose name in a migrated database differs from the table definitions'.
@@ -39,7 +38,7 @@ MIGRATED_CHECK_NAMES = {
 hold these names; renaming them needs a migration of its own (on SQLite a copy of tables that
 others reference). The application never names a constraint; a migration that drops one must
 use the name here (``op.f("ck_sensors_ck_sensors_source")``). ``ck_api_keys_role`` matches:
-0005 replaced 0002's doubled name."""
+0005 replaced 0002's doubled name; ``ck_alert_rules_kind`` too: 0010 replaced 0004's."""
 
 
 @contextmanager
@@ -168,12 +167,16 @@ def test_the_schema_comparison_sees_a_difference(meta_url: str) -> None:
 
 
 def test_the_check_name_comparison_sees_a_difference(meta_url: str) -> None:
-    """Negative control: at 0004 ``api_keys`` holds 0002's doubled name, which the comparison
-    reports (the tables of later revisions left out)."""
+    """Negative control: at 0004 ``api_keys`` holds 0002's doubled name and ``alert_rules``
+    0004's, which the comparison reports (the tables of later revisions left out)."""
     with opened(meta_url) as engine, engine.connect() as connection:
         alembic(connection, "upgrade", "0004")
         names = check_names(connection)
     assert names["api_keys"] == {"ck_api_keys_ck_api_keys_role"}
     expected = {table: checks for table, checks in expected_check_names().items() if table in names}
     assert names != expected
-    assert {**names, "api_keys": {"ck_api_keys_role"}} == expected
+    assert {
+        **names,
+        "api_keys": {"ck_api_keys_role"},
+        "alert_rules": {"ck_alert_rules_kind"},
+    } == expected

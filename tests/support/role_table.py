@@ -214,6 +214,13 @@ CITIZEN_REPORT_BODY: dict[str, Any] = {
 }
 HANDLE_BODY = {"note": "Compared with the nearest sensor"}
 W = "/api/v1/weather/stations/{station_id}/observations"
+CALIBRATION_BODY: dict[str, Any] = {
+    "ts": "2026-03-01T10:00:00Z",
+    "reference_db": 94.0,
+    "before_db": 94.2,
+    "after_db": 94.0,
+    "by": "J. Hansen",
+}
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -332,6 +339,12 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/weather/stations", expect=staff_only()),
     Row("GET", W, {"station_id": PUSHING_STATION}, staff_only(), query=WEEK),
     Row("GET", W, {"station_id": UNKNOWN_SENSOR}, staff_not_found(), query=WEEK),
+    # the calibration log of a sensor (staff)
+    Row("GET", S + "/calibrations", PUB, staff_only()),
+    Row("GET", S + "/calibrations", PRIV, staff_only()),
+    Row("GET", S + "/calibrations", UNK, staff_not_found()),
+    Row("POST", S + "/calibrations", PUB, staff_only(), body=CALIBRATION_BODY),
+    Row("POST", S + "/calibrations", UNK, staff_not_found(), body=CALIBRATION_BODY),
     # staff views
     Row("GET", "/api/v1/quarantine", expect=staff_only()),
     Row("GET", "/api/v1/quarantine/{entry_id}", {"entry_id": UNKNOWN_ID}, staff_not_found()),

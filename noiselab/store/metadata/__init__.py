@@ -11,6 +11,8 @@ domain records they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`
 (:class:`CorrectionRepository`, the audit log of staff corrections), ``meta.weather``
 (:class:`WeatherRepository`, weather stations and the sensors' stations) and
 ``meta.weather_exclusions`` (:class:`WeatherExclusionRepository`). The domain records
+(:class:`CorrectionRepository`, the audit log of staff corrections) and ``meta.calibrations``
+(:class:`CalibrationRepository`, the calibration log). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -29,6 +31,7 @@ from __future__ import annotations
 from noiselab.store.metadata.alert_rules import (
     ALERT_STATES,
     EVALUATOR,
+    LOGGED_KINDS,
     RULE_KINDS,
     Alert,
     AlertEvent,
@@ -40,6 +43,14 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.calibrations import (
+    TONE_CHECK_BY,
+    Calibration,
+    CalibrationKind,
+    CalibrationRepository,
+    CalibrationWithdrawn,
+    UnknownCalibrationSensor,
+)
 from noiselab.store.metadata.citizen_reports import (
     CATEGORIES,
     MAX_NOTE_LENGTH,
@@ -106,6 +117,7 @@ __all__ = [
     "DEFAULT_ANEMOMETER_M",
     "DELIVERY_STATES",
     "EVALUATOR",
+    "LOGGED_KINDS",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_NOTE_LENGTH",
     "MAX_OFFSET_DB",
@@ -116,6 +128,7 @@ __all__ = [
     "METADATA",
     "REPORT_STATES",
     "RULE_KINDS",
+    "TONE_CHECK_BY",
     "Alert",
     "AlertEvent",
     "AlertRepository",
@@ -123,6 +136,10 @@ __all__ = [
     "AlertState",
     "AlreadyHandled",
     "AlreadyWithdrawn",
+    "Calibration",
+    "CalibrationKind",
+    "CalibrationRepository",
+    "CalibrationWithdrawn",
     "CitizenReport",
     "CitizenReportRepository",
     "Claimed",
@@ -146,6 +163,7 @@ __all__ = [
     "TransitionError",
     "Trial",
     "TrialRepository",
+    "UnknownCalibrationSensor",
     "UnknownSensor",
     "UnknownSensors",
     "UnknownStation",

@@ -26,6 +26,7 @@ from noiselab.model import MAX_NAME_LENGTH, SENSOR_ID_PATTERN, SOURCES, SensorSo
 __all__ = [
     "ALERT_STATES",
     "EVALUATOR",
+    "LOGGED_KINDS",
     "MAX_NOTE",
     "RULE_KINDS",
     "Alert",
@@ -39,9 +40,13 @@ __all__ = [
     "check_text",
 ]
 
-RuleKind = Literal["level", "offline", "stuck", "quarantine_rate"]
-"""``level``: a dB threshold on ``metric``; the others are the health rules."""
+RuleKind = Literal["level", "offline", "stuck", "quarantine_rate", "calibration_drift"]
+"""``level``: a dB threshold on ``metric``; the others are the health rules.
+``calibration_drift`` is raised when a calibration is logged, not by the periodic evaluator."""
 RULE_KINDS: frozenset[str] = frozenset(get_args(RuleKind))
+LOGGED_KINDS: frozenset[str] = frozenset({"calibration_drift"})
+"""Rule kinds whose alerts open when something is logged (a calibration), not at the
+evaluator's passes; the evaluator leaves them alone, so they never resolve by themselves."""
 Metric = Literal["laeq", "lafmax", "lden"]
 """``laeq`` energetic mean over ``window_s``; ``lafmax`` highest LAFmax over ``window_s``;
 ``lden`` of the last complete local day."""
@@ -80,6 +85,10 @@ class AlertRule(msgspec.Struct, frozen=True, kw_only=True):
       for at least ``window_s`` seconds, up to the latest reading.
     - ``kind="quarantine_rate"``: quarantined / (stored + quarantined) over the last
       ``window_s`` seconds above ``threshold`` (a fraction 0..1).
+    - ``kind="calibration_drift"``: a newly logged calibration drifted more than 0.5 dB from
+      the one before or after it (:mod:`noiselab.analysis.calibration`; ``threshold`` unused,
+      None; ``window_s`` unused). Raised when the calibration is logged, never resolved by
+      itself: staff resolve it.
 
     Sensors: ``sensor_ids``, else every sensor of ``source``, else all registered sensors.
     ``cooldown_s``: an alert resolves itself once the condition has been clear that long, and
@@ -136,6 +145,8 @@ def _check_kind(rule: AlertRule) -> None:
     _check_between("window_s", rule.window_s, 60, WEEK_S if rule.kind == "offline" else DAY_S)
     if rule.kind == "offline" and rule.threshold is not None:
         raise ValueError("offline rules take no threshold: window_s is the silence allowed")
+    if rule.kind == "calibration_drift" and rule.threshold is not None:
+        raise ValueError("calibration_drift rules take no threshold: the tolerance is 0.5 dB")
     if rule.kind == "stuck":
         _check_number("threshold (tolerance, dB)", rule.threshold or 0.0, 0.0, 10.0)
     if rule.kind == "quarantine_rate":

@@ -8,7 +8,9 @@ audit log, :mod:`noiselab.store.metadata.corrections`); ``citizen_reports`` the 
 loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen_reports`);
 ``weather_stations`` the weather stations, ``sensor_weather`` which station each sensor takes its
 weather from and ``weather_exclusions`` the spans of a station's time that its weather makes
-invalid (:mod:`noiselab.store.metadata.weather`, :mod:`noiselab.store.metadata.weather_exclusions`).
+invalid (:mod:`noiselab.store.metadata.weather`, :mod:`noiselab.store.metadata.weather_exclusions`);
+``calibrations`` the log of field calibrations and calibrator-tone checks
+(:mod:`noiselab.store.metadata.calibrations`).
 Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
 ``env.py`` compares against :data:`METADATA`.
 
@@ -33,6 +35,7 @@ __all__ = [
     "alert_rules_table",
     "alerts_table",
     "api_keys_table",
+    "calibrations_table",
     "citizen_reports_table",
     "corrections_table",
     "quarantine_table",
@@ -156,7 +159,10 @@ alert_rules_table = sa.Table(
     sa.Column("builtin", sa.Boolean, nullable=False),
     sa.Column("created", UtcDateTime, nullable=False),
     sa.Column("updated", UtcDateTime, nullable=False),
-    sa.CheckConstraint("kind IN ('level', 'offline', 'stuck', 'quarantine_rate')", name="kind"),
+    sa.CheckConstraint(
+        "kind IN ('level', 'offline', 'stuck', 'quarantine_rate', 'calibration_drift')",
+        name="kind",
+    ),
 )
 
 alerts_table = sa.Table(
@@ -327,4 +333,31 @@ weather_exclusions_table = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.CheckConstraint('"start" < "end"', name="range"),
     sa.Index(None, "station_id", "start"),
+)
+
+
+# --------------------------------------------------------------------------- calibrations
+
+calibrations_table = sa.Table(
+    "calibrations",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("sensor_id", sa.String(64), sa.ForeignKey("sensors.id"), nullable=False),
+    sa.Column("ts", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("reference_db", sa.Float, nullable=False),
+    sa.Column("before_db", sa.Float, nullable=False),
+    sa.Column("after_db", sa.Float, nullable=True),
+    sa.Column("by", sa.String(100), nullable=False),
+    sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("created_by_key", sa.String(32), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # "tone:<sensor>:<ts ms>" for a tone check (a re-delivery is stored once); NULL for field
+    sa.Column("repeat_key", sa.String(100), nullable=True, unique=True),
+    sa.Column("withdrawn_at", UtcDateTime, nullable=True),
+    sa.Column("withdrawn_by", sa.String(MAX_NAME_LENGTH), nullable=True),
+    sa.Column("withdraw_reason", sa.Text, nullable=True),
+    sa.CheckConstraint("kind IN ('field', 'tone')", name="kind"),
+    sa.CheckConstraint("kind = 'field' OR after_db IS NULL", name="tone_adjusts_nothing"),
+    sa.Index(None, "sensor_id", "ts"),
 )
