@@ -5,7 +5,8 @@
 (:class:`QuarantineRepository`), ``meta.keys`` (:class:`KeyRepository`), ``meta.alerts``
 (:class:`AlertRepository`), ``meta.deliveries`` (:class:`DeliveryRepository`, the webhook
 outbox), ``meta.trials`` (:class:`TrialRepository`) and ``meta.corrections``
-(:class:`CorrectionRepository`, the audit log of staff corrections). The domain records
+(:class:`CorrectionRepository`, the audit log of staff corrections) and ``meta.annotations``
+(:class:`AnnotationRepository`, staff annotations of periods and places). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -35,6 +36,19 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.annotation_records import (
+    ANNOTATION_CATEGORIES,
+    MAX_ANNOTATION_DAYS,
+    MAX_ANNOTATION_SENSORS,
+    MAX_ANNOTATION_TEXT,
+    MAX_PLACE_RADIUS_M,
+    AlreadyWithdrawnAnnotation,
+    Annotation,
+    AnnotationCategory,
+    NoSensorsNearby,
+    Place,
+)
+from noiselab.store.metadata.annotations import AnnotationRepository
 from noiselab.store.metadata.corrections import (
     MAX_OFFSET_DB,
     MAX_REASON_LENGTH,
@@ -75,11 +89,16 @@ from noiselab.store.metadata.trials import (
 
 __all__ = [
     "ALERT_STATES",
+    "ANNOTATION_CATEGORIES",
     "DELIVERY_STATES",
     "EVALUATOR",
+    "MAX_ANNOTATION_DAYS",
+    "MAX_ANNOTATION_SENSORS",
+    "MAX_ANNOTATION_TEXT",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_OFFSET_DB",
     "MAX_PHASE_DAYS",
+    "MAX_PLACE_RADIUS_M",
     "MAX_REASON_LENGTH",
     "MAX_SENSORS",
     "METADATA",
@@ -90,6 +109,10 @@ __all__ = [
     "AlertRule",
     "AlertState",
     "AlreadyWithdrawn",
+    "AlreadyWithdrawnAnnotation",
+    "Annotation",
+    "AnnotationCategory",
+    "AnnotationRepository",
     "Claimed",
     "Correction",
     "CorrectionRepository",
@@ -100,7 +123,9 @@ __all__ = [
     "KeyRepository",
     "MetadataStore",
     "Metric",
+    "NoSensorsNearby",
     "NotDead",
+    "Place",
     "QuarantineEntry",
     "QuarantineRepository",
     "RuleInUse",

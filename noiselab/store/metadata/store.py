@@ -1,5 +1,6 @@
 """The metadata database: the sensor registry, the quarantine of rejected readings, the API
-keys, the alerts, the vendor trials and the staff corrections, each behind its repository.
+keys, the alerts, the vendor trials, the staff corrections and the staff annotations, each
+behind its repository.
 
 Metadata is not a time series: it lives in a relational database through SQLAlchemy 2 Core
 (no ORM) with portable SQL — a SQLite file by default, PostgreSQL when several replicas run.
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from noiselab.errors import StoreError
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.annotations import AnnotationRepository
 from noiselab.store.metadata.corrections import CorrectionRepository
 from noiselab.store.metadata.deliveries import DeliveryRepository
 from noiselab.store.metadata.engine import migrate, open_engine, translated
@@ -40,7 +42,7 @@ __all__ = ["MetadataStore"]
 
 class MetadataStore(ClosesOnExit):
     """The metadata database, with one repository per concern: ``sensors``, ``quarantine``,
-    ``keys``, ``alerts``, ``deliveries``, ``trials`` and ``corrections``.
+    ``keys``, ``alerts``, ``deliveries``, ``trials``, ``corrections`` and ``annotations``.
 
     Opening migrates the schema to the newest Alembic revision (a no-op when it is current).
     Every repository method runs in its own transaction and is durable when it returns.
@@ -76,6 +78,8 @@ class MetadataStore(ClosesOnExit):
         """Vendor trials."""
         self.corrections = CorrectionRepository(self)
         """Staff corrections of stored history (the audit log)."""
+        self.annotations = AnnotationRepository(self)
+        """Staff annotations of periods and places."""
 
     @property
     def engine(self) -> Engine:
