@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from noiselab.api.app import create_app
+from noiselab.api.schemas import annotations as annotation_schemas
 from noiselab.api.schemas import (
     corrections,
     errors,
@@ -118,7 +119,17 @@ def test_every_operation_declares_its_errors(spec) -> None:
 def _models() -> list[type[BaseModel]]:
     return [
         model
-        for schemas in (corrections, errors, events, health, indicators, keys, push, sensors)
+        for schemas in (
+            annotation_schemas,
+            corrections,
+            errors,
+            events,
+            health,
+            indicators,
+            keys,
+            push,
+            sensors,
+        )
         for _, model in inspect.getmembers(schemas, inspect.isclass)
         if issubclass(model, BaseModel)
         and model.__module__ == schemas.__name__

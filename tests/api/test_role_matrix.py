@@ -20,10 +20,13 @@ from starlette.routing import BaseRoute
 from support.lab import ApiLab, headers_by_name
 from support.outbox import dead_delivery
 from support.role_table import (
+    ANNOTATION,
+    ANNOTATION_BODY,
     BAD_KEY,
     CORRECTION,
     CORRECTION_BODY,
     DEAD_DELIVERY,
+    DOOMED_ANNOTATION,
     DOOMED_CORRECTION,
     DOOMED_RULE,
     DOOMED_TRIAL,
@@ -93,11 +96,13 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         ids[OWN_TRIAL] = created("/api/v1/trials", TRIAL_BODY)
         ids[RULE] = created("/api/v1/alert-rules", RULE_BODY)
         ids[CORRECTION] = created("/api/v1/corrections", CORRECTION_BODY)
+        ids[ANNOTATION] = created("/api/v1/annotations", ANNOTATION_BODY)
         fresh = {
             DOOMED_TRIAL: lambda: created("/api/v1/trials", TRIAL_BODY),
             DOOMED_RULE: lambda: created("/api/v1/alert-rules", RULE_BODY),
             DEAD_DELIVERY: lambda: str(dead_delivery(meta, PUBLIC_SENSOR)),
             DOOMED_CORRECTION: lambda: created("/api/v1/corrections", CORRECTION_BODY),
+            DOOMED_ANNOTATION: lambda: created("/api/v1/annotations", ANNOTATION_BODY),
         }
         yield Matrix(client, headers, ids, fresh)
 

@@ -30,8 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "ANNOTATION",
+    "ANNOTATION_BODY",
     "BAD_KEY",
     "DEAD_DELIVERY",
+    "DOOMED_ANNOTATION",
     "DOOMED_RULE",
     "DOOMED_TRIAL",
     "OK",
@@ -75,6 +78,8 @@ DOOMED_RULE = "<rule to delete>"
 DEAD_DELIVERY = "<dead webhook delivery>"  # a new one per request: a retry revives it
 CORRECTION = "<correction>"
 DOOMED_CORRECTION = "<correction to withdraw>"  # a new one per request: withdrawn only once
+ANNOTATION = "<annotation>"
+DOOMED_ANNOTATION = "<annotation to withdraw>"  # a new one per request: withdrawn only once
 UNKNOWN_ID = "999999"
 BAD_KEY = "nl_0123456789abcdef_" + "x" * 43
 
@@ -196,6 +201,15 @@ CORRECTION_BODY: dict[str, Any] = {
     "reason": "Road works beside the sensor",
 }
 WITHDRAW_BODY = {"reason": "Entered twice"}
+A = "/api/v1/annotations/{annotation_id}"
+ANNOTATION_BODY: dict[str, Any] = {
+    "start": "2026-03-01T07:00:00Z",
+    "end": "2026-03-01T15:00:00Z",
+    "sensor_ids": [PUBLIC_SENSOR],
+    "category": "roadworks",
+    "text": "Lane closure on the motorway",
+    "exclude": True,
+}
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -294,6 +308,26 @@ ROWS: list[Row] = [
         "POST",
         C + "/withdraw",
         {"correction_id": UNKNOWN_ID},
+        staff_not_found(),
+        body=WITHDRAW_BODY,
+    ),
+    # annotations of periods and places (staff), and their Grafana feed
+    Row("GET", "/api/v1/annotations", expect=staff_only()),
+    Row("POST", "/api/v1/annotations", expect=staff_only(), body=ANNOTATION_BODY),
+    Row("GET", "/api/v1/annotations/feed", expect=staff_only(), query=WEEK),
+    Row("GET", A, {"annotation_id": ANNOTATION}, staff_only()),
+    Row("GET", A, {"annotation_id": UNKNOWN_ID}, staff_not_found()),
+    Row(
+        "POST",
+        A + "/withdraw",
+        {"annotation_id": DOOMED_ANNOTATION},
+        staff_only(),
+        body=WITHDRAW_BODY,
+    ),
+    Row(
+        "POST",
+        A + "/withdraw",
+        {"annotation_id": UNKNOWN_ID},
         staff_not_found(),
         body=WITHDRAW_BODY,
     ),

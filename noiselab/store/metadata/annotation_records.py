@@ -89,7 +89,9 @@ class Place(msgspec.Struct, frozen=True, kw_only=True):
         if isinstance(radius, bool) or not math.isfinite(radius):
             raise ValueError(f"place.radius_m: {radius!r} must be a number of metres")
         if not 0 < radius <= MAX_PLACE_RADIUS_M:
-            raise ValueError(f"place.radius_m: {radius!r} must be 0 < r <= {MAX_PLACE_RADIUS_M:g} m")
+            raise ValueError(
+                f"place.radius_m: {radius!r} must be 0 < r <= {MAX_PLACE_RADIUS_M:g} m"
+            )
 
 
 class Annotation(msgspec.Struct, frozen=True, kw_only=True):

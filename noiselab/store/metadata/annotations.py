@@ -143,10 +143,16 @@ class AnnotationRepository:
             return _with_sensors(connection, connection.execute(query).mappings().all())
 
     def for_sensor(
-        self, sensor_id: str | None, start: datetime, end: datetime, *, limit: int | None = None
+        self,
+        sensor_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        limit: int | None = None,
     ) -> list[Annotation]:
         """The active annotations concerning ``sensor_id`` (every one when ``None``) whose
-        period overlaps ``[start, end)``, ordered by start (then ``id``), at most ``limit``."""
+        period overlaps ``[start, end)`` (either bound may be open), ordered by start (then
+        ``id``), at most ``limit``."""
         a = annotations_table.c
         query = _filtered(sensor_id, start, end, include_withdrawn=False).order_by(a.start, a.id)
         if limit is not None:
@@ -219,7 +225,7 @@ def _resolve(connection: Connection, place: Place) -> list[str]:
     query = sa.select(s.id, s.lat, s.lon).where(
         s.lat.is_not(None), s.lat.between(place.lat - band, place.lat + band)
     )
-    found = sensors_near(place, connection.execute(query).tuples())
+    found = sensors_near(place, connection.execute(query))
     if not found:
         raise NoSensorsNearby(
             f"place: no registered sensor within {place.radius_m:g} m of "
@@ -249,13 +255,14 @@ def _with_sensors(connection: Connection, rows: Sequence[sa.RowMapping]) -> list
         query = sa.select(links.annotation_id, links.sensor_id).where(
             links.annotation_id.in_(ids[chunk : chunk + 500])
         )
-        for annotation_id, sensor_id in connection.execute(query).tuples():
+        for annotation_id, sensor_id in connection.execute(query):
             sensors.setdefault(annotation_id, []).append(sensor_id)
     return [_from_row(row, sensors.get(row["id"], [])) for row in rows]
 
 
 def _from_row(row: sa.RowMapping, sensor_ids: list[str]) -> Annotation:
     fields: dict[str, Any] = dict(row)
-    lat, lon, radius = fields.pop("place_lat"), fields.pop("place_lon"), fields.pop("place_radius_m")
+    lat, lon = fields.pop("place_lat"), fields.pop("place_lon")
+    radius = fields.pop("place_radius_m")
     place = None if lat is None else Place(lat=lat, lon=lon, radius_m=radius)
     return Annotation(**fields, place=place, sensor_ids=tuple(sorted(sensor_ids)))

@@ -280,9 +280,7 @@ annotations_table = sa.Table(
     sa.Column("withdrawn_by", sa.String(MAX_NAME_LENGTH), nullable=True),
     sa.Column("withdrawn_by_key", sa.String(32), nullable=True),
     sa.Column("withdraw_reason", sa.Text, nullable=True),
-    sa.CheckConstraint(
-        "category IN ('roadworks', 'event', 'equipment', 'other')", name="category"
-    ),
+    sa.CheckConstraint("category IN ('roadworks', 'event', 'equipment', 'other')", name="category"),
     sa.CheckConstraint('"start" < "end"', name="range"),
     sa.CheckConstraint(
         "(place_lat IS NULL AND place_lon IS NULL AND place_radius_m IS NULL) OR "

@@ -77,9 +77,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("annotation_id", "sensor_id", name=op.f("pk_annotation_sensors")),
     )
-    op.create_index(
-        op.f("ix_annotation_sensors_sensor_id"), "annotation_sensors", ["sensor_id"]
-    )
+    op.create_index(op.f("ix_annotation_sensors_sensor_id"), "annotation_sensors", ["sensor_id"])
 
 
 def downgrade() -> None:
