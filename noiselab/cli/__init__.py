@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from noiselab.cli import alerts, api, compact, demo, doctor, fiware, ingest, simulate
+from noiselab.cli.annotations import annotations_app
 from noiselab.cli.check_secrets import check_secrets, refuse_weak_service_secrets
 from noiselab.cli.corrections import corrections_app
 from noiselab.cli.dashboards import dashboards_app
@@ -42,6 +43,7 @@ app.command("check-secrets")(check_secrets)
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(keys_app, name="keys")
 app.add_typer(corrections_app, name="corrections")
+app.add_typer(annotations_app, name="annotations")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(sensor_app, name="sensor")
 
