@@ -6,7 +6,8 @@ maps too, in ``noisemap/``: built in about 2 s on the first start). So that each
 can try their part at once, the demo also makes a staff key and a vendor key (kept in
 ``demo-keys.json`` in the data directory and reused on the next start) and, when the simulated
 sites include the barrier trial pair, a trial of that barrier whose "after" period starts when
-the simulator installs it. Ctrl-C (or SIGTERM)
+the simulator installs it, and a staff annotation of roadworks on Køge Bugt Motorvejen over a
+few hours of the backfill, excluded from the indicators and trials. Ctrl-C (or SIGTERM)
 stops them in order: the simulator first, then the ingest (which writes and acknowledges what
 it has), the alert evaluator, the API and the broker.
 """
@@ -32,17 +33,21 @@ from noiselab.broker import MosquittoBroker, free_port
 from noiselab.config import parse_duration
 from noiselab.errors import ConfigError
 from noiselab.logs import event
+from noiselab.model import utcnow
 from noiselab.sensors_sim.register import register_sim_sensors
 from noiselab.sensors_sim.sites import sensors_from_spec
-from noiselab.store.metadata import MetadataStore, Trial, TrialRepository
+from noiselab.store.metadata import Annotation, MetadataStore, Trial, TrialRepository
 
-__all__ = ["DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo"]
+__all__ = ["DEMO_ANNOTATION_TEXT", "DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo", "demo_annotation"]
 
 log = logging.getLogger("noiselab.demo")
 
 DEMO_TRIAL_ID = "tr-00000000d3e0"
 DEMO_VENDOR = "blade-barriers"
 """The vendor of the demo trial; the demo's vendor key has this name, so it sees the trial."""
+DEMO_ANNOTATION_TEXT = "Roadworks on Køge Bugt Motorvejen, lane closure"
+"""The reason of the demo's staff annotation (one active annotation with it is kept)."""
+DEMO_ANNOTATION_HOURS = 3
 
 
 class Demo:
@@ -69,6 +74,7 @@ class Demo:
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.keys: dict[str, str] = {}
         self.trial: Trial | None = None
+        self.annotation: Annotation | None = None
         self._stop = threading.Event()
         # The barrier goes up mid-backfill, on a whole hour (trial periods are whole hours).
         now = time.time()
@@ -148,6 +154,9 @@ class Demo:
                 keys_file.touch(mode=0o600)
                 keys_file.write_text(json.dumps(self.keys, indent=2) + "\n")
             self.trial = self._demo_trial(meta.trials)
+            kbm = tuple(sorted(site.id for site in self.sensors if site.id.startswith("kbm-")))
+            first = math.floor((time.time() - 0.75 * parse_duration(self.backfill)) / 3600) * 3600
+            self.annotation = demo_annotation(meta, kbm, datetime.fromtimestamp(first, UTC))
         finally:
             meta.close()
 
@@ -223,6 +232,11 @@ class Demo:
             f"  staff key     {self.keys.get('staff', '-')}",
             f"  vendor key    {self.keys.get('vendor', '-')}  ({DEMO_VENDOR})",
         ]
+        if self.annotation is not None:
+            lines.append(
+                f"  annotations   {api}/api/v1/annotations (staff key; one of roadworks, "
+                "excluded from the indicators)"
+            )
         if self.trial is not None:
             lines.append(
                 f"  trial         {api}/api/v1/trials/{self.trial.id}/report "
@@ -269,6 +283,32 @@ class Demo:
                 process.wait()
         self.broker.stop()
         print("noiselab demo stopped", flush=True)
+
+
+def demo_annotation(
+    meta: MetadataStore, sensor_ids: tuple[str, ...], start: datetime
+) -> Annotation | None:
+    """The demo's annotation: roadworks on Køge Bugt Motorvejen at ``sensor_ids`` (sorted; none
+    given: no annotation) for :data:`DEMO_ANNOTATION_HOURS` hours from ``start`` (a whole
+    hour), excluded from the indicators and trials; an active one kept from an earlier start is
+    reused rather than repeated."""
+    if not sensor_ids:
+        return None
+    for found in meta.annotations.find(include_withdrawn=False, limit=1000):
+        if found.text == DEMO_ANNOTATION_TEXT and found.created_by == "demo-staff":
+            return found
+    return meta.annotations.add(
+        Annotation(
+            start=start,
+            end=start + timedelta(hours=DEMO_ANNOTATION_HOURS),
+            sensor_ids=sensor_ids,
+            category="roadworks",
+            text=DEMO_ANNOTATION_TEXT,
+            exclude=True,
+            created_by="demo-staff",
+            created_at=utcnow(),
+        )
+    )
 
 
 def _key_is_live(meta: MetadataStore, key: str) -> bool:
