@@ -9,7 +9,9 @@ sites include the barrier trial pair, a trial of that barrier whose "after" peri
 the simulator installs it; and, so staff see one, a sample citizen's report near the Køge Bugt
 Motorvejen sensor (once per data directory). The simulator also runs the weather station
 ``vb-weather`` (every sensor assigned to it), so windy and rainy minutes of the backfill are
-marked invalid (ISO 1996-2) as they are ingested. Ctrl-C (or SIGTERM)
+marked invalid (ISO 1996-2) as they are ingested.
+A staff annotation of roadworks on Køge Bugt Motorvejen over a few hours of the backfill is
+excluded from the indicators and trials. Ctrl-C (or SIGTERM)
 stops them in order: the simulator first, then the ingest (which writes and acknowledges what
 it has), the alert evaluator, the API and the broker.
 """
@@ -36,9 +38,11 @@ from noiselab.citizens.intake import accept
 from noiselab.config import parse_duration
 from noiselab.errors import ConfigError
 from noiselab.logs import event
+from noiselab.model import utcnow
 from noiselab.sensors_sim.register import register_sim_sensors, register_sim_weather
 from noiselab.sensors_sim.sites import sensors_from_spec
 from noiselab.store.metadata import (
+    Annotation,
     Calibration,
     CitizenReport,
     CitizenReportRepository,
@@ -47,7 +51,14 @@ from noiselab.store.metadata import (
     TrialRepository,
 )
 
-__all__ = ["DEMO_REPORT_TEXT", "DEMO_TRIAL_ID", "DEMO_VENDOR", "Demo"]
+__all__ = [
+    "DEMO_ANNOTATION_TEXT",
+    "DEMO_REPORT_TEXT",
+    "DEMO_TRIAL_ID",
+    "DEMO_VENDOR",
+    "Demo",
+    "demo_annotation",
+]
 
 log = logging.getLogger("noiselab.demo")
 
@@ -58,6 +69,9 @@ DEMO_REPORT_TEXT = "Meget larm fra motorvejen her til morgen, lastbiler hele tid
 """The sample citizen's report's words (Danish, like most reports will be)."""
 DEMO_REPORT_PLACE = (55.6281, 12.3863)
 """Where the sample report was made: about 160 m north of kbm-25m (Køge Bugt Motorvejen)."""
+DEMO_ANNOTATION_TEXT = "Roadworks on Køge Bugt Motorvejen, lane closure"
+"""The reason of the demo's staff annotation (one active annotation with it is kept)."""
+DEMO_ANNOTATION_HOURS = 3
 
 
 class Demo:
@@ -85,6 +99,7 @@ class Demo:
         self.keys: dict[str, str] = {}
         self.trial: Trial | None = None
         self.report: CitizenReport | None = None
+        self.annotation: Annotation | None = None
         self._stop = threading.Event()
         # The barrier goes up mid-backfill, on a whole hour (trial periods are whole hours).
         now = time.time()
@@ -168,6 +183,9 @@ class Demo:
             self.trial = self._demo_trial(meta.trials)
             self.report = _demo_report(meta.citizen_reports)
             self._seed_calibrations(meta)
+            kbm = tuple(sorted(site.id for site in self.sensors if site.id.startswith("kbm-")))
+            first = math.floor((time.time() - 0.75 * parse_duration(self.backfill)) / 3600) * 3600
+            self.annotation = demo_annotation(meta, kbm, datetime.fromtimestamp(first, UTC))
         finally:
             meta.close()
 
@@ -273,6 +291,11 @@ class Demo:
             lines.append(
                 f"  citizens      {api}/api/v1/citizen-reports  (staff key; one sample report)"
             )
+        if self.annotation is not None:
+            lines.append(
+                f"  annotations   {api}/api/v1/annotations (staff key; one of roadworks, "
+                "excluded from the indicators)"
+            )
         if self.trial is not None:
             lines.append(
                 f"  trial         {api}/api/v1/trials/{self.trial.id}/report "
@@ -337,6 +360,32 @@ def _demo_report(reports: CitizenReportRepository) -> CitizenReport | None:
         received_at=now,
     )
     return reports.add(report)
+
+
+def demo_annotation(
+    meta: MetadataStore, sensor_ids: tuple[str, ...], start: datetime
+) -> Annotation | None:
+    """The demo's annotation: roadworks on Køge Bugt Motorvejen at ``sensor_ids`` (sorted; none
+    given: no annotation) for :data:`DEMO_ANNOTATION_HOURS` hours from ``start`` (a whole
+    hour), excluded from the indicators and trials; an active one kept from an earlier start is
+    reused rather than repeated."""
+    if not sensor_ids:
+        return None
+    for found in meta.annotations.find(include_withdrawn=False, limit=1000):
+        if found.text == DEMO_ANNOTATION_TEXT and found.created_by == "demo-staff":
+            return found
+    return meta.annotations.add(
+        Annotation(
+            start=start,
+            end=start + timedelta(hours=DEMO_ANNOTATION_HOURS),
+            sensor_ids=sensor_ids,
+            category="roadworks",
+            text=DEMO_ANNOTATION_TEXT,
+            exclude=True,
+            created_by="demo-staff",
+            created_at=utcnow(),
+        )
+    )
 
 
 def _key_is_live(meta: MetadataStore, key: str) -> bool:

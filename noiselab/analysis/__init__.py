@@ -20,6 +20,7 @@ default). Every mean is energetic: ``10·log10(Σ dᵢ·10^(Lᵢ/10) / Σ dᵢ)`
   time weighting of sampled pressure per IEC 61672-1, a block-wise sound level meter
 - ``alerting``: sliding-window levels, local-hour masks and rates for alert rules
 - ``trial``: vendor-trial evaluation (sensor groups, matched hours, BACI, verdict, bands)
+- ``geodesy``: great-circle distances (m) between WGS84 positions (haversine)
 - ``corrections``: staff corrections (an excluded range, a dB offset) applied to a copy of
   a series, and the per-interval levels of corrected rows
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from noiselab.cli import alerts, api, compact, demo, doctor, fiware, ingest, simulate
+from noiselab.cli.annotations import annotations_app
 from noiselab.cli.calibrations import calibrations_app
 from noiselab.cli.check_secrets import check_secrets, refuse_weak_service_secrets
 from noiselab.cli.citizen_reports import citizen_reports_app
@@ -47,6 +48,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(corrections_app, name="corrections")
 app.add_typer(citizen_reports_app, name="citizen-reports")
 app.add_typer(calibrations_app, name="calibrations")
+app.add_typer(annotations_app, name="annotations")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(sensor_app, name="sensor")
 app.add_typer(weather_app, name="weather")

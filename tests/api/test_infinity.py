@@ -35,7 +35,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 DOC = ROOT / "docs" / "grafana.md"
-COLUMN_TYPES = {"string", "number", "timestamp", "boolean"}
+COLUMN_TYPES = {"string", "number", "timestamp", "timestamp_epoch", "boolean"}
 
 
 def documented_queries() -> list[dict[str, Any]]:
@@ -91,7 +91,8 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
     """A road sensor with minute readings over local 2026-03-02 (a diurnal 50/60 dB pattern)
     and 1-s readings over 09:00-10:00Z on 2026-03-03 with a 70-dB pass-by every 10 minutes;
     now is 10:05Z that day. One quarantined reading, one trial (treated: the road sensor,
-    control: a private one) and a staff key for the data source."""
+    control: a private one), a staff annotation of the road sensor (and a withdrawn copy of
+    it) and a staff key for the data source."""
     hour = datetime(2026, 3, 3, 9, tzinfo=UTC).timestamp()
     lab = ApiLab(tmp_path_factory.mktemp("infinity"), now=hour + 3900)
     lab.sensors(sensor("vb-road-1"), sensor("vb-private-1", public=False))
@@ -151,6 +152,38 @@ def grafana(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grafana]:
             headers={"Authorization": f"Bearer {admin}"},
         )
         assert trial.status_code == 201, trial.text
+        annotation = client.post(
+            "/api/v1/annotations",
+            json={
+                "start": "2026-03-02T10:00:00Z",
+                "end": "2026-03-02T12:00:00Z",
+                "sensor_ids": ["vb-road-1"],
+                "category": "roadworks",
+                "text": "Lane closure on the motorway",
+                "exclude": True,
+            },
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert annotation.status_code == 201, annotation.text
+        withdrawn = client.post(
+            f"/api/v1/annotations/{annotation.json()['id']}/withdraw",
+            json={"reason": "entered twice"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        annotation = client.post(
+            "/api/v1/annotations",
+            json={
+                "start": "2026-03-02T10:00:00Z",
+                "end": "2026-03-02T12:00:00Z",
+                "sensor_ids": ["vb-road-1"],
+                "category": "roadworks",
+                "text": "Lane closure on the motorway",
+                "exclude": True,
+            },
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert annotation.status_code == 201, annotation.text
         variables = {
             "__from": _ms(FROM),
             "__to": _ms(TO),
@@ -175,6 +208,8 @@ def test_the_document_has_a_query_per_endpoint() -> None:
         "/api/v1/sensors/${sensor}/calibrations",
         "/api/v1/trials/${trial}/daily",
         "/api/v1/trials/${trial}/summary",
+        "/api/v1/annotations/feed",
+        "/api/v1/annotations",
     } <= urls
     assert len({query["refId"] for query in QUERIES}) == len(QUERIES)
 
@@ -183,7 +218,7 @@ def test_the_document_has_a_query_per_endpoint() -> None:
 def test_documented_query_matches_the_response(grafana, query: dict[str, Any]) -> None:
     client, key, variables = grafana.client, grafana.key, grafana.variables
     assert (query["type"], query["source"], query["parser"]) == ("json", "url", "backend")
-    assert query["format"] in ("table", "timeseries")
+    assert query["format"] in ("table", "timeseries", "dataframe")
     params = {p["key"]: substitute(p["value"], variables) for p in query["url_options"]["params"]}
     assert query["url_options"]["method"] == "GET"
     response = client.get(

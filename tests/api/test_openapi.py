@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from noiselab.api.app import create_app
+from noiselab.api.schemas import annotations as annotation_schemas
 from noiselab.api.schemas import (
     calibrations,
     citizen_reports,
@@ -121,6 +122,7 @@ def _models() -> list[type[BaseModel]]:
     return [
         model
         for schemas in (
+            annotation_schemas,
             calibrations,
             citizen_reports,
             corrections,

@@ -20,12 +20,15 @@ from starlette.routing import BaseRoute
 from support.lab import ApiLab, headers_by_name
 from support.outbox import dead_delivery
 from support.role_table import (
+    ANNOTATION,
+    ANNOTATION_BODY,
     BAD_KEY,
     CITIZEN_REPORT,
     CITIZEN_REPORT_BODY,
     CORRECTION,
     CORRECTION_BODY,
     DEAD_DELIVERY,
+    DOOMED_ANNOTATION,
     DOOMED_CITIZEN_REPORT,
     DOOMED_CORRECTION,
     DOOMED_RULE,
@@ -104,12 +107,14 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         ids[RULE] = created("/api/v1/alert-rules", RULE_BODY)
         ids[CORRECTION] = created("/api/v1/corrections", CORRECTION_BODY)
         ids[CITIZEN_REPORT] = created("/api/v1/citizen-reports", CITIZEN_REPORT_BODY)
+        ids[ANNOTATION] = created("/api/v1/annotations", ANNOTATION_BODY)
         fresh = {
             DOOMED_TRIAL: lambda: created("/api/v1/trials", TRIAL_BODY),
             DOOMED_RULE: lambda: created("/api/v1/alert-rules", RULE_BODY),
             DEAD_DELIVERY: lambda: str(dead_delivery(meta, PUBLIC_SENSOR)),
             DOOMED_CORRECTION: lambda: created("/api/v1/corrections", CORRECTION_BODY),
             DOOMED_CITIZEN_REPORT: lambda: created("/api/v1/citizen-reports", CITIZEN_REPORT_BODY),
+            DOOMED_ANNOTATION: lambda: created("/api/v1/annotations", ANNOTATION_BODY),
         }
         yield Matrix(client, headers, ids, fresh)
 

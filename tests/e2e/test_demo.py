@@ -75,6 +75,10 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         (trial,) = _get(f"{base}/api/v1/trials", vendor)  # type: ignore[misc]
         assert trial["treated"] == ["trial-blade-treated"]
         (summary,) = _get(f"{base}/api/v1/trials/{trial['id']}/summary", vendor)  # type: ignore[misc]
+        # ... and a staff annotation of roadworks at the Køge Bugt sensors, in the feed.
+        (roadworks,) = _get(f"{base}/api/v1/annotations/feed", staff)  # type: ignore[misc]
+        assert roadworks["sensors"] == "kbm-150m,kbm-25m,kbm-50m"
+        assert roadworks["title"] == "Roadworks (excluded)"
         assert summary["vendor"] == "blade-barriers"
         assert summary["verdict"]  # half an hour of data each side: says it is too little
         with urllib.request.urlopen(f"{base}/", timeout=5) as page:
@@ -133,7 +137,7 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
     assert leftover.strip() == "", f"processes left running: {leftover}"
 
 
-def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_trial(
+def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_trial_and_roadworks(
     tmp_path: Path,
 ) -> None:
     from noiselab.citizens.nearby import nearest_public
@@ -149,11 +153,16 @@ def test_demo_keys_are_reused_until_revoked_and_a_zero_backfill_still_gets_a_tri
         return demo
 
     first = prepared()
+    assert first.annotation is not None
+    assert first.annotation.sensor_ids == ("kbm-150m", "kbm-25m", "kbm-50m")
+    assert (first.annotation.category, first.annotation.exclude) == ("roadworks", True)
+    assert first.annotation.end - first.annotation.start == timedelta(hours=3)
     assert first.trial is not None
     assert first.trial.id == DEMO_TRIAL_ID
     assert first.trial.before_end - first.trial.before_start == timedelta(hours=1)
     again = prepared()
     assert again.keys == first.keys  # reused from demo-keys.json
+    assert again.annotation == first.annotation  # kept, not repeated
     with MetadataStore(first.meta_url) as meta:
         meta.keys.revoke(first.keys["staff"].split("_")[1])
     fresh = prepared()

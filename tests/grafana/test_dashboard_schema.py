@@ -4,7 +4,8 @@ deploy), compiled with ``tsc --strict`` (``support.grafana_schema``).
 Every ``dashboards/*.json`` type-checks clean. The negative controls are broken copies of them
 that must fail, each naming the panel and JSON path that is wrong: a misspelled key, a value of
 the wrong type, a string outside an enum, a missing ``schemaVersion``, an unknown panel type and
-misspelled options inside a geomap's and a time series' plugin options. All of them compile in
+misspelled options inside a geomap's and a time series' plugin options, and a misspelled key
+and a wrongly typed value in an annotation query. All of them compile in
 one ``tsc`` run.
 """
 
@@ -130,6 +131,22 @@ BROKEN = [
         TIMESERIES,
         "options.legend.showLegnd",
         _set(TIMESERIES, "options.legend.showLegnd", True),
+    ),
+    Broken(
+        "misspelled_annotation_key",
+        OVERVIEW,
+        DASHBOARD,
+        "annotations.list[0].iconColour",
+        lambda model: model["annotations"]["list"][0].update(
+            iconColour=model["annotations"]["list"][0].pop("iconColor")
+        ),
+    ),
+    Broken(
+        "annotation_enable_not_boolean",
+        OVERVIEW,
+        DASHBOARD,
+        "annotations.list[0].enable",
+        lambda model: model["annotations"]["list"][0].update(enable="yes"),
     ),
     Broken(
         "misspelled_timeseries_field_option",

@@ -40,7 +40,7 @@ from noiselab.store.influx_cells import (
     hour_cells,
 )
 from noiselab.store.influx_lines import reading_lines
-from noiselab.store.metadata import Calibration, CitizenReport, MetadataStore, Trial
+from noiselab.store.metadata import Annotation, Calibration, CitizenReport, MetadataStore, Trial
 from noiselab.store.sqlite_rollup import MINUTE_MS, Rows, minute_keys, rollup_minutes
 
 DASHBOARDS = ROOT / "dashboards"
@@ -65,10 +65,16 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _targets() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every query target: the panels' and the dashboard annotation queries' (with their
+    data source, as a panel target carries its own)."""
     for path in FILES:
-        for panel in _load(path)["panels"]:
+        model = _load(path)
+        for panel in model["panels"]:
             for target in panel["targets"]:
                 yield f"{path.stem}/{panel['title']}", target
+        for annotation in model.get("annotations", {}).get("list", []):
+            target = {"datasource": annotation["datasource"], **annotation["target"]}
+            yield f"{path.stem}/annotation {annotation['name']}", target
 
 
 def test_the_four_dashboards_exist_and_match_the_generator():
@@ -83,6 +89,30 @@ def test_the_four_dashboards_exist_and_match_the_generator():
     assert len(set(uids)) == len(uids)
 
 
+def test_dashboards_over_time_carry_the_staff_annotations():
+    """Each dashboard with a panel over time has the annotation query on the feed, filtered to
+    its ``${sensor}`` variable when it has one; the sensor dashboard also lists them in a
+    table. Negative control: the alerts dashboard, with tables only, has none."""
+    over_time = {"timeseries", "barchart", "heatmap"}
+    for path in FILES:
+        model = _load(path)
+        queries = model.get("annotations", {}).get("list", [])
+        if not {panel["type"] for panel in model["panels"]} & over_time:
+            assert queries == [], path.name
+            continue
+        [query] = queries
+        assert (query["enable"], query["target"]["url"]) == (True, "/api/v1/annotations/feed")
+        params = {p["key"]: p["value"] for p in query["target"]["url_options"]["params"]}
+        has_sensor = any(v["name"] == "sensor" for v in model["templating"]["list"])
+        expected = {"start": "${__from}", "end": "${__to}"}
+        assert params == expected | ({"sensor_id": "${sensor}"} if has_sensor else {}), path.name
+    assert [name for name, _ in _targets() if name.startswith("alerts-health/annotation")] == []
+    sensor_model = _load(DASHBOARDS / "sensor-detail.json")
+    [table] = [panel for panel in sensor_model["panels"] if panel["title"] == "Annotations"]
+    assert table["type"] == "table"
+    assert table["targets"][0]["url"] == "/api/v1/annotations"
+
+
 def test_every_data_source_is_provisioned():
     provisioned = yaml.safe_load((PROVISIONING / "datasources" / "noiselab.yaml").read_text())
     uids = {source["uid"]: source["type"] for source in provisioned["datasources"]}
@@ -95,6 +125,7 @@ def test_every_data_source_is_provisioned():
         used = [panel["datasource"] for panel in model["panels"]]
         used += [target["datasource"] for _, target in _targets()]
         used += [variable["datasource"] for variable in model["templating"]["list"]]
+        used += [query["datasource"] for query in model.get("annotations", {}).get("list", [])]
         for source in used:
             assert uids.get(source["uid"]) == source["type"], (path.name, source)
     secrets = provisioned["datasources"]
@@ -205,6 +236,19 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
                 by="J. Hansen",
             )
         )
+        roadworks = Annotation(
+            start=datetime(2026, 3, 2, 10, tzinfo=UTC),
+            end=datetime(2026, 3, 2, 12, tzinfo=UTC),
+            category="roadworks",
+            text="Lane closure",
+            exclude=True,
+            created_by="kommune",
+            sensor_ids=(default_sensor,),
+        )
+        gone = meta.annotations.add(roadworks)
+        assert gone.id is not None
+        meta.annotations.withdraw(gone.id, by="kommune", reason="entered twice")
+        meta.annotations.add(roadworks)
         day = datetime(2026, 3, 1, 23, tzinfo=UTC)
         meta.trials.create(
             Trial(
@@ -236,6 +280,9 @@ def _api_requests() -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
             for target in panel["targets"]:
                 if target["datasource"]["uid"] == "noiselab-api":
                     yield f"{path.stem}/{target['refId']}", target, _variables(model)
+        for query in model.get("annotations", {}).get("list", []):
+            assert query["datasource"]["uid"] == "noiselab-api", path.name
+            yield f"{path.stem}/annotations/{query['name']}", query["target"], _variables(model)
         for variable in model["templating"]["list"]:
             query = variable["query"]["infinityQuery"]
             yield f"{path.stem}/${variable['name']}", query, _variables(model)
@@ -314,6 +361,10 @@ BROKEN_TARGETS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "value_outside_the_enum": (_param("every", "15min"), "every='15min' is not one of"),
     "column_not_returned": (_column("laeq_1h", "number"), "the rows have no 'laeq_1h'"),
     "column_of_another_type": (_column("laeq", "string"), "column 'laeq' is .* not string"),
+    "epoch_column_on_a_date_time": (
+        _column("t", "timestamp_epoch"),
+        "column 't' is .* not timestamp_epoch",
+    ),
     "wrong_root_selector": (
         lambda query: query.update(root_selector="point"),
         "root selector 'point': no 'point' in the answer",

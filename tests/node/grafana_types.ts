@@ -14,8 +14,9 @@
  *   however deep. Both are homomorphic mapped types, so an object literal still gets TypeScript's
  *   excess-property check: a misspelled key is an error.
  *
- * Query targets stay open records (`Record<string, unknown>`): each data source plugin has its
- * own, and the Infinity ones are checked against the app's OpenAPI document instead.
+ * Query targets, of panels and of annotation queries, stay open records
+ * (`Record<string, unknown>`): each data source plugin has its own, and the Infinity ones are
+ * checked against the app's OpenAPI document instead.
  */
 
 import type * as schema from '@grafana/schema';
@@ -122,7 +123,18 @@ export type DashboardPanel =
   | PanelOf<'trend', trend.Options, trend.FieldConfig>
   | Flat<Omit<Json<schema.RowPanel>, 'panels'> & { panels: DashboardPanel[] }>;
 
+/** An annotation query of the dashboard (`annotations.list`): Grafana's own type, with its
+ * query `target` an open record, as panel targets are (each data source plugin has its own). */
+export type AnnotationQueryModel = Flat<
+  Omit<Json<schema.AnnotationQuery>, 'target'> & { target?: Record<string, unknown> }
+>;
+
 /** The dashboard without its panels (they are checked one by one as `DashboardPanel`). */
 export type DashboardModel = Flat<
-  Omit<Json<schema.Dashboard>, 'panels'> & { panels?: DashboardPanel[] }
+  Omit<Json<schema.Dashboard>, 'panels' | 'annotations'> & {
+    panels?: DashboardPanel[];
+    annotations?: Flat<
+      Omit<Json<schema.AnnotationContainer>, 'list'> & { list?: AnnotationQueryModel[] }
+    >;
+  }
 >;

@@ -52,6 +52,10 @@ def check_value(kind: str, value: Any, where: str) -> None:
         assert isinstance(value, bool), where
     elif kind == "string":
         assert isinstance(value, str), where
+    elif kind == "timestamp_epoch":  # Infinity's "Time (UNIX ms)": 2000-01-01..2100-01-01
+        assert isinstance(value, int), where
+        assert not isinstance(value, bool), where
+        assert 946_684_800_000 <= value <= 4_102_444_800_000, where
     else:  # timestamp: RFC 3339 in UTC with Z
         assert isinstance(value, str), where
         assert _RFC3339_Z.fullmatch(value), where

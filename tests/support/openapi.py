@@ -10,7 +10,7 @@
   the declared ``enum`` where there is one;
 - the query's ``root_selector`` naming an array (or object) of the operation's 200 JSON answer,
   and each column's ``selector`` a property of its rows, of the column's type (``timestamp``:
-  a ``date-time`` string).
+  a ``date-time`` string; ``timestamp_epoch``: an integer of epoch milliseconds).
 
 A mismatch raises :class:`TargetMismatchError` (an ``AssertionError``, so it fails a test) saying
 what does not match. The returned :class:`Route` holds the URL and parameters to request, so a
@@ -32,8 +32,14 @@ from support.grafana import substitute
 
 __all__ = ["Route", "TargetMismatchError", "app_openapi", "check_target", "resolve"]
 
-_JSON_TYPES = {"number": {"number", "integer"}, "string": {"string"}, "boolean": {"boolean"}}
-"""The JSON Schema types an Infinity column type reads (``timestamp``: see ``_column_fits``)."""
+_JSON_TYPES = {
+    "number": {"number", "integer"},
+    "string": {"string"},
+    "boolean": {"boolean"},
+    "timestamp_epoch": {"integer"},
+}
+"""The JSON Schema types an Infinity column type reads (``timestamp``: see ``_check_column``;
+``timestamp_epoch``, Infinity's "Time (UNIX ms)", an integer of epoch milliseconds)."""
 
 
 class TargetMismatchError(AssertionError):

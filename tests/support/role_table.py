@@ -30,10 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "ANNOTATION",
+    "ANNOTATION_BODY",
     "BAD_KEY",
     "CITIZEN_REPORT",
     "CITIZEN_REPORT_BODY",
     "DEAD_DELIVERY",
+    "DOOMED_ANNOTATION",
     "DOOMED_CITIZEN_REPORT",
     "DOOMED_RULE",
     "DOOMED_TRIAL",
@@ -84,6 +87,8 @@ CORRECTION = "<correction>"
 DOOMED_CORRECTION = "<correction to withdraw>"  # a new one per request: withdrawn only once
 CITIZEN_REPORT = "<citizen report>"
 DOOMED_CITIZEN_REPORT = "<citizen report to handle>"  # a new one per request: handled only once
+ANNOTATION = "<annotation>"
+DOOMED_ANNOTATION = "<annotation to withdraw>"  # a new one per request: withdrawn only once
 UNKNOWN_ID = "999999"
 BAD_KEY = "nl_0123456789abcdef_" + "x" * 43
 
@@ -221,6 +226,15 @@ CALIBRATION_BODY: dict[str, Any] = {
     "after_db": 94.0,
     "by": "J. Hansen",
 }
+A = "/api/v1/annotations/{annotation_id}"
+ANNOTATION_BODY: dict[str, Any] = {
+    "start": "2026-03-01T07:00:00Z",
+    "end": "2026-03-01T15:00:00Z",
+    "sensor_ids": [PUBLIC_SENSOR],
+    "category": "roadworks",
+    "text": "Lane closure on the motorway",
+    "exclude": True,
+}
 RULE_BODY: dict[str, Any] = {
     "name": "Night LAeq,1h above 55 dB",
     "kind": "level",
@@ -345,6 +359,26 @@ ROWS: list[Row] = [
     Row("GET", S + "/calibrations", UNK, staff_not_found()),
     Row("POST", S + "/calibrations", PUB, staff_only(), body=CALIBRATION_BODY),
     Row("POST", S + "/calibrations", UNK, staff_not_found(), body=CALIBRATION_BODY),
+    # annotations of periods and places (staff), and their Grafana feed
+    Row("GET", "/api/v1/annotations", expect=staff_only()),
+    Row("POST", "/api/v1/annotations", expect=staff_only(), body=ANNOTATION_BODY),
+    Row("GET", "/api/v1/annotations/feed", expect=staff_only(), query=WEEK),
+    Row("GET", A, {"annotation_id": ANNOTATION}, staff_only()),
+    Row("GET", A, {"annotation_id": UNKNOWN_ID}, staff_not_found()),
+    Row(
+        "POST",
+        A + "/withdraw",
+        {"annotation_id": DOOMED_ANNOTATION},
+        staff_only(),
+        body=WITHDRAW_BODY,
+    ),
+    Row(
+        "POST",
+        A + "/withdraw",
+        {"annotation_id": UNKNOWN_ID},
+        staff_not_found(),
+        body=WITHDRAW_BODY,
+    ),
     # staff views
     Row("GET", "/api/v1/quarantine", expect=staff_only()),
     Row("GET", "/api/v1/quarantine/{entry_id}", {"entry_id": UNKNOWN_ID}, staff_not_found()),

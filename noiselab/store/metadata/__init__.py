@@ -13,6 +13,8 @@ domain records they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`
 ``meta.weather_exclusions`` (:class:`WeatherExclusionRepository`). The domain records
 (:class:`CorrectionRepository`, the audit log of staff corrections) and ``meta.calibrations``
 (:class:`CalibrationRepository`, the calibration log). The domain records
+(:class:`CorrectionRepository`, the audit log of staff corrections) and ``meta.annotations``
+(:class:`AnnotationRepository`, staff annotations of periods and places). The domain records
 they store (``Sensor``, ``ApiKey``) live in :mod:`noiselab.model`; the tables in
 :mod:`noiselab.store.metadata.tables`; the engine, migration and error translation in
 :mod:`noiselab.store.metadata.engine`.
@@ -43,6 +45,19 @@ from noiselab.store.metadata.alert_rules import (
     TransitionError,
 )
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.annotation_records import (
+    ANNOTATION_CATEGORIES,
+    MAX_ANNOTATION_DAYS,
+    MAX_ANNOTATION_SENSORS,
+    MAX_ANNOTATION_TEXT,
+    MAX_PLACE_RADIUS_M,
+    AlreadyWithdrawnAnnotation,
+    Annotation,
+    AnnotationCategory,
+    NoSensorsNearby,
+    Place,
+)
+from noiselab.store.metadata.annotations import AnnotationRepository
 from noiselab.store.metadata.calibrations import (
     TONE_CHECK_BY,
     Calibration,
@@ -113,15 +128,20 @@ from noiselab.store.metadata.weather_exclusions import (
 
 __all__ = [
     "ALERT_STATES",
+    "ANNOTATION_CATEGORIES",
     "CATEGORIES",
     "DEFAULT_ANEMOMETER_M",
     "DELIVERY_STATES",
     "EVALUATOR",
     "LOGGED_KINDS",
+    "MAX_ANNOTATION_DAYS",
+    "MAX_ANNOTATION_SENSORS",
+    "MAX_ANNOTATION_TEXT",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_NOTE_LENGTH",
     "MAX_OFFSET_DB",
     "MAX_PHASE_DAYS",
+    "MAX_PLACE_RADIUS_M",
     "MAX_REASON_LENGTH",
     "MAX_SENSORS",
     "MAX_TEXT_LENGTH",
@@ -136,6 +156,10 @@ __all__ = [
     "AlertState",
     "AlreadyHandled",
     "AlreadyWithdrawn",
+    "AlreadyWithdrawnAnnotation",
+    "Annotation",
+    "AnnotationCategory",
+    "AnnotationRepository",
     "Calibration",
     "CalibrationKind",
     "CalibrationRepository",
@@ -152,7 +176,9 @@ __all__ = [
     "KeyRepository",
     "MetadataStore",
     "Metric",
+    "NoSensorsNearby",
     "NotDead",
+    "Place",
     "QuarantineEntry",
     "QuarantineRepository",
     "ReportCategory",

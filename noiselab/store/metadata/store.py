@@ -1,6 +1,7 @@
 """The metadata database: the sensor registry, the quarantine of rejected readings, the API
-keys, the alerts, the vendor trials, the staff corrections, the citizens' noise reports, the
-weather stations with their exclusion spans and the calibration log, each behind its repository.
+keys, the alerts, the vendor trials, the staff corrections and annotations, the citizens' noise
+reports, the weather stations with their exclusion spans and the calibration log, each behind its
+repository.
 
 Metadata is not a time series: it lives in a relational database through SQLAlchemy 2 Core
 (no ORM) with portable SQL — a SQLite file by default, PostgreSQL when several replicas run.
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Engine
 from noiselab.errors import StoreError
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.metadata.alerts import AlertRepository
+from noiselab.store.metadata.annotations import AnnotationRepository
 from noiselab.store.metadata.calibrations import CalibrationRepository
 from noiselab.store.metadata.citizen_reports import CitizenReportRepository
 from noiselab.store.metadata.corrections import CorrectionRepository
@@ -45,8 +47,8 @@ __all__ = ["MetadataStore"]
 
 class MetadataStore(ClosesOnExit):
     """The metadata database, with one repository per concern: ``sensors``, ``quarantine``,
-    ``keys``, ``alerts``, ``deliveries``, ``trials``, ``corrections``, ``citizen_reports``,
-    ``weather``, ``weather_exclusions`` and ``calibrations``.
+    ``keys``, ``alerts``, ``deliveries``, ``trials``, ``corrections``, ``annotations``,
+    ``citizen_reports``, ``weather``, ``weather_exclusions`` and ``calibrations``.
 
     Opening migrates the schema to the newest Alembic revision (a no-op when it is current).
     Every repository method runs in its own transaction and is durable when it returns.
@@ -90,6 +92,8 @@ class MetadataStore(ClosesOnExit):
         """The spans each station's weather makes invalid (ISO 1996-2)."""
         self.calibrations = CalibrationRepository(self)
         """The calibration log: field calibrations and calibrator-tone checks."""
+        self.annotations = AnnotationRepository(self)
+        """Staff annotations of periods and places."""
 
     @property
     def engine(self) -> Engine:

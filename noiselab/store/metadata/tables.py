@@ -10,7 +10,8 @@ loud here now" reports and their handling (:mod:`noiselab.store.metadata.citizen
 weather from and ``weather_exclusions`` the spans of a station's time that its weather makes
 invalid (:mod:`noiselab.store.metadata.weather`, :mod:`noiselab.store.metadata.weather_exclusions`);
 ``calibrations`` the log of field calibrations and calibrator-tone checks
-(:mod:`noiselab.store.metadata.calibrations`).
+(:mod:`noiselab.store.metadata.calibrations`); ``annotations`` with ``annotation_sensors``
+the staff annotations of periods and places (:mod:`noiselab.store.metadata.annotations`).
 Alembic (``migrations/``) owns the schema and must produce exactly these tables: its
 ``env.py`` compares against :data:`METADATA`.
 
@@ -34,6 +35,8 @@ __all__ = [
     "alert_events_table",
     "alert_rules_table",
     "alerts_table",
+    "annotation_sensors_table",
+    "annotations_table",
     "api_keys_table",
     "calibrations_table",
     "citizen_reports_table",
@@ -361,3 +364,44 @@ calibrations_table = sa.Table(
     sa.CheckConstraint("kind = 'field' OR after_db IS NULL", name="tone_adjusts_nothing"),
     sa.Index(None, "sensor_id", "ts"),
 )
+
+
+# --------------------------------------------------------------------------- annotations
+
+annotations_table = sa.Table(
+    "annotations",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("place_lat", sa.Float, nullable=True),
+    sa.Column("place_lon", sa.Float, nullable=True),
+    sa.Column("place_radius_m", sa.Float, nullable=True),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("exclude", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("created_by_key", sa.String(32), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("withdrawn_at", UtcDateTime, nullable=True),
+    sa.Column("withdrawn_by", sa.String(MAX_NAME_LENGTH), nullable=True),
+    sa.Column("withdrawn_by_key", sa.String(32), nullable=True),
+    sa.Column("withdraw_reason", sa.Text, nullable=True),
+    sa.CheckConstraint("category IN ('roadworks', 'event', 'equipment', 'other')", name="category"),
+    sa.CheckConstraint('"start" < "end"', name="range"),
+    sa.CheckConstraint(
+        "(place_lat IS NULL AND place_lon IS NULL AND place_radius_m IS NULL) OR "
+        "(place_lat IS NOT NULL AND place_lon IS NOT NULL AND place_radius_m > 0)",
+        name="place",
+    ),
+    sa.Index(None, "start"),
+)
+
+annotation_sensors_table = sa.Table(
+    "annotation_sensors",
+    METADATA,
+    sa.Column("annotation_id", _ID, sa.ForeignKey("annotations.id"), primary_key=True),
+    sa.Column("sensor_id", sa.String(64), sa.ForeignKey("sensors.id"), primary_key=True),
+    sa.Index(None, "sensor_id"),
+)
+"""The sensors an annotation concerns; none: every sensor."""
