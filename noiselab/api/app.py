@@ -46,11 +46,13 @@ from noiselab.api.routes import annotations as annotation_routes
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
 from noiselab.api.surface_bodies import SurfaceBodies
+from noiselab.api.validity_cache import ValidityCache
 from noiselab.livemap.periods import PeriodRules
 from noiselab.livemap.service import SurfaceService, default_cache_dir
 from noiselab.store import open_store
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
+from noiselab.validity.deployment import deployment_validity
 
 __all__ = ["create_app"]
 
@@ -90,7 +92,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store, app.state.meta = store, meta
         app.state.keys = KeyVerifier(meta, settings.auth_cache_s, settings.clock)
         app.state.sensors = SensorCache(meta, settings.registry_cache_s, settings.clock)
-        app.state.corrections = CorrectionCache(meta, settings.registry_cache_s, settings.clock)
+        validity = deployment_validity(meta, settings.tz)
+        app.state.validity = ValidityCache(
+            meta, validity, settings.registry_cache_s, settings.clock
+        )
+        app.state.corrections = CorrectionCache(
+            meta,
+            settings.registry_cache_s,
+            settings.clock,
+            on_change=app.state.validity.changed,
+        )
         app.state.surface = _surface_service(settings, store, meta)
         app.state.surface.start()
         try:

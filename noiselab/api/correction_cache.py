@@ -26,9 +26,15 @@ class CorrectionCache:
     per ``ttl_s`` seconds of ``clock`` (0: on every call). Thread-safe."""
 
     def __init__(
-        self, meta: MetadataStore, ttl_s: float, clock: Callable[[], float], max_keys: int = 4096
+        self,
+        meta: MetadataStore,
+        ttl_s: float,
+        clock: Callable[[], float],
+        max_keys: int = 4096,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self._meta = meta
+        self._on_change = on_change
         self._cache: TtlCache[tuple[Correction, ...]] = TtlCache(ttl_s, clock, max_keys)
         # Keys carry a generation, so a read that began before a change cannot be kept after it.
         self._generation = 0
@@ -50,6 +56,8 @@ class CorrectionCache:
         return await run_in_threadpool(self.get, sensor_id)
 
     def changed(self) -> None:
-        """Forget what is kept: a correction was added or withdrawn."""
+        """Forget what is kept: a correction was added or withdrawn (``on_change`` is told)."""
         self._generation += 1
         self._cache.clear()
+        if self._on_change is not None:
+            self._on_change()

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from noiselab.api.correction_cache import CorrectionCache
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
+from noiselab.api.validity_cache import ValidityCache
 from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
 
@@ -28,6 +29,7 @@ __all__ = [
     "SensorsDep",
     "SettingsDep",
     "StoreDep",
+    "ValidityDep",
     "get_corrections",
     "get_meta",
     "get_sensors",
@@ -60,6 +62,13 @@ async def get_corrections(request: Request) -> CorrectionCache:
     return corrections
 
 
+async def get_validity(request: Request) -> ValidityCache:
+    """Each sensor's validity (corrections, weather, annotations, calibration), kept
+    ``ApiSettings.registry_cache_s`` seconds."""
+    validity: ValidityCache = request.app.state.validity
+    return validity
+
+
 async def get_settings(request: Request) -> ApiSettings:
     """The settings the app was created with."""
     settings: ApiSettings = request.app.state.settings
@@ -71,3 +80,4 @@ MetaDep = Annotated[MetadataStore, Depends(get_meta)]
 SensorsDep = Annotated[SensorCache, Depends(get_sensors)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 CorrectionsDep = Annotated[CorrectionCache, Depends(get_corrections)]
+ValidityDep = Annotated[ValidityCache, Depends(get_validity)]

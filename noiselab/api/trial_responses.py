@@ -32,6 +32,8 @@ from noiselab.api.schemas.trials import (
     TrialOut,
     VerdictOut,
 )
+from noiselab.api.schemas.validity import SpanOut
+from noiselab.model import utc
 from noiselab.store.metadata import Correction, Trial
 from noiselab.trials.citations import corrections_note
 from noiselab.trials.evaluation import TrialResult, day_date
@@ -161,6 +163,11 @@ def evaluation_out(result: TrialResult, zone: str) -> EvaluationOut:
         bands_note=result.bands_note,
         method=METHOD if r is None else f"{METHOD} {r.method}.",
         corrections=[cited_out(c) for c in result.corrections],
+        excluded_s=dict(result.excluded_s),
+        calibration_uncertain=[
+            SpanOut(start=utc(f.start), end=utc(f.end), cause=f.cause, reason=f.reason)
+            for f in result.flagged
+        ],
         corrections_note=corrections_note(result),
     )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import Every
-from noiselab.analysis.corrections import RangeCorrection
+from noiselab.analysis.corrections import ExcludedRows, RangeCorrection
 from noiselab.analysis.decibels import leq_along
 from noiselab.analysis.trial import (
     MIN_HOUR_COVERAGE,
@@ -40,10 +40,11 @@ from noiselab.analysis.trial import (
     combine_sensors,
     evaluate_trial,
 )
-from noiselab.corrections import active_ranges, corrected_bands, corrected_hours
+from noiselab.corrections import active_ranges, corrected_bands, validated_hours
 from noiselab.errors import QueryError
 from noiselab.store.base import BandLevels, ReadingStore
 from noiselab.store.metadata import Correction, Trial
+from noiselab.validity import SensorValidity, Span
 
 __all__ = ["EvaluationCache", "TrialResult", "day_date", "evaluate"]
 
@@ -64,6 +65,10 @@ class TrialResult:
     bands: list[BandEffect]
     bands_note: str
     corrections: tuple[Correction, ...] = ()
+    excluded_s: tuple[tuple[str, float], ...] = ()
+    """Measured seconds of the trial's sensors and periods left out, by cause."""
+    flagged: tuple[Span, ...] = ()
+    """Spans of the trial's sensors and periods that are flagged ("calibration uncertain")."""
 
     @property
     def applied(self) -> tuple[Correction, ...]:
@@ -107,13 +112,17 @@ class _Source:
     store: ReadingStore
     zone: ZoneInfo
     ranges: Ranges
+    excluded: list[ExcludedRows] = field(default_factory=list)
 
     def hours(
         self, sensor_id: str, start: datetime, end: datetime
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Hour starts (Unix s), LAeq,1h (dB) and coverage of one sensor."""
         if sensor_id in self.ranges:
-            return corrected_hours(self.store, sensor_id, start, end, self.ranges[sensor_id])
+            ranges = self.ranges[sensor_id]
+            *found, excluded = validated_hours(self.store, sensor_id, start, end, ranges)
+            self.excluded.append(excluded)
+            return found[0], found[1], found[2]
         points = self.store.levels(sensor_id, start, end, Every.H1, self.zone)
         return (
             np.array([p.t.timestamp() for p in points], np.float64),
@@ -221,22 +230,47 @@ def _bands(
 
 
 def evaluate(
-    trial: Trial, store: ReadingStore, zone: ZoneInfo, corrections: Sequence[Correction] = ()
+    trial: Trial,
+    store: ReadingStore,
+    zone: ZoneInfo,
+    corrections: Sequence[Correction] = (),
+    validity: Mapping[str, SensorValidity] | None = None,
 ) -> TrialResult:
     """Evaluate ``trial`` from ``store``'s hourly levels (and spectra, when there are any),
     with the active ones of ``corrections`` (those overlapping the trial's sensors and
-    periods, :meth:`CorrectionRepository.overlapping`) applied."""
-    source = _Source(store, zone, active_ranges(corrections))
+    periods, :meth:`CorrectionRepository.overlapping`) and the exclusion spans of each
+    sensor's ``validity`` (weather, annotations) applied."""
+    ranges = {k: list(v) for k, v in active_ranges(corrections).items()}
+    flagged: list[Span] = []
+    periods = [(trial.before_start, trial.before_end), (trial.after_start, trial.after_end)]
+    for sensor_id, valid in (validity or {}).items():
+        spans = [r for r in valid.ranges if r.cause != "correction"]
+        if spans:
+            ranges.setdefault(sensor_id, []).extend(spans)
+        for lo, hi in periods:
+            flagged.extend(valid.flags(lo.timestamp(), hi.timestamp()))
+    source = _Source(store, zone, ranges)
     before, grid_b = _phase(trial, source, trial.before_start, trial.before_end)
     after, grid_a = _phase(trial, source, trial.after_start, trial.after_end)
     evaluation = evaluate_trial(before, after)
     bands, note = _bands(
         trial, source, [(before, grid_b, trial.before_end), (after, grid_a, trial.after_end)]
     )
-    return TrialResult(trial, evaluation, bands, note, tuple(corrections))
+    seconds = ExcludedRows.concat(source.excluded).seconds_by_cause()
+    return TrialResult(
+        trial,
+        evaluation,
+        bands,
+        note,
+        tuple(corrections),
+        tuple((cause, round(s, 3)) for cause, s in seconds.items()),
+        tuple(flagged),
+    )
 
 
-_Key = tuple[str, datetime, str, tuple[tuple[int | None, bool], ...]]
+_Key = tuple[
+    str, datetime, str, tuple[tuple[int | None, bool], ...], tuple[tuple[str, int, int], ...]
+]
 
 
 class EvaluationCache:
@@ -258,17 +292,27 @@ class EvaluationCache:
         store: ReadingStore,
         zone: ZoneInfo,
         corrections: Sequence[Correction] = (),
+        validity: Mapping[str, SensorValidity] | None = None,
     ) -> TrialResult:
-        """The cached evaluation of ``trial`` with ``corrections`` if fresh, else a new one
-        (then cached)."""
-        key = (trial.id, trial.updated, zone.key, tuple((c.id, c.active) for c in corrections))
+        """The cached evaluation of ``trial`` with ``corrections`` and ``validity`` if fresh,
+        else a new one (then cached)."""
+        spans = tuple(
+            sorted((k, hash(v.ranges), hash(v.flagged)) for k, v in (validity or {}).items())
+        )
+        key = (
+            trial.id,
+            trial.updated,
+            zone.key,
+            tuple((c.id, c.active) for c in corrections),
+            spans,
+        )
         now = self._clock()
         with self._lock:
             found = self._entries.get(key)
             if found is not None and now < found[0]:
                 self._entries.move_to_end(key)
                 return found[1]
-        result = evaluate(trial, store, zone, corrections)
+        result = evaluate(trial, store, zone, corrections, validity)
         with self._lock:
             self._entries[key] = (now + self._ttl_s, result)
             self._entries.move_to_end(key)

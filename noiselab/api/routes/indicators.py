@@ -35,18 +35,17 @@ Under load the hops, not the work, made the tail (docs/benchmarks.md, "HTTP API 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from noiselab.analysis.buckets import local_hours_are_utc_hours
-from noiselab.analysis.corrections import RangeCorrection
+from noiselab.analysis.corrections import EXCLUSION_ORDER, RangeCorrection
 from noiselab.analysis.decibels import leq, round_db_or_none
 from noiselab.analysis.guidelines import classify
-from noiselab.analysis.periods import DayIndicators, lden
+from noiselab.analysis.periods import DayIndicators
 from noiselab.api.access import (
     PUBLIC_FRESH_S,
     PUBLIC_SETTLED_S,
@@ -57,16 +56,17 @@ from noiselab.api.access import (
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.cost import indicators_cost
 from noiselab.api.day_cache import DayCache
-from noiselab.api.deps import CorrectionsDep, SensorsDep, SettingsDep, StoreDep
+from noiselab.api.deps import SensorsDep, SettingsDep, StoreDep, ValidityDep
 from noiselab.api.params import parse_instant
 from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
-from noiselab.corrections import corrected_series
-from noiselab.model import rfc3339
+from noiselab.model import rfc3339, utc
 from noiselab.store.base import ReadingStore
+from noiselab.validity import SensorValidity, Span
+from noiselab.validity.daily import DailyPlan, ValidDay, daily_indicators
 
 __all__ = ["MAX_DAYS", "router"]
 
@@ -83,6 +83,8 @@ SETTLED_S = float(PUBLIC_SETTLED_S)
 """How long those of earlier dates are reused, s. Both are the ``max-age`` public clients may
 already keep such answers for, so late or re-delivered data shows within the same bound."""
 DEFAULT_DAYS = 7
+MAX_SPANS_LISTED = 500
+"""Exclusion and calibration spans listed in one answer (their seconds are all counted)."""
 GUIDELINE_NOTE = (
     "Guideline values (Miljøstyrelsen) refer to the yearly average Lden and are not binding "
     "limits; over a shorter range the energetic mean of the daily Lden is an indication."
@@ -105,7 +107,7 @@ async def get_indicators(
     request: Request,
     store: StoreDep,
     sensors: SensorsDep,
-    corrections: CorrectionsDep,
+    validity: ValidityDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
     start: Annotated[
@@ -124,8 +126,16 @@ async def get_indicators(
             "local midnight); default today."
         ),
     ] = None,
+    weather: Annotated[
+        Literal["exclude", "include"],
+        Query(
+            description="exclude (default, as ISO 1996-2 asks): data measured in wind above "
+            "5 m/s at the microphone or in rain is left out; include: kept."
+        ),
+    ] = "exclude",
 ) -> Response:
-    """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end)."""
+    """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end), with
+    what was left out for weather, annotations and corrections."""
     sensor = await visible_sensor_async(sensors, sensor_id, principal)
     today = datetime.fromtimestamp(settings.clock(), settings.tz).date()
     last = _date("end", end, settings.tz, ceil=True) if end else today
@@ -135,9 +145,9 @@ async def get_indicators(
     if (last - first).days > MAX_DAYS:
         raise HTTPException(422, f"start: at most {MAX_DAYS} days per request")
     days_cache, bodies = _caches(request, settings)
-    applied = await corrections.get_async(sensor.id)
-    ranges = tuple(c.as_range() for c in applied)
-    version = tuple(c.id for c in applied)  # ids are never reused, rows never edited
+    valid = await validity.get_async(sensor.id, weather)
+    ranges = valid.ranges
+    version = hash(ranges)
 
     def keep_s(day: date) -> float:
         return SETTLED_S if day < today - timedelta(days=1) else FRESH_S
@@ -155,11 +165,12 @@ async def get_indicators(
                 first=first,
                 last=last,
                 days=days,
+                valid=valid,
             )
 
         return bodies.get(key, encode)
 
-    key = (sensor.id, sensor.source, first, last, version)
+    key = (sensor.id, sensor.source, first, last, version, weather)
     body = bodies.peek(key)
     if body is None:
         body = await run_read(request, principal, indicators_cost(first, last), store, work)
@@ -177,8 +188,15 @@ def _encode(
     first: date,
     last: date,
     days: list[DayIndicators],
+    valid: SensorValidity,
 ) -> bytes:
     """The answer's JSON (``IndicatorsOut``)."""
+    t0 = datetime(first.year, first.month, first.day, tzinfo=settings.tz).timestamp()
+    t1 = datetime(last.year, last.month, last.day, tzinfo=settings.tz).timestamp()
+    totals = dict.fromkeys(EXCLUSION_ORDER, 0.0)
+    for day in days:
+        for cause, seconds in day.excluded_s if isinstance(day, ValidDay) else ():
+            totals[cause] += seconds
     body = {
         "sensor_id": sensor_id,
         "start": first.isoformat(),
@@ -187,8 +205,23 @@ def _encode(
         "periods": _periods_json(settings.day, settings.evening, settings.night),
         "guideline": _guideline_json(source, days),
         "days": [_day_json(day, settings.tz) for day in days],
+        "weather": valid.weather,
+        "excluded_s": {cause: round(seconds, 3) for cause, seconds in totals.items()},
+        "exclusions": [_span_json(s) for s in valid.exclusions(t0, t1) if s.cause != "weather"][
+            :MAX_SPANS_LISTED
+        ],
+        "calibration_uncertain": [_span_json(s) for s in valid.flags(t0, t1)][:MAX_SPANS_LISTED],
     }
     return msgspec.json.encode(body)
+
+
+def _span_json(span: Span) -> dict[str, object]:
+    return {
+        "start": rfc3339(utc(span.start)),
+        "end": rfc3339(utc(span.end)),
+        "cause": span.cause,
+        "reason": span.reason,
+    }
 
 
 def _caches(request: Request, settings: ApiSettings) -> tuple[DayCache, TtlCache[bytes]]:
@@ -209,26 +242,10 @@ def _compute(  # noqa: PLR0917 - pickled positionally to a worker process
     last: date,
     ranges: tuple[RangeCorrection, ...] = (),
 ) -> list[DayIndicators]:
-    """The indicators of the local dates ``[first, last)`` from the hourly roll-up (8,760 rows
-    a year), or the per-minute one where the zone's local hours are not whole UTC hours, with
-    ``ranges`` (the sensor's active corrections) applied."""
-    # The night of the last date ends the next morning; LAeq,24h needs whole local days.
-    fetch_from = datetime(first.year, first.month, first.day, tzinfo=settings.tz)
-    after = last + timedelta(days=1)
-    fetch_to = datetime(after.year, after.month, after.day, tzinfo=settings.tz)
-    span = (sensor_id, fetch_from.astimezone(UTC), fetch_to.astimezone(UTC))
-    whole_hours = local_hours_are_utc_hours(fetch_from, fetch_to, settings.tz)
-    cells = corrected_series(store, *span, ranges, hourly=whole_hours)
-    return lden(
-        cells.ts,
-        cells.laeq,
-        cells.duration,
-        tz=settings.zone,
-        day=settings.day,
-        evening=settings.evening,
-        start=first,
-        end=last,
-    )
+    """The indicators of the local dates ``[first, last)`` with ``ranges`` (the sensor's
+    corrections and exclusion spans) applied (:func:`noiselab.validity.daily.daily_indicators`)."""
+    plan = DailyPlan(settings.tz, settings.day, settings.evening)
+    return list(daily_indicators(store, plan, sensor_id, first, last, ranges))
 
 
 def _periods_json(
@@ -310,4 +327,11 @@ def _day_json(day: DayIndicators, zone: ZoneInfo) -> dict[str, object]:
         "laeq24": round_db_or_none(day.laeq24),
         "coverage": coverage,
         **{f"coverage_{period}": value for period, value in coverage.items()},
+        **_excluded_json(day),
     }
+
+
+def _excluded_json(day: DayIndicators) -> dict[str, object]:
+    excluded = dict(day.excluded_s) if isinstance(day, ValidDay) else {}
+    rounded = {cause: round(excluded.get(cause, 0.0), 3) for cause in EXCLUSION_ORDER}
+    return {"excluded_s": rounded, "excluded_weather_s": rounded["weather"]}

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from noiselab.analysis.buckets import Every
 from noiselab.api.access import Reader, Staff, cache_headers, unknown_trial, visible_trial
-from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
+from noiselab.api.deps import MetaDep, SettingsDep, StoreDep, ValidityDep
 from noiselab.api.params import parse_instant
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.trials import (
@@ -113,13 +113,15 @@ def evaluated_trial(
     settings: SettingsDep,
     principal: Reader,
     evaluations: EvaluationsDep,
+    validity: ValidityDep,
 ) -> TrialResult:
     """The (cached) evaluation of the trial in the path, if the caller may see the trial,
     with the corrections overlapping its sensors and periods."""
     trial = visible_trial(trials, trial_id, principal)
     periods = [(trial.before_start, trial.before_end), (trial.after_start, trial.after_end)]
     corrections = meta.corrections.overlapping(trial.sensors, periods)
-    return evaluations.get(trial, store, settings.tz, corrections)
+    valid = {sensor_id: validity.get(sensor_id) for sensor_id in trial.sensors}
+    return evaluations.get(trial, store, settings.tz, corrections, valid)
 
 
 Evaluated = Annotated[TrialResult, Depends(evaluated_trial)]

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from noiselab.api.schemas.base import Out, UtcTime, with_example
+from noiselab.api.schemas.validity import SpanOut
 
 __all__ = ["DayIndicatorsOut", "GuidelineOut", "IndicatorsOut", "PeriodCoverageOut"]
 
@@ -96,6 +97,13 @@ class DayIndicatorsOut(Out):
     coverage_day: float = Field(description="Same as coverage.day.")
     coverage_evening: float = Field(description="Same as coverage.evening.")
     coverage_night: float = Field(description="Same as coverage.night.")
+    excluded_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Measured seconds of the date's day, evening and night left out, by cause: "
+        "weather (outside ISO 1996-2 conditions), annotation (a staff annotation that "
+        "excludes), correction (a staff correction).",
+    )
+    excluded_weather_s: float = Field(0.0, description="Same as excluded_s.weather.")
 
 
 class IndicatorsOut(Out):
@@ -123,3 +131,21 @@ class IndicatorsOut(Out):
         "background sensors."
     )
     days: list[DayIndicatorsOut]
+    weather: str = Field(
+        "exclude",
+        description="exclude: data measured in wind above 5 m/s at the microphone or in rain "
+        "is left out (ISO 1996-2, the default); include: kept.",
+    )
+    excluded_s: dict[str, float] = Field(
+        default_factory=dict, description="Measured seconds left out over the range, by cause."
+    )
+    exclusions: list[SpanOut] = Field(
+        default_factory=list,
+        description="The staff annotations and corrections that left data out of the range "
+        "(weather spans are counted in excluded_s, not listed).",
+    )
+    calibration_uncertain: list[SpanOut] = Field(
+        default_factory=list,
+        description="Spans of the range between two calibrations that drifted more than "
+        "0.5 dB apart: the levels there are calibration uncertain.",
+    )

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from noiselab.analysis.trial import VerdictStatus
 from noiselab.api.schemas.base import Out, UtcTime
 from noiselab.api.schemas.corrections import CitedCorrectionOut
+from noiselab.api.schemas.validity import SpanOut
 
 __all__ = [
     "BandEffectOut",
@@ -311,6 +312,16 @@ class EvaluationOut(Out):
         "first: the active ones were applied, withdrawn ones are listed as such."
     )
     corrections_note: str = Field(description="Which corrections were applied, in words.")
+    excluded_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Measured seconds of the trial's sensors and periods left out, by cause: "
+        "weather (outside ISO 1996-2 conditions), annotation, correction.",
+    )
+    calibration_uncertain: list[SpanOut] = Field(
+        default_factory=list,
+        description="Spans of the trial's sensors and periods between two calibrations that "
+        "drifted more than 0.5 dB apart.",
+    )
 
 
 class SummaryRowOut(Out):
