@@ -81,7 +81,6 @@ def test_annotations_and_calibration_reach_the_trial_answer(tmp_path: Path) -> N
             headers=staff,
         )
         assert made.status_code == 201, made.text
-        client.app.state.validity.changed()  # an annotation reaches answers within the window
         annotated = EvaluationOut.model_validate(client.get(url, headers=vendor).json())
         # Two hours of one-minute readings of the treated sensor: 7,200 s.
         assert annotated.excluded_s["annotation"] == 7200.0

@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.annotations import feed_rows
 from noiselab.api.access import GUARDED, Staff, no_store
-from noiselab.api.deps import MetaDep, SettingsDep
+from noiselab.api.deps import MetaDep, SettingsDep, ValidityDep
 from noiselab.api.params import MAX_ID, RowId, parse_instant
 from noiselab.api.schemas.annotations import (
     AnnotationFeedRow,
@@ -104,8 +104,13 @@ def _range(
     status_code=201,
     responses={**GUARDED, **_BAD},
 )
-def create_annotation(
-    body: AnnotationIn, response: Response, meta: MetaDep, settings: SettingsDep, staff: Staff
+def create_annotation(  # noqa: PLR0917 - FastAPI passes the dependencies by name
+    body: AnnotationIn,
+    response: Response,
+    meta: MetaDep,
+    settings: SettingsDep,
+    staff: Staff,
+    validity: ValidityDep,
 ) -> AnnotationOut:
     """Mark a period with a category and a reason; ``exclude`` leaves it out of the
     indicators and trials. With a ``place``, the registered sensors within its radius are
@@ -131,6 +136,7 @@ def create_annotation(
         stored = meta.annotations.add(annotation)
     except ValueError as exc:  # UnknownSensor and NoSensorsNearby too
         raise HTTPException(422, str(exc)) from exc
+    validity.changed()  # applies at once to this process's answers
     response.headers["Location"] = f"{router.prefix}/{stored.id}"
     return _out(stored)
 
@@ -226,6 +232,7 @@ def withdraw_annotation(  # noqa: PLR0917 - FastAPI passes the dependencies by n
     meta: MetaDep,
     settings: SettingsDep,
     staff: Staff,
+    validity: ValidityDep,
 ) -> AnnotationOut:
     """Stop applying an annotation, with a reason. Its row stays with both reasons, who made
     and who withdrew it, and when."""
@@ -242,6 +249,7 @@ def withdraw_annotation(  # noqa: PLR0917 - FastAPI passes the dependencies by n
         raise HTTPException(409, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    validity.changed()
     if found is None:
         raise HTTPException(404, f"unknown annotation {annotation_id}")
     return _out(found)
