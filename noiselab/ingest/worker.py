@@ -7,10 +7,8 @@ a stored one (history is immutable: they never overwrite it). A worker killed at
 loses nothing (unacknowledged messages are redelivered to its session) and stores nothing twice
 (writes are idempotent by ``(sensor_id, ts)``; a conflict offered again is quarantined once).
 
-Weather. Observations of weather stations arrive on ``PREFIX/+/weather`` in the same session
-and batches; they are parsed by :mod:`noiselab.ingest.weather_message` and committed, with the
-exclusion spans their weather gives, by :mod:`noiselab.ingest.weather_commit` before the
-batch's rejections are quarantined and its messages acknowledged.
+Side messages (:mod:`noiselab.ingest.side_topics`): weather observations and calibrator-tone
+checks share the session and batches, and are committed before the batch is acknowledged.
 
 Threads. paho's network thread only appends received messages to an ``Inbox``. The writer
 (the caller of ``run``) takes batches from it, by size or when the oldest message has waited
