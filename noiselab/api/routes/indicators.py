@@ -11,10 +11,12 @@ hours are not whole UTC hours), so a year is answered without reading raw second
 and zone follow the API settings (Denmark by default: day 07-19, evening 19-22 with +5 dB,
 night 22-07 with +10 dB, weighted 12/3/9 hours).
 
-Active staff corrections of the sensor (:mod:`noiselab.store.metadata.corrections`) are applied
-(:mod:`noiselab.corrections`): an excluded range is left out, an offset added to its levels;
-hours a correction's edge cuts are read per minute. The stored readings, and the ``levels``
-of the same sensor, stay as measured.
+The sensor's validity is applied (:mod:`noiselab.validity`, docs/staff.md): active staff
+corrections (an excluded range left out, an offset added to its levels), excluding staff
+annotations and, unless ``weather=include``, the minutes its weather station found outside the
+conditions of ISO 1996-2; hours an edge cuts are read per minute. Each date says how many
+measured seconds each cause left out, and the answer lists the "calibration uncertain" spans.
+The stored readings, and the ``levels`` of the same sensor, stay as measured.
 
 Each date's indicators are kept (:class:`~noiselab.api.day_cache.DayCache`) for ``SETTLED_S``
 seconds, or ``FRESH_S`` for yesterday and later, per sensor and set of active corrections

@@ -141,8 +141,8 @@ class IndicatorsOut(Out):
     )
     exclusions: list[SpanOut] = Field(
         default_factory=list,
-        description="The staff annotations and corrections that left data out of the range "
-        "(weather spans are counted in excluded_s, not listed).",
+        description="The staff annotations that left data out of the range (weather spans are "
+        "counted in excluded_s, not listed; corrections are at /api/v1/corrections).",
     )
     calibration_uncertain: list[SpanOut] = Field(
         default_factory=list,
