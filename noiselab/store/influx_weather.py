@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noiselab.errors import QueryError, ReadingRejected
 from noiselab.model import WeatherObservation, ts_key
@@ -50,11 +50,11 @@ class InfluxWeather:
 
     _bucket: str
 
-    def _post(self, body: bytes, action: str) -> None:
-        raise NotImplementedError  # the store's own
+    if TYPE_CHECKING:  # provided by the store this is mixed into (InfluxStore)
 
-    def _query(self, flux: str, action: str) -> list[dict[str, Any]]:
-        raise NotImplementedError  # the store's own
+        def _post(self, body: bytes, action: str) -> None: ...
+
+        def _query(self, flux: str, action: str) -> list[dict[str, Any]]: ...
 
     def write_weather(
         self, observations: Sequence[WeatherObservation], received_at: float
