@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -40,8 +41,11 @@ from noiselab.analysis.segments import SegmentSums, segment_sums
 __all__ = [
     "DANISH_PENALTIES",
     "DayIndicators",
+    "PeriodTable",
     "composite_rating_level",
     "lden",
+    "lden_rows",
+    "period_table",
 ]
 
 
@@ -176,17 +180,47 @@ def lden(  # noqa: PLR0917 - the positional signature issue 3 specifies
     (12/3/9) or 66.40 dB (12/4/8); day 65, evening 60, night 55 dB give 65.00 dB (12/3/9).
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    periods = _Periods.of(day, evening)
     r = Readings.of(ts, laeq, durations)
     first, last = _date_range(r, zone, start, end)
-    count = (last - first).days
-    if count <= 0:
+    if (last - first).days <= 0:
         return []
-    edges = _edges(first, count, periods, zone)
-    table = _Table.of(segment_sums(r, edges), edges, count)
-    days = [first + timedelta(days=i) for i in range(count)]
-    rows = _indicators(table, periods.hours(), np.asarray(penalties, dtype=np.float64), days)
+    rows = lden_rows(_table(r, zone, day, evening, first, last), penalties)
     return rows if start is not None and end is not None else _trim(rows, start, end)
+
+
+def period_table(  # noqa: PLR0917 - the same positional order as lden
+    ts: npt.ArrayLike,
+    laeq: npt.ArrayLike,
+    durations: npt.ArrayLike | None,
+    tz: ZoneInfo,
+    day: tuple[float, float],
+    evening: tuple[float, float],
+    *,
+    start: date,
+    end: date,
+) -> PeriodTable:
+    """The energy, measured and real seconds of each period of the local dates
+    ``[start, end)`` (arguments as for :func:`lden`): what :func:`lden` computes its rows
+    from, and what a long-term indicator over many dates sums
+    (:mod:`noiselab.analysis.long_term`)."""
+    if (end - start).days <= 0:
+        raise ValueError(f"end: must be after start ({start} >= {end})")
+    return _table(Readings.of(ts, laeq, durations), tz, day, evening, start, end)
+
+
+def _table(  # noqa: PLR0917 - private, one call shape
+    r: Readings,
+    zone: ZoneInfo,
+    day: tuple[float, float],
+    evening: tuple[float, float],
+    first: date,
+    last: date,
+) -> PeriodTable:
+    periods = _Periods.of(day, evening)
+    count = (last - first).days
+    edges = _edges(first, count, periods, zone)
+    days = tuple(first + timedelta(days=i) for i in range(count))
+    return PeriodTable.of(segment_sums(r, edges), edges, days, periods.hours())
 
 
 def _date_range(
@@ -214,22 +248,42 @@ def _trim(rows: list[DayIndicators], start: date | None, end: date | None) -> li
 
 
 @dataclass(frozen=True, slots=True)
-class _Table:
-    """Energy (relative to ``ref``), measured and real seconds per date and period; columns
-    day, evening, night, 24 h, and "07-22" for Ldn."""
+class PeriodTable:
+    """Per local date (rows, in ``dates`` order) and period (columns ``DAY``, ``EVENING``,
+    ``NIGHT``, ``FULL_DAY`` = 00-24 local, ``DAY_EVENING`` = day start to evening end): the
+    ``energy`` (Σ seconds·10^((L - ``ref``)/10)), the ``measured`` seconds and the ``real``
+    seconds of the period (23-h and 25-h days included). ``edges`` are the segment edges
+    (Unix s): per date local 00:00, day start, evening start, evening end, then 00:00 and
+    day start of the date after the last. ``hours`` are the Lden weights (h) of day, evening,
+    night."""
 
     energy: FloatArray
     measured: FloatArray
     real: FloatArray
     ref: float
+    edges: FloatArray
+    dates: tuple[date, ...]
+    hours: FloatArray
+
+    DAY: ClassVar[int] = 0
+    EVENING: ClassVar[int] = 1
+    NIGHT: ClassVar[int] = 2
+    FULL_DAY: ClassVar[int] = 3
+    DAY_EVENING: ClassVar[int] = 4
 
     @classmethod
-    def of(cls, sums: SegmentSums, edges: FloatArray, count: int) -> _Table:
+    def of(
+        cls, sums: SegmentSums, edges: FloatArray, dates: tuple[date, ...], hours: FloatArray
+    ) -> PeriodTable:
+        count = len(dates)
         return cls(
             _by_period(sums.energy, count),
             _by_period(sums.seconds, count),
             _by_period(np.diff(edges), count),
             sums.ref,
+            edges,
+            dates,
+            hours,
         )
 
     def levels(self) -> FloatArray:
@@ -253,11 +307,17 @@ def _by_period(per_segment: FloatArray, count: int) -> FloatArray:
     return np.column_stack((day, evening, night, early + day + evening + late, day + evening))
 
 
-def _indicators(
-    table: _Table, hours: FloatArray, penalties: FloatArray, days: list[date]
+def lden_rows(
+    table: PeriodTable, penalties: tuple[float, float, float] = DANISH_PENALTIES
 ) -> list[DayIndicators]:
+    """The indicators of each date of ``table`` (what :func:`lden` answers)."""
+    return _indicators(table, np.asarray(penalties, dtype=np.float64))
+
+
+def _indicators(table: PeriodTable, penalties: FloatArray) -> list[DayIndicators]:
     level = table.levels()
     cover = table.coverage()
+    hours = table.hours
     den = _composite(level[:, :3], hours, penalties)
     dn = _composite(level[:, [4, 2]], np.array([hours[0] + hours[1], hours[2]]), penalties[[0, 2]])
     return [
@@ -275,7 +335,7 @@ def _indicators(
             coverage_24h=cv[3],
         )
         for d, lv, cv, den_d, dn_d in zip(
-            days, level.tolist(), cover.tolist(), den.tolist(), dn.tolist(), strict=True
+            table.dates, level.tolist(), cover.tolist(), den.tolist(), dn.tolist(), strict=True
         )
     ]
 

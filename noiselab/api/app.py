@@ -43,6 +43,7 @@ from noiselab.api.routes import (
     weather,
 )
 from noiselab.api.routes import annotations as annotation_routes
+from noiselab.api.routes import reports as report_routes
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
 from noiselab.api.surface_bodies import SurfaceBodies
@@ -170,6 +171,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(citizen_reports.router)
     app.include_router(calibrations.router)
     app.include_router(annotation_routes.router)
+    app.include_router(report_routes.router)
     app.include_router(staff.router)
     app.include_router(public_map.router)
     app.include_router(surface.router)

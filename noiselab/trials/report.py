@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,14 +24,18 @@ from noiselab.analysis.trial import (
     DayValues,
     PhaseSummary,
 )
+from noiselab.charts import BOTTOM, LEFT, RIGHT, TOP, WIDTH
+from noiselab.charts import Axes as _Axes
+from noiselab.charts import line as _line
+from noiselab.charts import nice_range as _nice_range
+from noiselab.charts import svg as _svg
+from noiselab.charts import y_grid as _y_grid
 from noiselab.store.metadata import Correction
 from noiselab.trials.citations import corrections_note
 from noiselab.trials.evaluation import TrialResult, day_date
 
 __all__ = ["render_report"]
 
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 36
 TREATED, CONTROL, AFTER_SHADE = "#c2410c", "#1d4ed8", "#f1f5f9"
 
 _CSS = """
@@ -48,74 +51,6 @@ border-bottom:1px solid #e2e8f0}th:first-child,td:first-child{text-align:left}
 .muted{color:#475569;font-size:.9em}.desc{white-space:pre-wrap}
 svg{display:block;margin:.5em 0}svg text{font-size:11px;fill:#334155}
 """
-
-
-@dataclass(frozen=True, slots=True)
-class _Axes:
-    """A linear map of data ``x0..x1`` by ``y0..y1`` onto the plot area of an SVG."""
-
-    x0: float
-    x1: float
-    y0: float
-    y1: float
-    height: int = HEIGHT
-
-    def x(self, value: float) -> float:
-        span = self.x1 - self.x0 or 1.0
-        return LEFT + (value - self.x0) / span * (WIDTH - LEFT - RIGHT)
-
-    def y(self, value: float) -> float:
-        span = self.y1 - self.y0 or 1.0
-        return self.height - BOTTOM - (value - self.y0) / span * (self.height - TOP - BOTTOM)
-
-
-def _nice_range(values: Sequence[float], pad: float = 1.0) -> tuple[float, float, float]:
-    """Axis bounds and a tick step (1, 2 or 5 times 10^k dB) around ``values``."""
-    lo, hi = (min(values) - pad, max(values) + pad) if values else (0.0, 1.0)
-    raw = (hi - lo) / 5
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
-
-
-def _y_grid(axes: _Axes, step: float, unit: str = "dB") -> list[str]:
-    parts = []
-    n = round((axes.y1 - axes.y0) / step)
-    for i in range(n + 1):
-        value = axes.y0 + i * step
-        y = axes.y(value)
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:g} {unit}</text>'
-        )
-    return parts
-
-
-def _svg(parts: Sequence[str], label: str, height: int = HEIGHT) -> str:
-    body = "".join(parts)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{html.escape(label)}">'
-        f"{body}</svg>"
-    )
-
-
-def _line(axes: _Axes, points: Sequence[tuple[int, float | None]], colour: str) -> list[str]:
-    """A polyline broken where values are missing, with a dot per value."""
-    parts: list[str] = []
-    run: list[str] = []
-    for x, y in [*points, (0, None)]:
-        if y is None:
-            if len(run) > 1:
-                parts.append(
-                    f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
-                    f'points="{" ".join(run)}"/>'
-                )
-            run = []
-            continue
-        run.append(f"{axes.x(x):.1f},{axes.y(y):.1f}")
-        parts.append(f'<circle cx="{axes.x(x):.1f}" cy="{axes.y(y):.1f}" r="2" fill="{colour}"/>')
-    return parts
 
 
 def _day_axis(axes: _Axes, days: Sequence[int], after_first: int | None) -> list[str]:

@@ -339,6 +339,7 @@ ROWS: list[Row] = [
     # citizens' reports: filed by anyone (a presented key must be valid), read by staff
     Row("POST", "/api/v1/citizen-reports", body=CITIZEN_REPORT_BODY),
     Row("GET", "/api/v1/citizen-reports", expect=staff_only()),
+    Row("GET", "/api/v1/reports/{period}", {"period": "2026-02"}, expect=staff_only()),
     Row("GET", CR, {"report_id": CITIZEN_REPORT}, staff_only()),
     Row("GET", CR, {"report_id": UNKNOWN_ID}, staff_not_found()),
     Row(
