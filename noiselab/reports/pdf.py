@@ -4,8 +4,8 @@ prints it: A4, the page's own CSS print rules, no header or footer.
 Chromium gets the page as a file in a fresh temporary directory that also holds its profile,
 with every host name resolving to nothing, so printing cannot fetch anything (the page has no
 scripts or external resources, and escapes every text a person wrote). It runs as a child
-process with a time limit and its output is checked to be a PDF. Where no Chromium is installed, :class:`PdfUnavailable`
-says so; the HTML and CSV forms need nothing.
+process with a time limit and its output is checked to be a PDF. Where no Chromium is
+installed, :class:`PdfUnavailable` says so; the HTML and CSV forms need nothing.
 """
 
 from __future__ import annotations
