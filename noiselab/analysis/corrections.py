@@ -140,18 +140,42 @@ def _state(
     ts: npt.ArrayLike, corrections: Sequence[RangeCorrection]
 ) -> tuple[npt.NDArray[np.intp], FloatArray]:
     """Per instant the index in :data:`EXCLUSION_ORDER` of the first cause excluding it
-    (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB)."""
+    (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB).
+
+    Exclusions are merged per cause into disjoint spans and looked up by binary search, so a
+    year of rows against thousands of weather spans costs ``O((rows + spans) log spans)``;
+    offsets (staff corrections, a few) are added range by range."""
     t = np.asarray(ts, dtype=np.float64).reshape(-1)
     none = len(EXCLUSION_ORDER)
     cause = np.full(t.size, none, dtype=np.intp)
     offset = np.zeros(t.size, dtype=np.float64)
+    for index in range(none - 1, -1, -1):
+        name = EXCLUSION_ORDER[index]
+        spans = [(c.start, c.end) for c in corrections if c.kind == "exclude" and c.cause == name]
+        if spans:
+            cause[_inside_any(t, spans)] = index
     for c in corrections:
-        inside = (t >= c.start) & (t < c.end)
-        if c.kind == "exclude":
-            cause[inside] = np.minimum(cause[inside], EXCLUSION_ORDER.index(c.cause))
-        else:
-            offset[inside] += c.offset_db
+        if c.kind != "exclude":
+            offset[(t >= c.start) & (t < c.end)] += c.offset_db
     return cause, offset
+
+
+def _inside_any(t: FloatArray, spans: Sequence[tuple[float, float]]) -> BoolArray:
+    """Whether each instant of ``t`` lies in one of the half-open ``spans`` ``[start, end)``."""
+    order = sorted(spans)
+    starts: list[float] = []
+    ends: list[float] = []
+    for start, end in order:
+        if starts and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+    lo, hi = np.asarray(starts), np.asarray(ends)
+    index = np.searchsorted(lo, t, side="right") - 1
+    found = index >= 0
+    found[found] = t[found] < hi[index[found]]
+    return found
 
 
 def apply_corrections(

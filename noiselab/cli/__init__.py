@@ -19,6 +19,7 @@ from noiselab.cli.dashboards import dashboards_app
 from noiselab.cli.edge import sensor_app
 from noiselab.cli.keys import keys_app
 from noiselab.cli.registry import sensors_app
+from noiselab.cli.report import report
 from noiselab.cli.weather import weather_app
 
 __all__ = ["app", "main"]
@@ -43,6 +44,7 @@ app.command()(fiware.fiware)
 app.command()(demo.demo)
 app.command()(doctor.doctor)
 app.command("check-secrets")(check_secrets)
+app.command()(report)
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(keys_app, name="keys")
 app.add_typer(corrections_app, name="corrections")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from noiselab.analysis.corrections import (
+    EXCLUSION_ORDER,
     RangeCorrection,
     apply_corrections,
     correction_state,
@@ -146,3 +147,26 @@ def test_bad_corrections_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         RangeCorrection(start, end, kind, offset)  # type: ignore[arg-type]
+
+
+def test_many_overlapping_exclusions_of_several_causes_match_a_range_by_range_reading() -> None:
+    """150 random exclusions (overlapping, touching, of three causes) over a day of minutes:
+    each minute is excluded exactly when some range covers its start, with the first cause of
+    EXCLUSION_ORDER among them, as reading the ranges one by one says."""
+    rng = np.random.default_rng(5)
+    ts = H + 60.0 * np.arange(1440)
+    starts = H + 60.0 * rng.integers(-10, 1440, 150)
+    ranges = [
+        RangeCorrection(float(s), float(s + 60.0 * rng.integers(1, 30)), "exclude", cause=c)
+        for s, c in zip(starts, rng.choice(list(EXCLUSION_ORDER), 150), strict=True)
+    ]
+    expected = np.full(ts.size, len(EXCLUSION_ORDER))
+    for r in ranges:
+        inside = (ts >= r.start) & (ts < r.end)
+        expected[inside] = np.minimum(expected[inside], EXCLUSION_ORDER.index(r.cause))
+    rows = apply_corrections(ts, np.full(ts.size, 60.0), np.full(ts.size, 60.0), ranges)
+    kept = expected == len(EXCLUSION_ORDER)
+    np.testing.assert_array_equal(rows.ts, ts[kept])
+    np.testing.assert_array_equal(rows.excluded.ts, ts[~kept])
+    np.testing.assert_array_equal(rows.excluded.cause, expected[~kept])
+    assert 0 < kept.sum() < ts.size
