@@ -35,8 +35,9 @@ class Durably(Protocol):
 
 class ToneSink(Protocol):
     """Where tone checks go (``noiselab.calibration.ToneCheckRecorder``): logged durably and
-    judged for drift; the checks it refuses (an unknown sensor) come back for the quarantine.
-    Raises ``StoreError`` on an outage (retried: logging a check is idempotent)."""
+    judged for drift; the checks it refuses (an unknown sensor, a conflict with the check
+    logged for that instant) come back for the quarantine. Raises ``StoreError`` on an outage
+    (retried: logging a check is idempotent)."""
 
     def record(self, checks: Sequence[ToneCheck]) -> list[Rejection]: ...
 
