@@ -4,8 +4,10 @@ and the ingest of tone checks all call.
 :class:`CalibrationLog` stores an entry (append-only, :mod:`noiselab.store.metadata.calibrations`)
 and runs the drift check (:mod:`noiselab.calibration.drift`) on it. :class:`ToneCheckRecorder`
 is the ingest worker's sink for parsed tone checks (:mod:`noiselab.ingest.tone`): a repeated
-check is stored once and judged again harmlessly (an unresolved alert only notes it); a check
-from a sensor that is not registered comes back as a rejection for the quarantine.
+check is stored once and judged again harmlessly (an unresolved alert only notes it), so a
+worker killed between the two loses no alert; a check that differs from the one logged for its
+sensor and instant, and a check from a sensor that is not registered, come back as rejections
+for the quarantine (the first naming both values; the logged check stands).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from noiselab.calibration.drift import DriftCheck
+from noiselab.ingest.reasons import TONE_CONFLICT
 from noiselab.ingest.tone import ToneCheck
 from noiselab.model import Rejection, utc
 from noiselab.store.metadata import (
     Alert,
     Calibration,
     MetadataStore,
+    ToneCheckConflict,
     UnknownCalibrationSensor,
 )
 
@@ -48,8 +52,10 @@ class CalibrationLog:
 
     def add(self, calibration: Calibration) -> Logged:
         """Store ``calibration`` and judge its drift. An unregistered sensor raises
-        :class:`~noiselab.store.metadata.UnknownCalibrationSensor`, bad values ``ValueError``,
-        the database :class:`~noiselab.errors.StoreError`."""
+        :class:`~noiselab.store.metadata.UnknownCalibrationSensor`, a tone check that differs
+        from the one stored for its sensor and instant
+        :class:`~noiselab.store.metadata.ToneCheckConflict` (both ``ValueError``, nothing
+        stored), bad values ``ValueError``, the database :class:`~noiselab.errors.StoreError`."""
         stored = self._meta.calibrations.add(calibration)
         if stored is None:
             stored = self._stored_repeat(calibration)
@@ -73,25 +79,31 @@ class ToneCheckRecorder:
         self._log = log
 
     def record(self, checks: Sequence[ToneCheck]) -> list[Rejection]:
-        """Log each check (durable when it returns) and judge its drift; the checks of
-        unregistered sensors, as rejections. Database errors propagate (the caller retries:
-        logging is idempotent)."""
+        """Log each check (durable when it returns) and judge its drift; the checks that
+        conflict with a logged one or name an unregistered sensor, as rejections. Database
+        errors propagate (the caller retries: logging is idempotent)."""
         refused: list[Rejection] = []
         for check in checks:
             try:
                 self._log.add(check.calibration)
+            except ToneCheckConflict as exc:
+                refused.append(_rejection(check, f"{TONE_CONFLICT}: {exc.detail()}"))
             except UnknownCalibrationSensor:
                 sensor_id = check.calibration.sensor_id
-                refused.append(
-                    Rejection(
-                        topic=check.topic,
-                        sensor_id=sensor_id,
-                        raw=check.raw,
-                        reason=(
-                            f"unknown sensor {sensor_id!r}: register it (noiselab sensors add) "
-                            "before it reports tone checks"
-                        ),
-                        received_at=check.received_at,
-                    )
+                reason = (
+                    f"unknown sensor {sensor_id!r}: register it (noiselab sensors add) "
+                    "before it reports tone checks"
                 )
+                refused.append(_rejection(check, reason))
         return refused
+
+
+def _rejection(check: ToneCheck, reason: str) -> Rejection:
+    """``check`` refused for ``reason``, as the quarantine keeps it (its message whole)."""
+    return Rejection(
+        topic=check.topic,
+        sensor_id=check.calibration.sensor_id,
+        raw=check.raw,
+        reason=reason,
+        received_at=check.received_at,
+    )

@@ -20,6 +20,7 @@ __all__ = [
     "LAFMAX_BELOW_LAEQ",
     "PERCENTILES_OUT_OF_ORDER",
     "SHOW_CHARS",
+    "TONE_CONFLICT",
     "describe",
     "show",
 ]
@@ -30,6 +31,9 @@ SHOW_CHARS: Final = 60
 CONFLICT: Final = "conflicts with stored reading"
 """Another reading is stored for the same sensor and ``ts`` (or came first in the same
 write); the reason goes on with both values of every differing field."""
+TONE_CONFLICT: Final = "conflicts with stored tone check"
+"""Another calibrator-tone check is logged for the same sensor and ``ts`` (to the millisecond)
+with other values; the reason goes on with both values of every differing field."""
 LAFMAX_BELOW_LAEQ: Final = "lafmax below laeq"
 """The interval's fast maximum lies further below its equivalent level than time weighting F
 allows (``reading_rules.lafmax_shortfall_db``) plus the rounding tolerance."""

@@ -8,7 +8,8 @@ loses nothing (unacknowledged messages are redelivered to its session) and store
 (writes are idempotent by ``(sensor_id, ts)``; a conflict offered again is quarantined once).
 
 Side messages (:mod:`noiselab.ingest.side_topics`): weather observations and calibrator-tone
-checks share the session and batches, and are committed before the batch is acknowledged.
+checks share the session and batches; the worker only dispatches them, and
+:mod:`noiselab.ingest.side_commit` commits them before the batch is acknowledged.
 
 Threads. paho's network thread only appends received messages to an ``Inbox``. The writer
 (the caller of ``run``) takes batches from it, by size or when the oldest message has waited
@@ -46,12 +47,13 @@ from noiselab.ingest.message import (
     sensor_id_from_topic,
 )
 from noiselab.ingest.metrics import IngestMetrics
+from noiselab.ingest.side_commit import SideCommitter, ToneSink
 from noiselab.ingest.side_topics import SideMessages
 from noiselab.ingest.sources import Source, SourceRouter
-from noiselab.ingest.tone import TOPIC_SUFFIX, ToneCheck
-from noiselab.ingest.weather_commit import WeatherRegistry, commit_weather
+from noiselab.ingest.tone import TOPIC_SUFFIX
+from noiselab.ingest.weather_commit import WeatherRegistry
 from noiselab.logs import event
-from noiselab.model import Reading, Rejection, WeatherObservation
+from noiselab.model import Reading, Rejection
 from noiselab.mqtt import connect_properties, new_client, stop_client
 from noiselab.store.base import ReadingStore, WriteResult
 
@@ -143,14 +145,6 @@ class SensorRegistry(WeatherRegistry, Protocol):
     def quarantine(self) -> _Quarantine: ...
 
 
-class ToneSink(Protocol):
-    """Where tone checks go (``noiselab.calibration.ToneCheckRecorder``): logged durably and
-    judged for drift; the checks of unknown sensors come back for the quarantine. Raises
-    ``StoreError`` on an outage (retried: logging a check is idempotent)."""
-
-    def record(self, checks: Sequence[ToneCheck]) -> list[Rejection]: ...
-
-
 class IngestWorker:
     """Consumes readings from MQTT into a ``ReadingStore``; see the module docstring. With
     ``tone_checks``, it also takes the sensors' calibrator-tone checks
@@ -190,6 +184,7 @@ class IngestWorker:
         self._checked_at: dict[str, float] = {}
         self._client = self._make_client()
         self._compactor = compactor_for(store, settings.compaction, self.metrics)
+        self._side = SideCommitter(store, registry, tone_checks, settings.topic_prefix)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -356,25 +351,20 @@ class IngestWorker:
 
     def _handle(self, batch: list[Inbound]) -> None:
         started = time.monotonic()
-        readings, rejections, weather, tones = self._parse(batch)
+        readings, side = self._parse(batch)
         readings, unknown = self._check_registered(readings)
+        rejections = side.rejections
         rejections.extend(unknown)
-        if weather:
-            topic_of = self._weather_topic
-            commit = partial(commit_weather, self.store, self.registry, weather, topic_of)
-            rejections.extend(self._durably(lambda: commit(time.time())).rejections)
-        if tones and self.tone_checks is not None:
-            sink = self.tone_checks
-            rejections.extend(self._durably(lambda: sink.record(tones)))
+        rejections.extend(self._side.commit(side, self._durably))
         self._commit(readings, rejections)
         self.metrics.acked.inc(self._ack(batch))
         self.metrics.batches.inc()
         self.metrics.lag.set(time.monotonic() - batch[0].arrived)
         self.metrics.commit_seconds.observe(time.monotonic() - started)
 
-    def _parse(
-        self, batch: list[Inbound]
-    ) -> tuple[list[Reading], list[Rejection], list[WeatherObservation], list[ToneCheck]]:
+    def _parse(self, batch: list[Inbound]) -> tuple[list[Reading], SideMessages]:
+        """The batch's readings, and its side messages with every rejection of the batch's
+        parsing (levels messages' too)."""
         readings: list[Reading] = []
         side = SideMessages()
         s = self.settings
@@ -385,7 +375,7 @@ class IngestWorker:
             parsed = self._parse_one(item)
             readings.extend(parsed.readings)
             side.rejections.extend(parsed.rejections)
-        return readings, side.rejections, side.weather, side.tones
+        return readings, side
 
     def _parse_one(self, item: Inbound) -> ParsedMessage:
         """Our own topic first; otherwise the first source whose filter matches the topic."""
@@ -466,9 +456,6 @@ class IngestWorker:
 
     def _native_topic(self, reading: Reading) -> str:
         return f"{self.settings.topic_prefix}/{reading.sensor_id}/levels"
-
-    def _weather_topic(self, observation: WeatherObservation) -> str:
-        return f"{self.settings.topic_prefix}/{observation.station_id}/weather"
 
     def _durably(self, operation: Callable[[], _T]) -> _T:
         """Run ``operation`` until it succeeds, backing off on store errors (an outage, a lock,

@@ -244,3 +244,31 @@ def test_the_ingest_sink_logs_tone_checks_once_and_refuses_unknown_sensors(
     [refused] = recorder.record(stranger.checks)
     assert refused.reason.startswith("unknown sensor 'bg-nowhere'")
     assert (refused.topic, refused.raw) == ("noiselab/bg-nowhere/calibration", payload)
+
+
+def test_the_ingest_sink_quarantines_a_differing_check_at_a_logged_instant(
+    meta: MetadataStore, calibrations: CalibrationLog
+) -> None:
+    """The check at 2026-11-03T02:00:00Z reads 95.1 dB (drift +1.1 after the field calibration
+    to 94.0: one alert); a later message reports 94.3 dB for the same instant. It is refused
+    with both values, the log keeps 95.1 and the alert its value: nothing differing is dropped
+    silently, nothing logged is overwritten. An identical re-delivery is refused nothing."""
+    received = (T0 + DAY).timestamp()
+    topic = f"noiselab/{SENSOR}/calibration"
+    first = b'{"ts": "2026-11-03T02:00:00Z", "reference_db": 94.0, "measured_db": 95.1}'
+    other = b'{"ts": 1793671200, "reference_db": 94.0, "measured_db": 94.3}'
+    calibrations.add(field(T0, 94.6, 94.0))
+    recorder = ToneCheckRecorder(calibrations)
+    assert recorder.record(parse_tone_message(topic, first, received).checks) == []
+    checks = parse_tone_message(topic, first + b" ", received + 60).checks
+    checks += parse_tone_message(topic, other, received + 60).checks
+    [refused] = recorder.record(checks)
+    assert refused.reason == (
+        "conflicts with stored tone check: at 2026-11-03T02:00:00Z: "
+        "measured_db stored 95.1, offered 94.3"
+    )
+    assert (refused.topic, refused.sensor_id, refused.raw) == (topic, SENSOR, other)
+    assert refused.received_at == received + 60
+    assert [c.before_db for c in meta.calibrations.history(SENSOR)] == [94.6, 95.1]
+    [alert] = meta.alerts.list_alerts()
+    assert (alert.value, alert.last_value) == (1.1, 1.1)

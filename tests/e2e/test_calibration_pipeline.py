@@ -95,3 +95,35 @@ def lab_history(lab: PipelineLab) -> dict[str, object]:
         )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+@pytest.mark.process
+def test_a_differing_tone_check_at_a_logged_instant_is_quarantined_with_both_values(
+    tmp_path: Path, broker: MosquittoBroker, prefix: str, ingest_factory
+) -> None:
+    """History is immutable for tone checks as for readings. The check of 2026-11-02T03:00:00Z
+    reads 94.02 dB; the same message again is a re-delivery (no entry, no quarantine); 94.52 dB
+    for that instant, sent twice, is quarantined once with both values, and the log keeps
+    94.02. A reading published last shows that everything before it was taken."""
+    lab = PipelineLab(tmp_path, broker, prefix)
+    lab.register(HEALTHY)
+    ingest = ingest_factory(*lab.ingest_args())
+    topic = f"{prefix}/{HEALTHY}/calibration"
+    first = json.dumps({"ts": START + 3 * 3600, "reference_db": 94.0, "measured_db": 94.02})
+    other = json.dumps({"ts": START + 3 * 3600, "reference_db": 94.0, "measured_db": 94.52})
+    level = json.dumps({"ts": START + 4 * 3600, "laeq": 55.0})
+    messages = [(topic, first), (topic, first), (topic, other), (topic, other)]
+    publish_all(broker, [(t, p.encode()) for t, p in [*messages, (lab.topic(HEALTHY), level)]])
+    lab.wait_count(1)
+
+    with MetadataStore(lab.meta_url) as meta:
+        rows = meta.calibrations.history(HEALTHY)
+        quarantined = meta.quarantine.newest(limit=10)
+    assert [(r.kind, r.before_db) for r in rows] == [("tone", 94.02)]
+    [entry] = quarantined
+    assert entry.reason == (
+        "conflicts with stored tone check: at 2026-11-02T03:00:00Z: "
+        "measured_db stored 94.02, offered 94.52"
+    )
+    assert (entry.topic, entry.sensor_id, entry.raw) == (topic, HEALTHY, other.encode())
+    assert ingest.stop() == 0

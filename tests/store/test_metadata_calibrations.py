@@ -1,13 +1,15 @@
 """The calibration log in the metadata database, on a real SQLite file and a fresh PostgreSQL
 database (``meta_url``): entries are logged and read in the order they were done, never edited
-or deleted, withdrawn once with a reason; a re-delivered tone check is stored once; bad entries
-are refused with a reason a person can read."""
+or deleted, withdrawn once with a reason; a re-delivered tone check is stored once and a
+differing one for a logged instant is refused with both values; bad entries are refused with a
+reason a person can read."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from noiselab.model import Sensor
@@ -15,6 +17,7 @@ from noiselab.store.metadata import (
     Calibration,
     CalibrationWithdrawn,
     MetadataStore,
+    ToneCheckConflict,
     UnknownCalibrationSensor,
 )
 
@@ -100,15 +103,38 @@ def test_around_gives_the_entries_that_bound_a_range(meta: MetadataStore) -> Non
 
 
 def test_a_repeated_tone_check_is_stored_once(meta: MetadataStore) -> None:
-    """Same sensor and instant: the first stands; the same instant on another sensor, or a
-    field calibration at that instant, is its own entry."""
+    """Same sensor, instant and levels (logged later): stored once; the same instant on another
+    sensor, or a field calibration at that instant, is its own entry."""
     assert meta.calibrations.add(tone(T0, 94.1)) is not None
-    assert meta.calibrations.add(tone(T0, 94.1)) is None
-    assert meta.calibrations.add(tone(T0, 94.3)) is None
+    again = msgspec.structs.replace(tone(T0, 94.1), created_at=T0 + DAY)
+    assert meta.calibrations.add(again) is None
     assert meta.calibrations.add(tone(T0, 94.1, sensor_id="bg-b")) is not None
     assert meta.calibrations.add(field(ts=T0)) is not None
     assert meta.calibrations.add(field(ts=T0)) is not None  # two visits are two entries
     assert [c.before_db for c in meta.calibrations.history("bg-a")] == [94.1, 94.6, 94.6]
+
+
+def test_a_differing_tone_check_at_a_logged_instant_is_refused_with_both_values(
+    meta: MetadataStore,
+) -> None:
+    """History is immutable: 94.3 dB offered where 94.1 dB is logged for bg-a at 02:00:00Z is
+    refused with both values and the log keeps 94.1; so is a check 0.4 ms later (the same
+    millisecond key, round(0.4) = 0) and one with another reference level."""
+    meta.calibrations.add(tone(T0, 94.1))
+    with pytest.raises(ToneCheckConflict) as refused:
+        meta.calibrations.add(tone(T0, 94.3))
+    assert (
+        refused.value.detail() == "at 2026-11-02T02:00:00Z: measured_db stored 94.1, offered 94.3"
+    )
+    assert str(refused.value) == f"tone check of 'bg-a' {refused.value.detail()}"
+    later = tone(T0 + timedelta(microseconds=400), 94.1)
+    with pytest.raises(ToneCheckConflict, match=r"ts stored 2026-11-02T02:00:00Z, offered "):
+        meta.calibrations.add(later)
+    louder = msgspec.structs.replace(tone(T0, 94.1), reference_db=114.0)
+    with pytest.raises(ToneCheckConflict, match=r": reference_db stored 94.0, offered 114.0$"):
+        meta.calibrations.add(louder)
+    [kept] = meta.calibrations.history("bg-a")
+    assert (kept.ts, kept.reference_db, kept.before_db) == (T0, 94.0, 94.1)
 
 
 def test_a_withdrawal_keeps_the_row_and_happens_once(meta: MetadataStore) -> None:

@@ -64,7 +64,9 @@ from noiselab.store.metadata.calibrations import (
     CalibrationKind,
     CalibrationRepository,
     CalibrationWithdrawn,
+    ToneCheckConflict,
     UnknownCalibrationSensor,
+    tone_differences,
 )
 from noiselab.store.metadata.citizen_reports import (
     CATEGORIES,
@@ -186,6 +188,7 @@ __all__ = [
     "RuleInUse",
     "RuleKind",
     "SensorRepository",
+    "ToneCheckConflict",
     "TransitionError",
     "Trial",
     "TrialRepository",
@@ -202,6 +205,7 @@ __all__ = [
     "new_trial_id",
     "rejection_digest",
     "sensor_from_fields",
+    "tone_differences",
     "translated",
     "webhook_payload",
 ]

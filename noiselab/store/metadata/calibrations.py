@@ -9,8 +9,9 @@ mean (deviation, drift, calibration uncertain) is :mod:`noiselab.analysis.calibr
 
 The log is append-only: nothing here edits or deletes an entry. A mistaken entry can be
 *withdrawn*, once, with a reason, by whom and when; its row keeps both and it no longer counts.
-A tone check is keyed by sensor and millisecond: a re-delivered one is stored once (the first
-stands).
+A tone check is keyed by sensor and millisecond, and history is immutable as for readings: a
+re-delivered one (the same instant and levels) is stored once, and one that differs from the
+stored check is refused as a :class:`ToneCheckConflict` naming both values (the first stands).
 
 Usage::
 
@@ -29,7 +30,7 @@ import msgspec
 import sqlalchemy as sa
 
 from noiselab.errors import NoiselabError
-from noiselab.model import MAX_NAME_LENGTH, SENSOR_ID_PATTERN, utcnow
+from noiselab.model import MAX_NAME_LENGTH, SENSOR_ID_PATTERN, rfc3339, utcnow
 from noiselab.store.metadata.engine import Database, translated
 from noiselab.store.metadata.tables import calibrations_table, sensors_table
 
@@ -41,7 +42,9 @@ __all__ = [
     "CalibrationKind",
     "CalibrationRepository",
     "CalibrationWithdrawn",
+    "ToneCheckConflict",
     "UnknownCalibrationSensor",
+    "tone_differences",
 ]
 
 CalibrationKind = Literal["field", "tone"]
@@ -112,6 +115,45 @@ class Calibration(msgspec.Struct, frozen=True, kw_only=True):
         return self.withdrawn_at is None
 
 
+_TONE_FIELDS = (("ts", "ts"), ("reference_db", "reference_db"), ("measured_db", "before_db"))
+"""What a tone check reports, as its message names it and as the entry keeps it."""
+
+
+def tone_differences(stored: Calibration, offered: Calibration) -> list[tuple[str, str, str]]:
+    """``(field, stored value, offered value)`` of every value two tone checks of one sensor
+    and millisecond differ in, named as in the message (``measured_db`` is ``before_db``);
+    empty for a re-delivery. Levels compare exactly (the database keeps the float it was
+    given), ``ts`` to the microsecond; when it was logged does not count."""
+    found: list[tuple[str, str, str]] = []
+    for shown, name in _TONE_FIELDS:
+        a, b = getattr(stored, name), getattr(offered, name)
+        if a != b:
+            found.append((shown, _shown(a), _shown(b)))
+    return found
+
+
+def _shown(value: object) -> str:
+    return rfc3339(value) if isinstance(value, datetime) else repr(value)
+
+
+class ToneCheckConflict(ValueError):  # noqa: N818 - reads as what was found
+    """A tone check differs from the one stored for its sensor and instant: it is not
+    logged, the stored one stands (``stored`` and ``offered``)."""
+
+    def __init__(self, stored: Calibration, offered: Calibration) -> None:
+        self.stored, self.offered = stored, offered
+        super().__init__(f"tone check of {offered.sensor_id!r} {self.detail()}")
+
+    def detail(self) -> str:
+        """The instant and every differing value with both values, for the quarantine:
+        ``at 2026-11-03T02:00:00Z: measured_db stored 95.1, offered 94.3``."""
+        changes = "; ".join(
+            f"{name} stored {stored}, offered {offered}"
+            for name, stored, offered in tone_differences(self.stored, self.offered)
+        )
+        return f"at {rfc3339(self.stored.ts)}: {changes}"
+
+
 def _check_level(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name}: must be a number of dB")
@@ -143,16 +185,14 @@ class CalibrationRepository:
 
     def add(self, calibration: Calibration) -> Calibration | None:
         """Log a calibration (its ``id`` and any withdrawal are ignored); the stored entry with
-        its ``id``, or ``None`` when it repeats a stored tone check (same sensor and instant).
-        An unregistered sensor raises :class:`UnknownCalibrationSensor`."""
+        its ``id``, or ``None`` when it repeats a stored tone check (same sensor, instant and
+        levels). A tone check that differs from the one stored for its sensor and instant
+        raises :class:`ToneCheckConflict`, an unregistered sensor
+        :class:`UnknownCalibrationSensor`; neither is logged."""
         row = msgspec.structs.asdict(calibration)
         for name in ("id", "withdrawn_at", "withdrawn_by", "withdraw_reason"):
             del row[name]
         row["repeat_key"] = _repeat_key(calibration)
-        table = calibrations_table
-        insert = self._meta.dialect_insert(table).on_conflict_do_nothing(
-            index_elements=["repeat_key"]
-        )
         with translated("log a calibration"), self._engine.begin() as connection:
             registered = sa.select(sensors_table.c.id).where(
                 sensors_table.c.id == calibration.sensor_id
@@ -161,12 +201,26 @@ class CalibrationRepository:
                 raise UnknownCalibrationSensor(
                     f"sensor_id: unknown sensor {calibration.sensor_id!r}"
                 )
-            new_id = connection.execute(insert.returning(table.c.id), [row]).scalar()
-        if new_id is None:
+            found = self._insert_new(connection, row)
+        if isinstance(found, Calibration):
+            if tone_differences(found, calibration):
+                raise ToneCheckConflict(found, calibration)
             return None
         return msgspec.structs.replace(
-            calibration, id=int(new_id), withdrawn_at=None, withdrawn_by=None, withdraw_reason=None
+            calibration, id=found, withdrawn_at=None, withdrawn_by=None, withdraw_reason=None
         )
+
+    def _insert_new(self, connection: sa.Connection, row: dict[str, Any]) -> int | Calibration:
+        """Insert ``row``: its new id, or the stored entry whose ``repeat_key`` it repeats."""
+        table = calibrations_table
+        insert = self._meta.dialect_insert(table).on_conflict_do_nothing(
+            index_elements=["repeat_key"]
+        )
+        new_id = connection.execute(insert.returning(table.c.id), [row]).scalar()
+        if new_id is not None:
+            return int(new_id)
+        repeated = sa.select(table).where(table.c.repeat_key == row["repeat_key"])
+        return _from_row(connection.execute(repeated).mappings().one())
 
     def get(self, calibration_id: int) -> Calibration | None:
         """The entry ``calibration_id``, or ``None``."""
