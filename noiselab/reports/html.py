@@ -30,7 +30,7 @@ border-bottom:1px solid #cbd5e1}h3{font-size:1.05em;margin-top:1.4em}
 table{border-collapse:collapse;margin:.5em 0;font-size:.92em}td,th{padding:.2em .6em;
 text-align:right;border-bottom:1px solid #e2e8f0;vertical-align:top}
 th:first-child,td:first-child,td.text,th.text{text-align:left}
-td:first-child{white-space:nowrap}
+td{white-space:nowrap}
 .above{color:#b91c1c;font-weight:600}.muted{color:#475569;font-size:.9em}
 .text{white-space:pre-wrap;max-width:28em}svg{display:block;margin:.5em 0}
 svg text{font-size:11px;fill:#334155}section{break-inside:avoid-page}
