@@ -11,9 +11,10 @@ Motorvejen sensor (once per data directory). The simulator also runs the weather
 ``vb-weather`` (every sensor assigned to it), so windy and rainy minutes of the backfill are
 marked invalid (ISO 1996-2) as they are ingested.
 A staff annotation of roadworks on Køge Bugt Motorvejen over a few hours of the backfill is
-excluded from the indicators and trials. Ctrl-C (or SIGTERM)
-stops them in order: the simulator first, then the ingest (which writes and acknowledges what
-it has), the alert evaluator, the API and the broker.
+excluded from the indicators and trials. Once the backfill is stored, the monthly staff report
+of each month it covers is written to ``reports/`` for a browser (:mod:`noiselab.demo_reports`).
+Ctrl-C (or SIGTERM) stops them in order: the simulator first, then the ingest (which writes and
+acknowledges what it has), the alert evaluator, the API and the broker.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from noiselab.api.auth import create_key
 from noiselab.broker import MosquittoBroker, free_port
 from noiselab.citizens.intake import accept
 from noiselab.config import parse_duration
+from noiselab.demo_reports import ReportWriter, months_between
 from noiselab.errors import ConfigError
 from noiselab.logs import event
 from noiselab.model import utcnow
@@ -72,6 +75,8 @@ DEMO_REPORT_PLACE = (55.6281, 12.3863)
 DEMO_ANNOTATION_TEXT = "Roadworks on Køge Bugt Motorvejen, lane closure"
 """The reason of the demo's staff annotation (one active annotation with it is kept)."""
 DEMO_ANNOTATION_HOURS = 3
+DEMO_ZONE = ZoneInfo("Europe/Copenhagen")
+"""The zone of the demo API's local dates (its default), which names the report months."""
 
 
 class Demo:
@@ -165,6 +170,21 @@ class Demo:
             "--live",
         )
         self._print_banner()
+        self._write_reports()
+
+    def _write_reports(self) -> None:
+        """Once the backfill is stored, the monthly report of each month it covers goes to
+        ``reports/`` (:mod:`noiselab.demo_reports`)."""
+        now = time.time()
+        months = months_between(now - parse_duration(self.backfill), now, DEMO_ZONE)
+        writer = ReportWriter(
+            f"http://127.0.0.1:{self.api_port}",
+            staff_key=self.keys["staff"],
+            out_dir=self.data_dir / "reports",
+            months=months,
+            stop=self._stop,
+        )
+        writer.start()
 
     def _prepare_users(self) -> None:
         """A staff and a vendor key (reused from ``demo-keys.json``), and the demo trial."""
@@ -302,6 +322,9 @@ class Demo:
                 "(vendor or staff key; a browser needs the key header)"
             )
         lines += [
+            f"  reports       {api}/api/v1/reports/YYYY-MM (staff key; html, csv or pdf); "
+            f"the demo's months are written to {self.data_dir / 'reports'} once the backfill "
+            "is stored",
             "  keys are in demo-keys.json; send them as 'Authorization: Bearer KEY'",
             f"  data and logs {self.data_dir}",
         ]

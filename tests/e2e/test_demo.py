@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from noiselab.broker import free_port
+from noiselab.demo import DEMO_REPORT_TEXT
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> object:
@@ -122,6 +123,14 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         url = f"{base}/api/v1/weather/stations/vb-weather/observations"
         observed = _wait_for(lambda: _get(url, staff)["observations"], 30)  # type: ignore[index]
         assert len(observed) >= 30  # type: ignore[arg-type]
+        # Once the backfill is stored, the staff report of each month it covers is written
+        # for a browser: weather left out, the calibration history, the roadworks and the
+        # sample citizen's report (40 minutes ago: in one of the written months).
+        reports = _wait_for(lambda: sorted((data / "reports").glob("*.html")), 60)
+        pages = "".join(p.read_text(encoding="utf-8") for p in reports)  # type: ignore[attr-defined]
+        for shown in ("Weather (h)", "Calibration history", "Demo technician", DEMO_REPORT_TEXT):
+            assert shown in pages, shown
+        assert "Roadworks on Køge Bugt Motorvejen" in pages
     finally:
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=60)[0].decode()
