@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright import sync_api
 from support.browser import CHROMIUM, OfflinePage, ServerThread, screenshot
 from support.lab import ApiLab, Key
 from support.map_data import NOW, populate
@@ -63,18 +62,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     staff = lab.key("staff", "kommune")
     with ServerThread(create_app(lab.settings)) as running:
         yield Site(running, lab, staff)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_a_report_filed_on_the_map_is_stored_and_its_text_stays_inert(

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright import sync_api
 from support.browser import CHROMIUM, OfflinePage, ServerThread, screenshot
 from support.lab import ApiLab, Key
 from support.report_lab import CITIZEN_TEXT, ROAD, ROADWORKS, february, staff_story
@@ -43,18 +42,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerThr
     staff = lab.key("staff", "kommune")
     with ServerThread(create_app(lab.settings)) as running:
         yield running, staff
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def open_report(
