@@ -19,7 +19,6 @@ from fastapi import FastAPI
 from noiselab import __version__
 from noiselab.api.auth import KeyVerifier
 from noiselab.api.body_guard import BodyGuard
-from noiselab.api.correction_cache import CorrectionCache
 from noiselab.api.errors import install_error_handlers
 from noiselab.api.metrics import ApiMetrics, MetricsMiddleware
 from noiselab.api.ratelimit import RateLimiter
@@ -96,12 +95,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         validity = deployment_validity(meta, settings.tz)
         app.state.validity = ValidityCache(
             meta, validity, settings.registry_cache_s, settings.clock
-        )
-        app.state.corrections = CorrectionCache(
-            meta,
-            settings.registry_cache_s,
-            settings.clock,
-            on_change=app.state.validity.changed,
         )
         app.state.surface = _surface_service(settings, store, meta)
         app.state.surface.start()

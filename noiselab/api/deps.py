@@ -1,8 +1,8 @@
 """Request dependencies: the shared resources the lifespan put on ``app.state``.
 
 Route signatures take ``store: StoreDep``, ``meta: MetaDep``, ``sensors: SensorsDep`` (the
-registered sensors, briefly kept), ``corrections: CorrectionsDep`` (each sensor's active
-corrections, briefly kept), ``settings: SettingsDep``; the
+registered sensors, briefly kept), ``validity: ValidityDep`` (each sensor's corrections and
+exclusion spans, briefly kept), ``settings: SettingsDep``; the
 caller's identity comes from :mod:`noiselab.api.auth` (``OptionalPrincipal``, ``require_role``)
 and what it may see and do from :mod:`noiselab.api.access` (``Staff``, ``visible_sensor``, ...).
 
@@ -16,7 +16,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from noiselab.api.correction_cache import CorrectionCache
 from noiselab.api.sensor_cache import SensorCache
 from noiselab.api.settings import ApiSettings
 from noiselab.api.validity_cache import ValidityCache
@@ -24,13 +23,11 @@ from noiselab.store.base import ReadingStore
 from noiselab.store.metadata import MetadataStore
 
 __all__ = [
-    "CorrectionsDep",
     "MetaDep",
     "SensorsDep",
     "SettingsDep",
     "StoreDep",
     "ValidityDep",
-    "get_corrections",
     "get_meta",
     "get_sensors",
     "get_settings",
@@ -56,12 +53,6 @@ async def get_sensors(request: Request) -> SensorCache:
     return sensors
 
 
-async def get_corrections(request: Request) -> CorrectionCache:
-    """Each sensor's active corrections, kept ``ApiSettings.registry_cache_s`` seconds."""
-    corrections: CorrectionCache = request.app.state.corrections
-    return corrections
-
-
 async def get_validity(request: Request) -> ValidityCache:
     """Each sensor's validity (corrections, weather, annotations, calibration), kept
     ``ApiSettings.registry_cache_s`` seconds."""
@@ -79,5 +70,4 @@ StoreDep = Annotated[ReadingStore, Depends(get_store)]
 MetaDep = Annotated[MetadataStore, Depends(get_meta)]
 SensorsDep = Annotated[SensorCache, Depends(get_sensors)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
-CorrectionsDep = Annotated[CorrectionCache, Depends(get_corrections)]
 ValidityDep = Annotated[ValidityCache, Depends(get_validity)]

@@ -19,7 +19,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noiselab.api.access import GUARDED, Staff, no_store
-from noiselab.api.deps import CorrectionsDep, MetaDep, SettingsDep
+from noiselab.api.deps import MetaDep, SettingsDep, ValidityDep
 from noiselab.api.params import MAX_ID, RowId, parse_instant
 from noiselab.api.schemas.corrections import CorrectionIn, CorrectionOut, WithdrawIn
 from noiselab.api.schemas.errors import ErrorOut
@@ -58,7 +58,7 @@ def create_correction(  # noqa: PLR0917 - FastAPI passes the dependencies by nam
     body: CorrectionIn,
     response: Response,
     meta: MetaDep,
-    cache: CorrectionsDep,
+    validity: ValidityDep,
     settings: SettingsDep,
     staff: Staff,
 ) -> CorrectionOut:
@@ -81,7 +81,7 @@ def create_correction(  # noqa: PLR0917 - FastAPI passes the dependencies by nam
         stored = meta.corrections.add(correction)
     except ValueError as exc:  # UnknownSensor too
         raise HTTPException(422, str(exc)) from exc
-    cache.changed()
+    validity.changed()  # applies at once to this process's answers
     response.headers["Location"] = f"{router.prefix}/{stored.id}"
     return _out(stored)
 
@@ -160,7 +160,7 @@ def withdraw_correction(  # noqa: PLR0917 - FastAPI passes the dependencies by n
     body: WithdrawIn,
     response: Response,
     meta: MetaDep,
-    cache: CorrectionsDep,
+    validity: ValidityDep,
     settings: SettingsDep,
     staff: Staff,
 ) -> CorrectionOut:
@@ -181,5 +181,5 @@ def withdraw_correction(  # noqa: PLR0917 - FastAPI passes the dependencies by n
         raise HTTPException(422, str(exc)) from exc
     if found is None:
         raise HTTPException(404, f"unknown correction {correction_id}")
-    cache.changed()
+    validity.changed()  # applies at once to this process's answers
     return _out(found)

@@ -19,9 +19,10 @@ measured seconds each cause left out, and the answer lists the "calibration unce
 The stored readings, and the ``levels`` of the same sensor, stay as measured.
 
 Each date's indicators are kept (:class:`~noiselab.api.day_cache.DayCache`) for ``SETTLED_S``
-seconds, or ``FRESH_S`` for yesterday and later, per sensor and set of active corrections
-(:class:`~noiselab.api.correction_cache.CorrectionCache`: a correction made through this API
-applies at once, one made elsewhere within the registry's cache window), and shared by every
+seconds, or ``FRESH_S`` for yesterday and later, per sensor and set of corrections and
+exclusion spans (:class:`~noiselab.api.validity_cache.ValidityCache`: a correction or an
+annotation made through this API applies at once, one made elsewhere, or a weather span the
+ingest merged, within the registry's cache window), and shared by every
 caller who may see the sensor (visibility is checked first). An uncached year takes some 65 ms
 (docs/benchmarks.md), and a dashboard refreshing a year-long panel recomputes only its last
 days.
