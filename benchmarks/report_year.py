@@ -222,7 +222,8 @@ def main() -> None:
     def report(period: ReportPeriod) -> Callable[[], object]:
         def run() -> None:
             with SqliteStore(store_path) as store, MetadataStore(meta_url) as meta:
-                built = build_report(store, meta, deployment_validity(meta, CPH), period, PLAN)
+                validity = deployment_validity(meta, CPH, keep=True)
+                built = build_report(store, meta, validity, period, PLAN)
                 render_html(built)
                 render_csv(built)
 

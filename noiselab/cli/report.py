@@ -108,7 +108,7 @@ def report(
         built = build_report(
             readings,
             metadata,
-            deployment_validity(metadata, plan.zone),
+            deployment_validity(metadata, plan.zone, keep=True),
             period,
             plan,
             sensor_id=sensor,

@@ -150,12 +150,14 @@ def _sensor_report(  # noqa: PLR0917 - one sensor's inputs
     weather: WeatherChoice,
 ) -> SensorReport:
     ranges = [c.as_range() for c in meta.corrections.active(sensor.id)]
-    valid = validity.for_sensor(sensor.id, ranges, weather)
+    # Spans of the year before through the period (the whole history is not needed).
+    before = period.year_before()
+    within = _instants(before, plan)[0], _instants(period, plan)[1]
+    valid = validity.for_sensor(sensor.id, ranges, weather, within)
     source = sensor.source or "background"
     guideline = guideline_for(source)
     lafmax_guideline = classify(source).lmax_guideline
     this = valid_period(store, plan, sensor.id, period.first, period.last, valid.ranges)
-    before = period.year_before()
     earlier = valid_period(store, plan, sensor.id, before.first, before.last, valid.ranges)
 
     def figures(of: ValidPeriod, p: ReportPeriod) -> tuple[Figures, list[Figures]]:

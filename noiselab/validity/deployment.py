@@ -14,11 +14,13 @@ from noiselab.weather.spans import WeatherSpans
 __all__ = ["deployment_validity"]
 
 
-def deployment_validity(meta: MetadataStore, zone: ZoneInfo) -> Validity:
-    """Every source of spans that ``meta`` holds (``zone`` words the calibration dates)."""
+def deployment_validity(meta: MetadataStore, zone: ZoneInfo, *, keep: bool = False) -> Validity:
+    """Every source of spans that ``meta`` holds (``zone`` words the calibration dates). With
+    ``keep``, what the weather stations excluded is read once per station and range: for one
+    report over many sensors, not for a long-lived reader."""
     return Validity(
         {
-            "weather": WeatherSpans(meta),
+            "weather": WeatherSpans(meta, keep=keep),
             "annotation": AnnotationSpans(meta),
             "calibration": CalibrationSpans(meta, zone),
         }

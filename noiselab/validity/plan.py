@@ -84,11 +84,13 @@ class Validity:
         sensor_id: str,
         corrections: Sequence[RangeCorrection] = (),
         weather: WeatherChoice = "exclude",
+        within: tuple[datetime, datetime] = ALL_TIME,
     ) -> SensorValidity:
-        """The validity of ``sensor_id``'s whole history (blocking: reads every source)."""
+        """The validity of ``sensor_id``'s whole history, or of the spans overlapping
+        ``within`` (blocking: reads every source)."""
         spans: list[Span] = []
         for source in self._sources.values():
-            spans.extend(source.spans(sensor_id, *ALL_TIME))
+            spans.extend(source.spans(sensor_id, *within))
         spans.sort(key=lambda s: (s.start, s.end, s.cause))
         excluded = tuple(
             s for s in spans if s.excludes and (weather == "exclude" or s.cause != "weather")

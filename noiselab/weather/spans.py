@@ -42,10 +42,26 @@ class _Meta(Protocol):
 
 
 class WeatherSpans:
-    """Spans of cause ``"weather"`` from the metadata database (a ``MetadataStore``)."""
+    """Spans of cause ``"weather"`` from the metadata database (a ``MetadataStore``). With
+    ``keep``, each station's exclusions of a range are read once and kept: for a short-lived
+    reader over many sensors sharing a station (a report), not for a long-lived one, which
+    must see new spans."""
 
-    def __init__(self, meta: _Meta) -> None:
+    def __init__(self, meta: _Meta, *, keep: bool = False) -> None:
         self._meta = meta
+        self._kept: dict[tuple[str, datetime, datetime], list[WeatherExclusion]] | None = (
+            {} if keep else None
+        )
+
+    def _exclusions(
+        self, station_id: str, start: datetime, end: datetime
+    ) -> list[WeatherExclusion]:
+        if self._kept is None:
+            return self._meta.weather_exclusions.overlapping(station_id, start, end)
+        key = (station_id, start, end)
+        if key not in self._kept:
+            self._kept[key] = self._meta.weather_exclusions.overlapping(station_id, start, end)
+        return self._kept[key]
 
     def spans(self, sensor_id: str, start: datetime, end: datetime) -> list[Span]:
         """The spans of ``sensor_id``'s station overlapping ``[start, end)`` (aware
@@ -60,7 +76,7 @@ class WeatherSpans:
             return []
         lo, hi = start.timestamp(), end.timestamp()
         found = []
-        for exclusion in self._meta.weather_exclusions.overlapping(station_id, start, end):
+        for exclusion in self._exclusions(station_id, start, end):
             first = max(lo, exclusion.start.timestamp())
             last = min(hi, exclusion.end.timestamp())
             if first < last:

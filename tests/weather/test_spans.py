@@ -61,3 +61,18 @@ def test_no_station_no_spans_and_quiet_ranges_are_empty(meta: MetadataStore):
 def test_naive_times_are_refused(meta: MetadataStore):
     with pytest.raises(ValueError, match="aware"):
         WeatherSpans(meta).spans("kbm-25m", datetime(2026, 1, 1), datetime(2026, 1, 2))
+
+
+def test_a_kept_reader_reads_each_station_once_and_a_plain_one_sees_new_spans(meta: MetadataStore):
+    """Two sensors on one station: a reader with ``keep`` answers both from one read (so a
+    span merged after it stays unseen by it); a plain reader sees the new span at once."""
+    meta.weather.assign("hbm-50m", "vb-weather")
+    day = (START - timedelta(hours=10), START + timedelta(hours=14))
+    kept, plain = WeatherSpans(meta, keep=True), WeatherSpans(meta)
+    assert (
+        kept.spans("kbm-25m", *day) == kept.spans("hbm-50m", *day) == plain.spans("hbm-50m", *day)
+    )
+    gust = [WeatherObservation("vb-weather", T0 + 60 * 50, 60.0, 8.0)]
+    meta.weather_exclusions.record("vb-weather", gust, 10.0)
+    assert len(plain.spans("kbm-25m", *day)) == 3
+    assert len(kept.spans("kbm-25m", *day)) == 2

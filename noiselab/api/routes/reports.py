@@ -131,7 +131,7 @@ def _render(  # noqa: PLR0917 - one report's inputs, run in a worker thread
     now: datetime,
 ) -> bytes:
     """The report built and rendered (blocking)."""
-    validity = deployment_validity(meta, plan.zone)
+    validity = deployment_validity(meta, plan.zone, keep=True)
     report = build_report(
         store, meta, validity, period, plan, sensor_id=sensor, weather=weather, now=now
     )
