@@ -169,6 +169,7 @@ def evaluation_out(result: TrialResult, zone: str) -> EvaluationOut:
             for f in result.flagged
         ],
         corrections_note=corrections_note(result),
+        weather=result.weather,
     )
 
 

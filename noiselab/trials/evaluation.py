@@ -44,7 +44,7 @@ from noiselab.corrections import active_ranges, corrected_bands, validated_hours
 from noiselab.errors import QueryError
 from noiselab.store.base import BandLevels, ReadingStore
 from noiselab.store.metadata import Correction, Trial
-from noiselab.validity import SensorValidity, Span
+from noiselab.validity import SensorValidity, Span, WeatherChoice
 
 __all__ = ["EvaluationCache", "TrialResult", "day_date", "evaluate"]
 
@@ -69,6 +69,8 @@ class TrialResult:
     """Measured seconds of the trial's sensors and periods left out, by cause."""
     flagged: tuple[Span, ...] = ()
     """Spans of the trial's sensors and periods that are flagged ("calibration uncertain")."""
+    weather: WeatherChoice = "exclude"
+    """Whether data measured outside the weather conditions of ISO 1996-2 was left out."""
 
     @property
     def applied(self) -> tuple[Correction, ...]:
@@ -257,6 +259,7 @@ def evaluate(
         trial, source, [(before, grid_b, trial.before_end), (after, grid_a, trial.after_end)]
     )
     seconds = ExcludedRows.concat(source.excluded).seconds_by_cause()
+    kept = any(v.weather == "include" for v in (validity or {}).values())
     return TrialResult(
         trial,
         evaluation,
@@ -265,6 +268,7 @@ def evaluate(
         tuple(corrections),
         tuple((cause, round(s, 3)) for cause, s in seconds.items()),
         tuple(flagged),
+        "include" if kept else "exclude",
     )
 
 

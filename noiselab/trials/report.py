@@ -30,6 +30,7 @@ from noiselab.charts import line as _line
 from noiselab.charts import nice_range as _nice_range
 from noiselab.charts import svg as _svg
 from noiselab.charts import y_grid as _y_grid
+from noiselab.model import utc
 from noiselab.store.metadata import Correction
 from noiselab.trials.citations import corrections_note
 from noiselab.trials.evaluation import TrialResult, day_date
@@ -198,6 +199,42 @@ def _corrections(result: TrialResult, local: Callable[[datetime], str]) -> str:
     )
 
 
+_CAUSE_WORDS = (
+    ("weather", "weather outside the conditions of ISO 1996-2 (wind above 5 m/s at the "
+     "microphone, or rain)"),
+    ("annotation", "staff annotations that exclude a period"),
+    ("correction", "staff corrections that exclude a range"),
+)  # fmt: skip
+
+
+def _left_out(result: TrialResult, local: Callable[[datetime], str]) -> str:
+    """What the evaluation left out, by cause, and the calibration-uncertain spans."""
+    seconds = dict(result.excluded_s)
+    rows = "".join(
+        f"<tr><td>{html.escape(words)}</td><td>{seconds.get(cause, 0.0) / 3600:.1f} h</td></tr>"
+        for cause, words in _CAUSE_WORDS
+    )
+    kept = (
+        ""
+        if result.weather == "exclude"
+        else "<p><strong>Weather was kept in this evaluation (weather=include).</strong></p>"
+    )
+    flagged = "".join(
+        f"<li>{local(utc(s.start))} &ndash; {local(utc(s.end))}: {html.escape(s.reason)}</li>"
+        for s in result.flagged
+    )
+    uncertain = (
+        f"<p>Calibration uncertain (kept, flagged):</p><ul>{flagged}</ul>" if flagged else ""
+    )
+    return (
+        "<h2>Data left out</h2>"
+        f"<table><tr><th>Cause</th><th>Measured time left out</th></tr>{rows}</table>"
+        f"{kept}{uncertain}"
+        '<p class="muted">Hours of the treated and control sensors\' measured data over both '
+        "periods; what is left out is not counted in any hour's level or coverage.</p>"
+    )
+
+
 def render_report(result: TrialResult, *, zone: ZoneInfo, generated: datetime) -> str:
     """The report page of ``result`` (UTF-8 HTML text)."""
     trial, ev, r = result.trial, result.evaluation, result.evaluation.baci
@@ -250,6 +287,7 @@ def render_report(result: TrialResult, *, zone: ZoneInfo, generated: datetime) -
 <tr><td>Hours of day</td><td>{e(hours)}</td></tr>
 </table>
 {_corrections(result, local)}
+{_left_out(result, local)}
 <h2>Daily levels, treated and control</h2>
 <p class="muted"><span style="color:{TREATED}">■</span> treated
 <span style="color:{CONTROL}">■</span> control · energetic daily mean of the matched hours</p>

@@ -4,7 +4,7 @@ SQLite files through real HTTP. Both sensors read a steady 60 dB in one-minute r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from support.lab import ApiLab
 from support.readings import minutes, sensor
 
 from noiselab.api.schemas.trials import EvaluationOut
-from noiselab.store.metadata import Calibration, MetadataStore
+from noiselab.store.metadata import Calibration, MetadataStore, WeatherExclusion
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TREATED, CONTROL = "vb-road-1", "vb-road-2"
@@ -85,3 +85,50 @@ def test_annotations_and_calibration_reach_the_trial_answer(tmp_path: Path) -> N
         # Two hours of one-minute readings of the treated sensor: 7,200 s.
         assert annotated.excluded_s["annotation"] == 7200.0
         assert annotated.after.coverage < plain.after.coverage
+
+
+def test_weather_is_left_out_of_a_trial_unless_kept_and_the_report_says_so(tmp_path: Path) -> None:
+    """The treated sensor's station found 13:00-13:30 windy: 30 one-minute readings, 1,800 s
+    (0.5 h) left out by default; ``weather=include`` keeps them, and the report says which."""
+    lab = ApiLab(tmp_path, now=datetime(2026, 2, 20, tzinfo=UTC).timestamp())
+    lab.sensors(sensor(TREATED), sensor(CONTROL))
+    start = datetime(2026, 2, 10, tzinfo=CPH).timestamp()
+    for sensor_id in (TREATED, CONTROL):
+        lab.write(minutes(sensor_id, start, 24 * 60, 60.0), received_at=start + 24 * 3600)
+    lab.weather_station("vb-weather")
+    windy = datetime(2026, 2, 10, 13, tzinfo=CPH).astimezone(UTC)
+    with MetadataStore(lab.meta_url) as meta:
+        meta.weather.assign(TREATED, "vb-weather")
+        span = WeatherExclusion(
+            "vb-weather", windy, windy + timedelta(minutes=30), 6.5, 8.0, None, "wind"
+        )
+        meta.weather_exclusions.merge("vb-weather", [span], 10.0)
+    staff = lab.key("staff", "kommune").headers
+    with lab.client() as client:
+        trial = client.post(
+            "/api/v1/trials",
+            json={
+                "name": "Barrier",
+                "vendor": "acme",
+                "treated": [TREATED],
+                "control": [CONTROL],
+                "before_start": at(0),
+                "before_end": at(12),
+                "after_start": at(12),
+                "after_end": at(0, day=11),
+                "hours": [],
+            },
+            headers=staff,
+        )
+        base = f"/api/v1/trials/{trial.json()['id']}"
+        left = EvaluationOut.model_validate(client.get(f"{base}/evaluation", headers=staff).json())
+        assert (left.weather, left.excluded_s["weather"]) == ("exclude", 1800.0)
+        kept = client.get(f"{base}/evaluation", params={"weather": "include"}, headers=staff)
+        assert (kept.json()["weather"], kept.json()["excluded_s"]["weather"]) == ("include", 0.0)
+        page = client.get(f"{base}/report", headers=staff).text
+        assert "<h2>Data left out</h2>" in page
+        assert "wind above 5 m/s at the microphone, or rain)</td><td>0.5 h</td>" in page
+        kept_page = client.get(f"{base}/report", params={"weather": "include"}, headers=staff)
+        assert "Weather was kept in this evaluation" in kept_page.text
+        bad = client.get(f"{base}/evaluation", params={"weather": "maybe"}, headers=staff)
+        assert bad.status_code == 422

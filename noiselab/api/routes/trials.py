@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -114,13 +114,21 @@ def evaluated_trial(
     principal: Reader,
     evaluations: EvaluationsDep,
     validity: ValidityDep,
+    weather: Annotated[
+        Literal["exclude", "include"],
+        Query(
+            description="exclude (default, as ISO 1996-2 asks): data measured in wind above "
+            "5 m/s at the microphone or in rain is left out; include: kept."
+        ),
+    ] = "exclude",
 ) -> TrialResult:
     """The (cached) evaluation of the trial in the path, if the caller may see the trial,
-    with the corrections overlapping its sensors and periods."""
+    with the corrections overlapping its sensors and periods and each sensor's validity
+    (weather left out unless ``weather=include``)."""
     trial = visible_trial(trials, trial_id, principal)
     periods = [(trial.before_start, trial.before_end), (trial.after_start, trial.after_end)]
     corrections = meta.corrections.overlapping(trial.sensors, periods)
-    valid = {sensor_id: validity.get(sensor_id) for sensor_id in trial.sensors}
+    valid = {sensor_id: validity.get(sensor_id, weather) for sensor_id in trial.sensors}
     return evaluations.get(trial, store, settings.tz, corrections, valid)
 
 

@@ -322,6 +322,11 @@ class EvaluationOut(Out):
         description="Spans of the trial's sensors and periods between two calibrations that "
         "drifted more than 0.5 dB apart.",
     )
+    weather: Literal["exclude", "include"] = Field(
+        default="exclude",
+        description="exclude: data measured outside the weather conditions of ISO 1996-2 was "
+        "left out (the default); include: it was kept (weather=include).",
+    )
 
 
 class SummaryRowOut(Out):
