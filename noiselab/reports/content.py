@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from noiselab.analysis.guidelines import GuidelineValue, classify, guideline_for
 from noiselab.calibration.history import HistoryEntry, with_drift
@@ -150,9 +150,10 @@ def _sensor_report(  # noqa: PLR0917 - one sensor's inputs
     weather: WeatherChoice,
 ) -> SensorReport:
     ranges = [c.as_range() for c in meta.corrections.active(sensor.id)]
-    # Spans of the year before through the period (the whole history is not needed).
+    # Spans of the year before through the period, whose last night ends the next morning
+    # (the whole history is not needed).
     before = period.year_before()
-    within = _instants(before, plan)[0], _instants(period, plan)[1]
+    within = _instants(before, plan)[0], _instants(period, plan)[1] + timedelta(days=2)
     valid = validity.for_sensor(sensor.id, ranges, weather, within)
     source = sensor.source or "background"
     guideline = guideline_for(source)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from support.lab import ApiLab
 from support.report_lab import CPH, ROAD, SILENT, february
 
 from noiselab.reports import Report, ReportPeriod, build_report
-from noiselab.store.metadata import MetadataStore
+from noiselab.store.metadata import MetadataStore, WeatherExclusion
 from noiselab.store.sqlite import SqliteStore
 from noiselab.validity.daily import DailyPlan
 from noiselab.validity.deployment import deployment_validity
@@ -130,3 +131,21 @@ def test_a_year_has_twelve_months_and_the_same_total(tmp_path: Path) -> None:
     assert road_year.total.days_above == 27
     # The 7 hours of 1 February before 07:00 are the night of 31 January, measured in the year.
     assert road_year.total.outage_s == pytest.approx((365 - 27) * DATE_S - 7 * 3600)
+
+
+def test_weather_on_the_morning_after_the_month_is_the_last_nights(tmp_path: Path) -> None:
+    """Wind on 1 March 03:00-05:00 local falls in the night of 28 February: 7,200 s more left
+    out of February's report, on its last date."""
+    lab = ApiLab(tmp_path)
+    february(lab)
+    with lab.meta() as meta:
+        start = datetime(2026, 3, 1, 3, tzinfo=CPH).astimezone(UTC)
+        span = WeatherExclusion("vb-weather", start, start + timedelta(hours=2), 7.0, 9.0, None, "")
+        meta.weather_exclusions.merge("vb-weather", [span], 10.0)
+    with SqliteStore(lab.store_path) as store, MetadataStore(lab.meta_url) as meta:
+        month = build_report(
+            store, meta, deployment_validity(meta, CPH), ReportPeriod(2026, 2), DailyPlan(CPH)
+        )
+    road = sensor_part(month, ROAD)
+    assert road.total.excluded_s["weather"] == 14_400.0
+    assert road.parts[-1].excluded_s["weather"] == 7200.0
