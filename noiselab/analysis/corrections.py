@@ -48,6 +48,7 @@ __all__ = [
     "interval_levels",
     "merge_rows",
     "partial_buckets",
+    "range_state",
 ]
 
 CorrectionKind = Literal["exclude", "offset"]
@@ -56,6 +57,7 @@ CorrectionKind = Literal["exclude", "offset"]
 EXCLUSION_ORDER: tuple[str, ...] = ("correction", "annotation", "weather")
 """Causes of exclusion, the deliberate staff decisions first: a row several causes exclude is
 counted under the first of them."""
+_CAUSE_INDEX = {cause: i for i, cause in enumerate(EXCLUSION_ORDER)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,26 +134,42 @@ def correction_state(
 ) -> tuple[BoolArray, FloatArray]:
     """For each instant of ``ts`` (Unix s): whether an exclusion covers it, and the sum (dB)
     of the offsets of the ranges that cover it."""
-    cause, offset = _state(ts, corrections)
+    cause, offset = range_state(ts, corrections)
     return cause < len(EXCLUSION_ORDER), offset
 
 
-def _state(
+def range_state(
     ts: npt.ArrayLike, corrections: Sequence[RangeCorrection]
 ) -> tuple[npt.NDArray[np.intp], FloatArray]:
-    """Per instant the index in :data:`EXCLUSION_ORDER` of the first cause excluding it
-    (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB)."""
+    """Per instant of ``ts`` (Unix s) the index in :data:`EXCLUSION_ORDER` of the first cause
+    excluding it (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB)."""
     t = np.asarray(ts, dtype=np.float64).reshape(-1)
     none = len(EXCLUSION_ORDER)
     cause = np.full(t.size, none, dtype=np.intp)
     offset = np.zeros(t.size, dtype=np.float64)
-    for c in corrections:
-        inside = (t >= c.start) & (t < c.end)
+    excluding: list[tuple[float, float, int]] = []
+    for c in corrections:  # staff offsets are few: summed in the given order, as always
         if c.kind == "exclude":
-            cause[inside] = np.minimum(cause[inside], EXCLUSION_ORDER.index(c.cause))
+            excluding.append((c.start, c.end, _CAUSE_INDEX[c.cause]))
         else:
-            offset[inside] += c.offset_db
+            offset[(t >= c.start) & (t < c.end)] += c.offset_db
+    spans = np.array(excluding, dtype=np.float64).reshape(-1, 3)
+    for index in range(none - 1, -1, -1):  # the first cause of EXCLUSION_ORDER last: it wins
+        own = spans[spans[:, 2] == index]
+        if own.size:
+            cause[_covered(t, own[:, 0], own[:, 1])] = index
     return cause, offset
+
+
+def _covered(t: FloatArray, starts: FloatArray, ends: FloatArray) -> BoolArray:
+    """Whether each instant of ``t`` lies in one of the half-open spans ``[starts, ends)``
+    (any order, may overlap): ``O((n + k) log k)`` for ``n`` instants and ``k`` spans, where
+    testing span by span cost ``O(n·k)`` (thousands of weather spans over a year of rows)."""
+    order = np.argsort(starts, kind="stable")
+    reach = np.maximum.accumulate(ends[order])  # the furthest end of the spans begun so far
+    last = np.searchsorted(starts[order], t, side="right") - 1
+    covered: BoolArray = (last >= 0) & (reach[np.maximum(last, 0)] > t)
+    return covered
 
 
 def apply_corrections(
@@ -173,7 +191,7 @@ def apply_corrections(
     mx = None if lafmax is None else np.asarray(lafmax, dtype=np.float64).reshape(-1)
     if not t.size == lv.size == d.size or (mx is not None and mx.size != t.size):
         raise ValueError(f"{t.size} timestamps, {lv.size} levels and {d.size} durations")
-    cause, offset = _state(t, corrections)
+    cause, offset = range_state(t, corrections)
     excluded = cause < len(EXCLUSION_ORDER)
     keep = ~excluded
     return CorrectedRows(

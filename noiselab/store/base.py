@@ -165,6 +165,20 @@ class ReadingStore(Protocol):
         Europe/Copenhagen) has its exact level from these rows: a sensor-year is 8,760 rows."""
         ...
 
+    def minute_sums(self, sensor_id: str, starts: FloatArray, ends: FloatArray) -> Series:
+        """The per-minute roll-up of one sensor summed over each span ``[starts[i], ends[i])``
+        (Unix s; ascending and disjoint): the minutes starting in a span give one row, ``ts``
+        the span's start, ``laeq`` their energetic mean over the measured seconds,
+        ``duration`` those seconds, ``lafmax`` the highest (NaN: none). A span without data
+        gives no row; one holding more seconds than its length (overlapping readings) gives
+        equal rows from its start, none reaching past its end (as ``minute_series``).
+
+        One read for all spans, e.g. the pieces of the hours that a year of weather spans cuts
+        (:mod:`noiselab.corrections`). Raises ``QueryError`` for spans that are empty, not
+        ascending or overlapping, or more than ``span_sums.MAX_SPANS``.
+        """
+        ...
+
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
         """Hourly energetic band levels of the readings with a spectrum and
         ``start <= ts < end``; hours are UTC hours (whole local hours in Europe/Copenhagen).

@@ -148,6 +148,7 @@ from noiselab.store.level_buckets import (
     rollup_tiers,
     second_buckets,
 )
+from noiselab.store.span_sums import SpanSums, checked_spans, span_runs
 from noiselab.store.sqlite_rollup import (
     MINUTE_MS,
     MinuteRollup,
@@ -172,6 +173,7 @@ MAX_DURATION_S = 3600.0
 """The longest reading the contract allows: how far before a minute a reading overlapping it
 may start, so how far back the roll-up reads."""
 
+CELL_SUMS = ("energy", "seconds", "lafmax")
 REBUILD_CHUNK_HOURS = 168
 """Hours of minutes ``rebuild_hour_rollup`` reads per query (a week: 10,080 minutes)."""
 
@@ -449,6 +451,19 @@ class InfluxStore(InfluxWeather, ClosesOnExit):
         equal rows as the SQLite store does)."""
         query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, start, end)
         return cells_within_width(cell_series(self._query(query, "read minutes")), 60.0)
+
+    def minute_sums(self, sensor_id: str, starts: FloatArray, ends: FloatArray) -> Series:
+        """The per-minute roll-up summed over spans (``ReadingStore.minute_sums``): one
+        ``noise_1m`` query per run of spans less than an hour apart, summed here."""
+        spans = checked_spans(starts, ends)
+        records: list[dict[str, Any]] = []
+        for lo, hi in span_runs(*spans, gap_s=3600.0):
+            query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, lo, hi)
+            records += self._query(query, "read minutes")
+        cells = [(time_s(r), *(record_number(r, k) for k in CELL_SUMS)) for r in records]
+        columns = np.array(cells, np.float64).reshape(-1, 4).T
+        sums = SpanSums.of_minutes(spans, columns[0], (columns[1], columns[2], columns[3]))
+        return sums.series(*spans)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``, from

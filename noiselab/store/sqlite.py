@@ -78,6 +78,7 @@ from noiselab.store.level_buckets import (
     parse_every,
     second_buckets,
 )
+from noiselab.store.span_sums import checked_spans
 from noiselab.store.sqlite_answers import (
     cell_series,
     hourly_bands_of,
@@ -99,6 +100,7 @@ from noiselab.store.sqlite_connection import configure, translated
 from noiselab.store.sqlite_levels import minute_rows, tier_buckets
 from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
+from noiselab.store.sqlite_spans import span_sums
 from noiselab.store.sqlite_tiers import (
     HOUR_MS,
     Children,
@@ -301,6 +303,14 @@ class SqliteStore(SqliteWeather, ClosesOnExit):
         with self._lock, translated("minute series query"), self._snapshot():
             rows = minute_rows(self._conn, sensor_id, -(-lo // 60_000), -(-hi // 60_000))
         return cells_within_width(cell_series(rows, 60.0), 60.0)
+
+    def minute_sums(self, sensor_id: str, starts: FloatArray, ends: FloatArray) -> Series:
+        """The per-minute roll-up summed over spans (``ReadingStore.minute_sums``), hot minutes
+        by SQLite, compacted ones from their chunks (``noiselab.store.sqlite_spans``)."""
+        spans = checked_spans(starts, ends)
+        with self._lock, translated("minute sums query"), self._snapshot():
+            sums = span_sums(self._conn, sensor_id, *spans)
+        return sums.series(*spans)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``."""
