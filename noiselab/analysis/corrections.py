@@ -207,8 +207,8 @@ def apply_corrections(
 def cut_points(corrections: Sequence[RangeCorrection], start: float, end: float) -> FloatArray:
     """The range edges (Unix s) strictly inside ``(start, end)``, sorted, each once: between two
     consecutive ones (and ``start``/``end``) every instant has the same correction state."""
-    edges = {e for c in corrections for e in (c.start, c.end) if start < e < end}
-    return np.array(sorted(edges), dtype=np.float64)
+    edges = np.array([(c.start, c.end) for c in corrections], dtype=np.float64).reshape(-1)
+    return np.unique(edges[(edges > start) & (edges < end)])
 
 
 def partial_buckets(
