@@ -22,12 +22,15 @@ median of each and its ratio to the baseline's are reported. Twice: on the store
 (every minute in ``rollup_1m``), and on a copy with every hour compacted into its chunk, as
 the ingest keeps hours older than two days (``--skip-compacted`` leaves that out).
 
+The year's levels at ``1d`` and ``1h`` with the spans applied (``valid_levels``, what the levels
+route reads) are timed the same way on the store as written.
+
 Checked: the answer with spans equals the one computed from the per-minute series alone (the
 minutes the spans leave out dropped, then ``lden``) to 1e-9 dB, and the compacted store's
 equals the hot one's.
 
 Run: ``.venv/bin/python benchmarks/indicators_weather_spans.py [--runs 7] [--spans 0,500,...]
-[--skip-compacted]`` (about 2 minutes: writing the year takes 25 s, compacting it 40 s).
+[--skip-compacted]`` (about 4 minutes: writing the year takes 25 s, compacting it 40 s).
 """
 
 from __future__ import annotations
@@ -149,6 +152,24 @@ def measure(
         return {n: year(ranges) for n, ranges in cases.items()}
 
 
+def levels(
+    path: Path, every: str, cases: dict[int, tuple[RangeCorrection, ...]], runs: int
+) -> None:
+    """Time the year's levels in ``every`` buckets with each case's ranges applied (the levels
+    route's read, ``valid_levels``), where the store has it."""
+    with SqliteStore(path) as store:
+        if not hasattr(store, "valid_levels"):
+            return
+
+        def year(ranges: tuple[RangeCorrection, ...]) -> object:
+            return store.valid_levels(SENSOR, START, END, every, CPH, ranges=ranges)
+
+        times = interleaved(year, cases, runs)
+        baseline = statistics.median(times[0])
+        for n, ms in times.items():
+            report(f"levels {every}, {n:,} spans", ms, None if n == 0 else baseline)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -162,6 +183,8 @@ def main() -> None:
         with SqliteStore(hot, synchronous="NORMAL") as store:
             print(f"{seed(store):,} one-minute readings written")
         answers = measure(hot, "hot", cases, args.runs)
+        for every in ("1d", "1h"):
+            levels(hot, every, cases, args.runs)
         with SqliteStore(hot) as store:
             for n, ranges in cases.items():
                 worst = max_difference(answers[n], from_minutes(store, ranges))

@@ -10,9 +10,9 @@ alike), and only the hours a correction's edge cuts
 each, summed from the per-minute roll-up in one read for all of them
 (:meth:`~noiselab.store.base.ReadingStore.minute_sums`). In each cut hour the pieces of the
 state covering most of it are not read: the hour's sums less the others' give them
-(:mod:`noiselab.analysis.cut_pieces`). A year with thousands of weather spans thus costs about
-twice the year without (docs/benchmarks.md, "Indicators with many weather spans"), where a
-read per cut hour cost thirty times as much.
+(:mod:`noiselab.analysis.cut_pieces`). A year with 2,000 weather spans thus costs 2.4 times the
+year without (docs/benchmarks.md, "Indicators with many weather spans"), where a read per cut
+hour cost 31 times as much.
 
 Band levels (:meth:`ReadingStore.hourly_bands`) are read per stretch between correction edges
 (each stretch has one state) and merged per hour by their seconds; a spectrum reading belongs

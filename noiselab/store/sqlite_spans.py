@@ -29,7 +29,7 @@ _SPANS_TABLE = (
 _HOT = (
     "SELECT s.k, sum(r.energy), sum(r.seconds), max(r.lafmax)"
     " FROM temp.minute_spans AS s CROSS JOIN rollup_1m AS r"
-    " WHERE r.sensor_id = ? AND r.minute >= s.first AND r.minute < s.stop AND r.seconds > 0"
+    " WHERE r.sensor_id = ? AND r.minute >= s.first AND r.minute < s.stop"
     " GROUP BY s.k"
 )
 _CHUNKS = "SELECT data FROM chunks WHERE sensor_id = ? AND hour IN (SELECT value FROM json_each(?))"
