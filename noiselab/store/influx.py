@@ -422,8 +422,9 @@ class InfluxStore(InfluxWeather, ClosesOnExit):
         if tiers.hour_span is not None:
             query = hour_query(self._bucket, HOUR_MEASUREMENT, sensor_id, *tiers.hour_span)
             records += picked(self._query(query, "read hours"), tiers.wanted_hours)
-        if tiers.minute_span is not None:
-            query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, *tiers.minute_span)
+        runs = np.array(tiers.minute_runs, np.float64).reshape(-1, 2)
+        for lo, hi in span_runs(runs[:, 0], runs[:, 1], gap_s=3600.0):
+            query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, lo, hi)
             records += picked(self._query(query, "read minutes"), tiers.wanted_minutes)
         return records_buckets(records, tiers.grid, cells)
 

@@ -251,13 +251,16 @@ class RollupTiers:
     read from the hourly roll-up, from ``hour_span`` (Unix s, ``[start, stop)``, ``None`` when
     there is none). Every other minute of ``[grid[0], grid[-1])`` is read from the minute
     roll-up, found in ``minute_span`` (which may also hold minutes of whole hours: filter them
-    with ``wanted_minutes``).
+    with ``wanted_minutes``); ``minute_runs`` are its ``[start, stop)`` stretches (Unix s), few
+    for levels without ranges, scattered over the range where corrections or exclusions cut
+    hours (read those run by run rather than the whole span).
     """
 
     grid: FloatArray
     hours: IntArray
     hour_span: tuple[float, float] | None
     minute_span: tuple[float, float] | None
+    minute_runs: tuple[tuple[float, float], ...] = ()
 
     def wanted_hours(self, start_s: FloatArray) -> npt.NDArray[np.bool_]:
         """Which hourly cells (by start, Unix s) answer the query."""
@@ -290,6 +293,7 @@ def rollup_tiers(edges: FloatArray, ranges: RangeCells | None = None) -> RollupT
             (float(hours[0] * _HOUR_S), float((hours[-1] + 1) * _HOUR_S)) if hours.size else None
         ),
         minute_span=(float(runs[0][0] * 60), float(runs[-1][1] * 60)) if runs else None,
+        minute_runs=tuple((float(a * 60), float(b * 60)) for a, b in runs),
     )
 
 

@@ -19,10 +19,12 @@ from noiselab.errors import QueryError
 from noiselab.store.base import Series
 from noiselab.store.sqlite_rollup import sum_by
 
-__all__ = ["MAX_SPANS", "SpanSums", "checked_spans", "minute_bounds", "span_runs"]
+__all__ = ["MAX_RUNS", "MAX_SPANS", "SpanSums", "checked_spans", "minute_bounds", "span_runs"]
 
 MAX_SPANS = 1_000_000
 """Spans one ``minute_sums`` call takes at most (a year of minutes is 525,600)."""
+MAX_RUNS = 64
+"""Range reads :func:`span_runs` makes at most (InfluxDB: one Flux query each)."""
 
 
 def checked_spans(starts: npt.ArrayLike, ends: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -46,13 +48,20 @@ def minute_bounds(starts: FloatArray, ends: FloatArray) -> tuple[IntArray, IntAr
     return np.ceil(starts / 60.0).astype(np.int64), np.ceil(ends / 60.0).astype(np.int64)
 
 
-def span_runs(starts: FloatArray, ends: FloatArray, gap_s: float) -> list[tuple[float, float]]:
+def span_runs(
+    starts: FloatArray, ends: FloatArray, gap_s: float, most: int = MAX_RUNS
+) -> list[tuple[float, float]]:
     """The spans (ascending, disjoint) joined into runs ``[first start, last end)`` wherever
-    the next starts at most ``gap_s`` after one ends: one range read per run, at the cost of
-    the minutes in the gaps."""
+    the next starts at most ``gap_s`` after one ends, and where that leaves more than ``most``
+    runs, across all but the ``most - 1`` widest gaps: one range read per run, at the cost of
+    the minutes in the gaps, and never more than ``most`` reads."""
     if not starts.size:
         return []
-    breaks = np.flatnonzero(starts[1:] - ends[:-1] > gap_s) + 1
+    gaps = starts[1:] - ends[:-1]
+    wide = np.flatnonzero(gaps > gap_s)
+    if wide.size >= most:
+        wide = np.sort(wide[np.argsort(gaps[wide], kind="stable")[wide.size - (most - 1) :]])
+    breaks = wide + 1
     firsts = starts[np.r_[0, breaks]].tolist()
     lasts = ends[np.r_[breaks - 1, ends.size - 1]].tolist()
     return list(zip(firsts, lasts, strict=True))
