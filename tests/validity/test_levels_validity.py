@@ -196,3 +196,11 @@ def test_calibration_uncertain_spans_are_listed_and_not_left_out(api: Api) -> No
         ("calibration", "2026-02-10T07:00:00Z", "2026-02-10T08:00:00Z")
     ]
     assert body["points"][0]["coverage"] == 1.0
+
+
+def test_a_span_begun_days_before_the_range_still_applies(api: Api) -> None:
+    """Wind from the 5th to 08:30 on the 10th: the hour asked for loses its first half as
+    when the span began at 08:00."""
+    windy(api, at(8, day=5), at(8, 30))
+    (hour,) = levels(api)["points"]
+    assert (hour["laeq"], hour["coverage"], hour["excluded_s"]) == (60.0, 0.5, 1800.0)

@@ -201,12 +201,12 @@ async def get_levels(
     first, last = resolve_window(start, end, now, settings.tz)
     chosen = every
     valid = None if as_measured else await validity.get_async(sensor.id, weather)
-    request_ = _LevelsRequest(sensor.id, (first, last), chosen, weather, valid)
+    asked = _LevelsRequest(sensor.id, (first, last), chosen, weather, _near(valid, first, last))
 
     def work(offload: Offload) -> bytes:
-        return bytes(offload(_encode_levels, settings.tz, request_))
+        return bytes(offload(_encode_levels, settings.tz, asked))
 
-    cost = levels_cost(first, last, every, cut_hours=_cut_hours(valid, first, last, every))
+    cost = levels_cost(first, last, every, cut_hours=_cut_hours(asked.valid, first, last, every))
     if cost.points > MAX_POINTS + 1:
         cost = Cost(0, 0)  # the store refuses it (400) before reading anything: not charged
     body = await run_read(request, principal, cost, store, work)
@@ -217,6 +217,10 @@ async def get_levels(
 
 
 # --------------------------------------------------------------------------- helpers
+
+_NEAR_S = 2 * 86_400.0
+"""How far beyond a levels request the validity is kept (s): its whole buckets reach at most a
+(25-hour) day beyond it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +234,21 @@ class _LevelsRequest:
     every: Every
     weather: WeatherChoice
     valid: SensorValidity | None
+
+
+def _near(valid: SensorValidity | None, first: datetime, last: datetime) -> SensorValidity | None:
+    """``valid`` with only what overlaps ``[first, last)`` widened by two days (the whole
+    buckets at both ends reach at most a day beyond it): a sensor's history of spans need not
+    go to a worker process, nor be searched, for a week of levels."""
+    if valid is None:
+        return None
+    lo, hi = first.timestamp() - _NEAR_S, last.timestamp() + _NEAR_S
+    return SensorValidity(
+        tuple(r for r in valid.ranges if r.end > lo and r.start < hi),
+        tuple(valid.exclusions(lo, hi)),
+        tuple(valid.flags(lo, hi)),
+        valid.weather,
+    )
 
 
 def _cut_hours(valid: SensorValidity | None, first: datetime, last: datetime, every: Every) -> int:
