@@ -337,7 +337,10 @@ def sensor_detail() -> dict[str, Any]:
                 "timeseries",
                 (0, 9, 16, 9),
                 [api_target("levels")],
-                description="Percentile levels: exceeded 10/50/90 % of the time (0.1 dB steps).",
+                description="Percentile levels: exceeded 10/50/90 % of the time (0.1 dB steps). "
+                "Rain, wind above 5 m/s at the microphone and periods staff excluded are left "
+                "out, as in the daily indicators (a gap where a whole quarter hour is); the "
+                "InfluxDB panels show the levels as measured.",
             ),
             panel(
                 "Daily indicators (API)",

@@ -48,6 +48,7 @@ __all__ = [
     "interval_levels",
     "merge_rows",
     "partial_buckets",
+    "range_state",
 ]
 
 CorrectionKind = Literal["exclude", "offset"]
@@ -56,6 +57,7 @@ CorrectionKind = Literal["exclude", "offset"]
 EXCLUSION_ORDER: tuple[str, ...] = ("correction", "annotation", "weather")
 """Causes of exclusion, the deliberate staff decisions first: a row several causes exclude is
 counted under the first of them."""
+_CAUSE_INDEX = {cause: i for i, cause in enumerate(EXCLUSION_ORDER)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,50 +134,42 @@ def correction_state(
 ) -> tuple[BoolArray, FloatArray]:
     """For each instant of ``ts`` (Unix s): whether an exclusion covers it, and the sum (dB)
     of the offsets of the ranges that cover it."""
-    cause, offset = _state(ts, corrections)
+    cause, offset = range_state(ts, corrections)
     return cause < len(EXCLUSION_ORDER), offset
 
 
-def _state(
+def range_state(
     ts: npt.ArrayLike, corrections: Sequence[RangeCorrection]
 ) -> tuple[npt.NDArray[np.intp], FloatArray]:
-    """Per instant the index in :data:`EXCLUSION_ORDER` of the first cause excluding it
-    (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB).
-
-    Exclusions are merged per cause into disjoint spans and looked up by binary search, so a
-    year of rows against thousands of weather spans costs ``O((rows + spans) log spans)``;
-    offsets (staff corrections, a few) are added range by range."""
+    """Per instant of ``ts`` (Unix s) the index in :data:`EXCLUSION_ORDER` of the first cause
+    excluding it (``len(EXCLUSION_ORDER)`` when none does) and the summed offsets (dB)."""
     t = np.asarray(ts, dtype=np.float64).reshape(-1)
     none = len(EXCLUSION_ORDER)
     cause = np.full(t.size, none, dtype=np.intp)
     offset = np.zeros(t.size, dtype=np.float64)
-    for index in range(none - 1, -1, -1):
-        name = EXCLUSION_ORDER[index]
-        spans = [(c.start, c.end) for c in corrections if c.kind == "exclude" and c.cause == name]
-        if spans:
-            cause[_inside_any(t, spans)] = index
-    for c in corrections:
-        if c.kind != "exclude":
+    excluding: list[tuple[float, float, int]] = []
+    for c in corrections:  # staff offsets are few: summed in the given order, as always
+        if c.kind == "exclude":
+            excluding.append((c.start, c.end, _CAUSE_INDEX[c.cause]))
+        else:
             offset[(t >= c.start) & (t < c.end)] += c.offset_db
+    spans = np.array(excluding, dtype=np.float64).reshape(-1, 3)
+    for index in range(none - 1, -1, -1):  # the first cause of EXCLUSION_ORDER last: it wins
+        own = spans[spans[:, 2] == index]
+        if own.size:
+            cause[_covered(t, own[:, 0], own[:, 1])] = index
     return cause, offset
 
 
-def _inside_any(t: FloatArray, spans: Sequence[tuple[float, float]]) -> BoolArray:
-    """Whether each instant of ``t`` lies in one of the half-open ``spans`` ``[start, end)``."""
-    order = sorted(spans)
-    starts: list[float] = []
-    ends: list[float] = []
-    for start, end in order:
-        if starts and start <= ends[-1]:
-            ends[-1] = max(ends[-1], end)
-        else:
-            starts.append(start)
-            ends.append(end)
-    lo, hi = np.asarray(starts), np.asarray(ends)
-    index = np.searchsorted(lo, t, side="right") - 1
-    found = index >= 0
-    found[found] = t[found] < hi[index[found]]
-    return found
+def _covered(t: FloatArray, starts: FloatArray, ends: FloatArray) -> BoolArray:
+    """Whether each instant of ``t`` lies in one of the half-open spans ``[starts, ends)``
+    (any order, may overlap): ``O((n + k) log k)`` for ``n`` instants and ``k`` spans, where
+    testing span by span cost ``O(n·k)`` (thousands of weather spans over a year of rows)."""
+    order = np.argsort(starts, kind="stable")
+    reach = np.maximum.accumulate(ends[order])  # the furthest end of the spans begun so far
+    last = np.searchsorted(starts[order], t, side="right") - 1
+    covered: BoolArray = (last >= 0) & (reach[np.maximum(last, 0)] > t)
+    return covered
 
 
 def apply_corrections(
@@ -197,7 +191,7 @@ def apply_corrections(
     mx = None if lafmax is None else np.asarray(lafmax, dtype=np.float64).reshape(-1)
     if not t.size == lv.size == d.size or (mx is not None and mx.size != t.size):
         raise ValueError(f"{t.size} timestamps, {lv.size} levels and {d.size} durations")
-    cause, offset = _state(t, corrections)
+    cause, offset = range_state(t, corrections)
     excluded = cause < len(EXCLUSION_ORDER)
     keep = ~excluded
     return CorrectedRows(
@@ -213,8 +207,8 @@ def apply_corrections(
 def cut_points(corrections: Sequence[RangeCorrection], start: float, end: float) -> FloatArray:
     """The range edges (Unix s) strictly inside ``(start, end)``, sorted, each once: between two
     consecutive ones (and ``start``/``end``) every instant has the same correction state."""
-    edges = {e for c in corrections for e in (c.start, c.end) if start < e < end}
-    return np.array(sorted(edges), dtype=np.float64)
+    edges = np.array([(c.start, c.end) for c in corrections], dtype=np.float64).reshape(-1)
+    return np.unique(edges[(edges > start) & (edges < end)])
 
 
 def partial_buckets(

@@ -53,14 +53,16 @@ def _seconds(first: datetime, last: datetime) -> float:
     return max(0.0, (last - first).total_seconds())
 
 
-def levels_cost(first: datetime, last: datetime, every: Every) -> Cost:
+def levels_cost(first: datetime, last: datetime, every: Every, *, cut_hours: int = 0) -> Cost:
     """``levels`` over ``[first, last)`` in ``every`` buckets: raw readings for ``1s``, else
-    the per-minute roll-up (hourly cells from ``1h`` up); one point per bucket (plus the
-    partial ones at both ends)."""
+    the per-minute roll-up (hourly cells from ``1h`` up, and the 60 minutes of each of the
+    ``cut_hours`` that an edge of a correction or exclusion cuts); one point per bucket (plus
+    the partial ones at both ends)."""
     span = _seconds(first, last)
     width = every.seconds or 86_400
     source = 1.0 / RAW_RATE_HZ if every is Every.S1 else 3600.0 if width >= 3600 else 60.0
-    return Cost(rows=math.ceil(span / source), points=math.ceil(span / width) + 1)
+    rows = math.ceil(span / source) + (60 * cut_hours if width >= 3600 else 0)
+    return Cost(rows=rows, points=math.ceil(span / width) + 1)
 
 
 def events_cost(first: datetime, last: datetime, before_s: float, after_s: float) -> Cost:

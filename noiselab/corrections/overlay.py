@@ -5,8 +5,14 @@ Corrections lie on whole minutes, so the per-minute roll-up corrects exactly. Re
 of minutes for a daily indicator or a trial would cost 60 times the hourly roll-up, so the
 hourly rows are used wherever one correction state holds for the whole hour (an excluded hour
 is dropped, an offset hour gets its offset: exact, as an offset shifts every minute of the hour
-alike), and only the hours a correction's edge cuts are read per minute
-(:func:`~noiselab.analysis.corrections.partial_buckets`).
+alike), and only the hours a correction's edge cuts
+(:func:`~noiselab.analysis.corrections.partial_buckets`) are split into pieces of one state
+each, summed from the per-minute roll-up in one read for all of them
+(:meth:`~noiselab.store.base.ReadingStore.minute_sums`). In each cut hour the pieces of the
+state covering most of it are not read: the hour's sums less the others' give them
+(:mod:`noiselab.analysis.cut_pieces`). A year with 2,000 weather spans thus costs 2.4 times the
+year without (docs/benchmarks.md, "Indicators with many weather spans"), where a read per cut
+hour cost 31 times as much.
 
 Band levels (:meth:`ReadingStore.hourly_bands`) are read per stretch between correction edges
 (each stretch has one state) and merged per hour by their seconds; a spectrum reading belongs
@@ -32,6 +38,8 @@ from noiselab.analysis.corrections import (
     merge_rows,
     partial_buckets,
 )
+from noiselab.analysis.cut_pieces import Remainder, cut_pieces, rows_within
+from noiselab.analysis.decibels import energy
 from noiselab.model import utc
 from noiselab.store.base import BandLevels, ReadingStore, Series
 from noiselab.store.metadata import Correction
@@ -89,13 +97,45 @@ def validated_series(
     rows = store.hour_series(sensor_id, start, end)
     if not ranges:
         return rows, ExcludedRows.empty()
-    t0, t1 = start.timestamp(), end.timestamp()
-    cut = partial_buckets(ranges, t0, t1, HOUR_S)
-    parts = [_select(rows, ~np.isin(rows.ts, cut))]
-    for hour in cut.tolist():
-        lo, hi = max(hour, t0), min(hour + HOUR_S, t1)
-        parts.append(store.minute_series(sensor_id, utc(lo), utc(hi)))
-    return _corrected(_concat(parts), ranges)
+    span = (start.timestamp(), end.timestamp())
+    cut = partial_buckets(ranges, *span, HOUR_S)
+    if not cut.size:
+        return _corrected(rows, ranges)
+    in_cut = np.isin(rows.ts, cut)
+    hours = _bucket_sums(_select(rows, in_cut), cut)
+    whole = (cut >= span[0]) & (cut + HOUR_S <= span[1]) & (hours[1] > 0)
+    pieces = cut_pieces(ranges, cut, HOUR_S, span, whole)
+    read = store.minute_sums(sensor_id, *pieces.to_read())
+    left = pieces.remainder(hours, _sums(read))
+    if left.unsure.any():
+        read = _concat([read, store.minute_sums(sensor_id, *pieces.to_read(left.unsure))])
+    return _corrected(_concat([_select(rows, ~in_cut), read, _remainder_rows(left)]), ranges)
+
+
+def _sums(rows: Series) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(ts, energy, seconds, lafmax)`` of ``rows``."""
+    return rows.ts, _energy(rows), rows.duration, rows.lafmax
+
+
+def _energy(rows: Series) -> FloatArray:
+    """``duration·10^(laeq/10)`` of each row (none for no rows)."""
+    return energy(rows.laeq, rows.duration) if len(rows) else np.zeros(0)
+
+
+def _bucket_sums(rows: Series, buckets: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Energy, seconds and highest LAFmax of the hourly ``rows`` per hour of ``buckets``."""
+    at = np.searchsorted(buckets, rows.ts)
+    n = buckets.size
+    peak = np.full(n, np.nan)
+    np.fmax.at(peak, at, rows.lafmax)
+    energies = np.asarray(np.bincount(at, _energy(rows), n), dtype=np.float64)
+    return energies, np.asarray(np.bincount(at, rows.duration, n), dtype=np.float64), peak
+
+
+def _remainder_rows(left: Remainder) -> Series:
+    """The cut hours' unread pieces as rows, none reaching past its hour."""
+    row, seconds = rows_within(left.ts, left.seconds, left.room)
+    return Series(left.ts[row], left.levels()[row], seconds, left.lafmax[row])
 
 
 def corrected_hours(

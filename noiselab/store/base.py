@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
+from noiselab.analysis.corrections import RangeCorrection
 from noiselab.model import Reading, WeatherObservation
 from noiselab.store.conflicts import Conflict
 from noiselab.store.weather_base import WeatherWriteResult
@@ -26,6 +27,7 @@ __all__ = [
     "ReadingStore",
     "SensorActivity",
     "Series",
+    "ValidLevels",
     "WriteResult",
 ]
 
@@ -51,7 +53,9 @@ class LevelPoint:
     reading carried one), ``l10/l50/l90`` the levels exceeded 10/50/90 % of the measured time
     (``None`` when the bucket holds readings longer than 1 s, from which they cannot be
     computed), ``coverage`` the measured seconds over the bucket's real length (0..1, a 23-h or
-    25-h day counts its real seconds).
+    25-h day counts its real seconds). ``excluded_s``: the measured seconds of the bucket that
+    exclusions left out (``ReadingStore.valid_levels``; 0 for ``levels``), which none of the
+    other values include.
     """
 
     t: datetime
@@ -61,6 +65,21 @@ class LevelPoint:
     l50: float | None
     l90: float | None
     coverage: float
+    excluded_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ValidLevels:
+    """Levels with corrections and exclusions applied (``ReadingStore.valid_levels``):
+    ``points`` the buckets with measured seconds left; ``excluded_s`` the measured seconds
+    left out over every bucket (those left out whole too) per cause of
+    :data:`~noiselab.analysis.corrections.EXCLUSION_ORDER`; ``offset_cut`` how many buckets
+    of ``points`` an offset correction begins or ends in, whose L10/L50/L90 are therefore
+    ``None`` (:mod:`noiselab.store.level_ranges`)."""
+
+    points: list[LevelPoint]
+    excluded_s: dict[str, float]
+    offset_cut: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +161,24 @@ class ReadingStore(Protocol):
         """
         ...
 
+    def valid_levels(
+        self,
+        sensor_id: str,
+        start: datetime,
+        end: datetime,
+        every: Every,
+        zone: ZoneInfo = DEFAULT_ZONE,
+        *,
+        ranges: Sequence[RangeCorrection] = (),
+    ) -> ValidLevels:
+        """``levels`` with ``ranges`` applied: staff corrections and exclusion spans on whole
+        minutes (:class:`~noiselab.validity.SensorValidity` ``.ranges``). The minutes an
+        exclusion covers leave each bucket's LAeq, LAFmax, L10/L50/L90 and coverage, and are
+        counted in ``excluded_s``; an offset adds to the levels of its minutes. The same cells
+        are read as for ``levels``, except that hours an edge cuts are read per minute (see
+        :mod:`noiselab.store.level_ranges`). Without ranges, ``levels`` exactly."""
+        ...
+
     def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The raw readings of one sensor with ``start <= ts < end``.
 
@@ -163,6 +200,20 @@ class ReadingStore(Protocol):
         hour). Energy sums equal those of the raw readings, so any period made of whole UTC
         hours (every local hour in a zone whose offsets are whole hours, such as
         Europe/Copenhagen) has its exact level from these rows: a sensor-year is 8,760 rows."""
+        ...
+
+    def minute_sums(self, sensor_id: str, starts: FloatArray, ends: FloatArray) -> Series:
+        """The per-minute roll-up of one sensor summed over each span ``[starts[i], ends[i])``
+        (Unix s; ascending and disjoint): the minutes starting in a span give one row, ``ts``
+        the span's start, ``laeq`` their energetic mean over the measured seconds,
+        ``duration`` those seconds, ``lafmax`` the highest (NaN: none). A span without data
+        gives no row; one holding more seconds than its length (overlapping readings) gives
+        equal rows from its start, none reaching past its end (as ``minute_series``).
+
+        One read for all spans, e.g. the pieces of the hours that a year of weather spans cuts
+        (:mod:`noiselab.corrections`). Raises ``QueryError`` for spans that are empty, not
+        ascending or overlapping, or more than ``span_sums.MAX_SPANS``.
+        """
         ...
 
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:

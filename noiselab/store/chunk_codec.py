@@ -117,6 +117,7 @@ __all__ = [
     "ReadingRow",
     "chunk_count",
     "decode_chunk",
+    "decode_minute_sums",
     "decode_readings",
     "encode_chunk",
 ]
@@ -138,6 +139,7 @@ _JOIN_LIMIT = 1 << 16
 matters, and compressing everything twice would (spectra take 0.1-0.3 s an hour at level 19)."""
 _MS_LIMIT = float(1 << 53)  # |received_at| in ms must stay below (float64 integers are exact)
 _SWING_STEPS = 16  # lafmax/lafmin predictions use k/16 of the swing, k = 0..16
+_MinuteSums = tuple[IntArray, FloatArray, FloatArray, FloatArray]
 _RECORD = np.dtype([("bin", "<u2"), ("ms", "<u4")])
 """A histogram record, as ``noiselab.store.sqlite_rollup.HIST_DTYPE`` defines it today; the
 format keeps its own copy so that its meaning cannot change under stored blobs."""
@@ -318,6 +320,13 @@ def decode_readings(blob: bytes) -> ChunkReadings:
     return _readings(n, streams)
 
 
+def decode_minute_sums(blob: bytes) -> _MinuteSums:
+    """The minutes' ``minute``, ``energy``, ``seconds`` and ``lafmax`` (NaN for NULL) of
+    ``blob``: neither the readings (unless one frame holds all) nor the histograms decoded."""
+    _, m, streams = _streams(blob, _READING_STREAMS + 1, first=_READING_STREAMS)
+    return _minute_columns(m, streams[_READING_STREAMS])[2]
+
+
 def decode_chunk(blob: bytes) -> tuple[ChunkReadings, ChunkMinutes]:
     """The readings and minutes of ``blob``; ``ValueError`` for a blob this code cannot read."""
     n, m, streams = _streams(blob, _STREAMS)
@@ -338,8 +347,9 @@ def _header(blob: bytes) -> tuple[int, int, int, list[int]]:
     return n, m, framing, sizes
 
 
-def _streams(blob: bytes, count: int) -> tuple[int, int, list[bytes]]:
-    """``(n, m, streams)``: the counts and the first ``count`` streams, decompressed."""
+def _streams(blob: bytes, count: int, first: int = 0) -> tuple[int, int, list[bytes]]:
+    """``(n, m, streams)``: the counts and the first ``count`` streams, decompressed (those
+    before ``first`` are left empty where each stream is a frame of its own)."""
     n, m, framing, sizes = _header(blob)
     body = memoryview(blob)[_HEADER.size :]
     ends = np.cumsum([0, *sizes]).tolist()
@@ -350,7 +360,8 @@ def _streams(blob: bytes, count: int) -> tuple[int, int, list[bytes]]:
                 f"{_HEADER.size + ends[-1]}"
             )
         frames = [body[a:b] for a, b in pairwise(ends[: count + 1])]
-        return n, m, [_decompress(frame, f"stream {i}") for i, frame in enumerate(frames)]
+        out = [b"" if i < first else _decompress(f, f"stream {i}") for i, f in enumerate(frames)]
+        return n, m, out
     data = _decompress(body, "the frame")
     if ends[-1] != len(data):
         raise ValueError("corrupt chunk: the stream sizes do not add up to the frame's content")
@@ -436,17 +447,24 @@ def _texts(lengths: IntArray, data: bytes) -> list[str | None]:
         raise ValueError(f"corrupt chunk: spectrum text is not UTF-8: {exc}") from exc
 
 
-def _minutes(m: int, streams: list[bytes]) -> ChunkMinutes:
-    layout = ColumnReader(streams[0], _READING_STREAMS)
+def _minute_columns(m: int, stream: bytes) -> tuple[ColumnReader, int, _MinuteSums]:
+    """The minutes' layout stream read as far as LAFmax, its hist mode, and the columns."""
+    layout = ColumnReader(stream, _READING_STREAMS)
     layout.check_count(m, bitmaps=2)
     count, records = layout.unpack("IB")
     if count != m or records not in (0, 1):
         raise layout.fail(f"{count} minutes (header: {m}), hist mode {records}")
     minute = layout.ints(m)
     energy, seconds = layout.floats(m), layout.floats(m)
-    lafmax, lafmin = np.full(m, np.nan), np.full(m, np.nan)
+    lafmax = np.full(m, np.nan)
     has_max = layout.bitmap(m)
     lafmax[has_max] = layout.floats(int(has_max.sum()))
+    return layout, records, (minute, energy, seconds, lafmax)
+
+
+def _minutes(m: int, streams: list[bytes]) -> ChunkMinutes:
+    layout, records, (minute, energy, seconds, lafmax) = _minute_columns(m, streams[0])
+    lafmin = np.full(m, np.nan)
     has_min = layout.bitmap(m)
     lafmin[has_min] = layout.floats(int(has_min.sum()))
     sizes = layout.ints(m)  # records per hist in hist mode 1, bytes in mode 0

@@ -95,10 +95,18 @@ from influxdb_client.domain.write_precision import WritePrecision
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
+from noiselab.analysis.corrections import RangeCorrection
 from noiselab.config import parse_store_url
 from noiselab.errors import ConfigError, ReadingRejected
 from noiselab.model import Reading, ts_key
-from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.base import (
+    BandLevels,
+    LevelPoint,
+    SensorActivity,
+    Series,
+    ValidLevels,
+    WriteResult,
+)
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.conflicts import Conflict, same_reading, split_repeats
 from noiselab.store.influx_cells import (
@@ -107,10 +115,10 @@ from noiselab.store.influx_cells import (
     HOUR_MS,
     MINUTE_MEASUREMENT,
     activity_lines,
+    band_levels,
     batch_rows,
     cell_lines,
     cell_series,
-    hist,
     hour_cells,
     keyed_cells,
     merged,
@@ -118,6 +126,8 @@ from noiselab.store.influx_cells import (
     picked,
     raw_rows,
     record_number,
+    record_span_sums,
+    records_buckets,
     split_keys,
     stored_readings,
     time_s,
@@ -144,10 +154,12 @@ from noiselab.store.level_buckets import (
     cells_within_width,
     checked_edges,
     parse_every,
-    rollup_buckets,
     rollup_tiers,
     second_buckets,
+    valid_levels,
 )
+from noiselab.store.level_ranges import RangeCells
+from noiselab.store.span_sums import checked_spans, span_runs
 from noiselab.store.sqlite_rollup import (
     MINUTE_MS,
     MinuteRollup,
@@ -374,63 +386,54 @@ class InfluxStore(InfluxWeather, ClosesOnExit):
         readings; coarser buckets from ``noise_1h`` for the UTC hours lying wholly inside a
         bucket (all of ``1h``, and ``1d`` in a zone with whole-hour offsets) and from
         ``noise_1m`` for the other minutes (all of ``1m``, ``5m`` and ``15m``)."""
+        return self.valid_levels(sensor_id, start, end, every, zone).points
+
+    def valid_levels(
+        self,
+        sensor_id: str,
+        start: datetime,
+        end: datetime,
+        every: Every | str,
+        zone: ZoneInfo = DEFAULT_ZONE,
+        *,
+        ranges: Sequence[RangeCorrection] = (),
+    ) -> ValidLevels:
+        """``levels`` with ``ranges`` applied (``ReadingStore.valid_levels``): the hours an
+        edge cuts are read from ``noise_1m``."""
         step = parse_every(every)
         edges = checked_edges(start, end, step, zone)
+        cells = RangeCells(ranges, edges.size - 1) if ranges else None
         if step is Every.S1:
-            buckets = self._second_buckets(sensor_id, edges)
+            first = float(edges[0]) - MAX_DURATION_S
+            query = raw_query(self._bucket, MEASUREMENT, [sensor_id], first, float(edges[-1]))
+            rows = raw_rows(self._query(query, "read readings"), [sensor_id])
+            buckets = second_buckets(edges, rows, cells)
         else:
-            buckets = self._rollup_buckets(sensor_id, edges)
-        return buckets.points(edges)
+            buckets = self._rollup_buckets(sensor_id, edges, cells)
+        return valid_levels(buckets, edges, cells)
 
-    def _second_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
-        start = float(edges[0]) - MAX_DURATION_S
-        query = raw_query(self._bucket, MEASUREMENT, [sensor_id], start, float(edges[-1]))
-        rows = raw_rows(self._query(query, "read readings"), [sensor_id])
-        return second_buckets(edges, rows)
-
-    def _rollup_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
+    def _rollup_buckets(
+        self, sensor_id: str, edges: FloatArray, cells: RangeCells | None
+    ) -> Buckets:
         """Buckets from the whole hours inside them (``noise_1h``) and the other minutes
         (``noise_1m``), the cells summed in time order."""
-        tiers = rollup_tiers(edges)
+        tiers = rollup_tiers(edges, cells)
         records: list[dict[str, Any]] = []
         if tiers.hour_span is not None:
             query = hour_query(self._bucket, HOUR_MEASUREMENT, sensor_id, *tiers.hour_span)
             records += picked(self._query(query, "read hours"), tiers.wanted_hours)
-        if tiers.minute_span is not None:
-            query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, *tiers.minute_span)
+        runs = np.array(tiers.minute_runs, np.float64).reshape(-1, 2)
+        for lo, hi in span_runs(runs[:, 0], runs[:, 1], gap_s=3600.0):
+            query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, lo, hi)
             records += picked(self._query(query, "read minutes"), tiers.wanted_minutes)
-        records = [r for r in records if record_number(r, "seconds", 0.0) > 0.0]
-        records.sort(key=time_s)
-        return rollup_buckets(
-            tiers.grid,
-            start_s=np.array([time_s(r) for r in records], np.float64),
-            energies=np.array([record_number(r, "energy") for r in records], np.float64),
-            seconds=np.array([record_number(r, "seconds") for r in records], np.float64),
-            lafmax=np.array([record_number(r, "lafmax") for r in records], np.float64),
-            hists=[hist(r) for r in records],
-        )
+        return records_buckets(records, tiers.grid, cells)
 
     def hourly_bands(self, sensor_id: str, start: datetime, end: datetime) -> BandLevels:
         """Hourly energetic band levels of the readings with a spectrum, ``start <= ts < end``:
         per band ``10·log10(Σ e_band / Σ duration)`` over each UTC hour (every reading of a
         sensor is expected to carry the same bands, as the contract's third-octave set)."""
         query = bands_query(self._bucket, SPECTRUM_MEASUREMENT, sensor_id, start, end)
-        found = self._query(query, "read spectra")
-        records = [r for r in found if record_number(r, "duration") > 0]
-        if not records:
-            empty = np.zeros(0)
-            return BandLevels(empty, empty, np.zeros((0, 0)), empty)
-        fields = sorted(
-            (name for name in records[0] if name.startswith("e_")), key=lambda n: float(n[2:])
-        )
-        seconds = np.array([record_number(r, "duration") for r in records], np.float64)
-        energies = np.array([[record_number(r, name) for name in fields] for r in records])
-        return BandLevels(
-            t=np.array([time_s(r) for r in records], np.float64),
-            bands_hz=np.array([float(name[2:]) for name in fields], np.float64),
-            lzeq=10.0 * np.log10(energies / seconds[:, None]),
-            seconds=seconds,
-        )
+        return band_levels(self._query(query, "read spectra"))
 
     def series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The raw readings of one sensor with ``start <= ts < end``."""
@@ -449,6 +452,16 @@ class InfluxStore(InfluxWeather, ClosesOnExit):
         equal rows as the SQLite store does)."""
         query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, start, end)
         return cells_within_width(cell_series(self._query(query, "read minutes")), 60.0)
+
+    def minute_sums(self, sensor_id: str, starts: FloatArray, ends: FloatArray) -> Series:
+        """The per-minute roll-up summed over spans (``ReadingStore.minute_sums``): one
+        ``noise_1m`` query per run of spans less than an hour apart, summed here."""
+        spans = checked_spans(starts, ends)
+        records: list[dict[str, Any]] = []
+        for lo, hi in span_runs(*spans, gap_s=3600.0):
+            query = minute_query(self._bucket, MINUTE_MEASUREMENT, sensor_id, lo, hi)
+            records += self._query(query, "read minutes")
+        return record_span_sums(records, spans).series(*spans)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``, from

@@ -15,11 +15,14 @@ import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.model import Reading, Spectrum, ts_key
-from noiselab.store.base import Series
+from noiselab.store.base import BandLevels, Series
 from noiselab.store.influx_lines import (
     escape_key,
     format_float,
 )
+from noiselab.store.level_buckets import Buckets, rollup_buckets
+from noiselab.store.level_ranges import RangeCells
+from noiselab.store.span_sums import SpanSums
 from noiselab.store.sqlite_rollup import (
     HIST_DTYPE,
     MinuteRollup,
@@ -38,6 +41,7 @@ __all__ = [
     "HOUR_MS",
     "MINUTE_MEASUREMENT",
     "activity_lines",
+    "band_levels",
     "batch_rows",
     "cell_lines",
     "cell_series",
@@ -49,6 +53,8 @@ __all__ = [
     "picked",
     "raw_rows",
     "record_number",
+    "record_span_sums",
+    "records_buckets",
     "row_keys",
     "split_keys",
     "stored_readings",
@@ -246,6 +252,57 @@ def cell_series(records: list[dict[str, Any]]) -> Series:
         duration=seconds,
         lafmax=np.array([record_number(r, "lafmax") for r in live], np.float64),
     )
+
+
+def band_levels(records: list[dict[str, Any]]) -> BandLevels:
+    """``bands_query`` records as ``BandLevels``: per band ``10·log10(Σ e_band / Σ duration)``
+    over each UTC hour (every reading of a sensor is expected to carry the same bands, as the
+    contract's third-octave set); hours without seconds left out."""
+    live = [r for r in records if record_number(r, "duration") > 0]
+    if not live:
+        empty = np.zeros(0)
+        return BandLevels(empty, empty, np.zeros((0, 0)), empty)
+    fields = sorted((name for name in live[0] if name.startswith("e_")), key=lambda n: float(n[2:]))
+    seconds = np.array([record_number(r, "duration") for r in live], np.float64)
+    energies = np.array([[record_number(r, name) for name in fields] for r in live])
+    return BandLevels(
+        t=np.array([time_s(r) for r in live], np.float64),
+        bands_hz=np.array([float(name[2:]) for name in fields], np.float64),
+        lzeq=10.0 * np.log10(energies / seconds[:, None]),
+        seconds=seconds,
+    )
+
+
+def records_buckets(
+    records: list[dict[str, Any]], grid: FloatArray, cells: RangeCells | None
+) -> Buckets:
+    """Buckets of ``grid`` from ``rollup_query`` records of hours and minutes (as
+    ``RollupTiers`` picked them), the emptied cells left out and the others summed in time
+    order; ``cells`` apply their ranges (:mod:`noiselab.store.level_ranges`)."""
+    live = sorted((r for r in records if record_number(r, "seconds", 0.0) > 0.0), key=time_s)
+    buckets = rollup_buckets(
+        grid,
+        start_s=np.array([time_s(r) for r in live], np.float64),
+        energies=np.array([record_number(r, "energy") for r in live], np.float64),
+        seconds=np.array([record_number(r, "seconds") for r in live], np.float64),
+        lafmax=np.array([record_number(r, "lafmax") for r in live], np.float64),
+        hists=[hist(r) for r in live],
+        cells=cells,
+    )
+    return buckets if cells is None else buckets.ranged(cells)
+
+
+def record_span_sums(
+    records: list[dict[str, Any]], spans: tuple[FloatArray, FloatArray]
+) -> SpanSums:
+    """The sums over ``spans`` (starts, ends) of the ``minute_query`` records starting in
+    them (``ReadingStore.minute_sums``)."""
+    rows = [
+        (time_s(r), *(record_number(r, k) for k in ("energy", "seconds", "lafmax")))
+        for r in records
+    ]
+    columns = np.array(rows, np.float64).reshape(-1, 4).T
+    return SpanSums.of_minutes(spans, columns[0], (columns[1], columns[2], columns[3]))
 
 
 def record_number(record: dict[str, Any], name: str, default: float = math.nan) -> float:

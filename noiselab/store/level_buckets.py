@@ -27,10 +27,12 @@ import numpy.typing as npt
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.analysis.buckets import Every, bucket_edges
+from noiselab.analysis.corrections import EXCLUSION_ORDER
 from noiselab.analysis.decibels import energy
 from noiselab.analysis.levels import exceedance_levels_by_group
 from noiselab.errors import QueryError
-from noiselab.store.base import LevelPoint, Series
+from noiselab.store.base import LevelPoint, Series, ValidLevels
+from noiselab.store.level_ranges import RangeCells
 from noiselab.store.sqlite_rollup import (
     PERCENTILE_MAX_MS,
     Rows,
@@ -52,6 +54,7 @@ __all__ = [
     "rollup_buckets",
     "rollup_tiers",
     "second_buckets",
+    "valid_levels",
 ]
 
 MAX_POINTS = 100_000
@@ -112,17 +115,31 @@ class Buckets:
             exceedance,
         )
 
-    def points(self, edges: FloatArray) -> list[LevelPoint]:
-        """The non-empty buckets as points; coverage is capped at 1 (readings overlapping in
-        time could exceed it). The arithmetic runs on whole arrays: a year of hours is 8,760
-        points."""
+    def ranged(self, cells: RangeCells) -> Buckets:
+        """These buckets' exceedance levels shifted by the offsets ``cells`` found (NaN where
+        they differ within a bucket; :mod:`noiselab.store.level_ranges`)."""
+        shifted = cells.exceedance(self.index, self.exceedance)
+        return Buckets(self.index, self.energy, self.seconds, self.lafmax, shifted)
+
+    def points(self, edges: FloatArray, cells: RangeCells | None = None) -> list[LevelPoint]:
+        """The non-empty buckets as points, with the measured seconds ``cells`` left out of
+        each; coverage is capped at 1 (readings overlapping in time could exceed it). The
+        arithmetic runs on whole arrays: a year of hours is 8,760 points."""
         starts = edges[self.index]
         laeq = 10.0 * np.log10(self.energy / self.seconds)  # every bucket has measured seconds
         coverage = np.minimum(1.0, self.seconds / (edges[self.index + 1] - starts))
         nullable = np.column_stack((self.lafmax, self.exceedance)).astype(object)
         nullable[np.isnan(np.column_stack((self.lafmax, self.exceedance)))] = None
+        left_out = (
+            np.zeros(self.index.size) if cells is None else cells.excluded[self.index].sum(axis=1)
+        )
         columns = zip(
-            starts.tolist(), laeq.tolist(), nullable.tolist(), coverage.tolist(), strict=True
+            starts.tolist(),
+            laeq.tolist(),
+            nullable.tolist(),
+            coverage.tolist(),
+            left_out.tolist(),
+            strict=True,
         )
         return [
             LevelPoint(
@@ -133,8 +150,9 @@ class Buckets:
                 l50=l50,
                 l90=l90,
                 coverage=cover,
+                excluded_s=excluded,
             )
-            for t, level, (lafmax, l10, l50, l90), cover in columns
+            for t, level, (lafmax, l10, l50, l90), cover, excluded in columns
         ]
 
 
@@ -166,14 +184,25 @@ def rollup_buckets(
     seconds: FloatArray,
     lafmax: FloatArray,
     hists: Sequence[bytes],
+    cells: RangeCells | None = None,
 ) -> Buckets:
     """Buckets from roll-up cells of any width (minutes, hours), like ``minute_buckets`` with
     each cell's start in Unix seconds: a cell counts in the bucket its start falls in, so each
     cell must lie wholly inside one bucket (``rollup_tiers`` chooses such cells). Cells are
     summed in the order given (pass them by start time); cells outside the edges are ignored.
-    Pass ``RollupTiers.grid`` as ``edges`` to count cells exactly as ``minute_buckets`` does."""
+    Pass ``RollupTiers.grid`` as ``edges`` to count cells exactly as ``minute_buckets`` does.
+    With ``cells``, their ranges apply (:mod:`noiselab.store.level_ranges`): pass the cells
+    ``rollup_tiers(edges, cells)`` chose."""
     bucket = np.searchsorted(edges, start_s, side="right") - 1
     inside = (bucket >= 0) & (bucket < edges.size - 1)
+    if cells is not None and inside.any():
+        states = cells.apply(bucket[inside], start_s[inside], seconds[inside])
+        keep = np.zeros(inside.size, dtype=bool)
+        keep[np.flatnonzero(inside)[states.kept]] = True
+        energies, lafmax = energies.copy(), lafmax.copy()
+        energies[inside] = states.energies(energies[inside])
+        lafmax[inside] = states.levels(lafmax[inside])
+        inside = keep
     if not inside.any():
         return Buckets.empty()
     if not inside.all():
@@ -222,13 +251,16 @@ class RollupTiers:
     read from the hourly roll-up, from ``hour_span`` (Unix s, ``[start, stop)``, ``None`` when
     there is none). Every other minute of ``[grid[0], grid[-1])`` is read from the minute
     roll-up, found in ``minute_span`` (which may also hold minutes of whole hours: filter them
-    with ``wanted_minutes``).
+    with ``wanted_minutes``); ``minute_runs`` are its ``[start, stop)`` stretches (Unix s), few
+    for levels without ranges, scattered over the range where corrections or exclusions cut
+    hours (read those run by run rather than the whole span).
     """
 
     grid: FloatArray
     hours: IntArray
     hour_span: tuple[float, float] | None
     minute_span: tuple[float, float] | None
+    minute_runs: tuple[tuple[float, float], ...] = ()
 
     def wanted_hours(self, start_s: FloatArray) -> npt.NDArray[np.bool_]:
         """Which hourly cells (by start, Unix s) answer the query."""
@@ -245,12 +277,14 @@ class RollupTiers:
         return wanted
 
 
-def rollup_tiers(edges: FloatArray) -> RollupTiers:
+def rollup_tiers(edges: FloatArray, ranges: RangeCells | None = None) -> RollupTiers:
     """The ``RollupTiers`` of buckets with ``edges`` (Unix s): the hours
     :func:`noiselab.store.tier_plan.plan` picks (those wholly inside one bucket: all of ``1h``,
-    and ``1d`` in a zone whose offsets are whole hours) and the minutes of the rest."""
+    and ``1d`` in a zone whose offsets are whole hours) and the minutes of the rest; with
+    ``ranges``, hours wholly inside one correction state too (the others are read per
+    minute)."""
     grid = (edges // 60) * 60
-    cells = plan(grid)
+    cells = plan(grid if ranges is None else ranges.refined(grid))
     hours, runs = cells.hours, cells.minute_runs
     return RollupTiers(
         grid=grid,
@@ -259,6 +293,7 @@ def rollup_tiers(edges: FloatArray) -> RollupTiers:
             (float(hours[0] * _HOUR_S), float((hours[-1] + 1) * _HOUR_S)) if hours.size else None
         ),
         minute_span=(float(runs[0][0] * 60), float(runs[-1][1] * 60)) if runs else None,
+        minute_runs=tuple((float(a * 60), float(b * 60)) for a, b in runs),
     )
 
 
@@ -283,18 +318,23 @@ def cells_within_width(cells: Series, width_s: float) -> Series:
     )
 
 
-def second_buckets(edges: FloatArray, rows: Rows) -> Buckets:
+def second_buckets(edges: FloatArray, rows: Rows, cells: RangeCells | None = None) -> Buckets:
     """1-s buckets from the raw readings ``rows`` (of one sensor), each spread over the seconds
     it overlaps like the roll-up; ``rows`` must include readings that start before ``edges[0]``
-    and reach into it."""
+    and reach into it. With ``cells``, their ranges apply to each second: an offset shifts the
+    readings' levels before the exceedance levels are found, which stay exact."""
     first_s = int(edges[0])
     row, cell, ms = spread(rows.ts_ms, rows.end_ms, 1000)
     bucket = cell - first_s
     inside = (bucket >= 0) & (bucket < edges.size - 1)
     row, bucket, ms = row[inside], bucket[inside], ms[inside]
+    laeq, peak = rows.laeq[row], rows.lafmax[row]
+    if cells is not None and row.size:
+        states = cells.apply(bucket, edges[bucket], ms / 1000.0)
+        laeq, peak = states.levels(laeq)[states.kept], states.levels(peak)[states.kept]
+        row, bucket, ms = row[states.kept], bucket[states.kept], ms[states.kept]
     if row.size == 0:
         return Buckets.empty()
-    laeq = rows.laeq[row]
     short = (rows.end_ms - rows.ts_ms)[row] <= PERCENTILE_MAX_MS
     order = np.lexsort((laeq[short], bucket[short]))
     return Buckets.of(
@@ -302,8 +342,20 @@ def second_buckets(edges: FloatArray, rows: Rows) -> Buckets:
         bucket=bucket,
         energies=energy(laeq, ms / 1000.0),
         seconds=ms / 1000.0,
-        lafmax=rows.lafmax[row],
+        lafmax=peak,
         levels=(bucket[short][order], laeq[short][order], ms[short][order]),
+    )
+
+
+def valid_levels(buckets: Buckets, edges: FloatArray, cells: RangeCells | None) -> ValidLevels:
+    """The answer of ``ReadingStore.valid_levels`` from the buckets ``cells`` applied to (or
+    none)."""
+    if cells is None:
+        return ValidLevels(buckets.points(edges), dict.fromkeys(EXCLUSION_ORDER, 0.0))
+    return ValidLevels(
+        buckets.points(edges, cells),
+        cells.excluded_s(),
+        int(cells.mixed[buckets.index].sum()),
     )
 
 

@@ -65,19 +65,29 @@ from zoneinfo import ZoneInfo
 
 from noiselab.analysis.arrays import FloatArray
 from noiselab.analysis.buckets import DEFAULT_ZONE, Every
+from noiselab.analysis.corrections import RangeCorrection
 from noiselab.errors import QueryError
 from noiselab.model import Reading
-from noiselab.store.base import BandLevels, LevelPoint, SensorActivity, Series, WriteResult
+from noiselab.store.base import (
+    BandLevels,
+    LevelPoint,
+    SensorActivity,
+    Series,
+    ValidLevels,
+    WriteResult,
+)
 from noiselab.store.chunk_codec import ChunkReadings
 from noiselab.store.closing import ClosesOnExit
 from noiselab.store.level_buckets import (
     MAX_POINTS,
-    Buckets,
     cells_within_width,
     checked_edges,
     parse_every,
     second_buckets,
+    valid_levels,
 )
+from noiselab.store.level_ranges import RangeCells
+from noiselab.store.span_sums import checked_spans
 from noiselab.store.sqlite_answers import (
     cell_series,
     hourly_bands_of,
@@ -85,6 +95,7 @@ from noiselab.store.sqlite_answers import (
     roll_up_rows,
     series_of,
 )
+from noiselab.store.sqlite_checks import SqliteChecks
 from noiselab.store.sqlite_chunks import (
     ChunkStats,
     CompactionReport,
@@ -97,18 +108,11 @@ from noiselab.store.sqlite_chunks import (
 )
 from noiselab.store.sqlite_connection import configure, translated
 from noiselab.store.sqlite_levels import minute_rows, tier_buckets
-from noiselab.store.sqlite_rollup import minute_keys, rollup_minutes
 from noiselab.store.sqlite_schema import migrate
-from noiselab.store.sqlite_tiers import (
-    HOUR_MS,
-    Children,
-    TierRow,
-    Tiers,
-    day_zone,
-    tiers_from_minutes,
-)
+from noiselab.store.sqlite_spans import span_sums
+from noiselab.store.sqlite_tiers import HOUR_MS, Tiers, day_zone
 from noiselab.store.sqlite_weather import SqliteWeather
-from noiselab.store.sqlite_write import Batch, RollupRow, Writer, rollup_changes
+from noiselab.store.sqlite_write import Batch, RollupRow, Writer
 
 __all__ = [
     "DEFAULT_HOT_WINDOW_S",
@@ -136,13 +140,6 @@ _COUNT_SPECTRA = _COUNT + " AND spectrum IS NOT NULL"
 _COUNT_CHUNKS = (
     "SELECT coalesce(sum(readings), 0) FROM chunks WHERE sensor_id = ? AND hour >= ? AND hour < ?"
 )
-_TIER_ROWS = {
-    "1h": "SELECT r.*, h.hist FROM rollup_1h AS r JOIN hist_1h AS h USING (sensor_id, hour)"
-    " WHERE r.sensor_id = ? ORDER BY r.hour",
-    "1d": "SELECT r.*, h.hist FROM rollup_1d AS r JOIN hist_1d AS h USING (sensor_id, day)"
-    " WHERE r.sensor_id = ? ORDER BY r.day",
-}
-
 _SENSORS = "SELECT sensor_id FROM sensor_state ORDER BY sensor_id"
 DEFAULT_HOT_WINDOW_S = 48 * 3600.0
 """Readings younger than this stay in the ``readings`` table (hot), older ones are compacted."""
@@ -150,9 +147,10 @@ DEFAULT_HOT_WINDOW_S = 48 * 3600.0
 _log = logging.getLogger(__name__)
 
 
-class SqliteStore(SqliteWeather, ClosesOnExit):
+class SqliteStore(SqliteWeather, SqliteChecks, ClosesOnExit):
     """A ``ReadingStore`` in one SQLite file, created and migrated on open (weather
-    observations through :class:`~noiselab.store.sqlite_weather.SqliteWeather`).
+    observations through :class:`~noiselab.store.sqlite_weather.SqliteWeather`, the roll-up
+    checks through :class:`~noiselab.store.sqlite_checks.SqliteChecks`).
 
     ``synchronous`` is ``"FULL"`` (durable on return, the default) or ``"NORMAL"`` (for
     benchmarks and throw-away files: a power loss may drop the last transactions).
@@ -243,21 +241,30 @@ class SqliteStore(SqliteWeather, ClosesOnExit):
         capped at 1 (readings overlapping in time could exceed it). Raises ``QueryError`` for
         more than ``MAX_POINTS`` buckets or a bad range, before reading any data.
         """
+        return self.valid_levels(sensor_id, start, end, every, zone).points
+
+    def valid_levels(
+        self,
+        sensor_id: str,
+        start: datetime,
+        end: datetime,
+        every: Every | str,
+        zone: ZoneInfo = DEFAULT_ZONE,
+        *,
+        ranges: Sequence[RangeCorrection] = (),
+    ) -> ValidLevels:
+        """``levels`` with ``ranges`` applied (``ReadingStore.valid_levels``)."""
         step = parse_every(every)
         edges = checked_edges(start, end, step, zone)
+        cells = RangeCells(ranges, edges.size - 1) if ranges else None
         with self._lock, translated("levels query"), self._snapshot():
             if step is Every.S1:
-                buckets = self._second_buckets(sensor_id, edges)
+                lookback = self._max_duration_ms(sensor_id)
+                raw = self._raw(sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000)
+                buckets = second_buckets(edges, roll_up_rows(raw), cells)
             else:
-                buckets = tier_buckets(self._conn, sensor_id, edges, zone, self._day_zone)
-        return buckets.points(edges)
-
-    def _second_buckets(self, sensor_id: str, edges: FloatArray) -> Buckets:
-        """1-s buckets from the raw readings overlapping them (spread like the roll-up)."""
-        lookback = self._max_duration_ms(sensor_id)
-        raw = self._raw(sensor_id, int(edges[0]) * 1000 - lookback, int(edges[-1]) * 1000)
-        rows = roll_up_rows(raw)
-        return second_buckets(edges, rows)
+                buckets = tier_buckets(self._conn, sensor_id, edges, zone, self._day_zone, cells)
+        return valid_levels(buckets, edges, cells)
 
     def _raw(self, sensor_id: str, first_ms: int, end_ms: int) -> ChunkReadings:
         """The readings of one sensor with ``first_ms <= ts_ms < end_ms``, hot and compacted,
@@ -301,6 +308,14 @@ class SqliteStore(SqliteWeather, ClosesOnExit):
         with self._lock, translated("minute series query"), self._snapshot():
             rows = minute_rows(self._conn, sensor_id, -(-lo // 60_000), -(-hi // 60_000))
         return cells_within_width(cell_series(rows, 60.0), 60.0)
+
+    def minute_sums(self, sensor_id: str, starts: FloatArray, ends: FloatArray) -> Series:
+        """The per-minute roll-up summed over spans (``ReadingStore.minute_sums``), hot minutes
+        by SQLite, compacted ones from their chunks (``noiselab.store.sqlite_spans``)."""
+        spans = checked_spans(starts, ends)
+        with self._lock, translated("minute sums query"), self._snapshot():
+            sums = span_sums(self._conn, sensor_id, *spans)
+        return sums.series(*spans)
 
     def hour_series(self, sensor_id: str, start: datetime, end: datetime) -> Series:
         """The hourly roll-up of one sensor for the UTC hours starting in ``[start, end)``."""
@@ -449,38 +464,6 @@ class SqliteStore(SqliteWeather, ClosesOnExit):
                     (sensor_id,),
                 ).fetchone()
         return int(hot[0]) + int(cold[0])
-
-    def rollup_rows(self, sensor_id: str) -> list[RollupRow]:
-        """The stored ``rollup_1m`` rows of one sensor, hot and compacted, by minute."""
-        with self._lock, translated("roll-up query"), self._snapshot():
-            rows = minute_rows(self._conn, sensor_id, 0, 1 << 32)
-        return [(sensor_id, *row) for row in rows]
-
-    def recompute_rollup_from_raw(self, sensor_id: str) -> list[RollupRow]:
-        """The ``rollup_1m`` rows of one sensor computed afresh from all its raw readings.
-
-        Equal to ``rollup_rows(sensor_id)`` after any sequence of writes (bit for bit; after a
-        compaction when the levels were stored in hundredths of a dB, as every sensor sends).
-        """
-        with self._lock, translated("roll-up recomputation"), self._snapshot():
-            raw = self._raw(sensor_id, 0, 1 << 62)
-        rows = roll_up_rows(raw)
-        keys = minute_keys(rows.code, rows.ts_ms, rows.end_ms)
-        puts, _ = rollup_changes(rollup_minutes(rows, keys), [sensor_id])
-        return puts
-
-    def tier_rows(self, tier: Literal["1h", "1d"], sensor_id: str) -> list[TierRow]:
-        """The stored cells of one sensor's hourly or daily tier, by key."""
-        with self._lock, translated("tier query"):
-            rows = self._conn.execute(_TIER_ROWS[tier], (sensor_id,)).fetchall()
-        return [tuple(row) for row in rows]
-
-    def recompute_tiers_from_minutes(self, sensor_id: str) -> tuple[list[TierRow], list[TierRow]]:
-        """The ``rollup_1h`` and ``rollup_1d`` rows of one sensor computed afresh from all its
-        minutes (hot and compacted); equal to ``tier_rows`` after any sequence of writes."""
-        with self._lock, translated("tier recomputation"), self._snapshot():
-            minutes = Children.of(minute_rows(self._conn, sensor_id, 0, 1 << 32))
-        return tiers_from_minutes(sensor_id, minutes, self._day_zone)
 
 
 def _ms_range(start: datetime, end: datetime) -> tuple[int, int]:

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.store.chunk_codec import MinuteRow
 from noiselab.store.level_buckets import Buckets
+from noiselab.store.level_ranges import RangeCells
 from noiselab.store.sqlite_chunks import chunk_minutes
 from noiselab.store.sqlite_rollup import decode_hists, hist_exceedance, merge_hists, sum_by
 from noiselab.store.sqlite_tiers import local_day, midnights
@@ -100,21 +101,24 @@ class _Cells:
         )
 
 
-def tier_buckets(
+def tier_buckets(  # noqa: PLR0917 - the query's parts, each named
     conn: sqlite3.Connection,
     sensor_id: str,
     edges: FloatArray,
     zone: ZoneInfo,
     day_zone: ZoneInfo,
+    ranges: RangeCells | None = None,
 ) -> Buckets:
     """Buckets ``[edges[i], edges[i+1])`` (whole minutes, UTC s) from the roll-up tiers;
-    days only when ``zone`` is the daily tier's ``day_zone``."""
+    days only when ``zone`` is the daily tier's ``day_zone``. With ``ranges``, their
+    corrections and exclusions apply (:mod:`noiselab.store.level_ranges`): the cells are
+    chosen within one correction state each."""
     lo, hi = int(edges[0]), int(edges[-1])
     first_day = local_day(lo, day_zone)
     day_starts = (
         midnights(day_zone, first_day, local_day(hi, day_zone)) if zone == day_zone else None
     )
-    cells = plan(edges, day_starts)
+    cells = plan(edges if ranges is None else ranges.refined(edges), day_starts)
     days = _Cells.read(
         conn,
         "day",
@@ -126,7 +130,11 @@ def tier_buckets(
     minutes: list[MinuteRow] = []
     for first, end in cells.minute_runs:
         minutes.extend(minute_rows(conn, sensor_id, first, end))
-    return _BucketSums(conn, sensor_id, edges, days=days, hours=hours, minutes=minutes).buckets()
+    sums = _BucketSums(conn, sensor_id, edges, days=days, hours=hours, minutes=minutes)
+    if ranges is None:
+        return sums.buckets()
+    sums.apply(ranges)
+    return sums.buckets().ranged(ranges)
 
 
 class _BucketSums:
@@ -155,12 +163,23 @@ class _BucketSums:
         self.seconds = np.concatenate((days.seconds, hours.seconds, columns[:, 1]))
         self.lafmax = np.concatenate((days.lafmax, hours.lafmax, columns[:, 2]))
         self.first_minute = days.key.size + hours.key.size
+        self.start = start.astype(np.float64)
+        self.kept = np.ones(self.bucket.size, dtype=bool)
+
+    def apply(self, ranges: RangeCells) -> None:
+        """Leave out the cells an exclusion covers (their energy and seconds zeroed, not
+        counted) and add the offsets to the others."""
+        states = ranges.apply(self.bucket, self.start, self.seconds)
+        self.kept = states.kept
+        self.energy = np.where(self.kept, states.energies(self.energy), 0.0)
+        self.seconds = np.where(self.kept, self.seconds, 0.0)
+        self.lafmax = np.where(self.kept, states.levels(self.lafmax), np.nan)
 
     def buckets(self) -> Buckets:
-        if self.bucket.size == 0:
+        if not self.kept.any():
             return Buckets.empty()
         n, bucket = self.n, self.bucket
-        count = np.bincount(bucket, minlength=n)
+        count = np.bincount(bucket[self.kept], minlength=n)
         index = np.flatnonzero(count)
         total_s = sum_by(bucket, self.seconds, n)
         peak = np.full(n, np.nan)
@@ -169,11 +188,12 @@ class _BucketSums:
         offset = 0
         for _, cells in self.tiers:  # a bucket that is one day or hour takes its stored levels
             own = bucket[offset : offset + cells.key.size]
-            alone = count[own] == 1
+            alone = (count[own] == 1) & self.kept[offset : offset + cells.key.size]
             exceedance[own[alone]] = cells.exceedance[alone]
             offset += cells.key.size
         merged = count > 1
-        merged[bucket[self.first_minute :]] = True  # minutes always merge their histograms
+        minutes = self.kept[self.first_minute :]
+        merged[bucket[self.first_minute :][minutes]] = True  # minutes merge their histograms
         if merged.any():
             exceedance[merged] = self._merged_levels(merged, total_s)[merged]
         return Buckets(
@@ -186,7 +206,7 @@ class _BucketSums:
 
     def _merged_levels(self, merged: npt.NDArray[np.bool_], total_s: FloatArray) -> FloatArray:
         """Exceedance levels per bucket from the histograms of the ``merged`` buckets' cells."""
-        wanted = merged[self.bucket]
+        wanted = merged[self.bucket] & self.kept
         hists: list[bytes] = []
         groups: list[IntArray] = []
         offset = 0
@@ -198,8 +218,9 @@ class _BucketSums:
                 hists.extend(row[0] for row in found)
                 groups.append(self.bucket[offset : offset + cells.key.size][own])
             offset += cells.key.size
-        hists.extend(self.minute_hists)
-        groups.append(self.bucket[self.first_minute :])
+        minutes = self.kept[self.first_minute :]
+        hists.extend(h for h, kept in zip(self.minute_hists, minutes, strict=True) if kept)
+        groups.append(self.bucket[self.first_minute :][minutes])
         item, bins, ms = decode_hists(hists)
         group, merged_bins, merged_ms = merge_hists(np.concatenate(groups)[item], bins, ms, self.n)
         return hist_exceedance(self.n, group, merged_bins, merged_ms, total_s)

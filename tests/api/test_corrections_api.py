@@ -1,8 +1,8 @@
 """``/api/v1/corrections`` on real SQLite files: staff add, list, read and withdraw corrections
-(the audit log); bad requests are 4xx with a reason, never 500; the daily indicators change by
-hand-computed amounts at once and change back on withdrawal, while the levels stay as
-measured; a correction made outside the API reaches the indicators within the registry's cache
-window; trial answers and the report cite the corrections. Access per role is in
+(the audit log); bad requests are 4xx with a reason, never 500; the daily indicators and the
+levels change by hand-computed amounts at once and change back on withdrawal (the levels as
+measured on request); a correction made outside the API reaches the indicators within the
+registry's cache window; trial answers and the report cite the corrections. Access per role is in
 ``test_role_matrix.py``."""
 
 from __future__ import annotations
@@ -181,17 +181,18 @@ def test_an_evening_offset_lowers_levening_and_lden_by_hand_computed_amounts(api
     """Steady 60 dB. Before: Lday = Levening = Lnight = 60, Lden = 10·log10((12·10^6 +
     3·10^6.5 + 9·10^7)/24) = 66.67 dB. With -3 dB over the evening (19-22 local): Levening
     57.00 and Lden = 10·log10((12·10^6 + 3·10^6.2 + 9·10^7)/24) = 66.48 dB, at once (the
-    cached answer is not served). Withdrawn: back to 66.67. The levels stay as measured."""
+    cached answer is not served). Withdrawn: back to 66.67. The levels of those hours carry
+    the offset too (57.00 dB), and are 60.00 dB as measured."""
     assert (day_of(api)["levening"], day_of(api)["lden"]) == (60.0, 66.67)
     made = add(api)
     corrected = day_of(api)
     assert (corrected["lday"], corrected["levening"], corrected["lnight"]) == (60.0, 57.0, 60.0)
     assert corrected["lden"] == 66.48
-    levels = api.client.get(
-        f"/api/v1/sensors/{SENSOR}/levels",
-        params={"start": local(19), "end": local(22), "every": "1h"},
-    ).json()
-    assert [p["laeq"] for p in levels["points"]] == [60.0, 60.0, 60.0]
+    url, hours = f"/api/v1/sensors/{SENSOR}/levels", {"start": local(19), "end": local(22)}
+    levels = api.client.get(url, params={**hours, "every": "1h"}).json()
+    assert [p["laeq"] for p in levels["points"]] == [57.0, 57.0, 57.0]
+    measured = api.client.get(url, params={**hours, "every": "1h", "as_measured": "true"}).json()
+    assert [p["laeq"] for p in measured["points"]] == [60.0, 60.0, 60.0]
     api.client.post(f"{URL}/{made['id']}/withdraw", json={"reason": "no"}, headers=api.staff)
     assert (day_of(api)["levening"], day_of(api)["lden"]) == (60.0, 66.67)
 

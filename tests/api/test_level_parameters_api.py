@@ -1,5 +1,6 @@
-"""Refused parameters of ``/api/v1/sensors/{id}/levels``: each bad ``start``, ``end`` or ``every``
-is a 4xx with a readable detail, and random parameters and sensor ids never cause a server error.
+"""Refused parameters of ``/api/v1/sensors/{id}/levels``: each bad ``start``, ``end``, ``every``,
+``weather`` or ``as_measured`` is a 4xx with a readable detail, and random parameters and sensor
+ids never cause a server error.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ BAD_LEVELS = [
     ({"every": "2m"}, 422, "every: must be one of 1s, 1m, 5m, 15m, 1h, 1d"),
     ({"every": ""}, 422, "every: must be one of 1s, 1m, 5m, 15m, 1h, 1d"),
     ({"every": "1M"}, 422, "every: must be one of"),
+    ({"weather": "ignore"}, 422, "weather: input should be 'exclude' or 'include'"),
+    ({"as_measured": "perhaps"}, 422, "as_measured:"),
     ({"start": "yesterday"}, 422, "start: 'yesterday' is not an RFC 3339 time"),
     ({"start": "2026-03-02T12:00:00"}, 422, "start: '2026-03-02T12:00:00' has no UTC offset"),
     ({"end": "2026-03-02 12:00"}, 422, "end: '2026-03-02 12:00' is not an RFC 3339 time"),
@@ -102,11 +105,15 @@ def fuzz_client(tmp_path_factory) -> Iterator[TestClient]:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(start=query_values(), end=query_values(), every=query_values())
-def test_random_parameters_never_cause_a_server_error(fuzz_client, start, end, every):
-    params = {
-        k: v for k, v in {"start": start, "end": end, "every": every}.items() if v is not None
-    }
+@given(
+    start=query_values(),
+    end=query_values(),
+    every=query_values(),
+    weather=st.none() | st.sampled_from(["exclude", "include", "x"]),
+)
+def test_random_parameters_never_cause_a_server_error(fuzz_client, start, end, every, weather):
+    chosen = {"start": start, "end": end, "every": every, "weather": weather}
+    params = {k: v for k, v in chosen.items() if v is not None}
     response = fuzz_client.get(
         "/api/v1/sensors/vb-road-1/levels", params=params, headers=staff(fuzz_client)
     )

@@ -54,6 +54,7 @@ def test_levels_per_minute(levels_lab):
             "l50": 60.0,
             "l90": 60.0,
             "coverage": 1.0,
+            "excluded_s": 0.0,
         },
         {
             "t": rfc3339(T0 + 60),
@@ -63,8 +64,11 @@ def test_levels_per_minute(levels_lab):
             "l50": 70.0,
             "l90": 70.0,
             "coverage": 1.0,
+            "excluded_s": 0.0,
         },
     ]
+    assert (body["weather"], body["as_measured"]) == ("exclude", False)
+    assert body["excluded_s"] == {"correction": 0.0, "annotation": 0.0, "weather": 0.0}
 
 
 def test_levels_say_why_percentiles_are_missing_for_long_readings(lab):

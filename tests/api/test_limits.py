@@ -45,12 +45,15 @@ def test_json_depth_counts_nesting_outside_strings(body: bytes, depth: int) -> N
 
 def test_costs_count_rows_read_and_points_answered() -> None:
     """A day at 1s: 86,400 readings and 86,401 points; at 15m: 1,440 minute cells, 97 points;
-    at 1h: 24 hourly cells, 25 points. Seven days of events: 604,800 s plus 600 s before and
-    900 s after. Seven dates of indicators: eight days of hourly cells, seven rows."""
+    at 1h: 24 hourly cells, 25 points, and 60 minutes more for each of 3 hours an exclusion's
+    edge cuts (at 15m the minutes are read anyway). Seven days of events: 604,800 s plus 600 s
+    before and 900 s after. Seven dates of indicators: eight days of hourly cells, seven rows."""
     day = T0 + timedelta(days=1)
     assert levels_cost(T0, day, Every.S1) == Cost(86_400, 86_401)
     assert levels_cost(T0, day, Every.M15) == Cost(1_440, 97)
     assert levels_cost(T0, day, Every.H1) == Cost(24, 25)
+    assert levels_cost(T0, day, Every.H1, cut_hours=3) == Cost(24 + 180, 25)
+    assert levels_cost(T0, day, Every.M15, cut_hours=3) == Cost(1_440, 97)
     assert events_cost(T0, T0 + timedelta(days=7), 600.0, 900.0) == Cost(606_300, 0)
     assert indicators_cost(date(2026, 3, 2), date(2026, 3, 9)) == Cost(192, 7)
     assert Cost(10, 5).units == 15

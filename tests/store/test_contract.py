@@ -23,10 +23,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from support.http_fake import RecordingServer
 from support.influx_fake import FakeInflux
 
+from noiselab.analysis.buckets import Every
+from noiselab.analysis.corrections import RangeCorrection
+from noiselab.errors import QueryError
 from noiselab.model import Reading, Spectrum
 from noiselab.store.base import ReadingStore, WriteResult
 from noiselab.store.sqlite import SqliteStore
@@ -361,3 +365,104 @@ def test_spectra_and_levels_compare_at_the_stored_precision(history_store):
     louder = Reading("a", S, 60.12, 1.0, spectrum=Spectrum((500.0, 1000.0), (48.25, 51.6)))
     (conflict,) = history_store.write([louder], S + 3).conflicts
     assert "spectrum stored 2 bands, LZeq [48.25, 51.5]" in conflict.detail()
+
+
+@pytest.fixture(params=["sqlite", "sqlite-compacted", "influxdb-fake", "influxdb"])
+def sums_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingStore]:
+    yield from _opened(request.param, tmp_path)
+
+
+def test_minute_sums_add_the_minutes_starting_in_each_span(sums_store):
+    """One-minute readings at 12:00, 12:01 and 12:02 (60, 70, 50 dB; LAFmax 65, 75, 55) and
+    13:05 (80 dB, LAFmax 85). A minute counts in the span its start lies in:
+
+    * [12:00:30, 12:02): the minute 12:01 only: 70 dB, 60 s, LAFmax 75;
+    * [12:02, 13:06): 12:02 and 13:05: 10·log10((60·10^5 + 60·10^8) / 120) = 76.99 dB, 120 s,
+      LAFmax 85;
+    * [13:10, 13:20): nothing, so no row."""
+    levels = [(0, 60.0), (1, 70.0), (2, 50.0), (65, 80.0)]
+    sums_store.write(
+        [Reading("a", S + 60 * m, level, 60.0, level + 5) for m, level in levels], S + 3 * 3600
+    )
+    spans = np.array([[S + 30, S + 120], [S + 120, S + 66 * 60], [S + 70 * 60, S + 80 * 60]])
+    sums = sums_store.minute_sums("a", spans[:, 0], spans[:, 1])
+    assert sums.ts.tolist() == [S + 30, S + 120]
+    assert sums.duration.tolist() == [60.0, 120.0]
+    assert [round(v, 2) for v in sums.laeq.tolist()] == [70.0, round(_level((50, 60), (80, 60)), 2)]
+    assert round(sums.laeq[1], 2) == 76.99
+    assert sums.lafmax.tolist() == [75.0, 85.0]
+    assert len(sums_store.minute_sums("a", np.zeros(0), np.zeros(0))) == 0
+
+
+def test_minute_sums_of_overlapping_readings_do_not_reach_past_their_span(sums_store):
+    """60-s readings from 12:00:00 and 12:00:30 (both 60 dB): the minute 12:00 holds 90 s, the
+    span [12:00, 12:01) gives two rows of 45 s from 12:00, the energy of all 90 s."""
+    sums_store.write([Reading("a", S, 60.0, 60.0), Reading("a", S + 30, 60.0, 60.0)], S + 120)
+    sums = sums_store.minute_sums("a", np.array([S]), np.array([S + 60]))
+    assert sums.ts.tolist() == [S, S]
+    assert sums.duration.tolist() == [45.0, 45.0]
+    assert [round(v, 9) for v in sums.laeq.tolist()] == [60.0, 60.0]
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [([S, S + 30], [S + 60, S + 90]), ([S + 60], [S]), ([S], [S + 60, S + 120])],
+    ids=["overlapping", "empty", "unequal"],
+)
+def test_minute_sums_refuse_spans_that_overlap_are_empty_or_unpaired(sums_store, starts, ends):
+    with pytest.raises(QueryError):
+        sums_store.minute_sums("a", np.array(starts), np.array(ends))
+
+
+def _half_and_half(store: ReadingStore) -> None:
+    """12:00-13:00 UTC in 1-s readings: 70 dB (LAFmax 75) for 30 minutes, then 60 dB (65)."""
+    store.write(
+        [
+            Reading("a", S + i, 70.0 if i < 1800 else 60.0, 1.0, 75.0 if i < 1800 else 65.0)
+            for i in range(3600)
+        ],
+        S + 3600,
+    )
+
+
+def test_valid_levels_leave_the_excluded_minutes_out_of_every_value(sums_store):
+    """Weather excludes 12:00-12:30. The hour: 60.00 dB over the 1,800 s kept (coverage 0.5),
+    LAFmax 65, L10 = L50 = L90 = 60.0, 1,800 s left out; as measured it is
+    10·log10((10^7 + 10^6) / 2) = 67.40 dB, LAFmax 75, L10 70. In 15-minute buckets the first
+    two are left out whole (counted, not returned)."""
+    _half_and_half(sums_store)
+    weather = (RangeCorrection(S, S + 1800, "exclude", cause="weather"),)
+    end = T0 + timedelta(hours=1)
+    (hour,) = sums_store.valid_levels("a", T0, end, Every.H1, CPH, ranges=weather).points
+    assert (round(hour.laeq, 2), hour.coverage, hour.lafmax) == (60.0, 0.5, 65.0)
+    assert (hour.l10, hour.l50, hour.l90, hour.excluded_s) == (60.0, 60.0, 60.0, 1800.0)
+    (measured,) = sums_store.levels("a", T0, end, "1h")
+    assert (round(measured.laeq, 2), measured.lafmax, measured.l10) == (67.40, 75.0, 70.0)
+    assert measured.excluded_s == 0.0
+    quarters = sums_store.valid_levels("a", T0, end, Every.M15, CPH, ranges=weather)
+    assert [p.t for p in quarters.points] == [T0 + timedelta(minutes=m) for m in (30, 45)]
+    assert [p.excluded_s for p in quarters.points] == [0.0, 0.0]
+    assert quarters.excluded_s == {"correction": 0.0, "annotation": 0.0, "weather": 1800.0}
+    seconds = sums_store.valid_levels(
+        "a", T0 + timedelta(minutes=29), T0 + timedelta(minutes=31), Every.S1, CPH, ranges=weather
+    )
+    assert len(seconds.points) == 60
+    assert seconds.points[0].t == T0 + timedelta(minutes=30)
+    assert seconds.excluded_s["weather"] == 60.0
+
+
+def test_valid_levels_shift_by_an_offset_and_drop_percentiles_where_it_begins(sums_store):
+    """-3 dB on 12:00-12:30 (a correction found the microphone 3 dB high). The hour:
+    10·log10((10^6.7 + 10^6) / 2) = 64.78 dB, LAFmax 72; the offset begins inside no bucket
+    but ends inside the hour, so its L10/L50/L90 are left out (``offset_cut`` 1). The first
+    15-minute bucket lies wholly under the offset: 67.00 dB, L10 = L90 = 67.0 exactly."""
+    _half_and_half(sums_store)
+    offset = (RangeCorrection(S, S + 1800, "offset", -3.0),)
+    end = T0 + timedelta(hours=1)
+    answer = sums_store.valid_levels("a", T0, end, Every.H1, CPH, ranges=offset)
+    (hour,) = answer.points
+    assert (round(hour.laeq, 2), hour.lafmax, hour.l10, hour.coverage) == (64.78, 72.0, None, 1.0)
+    assert answer.offset_cut == 1
+    quarters = sums_store.valid_levels("a", T0, end, Every.M15, CPH, ranges=offset).points
+    assert (round(quarters[0].laeq, 2), quarters[0].l10, quarters[0].l90) == (67.0, 67.0, 67.0)
+    assert (round(quarters[3].laeq, 2), quarters[3].l10) == (60.0, 60.0)

@@ -38,6 +38,7 @@ from support.http_fake import Answer, RecordingServer
 from support.influx_fake import FakeInflux
 from support.paths import DATA
 
+from noiselab.analysis.corrections import RangeCorrection
 from noiselab.config import parse_mqtt_url
 from noiselab.errors import (
     ConfigError,
@@ -444,7 +445,9 @@ def test_a_conflicting_shorter_reading_leaves_point_and_rollups_alone(influx, tm
     [
         ("1h", "Europe/Copenhagen", ["noise_1h"]),
         ("1d", "Europe/Copenhagen", ["noise_1h"]),
-        ("1d", "Asia/Kolkata", ["noise_1h", "noise_1m"]),  # midnight 18:30 UTC splits an hour
+        # Each local midnight (18:30 UTC) splits an hour: the minutes of the three such hours
+        # of the buckets are read range by range, not the days of minutes between them.
+        ("1d", "Asia/Kolkata", ["noise_1h", "noise_1m", "noise_1m", "noise_1m"]),
         ("15m", "Europe/Copenhagen", ["noise_1m"]),
     ],
 )
@@ -463,6 +466,30 @@ def test_levels_from_hours_equal_levels_from_minutes(influx, tmp_path, every, zo
         for r in influx.requests_since(seen)
     ]
     assert read == measurements
+
+
+def test_levels_with_spans_far_apart_read_only_the_minutes_of_the_hours_they_cut(influx):
+    """Hourly 60-s readings over eight days and two weather spans a week apart, each inside
+    one hour: a week of ``1d`` levels reads ``noise_1h`` and then the minutes of the two cut
+    hours, one hour each, not the week of minutes between them (nor the hull of the runs),
+    and ``minute_sums`` of the same two hours reads the same two ranges."""
+    t0 = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    influx.store.write([Reading("a", t0 + 3600 * h, 60.0, 60.0) for h in range(8 * 24)], t0)
+    cut = (t0 + 3600, t0 + 7 * 86_400 + 3600)
+    ranges = [RangeCorrection(h + 600, h + 1200, "exclude", cause="weather") for h in cut]
+    start, end = datetime.fromtimestamp(t0, UTC), datetime.fromtimestamp(t0 + 8 * 86_400, UTC)
+    seen = len(influx.server.requests)
+    found = influx.store.valid_levels("a", start, end, "1d", ZoneInfo("UTC"), ranges=ranges)
+    assert [p.excluded_s for p in found.points][:2] == [0.0, 0.0]  # the readings start at :00
+    read = [json.loads(r.body)["query"] for r in influx.requests_since(seen)]
+    assert ['"noise_1h"' in q for q in read] == [True, False, False]
+    spans = [re.search(r"range\(start: (\S+), stop: (\S+)\)", q).groups() for q in read[1:]]
+    expected = [tuple(flux_time(h + d) for d in (0, 3600)) for h in cut]
+    assert spans == expected
+    seen = len(influx.server.requests)
+    influx.store.minute_sums("a", np.array(cut), np.array(cut) + 3600)
+    read = [json.loads(r.body)["query"] for r in influx.requests_since(seen)]
+    assert [re.search(r"range\(start: (\S+), stop: (\S+)\)", q).groups() for q in read] == expected
 
 
 def test_hour_series_reads_noise_1h_and_equals_the_minutes(influx, tmp_path):

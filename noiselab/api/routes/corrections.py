@@ -1,13 +1,13 @@
 """``/api/v1/corrections``: staff corrections of stored history and their audit log. Staff and
 admin keys only (no key 401, a vendor key 403).
 
-A correction never changes a stored reading: it is an overlay that the daily indicators and
-the trial evaluations apply (an excluded range, or an offset in dB), while the levels and
-every raw time series stay as measured. Corrections are never edited or deleted; one can be
-withdrawn once, with a reason (a second withdrawal answers 409). Who acted is the key's name
-and id. The list is the audit log, oldest first: pass the last ``id`` of a page as
-``after_id`` for the next one (the ``X-Next-After-Id`` header carries it when the page was
-full).
+A correction never changes a stored reading: it is an overlay that the daily indicators, the
+levels (unless asked ``as_measured``) and the trial evaluations apply (an excluded range, or an
+offset in dB), while every raw time series stays as measured. Corrections are never edited
+or deleted; one can be withdrawn once, with a reason (a second withdrawal answers 409). Who
+acted is the key's name and id. The list is the audit log, oldest first: pass the last ``id``
+of a page as ``after_id`` for the next one (the ``X-Next-After-Id`` header carries it when the
+page was full).
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ corrections (an excluded range left out, an offset added to its levels), excludi
 annotations and, unless ``weather=include``, the minutes its weather station found outside the
 conditions of ISO 1996-2; hours an edge cuts are read per minute. Each date says how many
 measured seconds each cause left out, and the answer lists the "calibration uncertain" spans.
-The stored readings, and the ``levels`` of the same sensor, stay as measured.
+The stored readings stay as measured; the ``levels`` of the same sensor apply the same validity
+(unless asked ``as_measured``).
 
 Each date's indicators are kept (:class:`~noiselab.api.day_cache.DayCache`) for ``SETTLED_S``
 seconds, or ``FRESH_S`` for yesterday and later, per sensor and set of corrections and
@@ -66,9 +67,10 @@ from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
 from noiselab.api.settings import ApiSettings
 from noiselab.api.ttl_cache import TtlCache
-from noiselab.model import rfc3339, utc
+from noiselab.api.validity_json import validity_json
+from noiselab.model import rfc3339
 from noiselab.store.base import ReadingStore
-from noiselab.validity import SensorValidity, Span
+from noiselab.validity import SensorValidity
 from noiselab.validity.daily import DailyPlan, ValidDay, daily_indicators
 
 __all__ = ["MAX_DAYS", "router"]
@@ -86,8 +88,6 @@ SETTLED_S = float(PUBLIC_SETTLED_S)
 """How long those of earlier dates are reused, s. Both are the ``max-age`` public clients may
 already keep such answers for, so late or re-delivered data shows within the same bound."""
 DEFAULT_DAYS = 7
-MAX_SPANS_LISTED = 500
-"""Exclusion and calibration spans listed in one answer (their seconds are all counted)."""
 GUIDELINE_NOTE = (
     "Guideline values (Miljøstyrelsen) refer to the yearly average Lden and are not binding "
     "limits; over a shorter range the energetic mean of the daily Lden is an indication."
@@ -208,23 +208,9 @@ def _encode(
         "periods": _periods_json(settings.day, settings.evening, settings.night),
         "guideline": _guideline_json(source, days),
         "days": [_day_json(day, settings.tz) for day in days],
-        "weather": valid.weather,
-        "excluded_s": {cause: round(seconds, 3) for cause, seconds in totals.items()},
-        "exclusions": [_span_json(s) for s in valid.exclusions(t0, t1) if s.cause != "weather"][
-            :MAX_SPANS_LISTED
-        ],
-        "calibration_uncertain": [_span_json(s) for s in valid.flags(t0, t1)][:MAX_SPANS_LISTED],
+        **validity_json(valid, (t0, t1), totals, valid.weather),
     }
     return msgspec.json.encode(body)
-
-
-def _span_json(span: Span) -> dict[str, object]:
-    return {
-        "start": rfc3339(utc(span.start)),
-        "end": rfc3339(utc(span.end)),
-        "cause": span.cause,
-        "reason": span.reason,
-    }
 
 
 def _caches(request: Request, settings: ApiSettings) -> tuple[DayCache, TtlCache[bytes]]:

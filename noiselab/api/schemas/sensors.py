@@ -13,9 +13,13 @@ from pydantic import Field
 
 from noiselab.analysis.buckets import Every
 from noiselab.api.schemas.base import Out, UtcTime, with_example
+from noiselab.api.schemas.validity import SpanOut
 from noiselab.model import SensorSource
+from noiselab.validity import WeatherChoice
 
 __all__ = [
+    "LEFT_OUT_NOTE",
+    "OFFSET_NOTE",
     "PERCENTILES_NOTE",
     "LevelPointOut",
     "LevelsOut",
@@ -44,6 +48,7 @@ _POINT_EXAMPLE: dict[str, Any] = {
     "l50": 65.7,
     "l90": 61.2,
     "coverage": 1.0,
+    "excluded_s": 0.0,
 }
 
 
@@ -90,7 +95,15 @@ class LevelPointOut(Out):
     )
     l50: float | None = Field(description="Level exceeded 50 % of the measured time, dB; or null.")
     l90: float | None = Field(description="Level exceeded 90 % of the measured time, dB; or null.")
-    coverage: float = Field(description="Measured seconds over the bucket's real length.")
+    coverage: float = Field(
+        description="Measured seconds kept over the bucket's real length (seconds left out do "
+        "not count)."
+    )
+    excluded_s: float = Field(
+        0.0,
+        description="Measured seconds of the bucket left out (weather, excluding annotations, "
+        "corrections), which none of its values include; 0 with as_measured=true.",
+    )
 
 
 PERCENTILES_NOTE = (
@@ -101,14 +114,33 @@ PERCENTILES_NOTE = (
 )
 
 
+OFFSET_NOTE = (
+    "l10, l50 and l90 are null where a staff offset correction begins or ends inside a bucket: "
+    "they come from 0.1 dB histograms, which cannot be shifted against each other by any "
+    "offset; the bucket's laeq and lafmax include the offset exactly."
+)
+LEFT_OUT_NOTE = (
+    "Measured seconds were left out (excluded_s: weather outside the conditions of ISO 1996-2, "
+    "excluding annotations, staff corrections): no value of a bucket includes them, and a "
+    "bucket left out whole is not listed. weather=include keeps the weather; as_measured=true "
+    "gives the levels as stored."
+)
+
+
 class LevelsOut(Out):
-    """Levels of one sensor over ``[start, end)``; buckets without data are omitted."""
+    """Levels of one sensor over ``[start, end)``; buckets without data (or whose data was all
+    left out) are omitted."""
 
     model_config = with_example(
         sensor_id="vb-road-1",
         every="1h",
         start="2026-11-25T14:00:00Z",
         end="2026-11-25T15:00:00Z",
+        as_measured=False,
+        weather="exclude",
+        excluded_s={"correction": 0.0, "annotation": 0.0, "weather": 0.0},
+        exclusions=[],
+        calibration_uncertain=[],
         points=[_POINT_EXAMPLE],
         notes=[],
     )
@@ -117,7 +149,33 @@ class LevelsOut(Out):
     every: Every
     start: UtcTime
     end: UtcTime
+    as_measured: bool = Field(
+        False,
+        description="true: the stored levels, nothing corrected or left out; false: the "
+        "sensor's corrections, excluding annotations and the weather choice applied.",
+    )
+    weather: WeatherChoice = Field(
+        "exclude",
+        description="exclude: minutes measured in wind above 5 m/s at the microphone or in "
+        "rain are left out (ISO 1996-2, the default); include: kept.",
+    )
+    excluded_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Measured seconds left out over the range, by cause: weather, annotation "
+        "(a staff annotation that excludes), correction (a staff correction).",
+    )
+    exclusions: list[SpanOut] = Field(
+        default_factory=list,
+        description="The staff annotations that left data out of the range (weather spans are "
+        "counted in excluded_s, not listed; corrections are at /api/v1/corrections).",
+    )
+    calibration_uncertain: list[SpanOut] = Field(
+        default_factory=list,
+        description="Spans of the range between two calibrations that drifted more than "
+        "0.5 dB apart: the levels there are calibration uncertain (flagged, not left out).",
+    )
     points: list[LevelPointOut]
     notes: list[str] = Field(
-        description="Why values are missing, e.g. why L10/L50/L90 are null for some buckets."
+        description="Why values are missing, e.g. why L10/L50/L90 are null for some buckets, "
+        "and whether measured seconds were left out."
     )
