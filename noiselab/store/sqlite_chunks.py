@@ -39,6 +39,7 @@ from noiselab.store.chunk_codec import (
     decode_readings,
     encode_chunk,
 )
+from noiselab.store.chunk_sums import encode_sums
 from noiselab.store.sqlite_tiers import HOUR_MS
 
 __all__ = [
@@ -124,6 +125,7 @@ _SHARES = {
     "hist_1h": "SELECT sensor_id, sum(length(hist)) FROM hist_1h GROUP BY sensor_id",
     "hist_1d": "SELECT sensor_id, sum(length(hist)) FROM hist_1d GROUP BY sensor_id",
     "chunks": "SELECT sensor_id, sum(length(data)) FROM chunks GROUP BY sensor_id",
+    "minute_sums": "SELECT sensor_id, sum(length(data)) FROM minute_sums GROUP BY sensor_id",
     "sensor_state": "SELECT sensor_id, 1 FROM sensor_state",
 }
 
@@ -194,6 +196,7 @@ def thaw(
             ((sensor_id, *row) for row in minutes.rows()),
         )
         conn.execute("DELETE FROM chunks WHERE sensor_id = ? AND hour = ?", (sensor_id, hour))
+        conn.execute("DELETE FROM minute_sums WHERE sensor_id = ? AND hour = ?", (sensor_id, hour))
         thawed += 1
     return thawed
 
@@ -269,11 +272,16 @@ def compact_hour(conn: sqlite3.Connection, sensor_id: str, hour: int) -> ChunkSt
     if not rows and not minutes:
         return None
     readings = ChunkReadings.from_rows(rows)
-    data = encode_chunk(readings, ChunkMinutes.from_rows(minutes))
+    columns = ChunkMinutes.from_rows(minutes)
+    data = encode_chunk(readings, columns)
     reach = int(np.max(readings.ts_ms + np.rint(readings.duration * 1000.0))) if rows else 0
     conn.execute(
         "INSERT INTO chunks VALUES (?, ?, ?, 0, ?, ?)",
         (sensor_id, hour, len(rows), max(reach, end_ms), data),
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO minute_sums VALUES (?, ?, ?)",
+        (sensor_id, hour, encode_sums(hour, columns)),
     )
     conn.execute(
         "DELETE FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?",

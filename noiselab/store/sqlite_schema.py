@@ -43,6 +43,11 @@ Version 3 adds the coarser tiers and compact storage, and fills the tiers from `
 
 Version 4 adds ``weather``: the observations of weather stations, one row per
 ``(station_id, ts_ms)`` (see ``noiselab.store.sqlite_weather``).
+
+Version 5 adds ``minute_sums``: per ``(sensor_id, hour)`` of a chunk written since, its
+minutes' energy, seconds and LAFmax alone (``noiselab.store.chunk_sums``), so that summing the
+minutes of many hours (the hours an exclusion cuts) decodes no chunk. Written and removed with
+its chunk; an older chunk without one is decoded instead.
 """
 
 from __future__ import annotations
@@ -124,6 +129,13 @@ def _fill_tiers(conn: sqlite3.Connection) -> None:
         for part in np.array_split(hours, max(1, -(-hours.size // _BACKFILL_HOURS))):
             tiers.hours_changed(sensor_id, part)
 
+
+MINUTE_SUMS_TABLE = """CREATE TABLE IF NOT EXISTS minute_sums (
+    sensor_id TEXT    NOT NULL,
+    hour      INTEGER NOT NULL,
+    data      BLOB    NOT NULL,
+    PRIMARY KEY (sensor_id, hour)
+) WITHOUT ROWID"""
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
@@ -212,6 +224,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         _fill_tiers,
     ),
     (WEATHER_TABLE,),
+    (MINUTE_SUMS_TABLE,),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,10 +3,12 @@ read.
 
 The hot minutes (``rollup_1m``) are summed by SQLite itself: one statement walks the spans
 and, for each, the primary key's range of its minutes, so a year of weather spans costs one
-statement and no Python per minute. The compacted hours among the spans' hours are
-read in one more statement and their minutes decoded without their readings or histograms
-(:func:`noiselab.store.chunk_codec.decode_minute_sums`); an hour's minutes are either hot or in
-its chunk, never both (:mod:`noiselab.store.sqlite_chunks`).
+statement and no Python per minute. The compacted hours among the spans' hours are read in one
+more statement from the sums kept beside their chunks (``minute_sums``,
+:mod:`noiselab.store.chunk_sums`: a few microseconds an hour); a chunk written before those
+existed has its minutes decoded without their readings or histograms
+(:func:`noiselab.store.chunk_codec.decode_minute_sums`, some 0.2 ms an hour). An hour's minutes
+are either hot or in its chunk, never both (:mod:`noiselab.store.sqlite_chunks`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.store.chunk_codec import decode_minute_sums
+from noiselab.store.chunk_sums import decode_sums
 from noiselab.store.span_sums import SpanSums, minute_bounds
 
 __all__ = ["span_sums"]
@@ -31,6 +34,10 @@ _HOT = (
     " FROM temp.minute_spans AS s CROSS JOIN rollup_1m AS r"
     " WHERE r.sensor_id = ? AND r.minute >= s.first AND r.minute < s.stop"
     " GROUP BY s.k"
+)
+_SUMS = (
+    "SELECT hour, data FROM minute_sums"
+    " WHERE sensor_id = ? AND hour IN (SELECT value FROM json_each(?))"
 )
 _CHUNKS = "SELECT data FROM chunks WHERE sensor_id = ? AND hour IN (SELECT value FROM json_each(?))"
 
@@ -61,11 +68,15 @@ def span_sums(
         table = np.array(rows, dtype=np.float64)  # a NULL maximum becomes NaN
         key = table[:, 0].astype(np.int64)
         hot.energy[key], hot.seconds[key], hot.lafmax[key] = table[:, 1:].T
-    hours = _hours(first, end)
-    blobs = conn.execute(_CHUNKS, (sensor_id, json.dumps(hours.tolist()))).fetchall()
-    if not blobs:
+    hours = _hours(first, end).tolist()
+    kept = conn.execute(_SUMS, (sensor_id, json.dumps(hours))).fetchall()
+    columns = [decode_sums(hour, blob) for hour, blob in kept]
+    older = sorted(set(hours) - {hour for hour, _ in kept})
+    if older:
+        blobs = conn.execute(_CHUNKS, (sensor_id, json.dumps(older))).fetchall()
+        columns += [decode_minute_sums(blob) for (blob,) in blobs]
+    if not columns:
         return hot
-    columns = [decode_minute_sums(blob) for (blob,) in blobs]
     minute_s = np.concatenate([c[0] for c in columns]) * 60.0
     energy, seconds, lafmax = (np.concatenate([c[k] for c in columns]) for k in (1, 2, 3))
     cold = SpanSums.of_minutes((starts, ends), minute_s, (energy, seconds, lafmax))

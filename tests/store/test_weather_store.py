@@ -17,6 +17,7 @@ from noiselab.store.base import ReadingStore
 from noiselab.store.influx import InfluxStore
 from noiselab.store.influx_lines import weather_line, weather_payload
 from noiselab.store.sqlite import SqliteStore
+from noiselab.store.sqlite_schema import SCHEMA_VERSION
 from noiselab.store.weather_base import WeatherConflict, classify_weather
 
 T0 = 1_795_600_800.0  # 2026-11-25T10:00:00Z
@@ -116,7 +117,7 @@ def test_a_version_3_file_gets_the_weather_table(tmp_path):
         assert store.write_weather([obs(0)], T0).inserted == 1
         assert len(store.series("s-1", START, START + timedelta(minutes=1))) == 1
     with closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_exact_line_protocol():
