@@ -95,7 +95,10 @@ def level_around(store: ReadingStore, sensor_id: str, ts: datetime) -> tuple[flo
     """``(laeq, coverage)`` of ``sensor_id`` over the window around ``ts``: the energetic mean
     (dB) of the measured minutes, ``None`` without any, and measured seconds / 900."""
     start, end = window_around(ts)
-    series = store.minute_series(sensor_id, start, end)
+    # The window's minutes summed by the store (one span): no compacted chunk decoded.
+    series = store.minute_sums(
+        sensor_id, np.array([start.timestamp()]), np.array([end.timestamp()])
+    )
     measured = series.duration > 0
     if not measured.any():
         return None, 0.0

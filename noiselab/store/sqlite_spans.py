@@ -20,7 +20,7 @@ import numpy as np
 
 from noiselab.analysis.arrays import FloatArray, IntArray
 from noiselab.store.chunk_codec import decode_minute_sums
-from noiselab.store.chunk_sums import decode_sums
+from noiselab.store.chunk_sums import decode_many
 from noiselab.store.span_sums import SpanSums, minute_bounds
 
 __all__ = ["span_sums"]
@@ -70,7 +70,7 @@ def span_sums(
         hot.energy[key], hot.seconds[key], hot.lafmax[key] = table[:, 1:].T
     hours = _hours(first, end).tolist()
     kept = conn.execute(_SUMS, (sensor_id, json.dumps(hours))).fetchall()
-    columns = [decode_sums(hour, blob) for hour, blob in kept]
+    columns = [decode_many([h for h, _ in kept], [b for _, b in kept])] if kept else []
     older = sorted(set(hours) - {hour for hour, _ in kept})
     if older:
         blobs = conn.execute(_CHUNKS, (sensor_id, json.dumps(older))).fetchall()

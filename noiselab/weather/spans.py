@@ -49,19 +49,7 @@ class WeatherSpans:
 
     def __init__(self, meta: _Meta, *, keep: bool = False) -> None:
         self._meta = meta
-        self._kept: dict[tuple[str, datetime, datetime], list[WeatherExclusion]] | None = (
-            {} if keep else None
-        )
-
-    def _exclusions(
-        self, station_id: str, start: datetime, end: datetime
-    ) -> list[WeatherExclusion]:
-        if self._kept is None:
-            return self._meta.weather_exclusions.overlapping(station_id, start, end)
-        key = (station_id, start, end)
-        if key not in self._kept:
-            self._kept[key] = self._meta.weather_exclusions.overlapping(station_id, start, end)
-        return self._kept[key]
+        self._kept: dict[tuple[str, datetime, datetime], list[Span]] | None = {} if keep else None
 
     def spans(self, sensor_id: str, start: datetime, end: datetime) -> list[Span]:
         """The spans of ``sensor_id``'s station overlapping ``[start, end)`` (aware
@@ -74,9 +62,17 @@ class WeatherSpans:
         station_id = self._meta.weather.station_of(sensor_id)
         if station_id is None:
             return []
+        if self._kept is None:
+            return self._read(station_id, start, end)
+        key = (station_id, start, end)
+        if key not in self._kept:
+            self._kept[key] = self._read(station_id, start, end)
+        return list(self._kept[key])
+
+    def _read(self, station_id: str, start: datetime, end: datetime) -> list[Span]:
         lo, hi = start.timestamp(), end.timestamp()
         found = []
-        for exclusion in self._exclusions(station_id, start, end):
+        for exclusion in self._meta.weather_exclusions.overlapping(station_id, start, end):
             first = max(lo, exclusion.start.timestamp())
             last = min(hi, exclusion.end.timestamp())
             if first < last:
