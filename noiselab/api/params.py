@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException, Path
+from fastapi import HTTPException, Path, Query
 
 from noiselab.model import rfc3339
 
@@ -24,9 +24,19 @@ __all__ = [
     "LATEST",
     "MAX_ID",
     "RowId",
+    "WeatherParam",
     "parse_instant",
     "resolve_window",
 ]
+
+WeatherParam = Annotated[
+    Literal["exclude", "include"],
+    Query(
+        description="exclude (default, as ISO 1996-2 asks): data measured in wind above 5 m/s "
+        "at the microphone or in rain is left out; include: kept."
+    ),
+]
+"""The ``weather`` choice of every answer that applies a sensor's validity."""
 
 DEFAULT_SPAN = timedelta(hours=24)
 """The range of a query that names no ``start``: the 24 h before ``end``."""

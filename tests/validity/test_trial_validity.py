@@ -23,6 +23,20 @@ def at(hour: int, day: int = 10) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
+BARRIER = {
+    "name": "Barrier",
+    "vendor": "acme",
+    "treated": [TREATED],
+    "control": [CONTROL],
+    "before_start": at(0),
+    "before_end": at(12),
+    "after_start": at(12),
+    "after_end": at(0, day=11),
+    "hours": [],
+}
+"""The trial of both tests: the 10th before and after noon, local time."""
+
+
 def test_annotations_and_calibration_reach_the_trial_answer(tmp_path: Path) -> None:
     lab = ApiLab(tmp_path, now=datetime(2026, 2, 20, tzinfo=UTC).timestamp())
     lab.sensors(sensor(TREATED), sensor(CONTROL))
@@ -44,21 +58,7 @@ def test_annotations_and_calibration_reach_the_trial_answer(tmp_path: Path) -> N
                 )
             )
     with lab.client() as client:
-        trial = client.post(
-            "/api/v1/trials",
-            json={
-                "name": "Barrier",
-                "vendor": "acme",
-                "treated": [TREATED],
-                "control": [CONTROL],
-                "before_start": at(0),
-                "before_end": at(12),
-                "after_start": at(12),
-                "after_end": at(0, day=11),
-                "hours": [],
-            },
-            headers=staff,
-        )
+        trial = client.post("/api/v1/trials", json=BARRIER, headers=staff)
         assert trial.status_code == 201, trial.text
         url = f"/api/v1/trials/{trial.json()['id']}/evaluation"
         plain = EvaluationOut.model_validate(client.get(url, headers=vendor).json())
@@ -105,21 +105,7 @@ def test_weather_is_left_out_of_a_trial_unless_kept_and_the_report_says_so(tmp_p
         meta.weather_exclusions.merge("vb-weather", [span], 10.0)
     staff = lab.key("staff", "kommune").headers
     with lab.client() as client:
-        trial = client.post(
-            "/api/v1/trials",
-            json={
-                "name": "Barrier",
-                "vendor": "acme",
-                "treated": [TREATED],
-                "control": [CONTROL],
-                "before_start": at(0),
-                "before_end": at(12),
-                "after_start": at(12),
-                "after_end": at(0, day=11),
-                "hours": [],
-            },
-            headers=staff,
-        )
+        trial = client.post("/api/v1/trials", json=BARRIER, headers=staff)
         base = f"/api/v1/trials/{trial.json()['id']}"
         left = EvaluationOut.model_validate(client.get(f"{base}/evaluation", headers=staff).json())
         assert (left.weather, left.excluded_s["weather"]) == ("exclude", 1800.0)

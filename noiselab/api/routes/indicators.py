@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -61,7 +61,7 @@ from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.cost import indicators_cost
 from noiselab.api.day_cache import DayCache
 from noiselab.api.deps import SensorsDep, SettingsDep, StoreDep, ValidityDep
-from noiselab.api.params import parse_instant
+from noiselab.api.params import WeatherParam, parse_instant
 from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.indicators import IndicatorsOut
@@ -129,13 +129,7 @@ async def get_indicators(
             "local midnight); default today."
         ),
     ] = None,
-    weather: Annotated[
-        Literal["exclude", "include"],
-        Query(
-            description="exclude (default, as ISO 1996-2 asks): data measured in wind above "
-            "5 m/s at the microphone or in rain is left out; include: kept."
-        ),
-    ] = "exclude",
+    weather: WeatherParam = "exclude",
 ) -> Response:
     """Lday, Levening, Lnight, Lden, Ldn and LAeq,24h per local date in [start, end), with
     what was left out for weather, annotations and corrections."""

@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from noiselab.api.access import GUARDED, Staff
 from noiselab.api.cost import Cost, indicators_cost
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep
-from noiselab.api.params import MAX_ID
+from noiselab.api.params import MAX_ID, WeatherParam
 from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.reports import (
@@ -83,10 +83,7 @@ async def get_report(
     format: Annotated[
         Format, Query(description="html (default, charts inline), csv or pdf.")
     ] = "html",
-    weather: Annotated[
-        Literal["exclude", "include"],
-        Query(description="exclude (default, ISO 1996-2): wind and rain left out; include: kept."),
-    ] = "exclude",
+    weather: WeatherParam = "exclude",
     download: Annotated[
         bool, Query(description="1: send as an attachment (`Content-Disposition`).")
     ] = False,

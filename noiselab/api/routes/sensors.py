@@ -52,7 +52,7 @@ from noiselab.api.access import (
 from noiselab.api.auth import OptionalPrincipal
 from noiselab.api.cost import Cost, levels_cost
 from noiselab.api.deps import MetaDep, SensorsDep, SettingsDep, StoreDep, ValidityDep
-from noiselab.api.params import resolve_window
+from noiselab.api.params import WeatherParam, resolve_window
 from noiselab.api.read_gate import Offload, run_read
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.sensors import (
@@ -166,13 +166,7 @@ async def get_levels(
             "sensor any (default 1m)."
         ),
     ] = None,
-    weather: Annotated[
-        WeatherChoice,
-        Query(
-            description="exclude (default, as ISO 1996-2 asks): minutes measured in wind above "
-            "5 m/s at the microphone or in rain are left out of every value; include: kept."
-        ),
-    ] = "exclude",
+    weather: WeatherParam = "exclude",
     as_measured: Annotated[
         bool,
         Query(

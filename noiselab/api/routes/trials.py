@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from noiselab.analysis.buckets import Every
 from noiselab.api.access import Reader, Staff, cache_headers, unknown_trial, visible_trial
 from noiselab.api.deps import MetaDep, SettingsDep, StoreDep, ValidityDep
-from noiselab.api.params import parse_instant
+from noiselab.api.params import WeatherParam, parse_instant
 from noiselab.api.schemas.errors import ErrorOut
 from noiselab.api.schemas.trials import (
     BandEffectOut,
@@ -114,13 +114,7 @@ def evaluated_trial(
     principal: Reader,
     evaluations: EvaluationsDep,
     validity: ValidityDep,
-    weather: Annotated[
-        Literal["exclude", "include"],
-        Query(
-            description="exclude (default, as ISO 1996-2 asks): data measured in wind above "
-            "5 m/s at the microphone or in rain is left out; include: kept."
-        ),
-    ] = "exclude",
+    weather: WeatherParam = "exclude",
 ) -> TrialResult:
     """The (cached) evaluation of the trial in the path, if the caller may see the trial,
     with the corrections overlapping its sensors and periods and each sensor's validity
