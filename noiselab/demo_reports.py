@@ -84,17 +84,24 @@ class ReportWriter:
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.timeout_s
-        try:
-            while not self._caught_up():
-                if self.stop.wait(2.0) or time.monotonic() > deadline:
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                if self._caught_up():
+                    self._write()
                     return
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            for month in self.months:
-                page = self._get(f"/api/v1/reports/{month}", staff=True)
-                path = self.out_dir / f"noiselab-report-{month}-network.html"
-                path.write_bytes(page)
-                self.written.append(path)
-                print(f"  staff report  {path.resolve().as_uri()}  (open in a browser)", flush=True)
-        except (OSError, urllib.error.URLError, ValueError) as exc:
-            if not self.stop.is_set():
-                event(log, "demo report not written", level=logging.WARNING, error=str(exc))
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                # A busy API (503 from the heavy pool) or one still starting: try again.
+                event(log, "demo report not written yet", level=logging.DEBUG, error=str(exc))
+            self.stop.wait(2.0)
+        if not self.stop.is_set():
+            event(log, "demo reports not written", level=logging.WARNING, dir=str(self.out_dir))
+
+    def _write(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for month in self.months:
+            path = self.out_dir / f"noiselab-report-{month}-network.html"
+            if path in self.written:
+                continue
+            path.write_bytes(self._get(f"/api/v1/reports/{month}", staff=True))
+            self.written.append(path)
+            print(f"  staff report  {path.resolve().as_uri()}  (open in a browser)", flush=True)

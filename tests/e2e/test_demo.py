@@ -18,6 +18,8 @@ import pytest
 from noiselab.broker import free_port
 from noiselab.demo import DEMO_REPORT_TEXT
 
+MEASURED = "as_measured=true"
+
 
 def _get(url: str, headers: dict[str, str] | None = None) -> object:
     request = urllib.request.Request(url, headers=headers or {})
@@ -105,15 +107,17 @@ def test_demo_serves_backfilled_and_live_levels_and_stops_on_ctrl_c(tmp_path: Pa
         assert (data / "noisemap").is_dir()
 
         def minutes() -> list[dict[str, object]]:
-            body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m", staff)
+            # As measured: the demo's roadworks annotation excludes the Køge Bugt sensors'
+            # last 22 minutes of a 30-minute backfill (and its first live hours).
+            body = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1m&{MEASURED}", staff)
             points: list[dict[str, object]] = body["points"]  # type: ignore[index]
             return points if len(points) >= 30 else []
 
         points = _wait_for(minutes, 60)
         assert all(20 <= p["laeq"] <= 130 for p in points)  # type: ignore[index, operator]
-        first_live = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s", staff)
+        first_live = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s&{MEASURED}", staff)
         time.sleep(3)
-        later = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s", staff)
+        later = _get(f"{base}/api/v1/sensors/kbm-25m/levels?every=1s&{MEASURED}", staff)
         assert len(later["points"]) > len(first_live["points"])  # type: ignore[index]
         status = {s["id"]: s["status"] for s in _get(f"{base}/api/v1/sensors")}  # type: ignore[attr-defined]
         assert status["kbm-25m"] == "online"
