@@ -116,7 +116,11 @@ def build_report(
         if not chosen:
             raise LookupError(f"sensor {sensor_id!r} is not registered")
     start, end = _instants(period, plan)
-    parts = [_sensor_report(store, meta, validity, period, plan, s, weather) for s in chosen]
+    # Spans from the year before through the period, whose last night ends the next morning.
+    within = _instants(period.year_before(), plan)[0], end + timedelta(days=2)
+    parts = [
+        _sensor_report(store, meta, validity, (period, plan), s, weather, within) for s in chosen
+    ]
     alerts = _alerts(meta, sensor_id, start, end)
     citizens = _citizen_reports(store, meta, everyone, sensor_id, start, end)
     return Report(
@@ -144,17 +148,16 @@ def _sensor_report(  # noqa: PLR0917 - one sensor's inputs
     store: ReadingStore,
     meta: MetadataStore,
     validity: Validity,
-    period: ReportPeriod,
-    plan: DailyPlan,
+    when: tuple[ReportPeriod, DailyPlan],
     sensor: Sensor,
     weather: WeatherChoice,
+    within: tuple[datetime, datetime],
 ) -> SensorReport:
+    """One sensor's part; ``within`` the instants its validity spans are read over."""
+    period, plan = when
     ranges = [c.as_range() for c in meta.corrections.active(sensor.id)]
-    # Spans of the year before through the period, whose last night ends the next morning
-    # (the whole history is not needed).
-    before = period.year_before()
-    within = _instants(before, plan)[0], _instants(period, plan)[1] + timedelta(days=2)
     valid = validity.for_sensor(sensor.id, ranges, weather, within)
+    before = period.year_before()
     source = sensor.source or "background"
     guideline = guideline_for(source)
     lafmax_guideline = classify(source).lmax_guideline
@@ -228,13 +231,13 @@ def _citizen_reports(  # noqa: PLR0917 - the deployment and the scope
     each with the nearest sensor's level; the levels of the first :data:`MAX_LISTED` only."""
     entries: list[CitizenEntry] = []
     for report in reports_of_period(meta, start, end):
-        if sensor_id is not None or len(entries) < MAX_LISTED:
-            near = nearby(store, sensors, report.lat, report.lon, report.ts)
-        else:
-            near = []
-        if sensor_id is not None and all(n.sensor_id != sensor_id for n in near):
+        if sensor_id is None and len(entries) >= MAX_LISTED:
+            entries.append(CitizenEntry(report, None))  # counted, not listed: no level read
             continue
+        near = nearby(store, sensors, report.lat, report.lon, report.ts)
         if sensor_id is not None:
             near = [n for n in near if n.sensor_id == sensor_id]
+            if not near:
+                continue
         entries.append(CitizenEntry(report, near[0] if near else None))
     return entries

@@ -16,11 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import weather_spans
 from support.lab import ApiLab
 from support.readings import minutes, sensor
 
 from noiselab.api.schemas.indicators import IndicatorsOut
-from noiselab.store.metadata import Calibration, MetadataStore, WeatherExclusion, WeatherStation
+from noiselab.store.metadata import Calibration, MetadataStore
 
 CPH = ZoneInfo("Europe/Copenhagen")
 SENSOR = "vb-road-1"
@@ -61,10 +62,7 @@ def indicators(api: Api, **params: str) -> dict[str, Any]:
 
 def windy(api: Api, start: datetime, end: datetime) -> None:
     """A weather station for the sensor whose weather made ``[start, end)`` invalid."""
-    api.meta.weather.add(WeatherStation(id="vb-weather", name="Vallensbæk"))
-    api.meta.weather.assign(SENSOR, "vb-weather")
-    span = WeatherExclusion("vb-weather", start, end, 6.2, 7.5, None, "wind 6.2 m/s at 4 m")
-    api.meta.weather_exclusions.merge("vb-weather", [span], 10.0)
+    weather_spans.windy(api.meta, SENSOR, start, end)
 
 
 def test_nothing_set_apart_gives_zero_seconds_and_empty_lists(api: Api) -> None:

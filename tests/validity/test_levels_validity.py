@@ -19,12 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import weather_spans
 from support.lab import ApiLab
 from support.readings import sensor
 
 from noiselab.api.schemas.sensors import LEFT_OUT_NOTE, LevelsOut
 from noiselab.model import Reading
-from noiselab.store.metadata import Calibration, MetadataStore, WeatherExclusion, WeatherStation
+from noiselab.store.metadata import Calibration, MetadataStore
 
 CPH = ZoneInfo("Europe/Copenhagen")
 SENSOR = "vb-road-1"
@@ -69,10 +70,7 @@ def levels(api: Api, headers: dict[str, str] | None = None, **params: str) -> di
 
 def windy(api: Api, start: datetime, end: datetime) -> None:
     """A weather station for the sensor whose weather made ``[start, end)`` invalid."""
-    api.meta.weather.add(WeatherStation(id="vb-weather", name="Vallensbæk"))
-    api.meta.weather.assign(SENSOR, "vb-weather")
-    span = WeatherExclusion("vb-weather", start, end, 6.2, 7.5, None, "wind 6.2 m/s at 4 m")
-    api.meta.weather_exclusions.merge("vb-weather", [span], 10.0)
+    weather_spans.windy(api.meta, SENSOR, start, end)
 
 
 def test_nothing_set_apart_gives_the_hour_as_measured(api: Api) -> None:
